@@ -1,0 +1,1 @@
+//! magediag: diagnoses Magento Commerce Cloud deployment logs with declarative rules.
