@@ -1,1 +1,77 @@
 //! magediag: diagnoses Magento Commerce Cloud deployment logs with declarative rules.
+//!
+//! The pipeline, one module per stage: [`source`] (stdin, files, gzip) -> [`line`] (byte
+//! lines) -> [`envelope`] / [`record`] (what wraps a message, and its context) ->
+//! [`signal`] (typed events) -> [`rule`] / [`cond`] (the rule files and their conditions)
+//! -> [`engine`] (diagnoses) -> [`diagnosis`] (the JSON contract) -> [`render`].
+
+pub mod cli;
+pub mod cond;
+pub mod diagnosis;
+pub mod engine;
+pub mod envelope;
+pub mod line;
+pub mod mask;
+pub mod pipeline;
+pub mod record;
+pub mod render;
+pub mod rule;
+pub mod ruletest;
+pub mod signal;
+pub mod source;
+pub mod template;
+
+mod commands;
+
+use std::io::{self, Write};
+
+pub use commands::run;
+
+/// How a run ended, mapped to the exit status by `main`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing at the failing severity: exit 0.
+    Clean,
+    /// At least one diagnosis at the failing severity (or a failed rule test): exit 1.
+    Diagnosed,
+    /// Usage or I/O error, invalid rules, or an input not read in full: exit 2.
+    Trouble,
+}
+
+impl Outcome {
+    /// The process exit status.
+    pub fn code(self) -> u8 {
+        match self {
+            Outcome::Clean => 0,
+            Outcome::Diagnosed => 1,
+            Outcome::Trouble => 2,
+        }
+    }
+}
+
+/// The `--version` text, computed once.
+pub static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(version_line);
+
+/// The `--version` text: the crate version and the embedded rule catalogue.
+pub fn version_line() -> String {
+    let rules = rule::RuleSet::embedded().map_or(0, |r| r.rules.len());
+    format!(
+        "{} ({rules} rules embedded, catalogue {})",
+        env!("CARGO_PKG_VERSION"),
+        rule::CATALOGUE_VERSION
+    )
+}
+
+/// Whether an I/O error means the reader went away (`magediag ... | head`).
+pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Writes `magediag: message` to stderr, once; errors writing it are ignored.
+pub fn warn(message: &str) {
+    let _ = writeln!(io::stderr().lock(), "magediag: {}", mask::mask(message));
+}

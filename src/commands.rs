@@ -1,0 +1,295 @@
+//! The commands: each reads its inputs, runs the library and writes its output.
+
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use colored::Colorize;
+use serde::Serialize;
+
+use crate::cli::{Cli, ColorChoice, Command, GlobalOptions, ListFormat, RulesAction};
+use crate::diagnosis::{Report, Severity};
+use crate::pipeline::{self, Runs};
+use crate::render;
+use crate::rule::{self, RuleFile, RuleSet};
+use crate::ruletest;
+use crate::source::Source;
+use crate::{Outcome, warn};
+
+/// Runs the command line; errors that reach here are I/O errors on output.
+pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    set_color(cli.global.color);
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let outcome = match &cli.command {
+        None => diagnose(&cli, &mut out)?,
+        Some(Command::Rules { action }) => rules_command(action, &cli.global, &mut out)?,
+        Some(Command::Explain { id }) => explain(id, &cli.global, &mut out)?,
+    };
+    out.flush().context("writing to standard output")?;
+    Ok(outcome)
+}
+
+/// Decides colour once, for stdout: `--color`, then `NO_COLOR`, `CLICOLOR_FORCE`, a terminal.
+fn set_color(choice: ColorChoice) {
+    let env_set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+    let on = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto if env_set("NO_COLOR") => false,
+        ColorChoice::Auto if env_set("CLICOLOR_FORCE") => true,
+        ColorChoice::Auto => io::stdout().is_terminal(),
+    };
+    colored::control::set_override(on);
+}
+
+/// Loads shipped rules plus `--rules`; reports every mistake and returns `None` on any.
+fn load_rules(global: &GlobalOptions) -> Option<RuleSet> {
+    let mut extra: Vec<RuleFile> = Vec::new();
+    let mut ok = true;
+    for path in &global.rules {
+        match rule::read_rule_path(path) {
+            Ok(files) => extra.extend(files),
+            Err(e) => {
+                warn(&format!("{}: cannot read rules: {e}", path.display()));
+                ok = false;
+            }
+        }
+    }
+    match RuleSet::with_extra(&extra) {
+        Ok(set) if ok => Some(set),
+        Ok(_) => None,
+        Err(errors) => {
+            for error in &errors.0 {
+                warn(&error.to_string());
+            }
+            None
+        }
+    }
+}
+
+fn diagnose(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let Some(rules) = load_rules(&cli.global) else {
+        return Ok(Outcome::Trouble);
+    };
+    let runs = if cli.diagnose.all_runs {
+        Runs::All
+    } else {
+        Runs::Latest
+    };
+    let stdin_only = [PathBuf::from("-")];
+    let files = if cli.files.is_empty() {
+        &stdin_only[..]
+    } else {
+        &cli.files[..]
+    };
+    let mut reports = Vec::new();
+    let mut trouble = false;
+    for path in files {
+        let source = if path == Path::new("-") {
+            Source::stdin()
+        } else {
+            Source::open(path)
+        };
+        let source = match source {
+            Ok(source) => source,
+            Err(e) => {
+                warn(&format!("{}: {}", path.display(), describe_io(&e)));
+                trouble = true;
+                continue;
+            }
+        };
+        let name = source.name.clone();
+        let outcome = pipeline::diagnose_source(&rules, source, runs);
+        if let Some(e) = &outcome.error {
+            warn(&format!(
+                "{name}: {}; what was read before is diagnosed",
+                describe_io(e)
+            ));
+            trouble = true;
+        }
+        reports.extend(outcome.reports);
+    }
+    let report = Report::new(reports);
+    render::render(&report, cli.diagnose.format, out).context("writing the report")?;
+    Ok(if trouble {
+        Outcome::Trouble
+    } else if report.has_at_least(Severity::Error) {
+        Outcome::Diagnosed
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// An I/O error as a short reason, without Rust's `(os error N)` noise.
+pub fn describe_io(e: &io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_lowercase(),
+        None => text,
+    }
+}
+
+fn rules_command(
+    action: &RulesAction,
+    global: &GlobalOptions,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    match action {
+        RulesAction::List { format } => {
+            let Some(rules) = load_rules(global) else {
+                return Ok(Outcome::Trouble);
+            };
+            list_rules(&rules, *format, out)?;
+            Ok(Outcome::Clean)
+        }
+        RulesAction::Test => {
+            let Some(rules) = load_rules(global) else {
+                return Ok(Outcome::Trouble);
+            };
+            test_rules(&rules, out)
+        }
+        RulesAction::Check { paths } => {
+            let global = GlobalOptions {
+                rules: paths.clone(),
+                color: global.color,
+            };
+            let Some(rules) = load_rules(&global) else {
+                return Ok(Outcome::Trouble);
+            };
+            writeln!(
+                out,
+                "ok: {} rules, {} signals",
+                rules.rules.len(),
+                rules.signals.signals().len()
+            )?;
+            Ok(Outcome::Clean)
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct RuleListing<'a> {
+    id: &'a str,
+    category: &'a str,
+    severity: Severity,
+    title: &'a str,
+    examples: ExampleCounts,
+}
+
+#[derive(Serialize)]
+struct ExampleCounts {
+    fires: usize,
+    quiet: usize,
+}
+
+fn list_rules(rules: &RuleSet, format: ListFormat, out: &mut dyn Write) -> anyhow::Result<()> {
+    let listing: Vec<RuleListing<'_>> = rules
+        .rules
+        .iter()
+        .map(|r| RuleListing {
+            id: &r.id,
+            category: &r.category,
+            severity: r.severity,
+            title: &r.title,
+            examples: ExampleCounts {
+                fires: r.examples.iter().filter(|e| e.fires).count(),
+                quiet: r.examples.iter().filter(|e| !e.fires).count(),
+            },
+        })
+        .collect();
+    if format == ListFormat::Json {
+        serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "rules": listing }))?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    let id_width = listing.iter().map(|r| r.id.len()).max().unwrap_or(2);
+    let cat_width = listing.iter().map(|r| r.category.len()).max().unwrap_or(8);
+    for r in &listing {
+        writeln!(
+            out,
+            "{:id_width$}  {:cat_width$}  {:7}  {}  ({} fire, {} quiet)",
+            r.id,
+            r.category,
+            r.severity.as_str(),
+            r.title,
+            r.examples.fires,
+            r.examples.quiet
+        )?;
+    }
+    writeln!(out, "{} rules", listing.len())?;
+    Ok(())
+}
+
+fn test_rules(rules: &RuleSet, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let results = ruletest::run_all(rules);
+    for failure in &results.failures {
+        writeln!(out, "{failure}\n")?;
+    }
+    let failed = results.failures.len();
+    let line = format!("{} passed, {failed} failed", results.passed);
+    if failed == 0 {
+        writeln!(out, "{}", line.green())?;
+        Ok(Outcome::Clean)
+    } else {
+        writeln!(out, "{}", line.red())?;
+        Ok(Outcome::Diagnosed)
+    }
+}
+
+fn explain(id: &str, global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let Some(rules) = load_rules(global) else {
+        return Ok(Outcome::Trouble);
+    };
+    let Some(rule) = rules.rule(id) else {
+        let close: Vec<&str> = rules
+            .rules
+            .iter()
+            .map(|r| r.id.as_str())
+            .filter(|r| r.contains(id) || id.contains(*r))
+            .collect();
+        let hint = if close.is_empty() {
+            "see `magediag rules list`".to_owned()
+        } else {
+            format!("did you mean {}?", close.join(", "))
+        };
+        warn(&format!("no rule with id `{id}`: {hint}"));
+        return Ok(Outcome::Trouble);
+    };
+    writeln!(out, "{} ({})", rule.id.bold(), rule.origin)?;
+    writeln!(out, "{}\n", rule.title)?;
+    writeln!(
+        out,
+        "category: {}\nseverity: {}\npriority: {}",
+        rule.category, rule.severity, rule.priority
+    )?;
+    writeln!(out, "when:     {}\n", rule.when_text)?;
+    let section =
+        |out: &mut dyn Write, title: &str, items: &[String], numbered: bool| -> io::Result<()> {
+            writeln!(out, "{}", title.bold())?;
+            for (i, item) in items.iter().enumerate() {
+                if numbered {
+                    writeln!(out, "  {}. {item}", i + 1)?;
+                } else {
+                    writeln!(out, "  - {item}")?;
+                }
+            }
+            writeln!(out)
+        };
+    section(out, "Likely causes", &rule.causes, false)?;
+    section(out, "Fix", &rule.remediation, true)?;
+    section(out, "References", &rule.references, false)?;
+    writeln!(out, "{}", "Examples".bold())?;
+    for example in &rule.examples {
+        let verdict = if example.fires {
+            "fires on"
+        } else {
+            "stays quiet on"
+        };
+        writeln!(out, "  {verdict}:")?;
+        for line in example.log.lines() {
+            writeln!(out, "    | {}", crate::mask::mask(line))?;
+        }
+    }
+    Ok(Outcome::Clean)
+}

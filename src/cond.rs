@@ -1,0 +1,611 @@
+//! The condition language of rules, parsed with nom.
+//!
+//! ```text
+//! condition := or
+//! or        := and ("||" and)*
+//! and       := not ("&&" not)*
+//! not       := "!" not | "(" or ")" | "true" | "false" | test
+//! test      := ("any" | "all" | "none") "(" SIGNAL ["," predicate] ")"
+//!            | "count" "(" SIGNAL ["," predicate] ")" OP NUMBER
+//!            | "distinct" "(" SIGNAL "," FIELD ["," predicate] ")" OP NUMBER
+//! predicate := the same boolean structure over field tests:
+//!              FIELD OP LITERAL | FIELD ("=~" | "!~") 'REGEX' | FIELD "in" "[" LITERAL, ... "]"
+//! OP        := "==" | "!=" | "<" | "<=" | ">" | ">="
+//! ```
+//!
+//! `any` holds when one event of the signal passes the predicate, `all` when there is at
+//! least one event and every one passes, `none` when no event passes. Values compare as
+//! numbers when both sides are numbers, else as strings; a missing field is `""`.
+
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_while, take_while1};
+use nom::character::complete::{char, multispace0};
+use nom::combinator::{cut, map_res, opt, recognize, value};
+use nom::error::{ErrorKind, ParseError};
+use nom::multi::separated_list1;
+use nom::sequence::{delimited, preceded};
+use nom::{IResult, Parser};
+use regex::Regex;
+
+/// A boolean structure over atoms: conditions over signals, predicates over fields.
+#[derive(Debug, Clone)]
+pub enum Node<A> {
+    Or(Vec<Node<A>>),
+    And(Vec<Node<A>>),
+    Not(Box<Node<A>>),
+    Const(bool),
+    Atom(A),
+}
+
+/// A rule's condition: tests over the signals of one source.
+pub type Condition = Node<Test>;
+/// A filter over one event's fields.
+pub type Predicate = Node<FieldTest>;
+
+/// How a quantifier looks at the events of one signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quantifier {
+    Any,
+    All,
+    None,
+}
+
+/// One test over the events of a signal.
+#[derive(Debug, Clone)]
+pub enum Test {
+    Quantified {
+        quantifier: Quantifier,
+        signal: String,
+        predicate: Option<Predicate>,
+    },
+    Count {
+        signal: String,
+        distinct_field: Option<String>,
+        predicate: Option<Predicate>,
+        op: CmpOp,
+        value: f64,
+    },
+}
+
+impl Test {
+    /// The signal this test looks at.
+    pub fn signal(&self) -> &str {
+        match self {
+            Test::Quantified { signal, .. } | Test::Count { signal, .. } => signal,
+        }
+    }
+}
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CmpOp {
+    /// Applies the operator to an ordering.
+    pub fn holds(self, ordering: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering::*;
+        match self {
+            CmpOp::Eq => ordering == Equal,
+            CmpOp::Ne => ordering != Equal,
+            CmpOp::Lt => ordering == Less,
+            CmpOp::Le => ordering != Greater,
+            CmpOp::Gt => ordering == Greater,
+            CmpOp::Ge => ordering != Less,
+        }
+    }
+}
+
+/// One test over a field of an event.
+#[derive(Debug, Clone)]
+pub enum FieldTest {
+    Compare {
+        field: String,
+        op: CmpOp,
+        value: String,
+    },
+    Matches {
+        field: String,
+        regex: Regex,
+        negated: bool,
+    },
+    In {
+        field: String,
+        values: Vec<String>,
+    },
+}
+
+impl FieldTest {
+    /// The field this test reads.
+    pub fn field(&self) -> &str {
+        match self {
+            FieldTest::Compare { field, .. }
+            | FieldTest::Matches { field, .. }
+            | FieldTest::In { field, .. } => field,
+        }
+    }
+
+    /// Whether the test passes for a field value (`""` when the field is missing).
+    pub fn passes(&self, actual: &str) -> bool {
+        match self {
+            FieldTest::Compare { op, value, .. } => op.holds(compare_values(actual, value)),
+            FieldTest::Matches { regex, negated, .. } => regex.is_match(actual) != *negated,
+            FieldTest::In { values, .. } => values.iter().any(|v| v == actual),
+        }
+    }
+}
+
+/// Compares as numbers when both sides are numbers, else as strings.
+pub fn compare_values(left: &str, right: &str) -> std::cmp::Ordering {
+    match (left.trim().parse::<f64>(), right.trim().parse::<f64>()) {
+        (Ok(l), Ok(r)) => l.partial_cmp(&r).unwrap_or(std::cmp::Ordering::Equal),
+        _ => left.cmp(right),
+    }
+}
+
+impl<A> Node<A> {
+    /// Visits every atom.
+    pub fn atoms<'s>(&'s self, visit: &mut dyn FnMut(&'s A)) {
+        match self {
+            Node::Or(nodes) | Node::And(nodes) => nodes.iter().for_each(|n| n.atoms(visit)),
+            Node::Not(node) => node.atoms(visit),
+            Node::Const(_) => {}
+            Node::Atom(atom) => visit(atom),
+        }
+    }
+}
+
+/// A syntax error: where (byte offset into the expression) and what was expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub offset: usize,
+    pub message: String,
+}
+
+/// Parses a rule condition.
+pub fn parse_condition(text: &str) -> Result<Condition, SyntaxError> {
+    finish(text, or_expr(test).parse(text))
+}
+
+/// Parses a field predicate (the second argument of a quantifier), for tests and tools.
+pub fn parse_predicate(text: &str) -> Result<Predicate, SyntaxError> {
+    finish(text, or_expr(field_test).parse(text))
+}
+
+fn finish<T>(text: &str, result: Res<'_, T>) -> Result<T, SyntaxError> {
+    let error = |rest: &str, message: String| SyntaxError {
+        offset: text.len() - rest.len(),
+        message,
+    };
+    match result {
+        Ok((rest, node)) if rest.trim().is_empty() => Ok(node),
+        Ok((rest, _)) => Err(error(
+            rest.trim_start(),
+            "expected `&&`, `||` or the end of the condition".into(),
+        )),
+        Err(nom::Err::Error(e) | nom::Err::Failure(e)) => Err(error(e.input, e.message())),
+        Err(nom::Err::Incomplete(_)) => Err(error("", "unexpected end of condition".into())),
+    }
+}
+
+/// The parser's error: the input where it stopped and what it expected there.
+#[derive(Debug)]
+struct Expected<'a> {
+    input: &'a str,
+    what: &'static str,
+    detail: Option<String>,
+}
+
+impl Expected<'_> {
+    fn message(&self) -> String {
+        match &self.detail {
+            Some(detail) => detail.clone(),
+            None => format!("expected {}", self.what),
+        }
+    }
+}
+
+impl<'a> ParseError<&'a str> for Expected<'a> {
+    fn from_error_kind(input: &'a str, _kind: ErrorKind) -> Self {
+        Expected {
+            input,
+            what: "a valid condition",
+            detail: None,
+        }
+    }
+
+    fn append(_input: &'a str, _kind: ErrorKind, other: Self) -> Self {
+        other
+    }
+
+    fn or(self, other: Self) -> Self {
+        // Keep whichever branch got further: it is the one the author meant.
+        if other.input.len() <= self.input.len() {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+impl<'a, E: std::fmt::Display> nom::error::FromExternalError<&'a str, E> for Expected<'a> {
+    fn from_external_error(input: &'a str, _kind: ErrorKind, e: E) -> Self {
+        Expected {
+            input,
+            what: "a valid value",
+            detail: Some(e.to_string()),
+        }
+    }
+}
+
+type Res<'a, T> = IResult<&'a str, T, Expected<'a>>;
+
+/// Names what `parser` reads, for errors raised where it starts.
+fn expect<'a, O>(
+    what: &'static str,
+    mut parser: impl Parser<&'a str, Output = O, Error = Expected<'a>>,
+) -> impl FnMut(&'a str) -> Res<'a, O> {
+    move |input: &'a str| {
+        parser.parse(input).map_err(|err| {
+            err.map(|e| {
+                if e.input.len() >= input.trim_start().len() && e.detail.is_none() {
+                    Expected {
+                        input: input.trim_start(),
+                        what,
+                        detail: None,
+                    }
+                } else {
+                    e
+                }
+            })
+        })
+    }
+}
+
+fn ws<'a, O>(
+    parser: impl Parser<&'a str, Output = O, Error = Expected<'a>>,
+) -> impl Parser<&'a str, Output = O, Error = Expected<'a>> {
+    delimited(multispace0, parser, multispace0)
+}
+
+fn or_expr<'a, A>(atom: fn(&'a str) -> Res<'a, A>) -> impl FnMut(&'a str) -> Res<'a, Node<A>> {
+    move |input| {
+        let (rest, nodes) = separated_list1(ws(tag("||")), and_expr(atom)).parse(input)?;
+        Ok((rest, collapse(nodes, Node::Or)))
+    }
+}
+
+fn and_expr<'a, A>(atom: fn(&'a str) -> Res<'a, A>) -> impl FnMut(&'a str) -> Res<'a, Node<A>> {
+    move |input| {
+        let (rest, nodes) = separated_list1(ws(tag("&&")), not_expr(atom)).parse(input)?;
+        Ok((rest, collapse(nodes, Node::And)))
+    }
+}
+
+fn collapse<A>(mut nodes: Vec<Node<A>>, wrap: fn(Vec<Node<A>>) -> Node<A>) -> Node<A> {
+    if nodes.len() == 1 {
+        nodes.pop().unwrap_or(Node::Const(true))
+    } else {
+        wrap(nodes)
+    }
+}
+
+fn not_expr<'a, A>(atom: fn(&'a str) -> Res<'a, A>) -> impl FnMut(&'a str) -> Res<'a, Node<A>> {
+    move |input| {
+        let negated = preceded(ws(char('!')), not_expr(atom)).map(|n| Node::Not(Box::new(n)));
+        let group = delimited(ws(char('(')), or_expr(atom), expect("`)`", ws(char(')'))));
+        let constant = ws(alt((
+            keyword("true").map(|_| Node::Const(true)),
+            keyword("false").map(|_| Node::Const(false)),
+        )));
+        alt((negated, group, constant, ws(atom).map(Node::Atom))).parse(input)
+    }
+}
+
+/// A word not followed by more identifier characters.
+fn keyword<'a>(word: &'static str) -> impl Parser<&'a str, Output = &'a str, Error = Expected<'a>> {
+    move |input: &'a str| {
+        let (rest, matched) = tag(word).parse(input)?;
+        if rest.starts_with(|c: char| is_ident_char(c)) {
+            return Err(nom::Err::Error(Expected::from_error_kind(
+                input,
+                ErrorKind::Tag,
+            )));
+        }
+        Ok((rest, matched))
+    }
+}
+
+fn is_ident_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')
+}
+
+/// A signal id: letters, digits, `_`, `-` and `.`.
+fn signal_id(input: &str) -> Res<'_, String> {
+    expect(
+        "a signal id",
+        ws(take_while1(is_ident_char).map(str::to_owned)),
+    )(input)
+}
+
+fn field_name(input: &str) -> Res<'_, String> {
+    let name = recognize((
+        take_while1(|c: char| c.is_ascii_alphabetic() || c == '_'),
+        take_while(|c: char| c.is_ascii_alphanumeric() || c == '_'),
+    ));
+    expect("a field name", ws(name.map(str::to_owned)))(input)
+}
+
+fn test(input: &str) -> Res<'_, Test> {
+    expect(
+        "`any(`, `all(`, `none(`, `count(` or `distinct(`",
+        alt((quantified, count, distinct)),
+    )(input)
+}
+
+fn quantified(input: &str) -> Res<'_, Test> {
+    let quantifier = alt((
+        value(Quantifier::Any, keyword("any")),
+        value(Quantifier::All, keyword("all")),
+        value(Quantifier::None, keyword("none")),
+    ));
+    let (rest, (quantifier, _, signal, predicate, _)) = (
+        quantifier,
+        ws(char('(')),
+        signal_id,
+        opt(preceded(ws(char(',')), cut(or_expr(field_test)))),
+        expect("`,` and a predicate, or `)`", ws(char(')'))),
+    )
+        .parse(input)?;
+    Ok((
+        rest,
+        Test::Quantified {
+            quantifier,
+            signal,
+            predicate,
+        },
+    ))
+}
+
+fn count(input: &str) -> Res<'_, Test> {
+    let (rest, (_, _, signal, predicate, _, (op, value))) = (
+        keyword("count"),
+        ws(char('(')),
+        signal_id,
+        opt(preceded(ws(char(',')), cut(or_expr(field_test)))),
+        expect("`,` and a predicate, or `)`", ws(char(')'))),
+        comparison_to_number,
+    )
+        .parse(input)?;
+    Ok((
+        rest,
+        Test::Count {
+            signal,
+            distinct_field: None,
+            predicate,
+            op,
+            value,
+        },
+    ))
+}
+
+fn distinct(input: &str) -> Res<'_, Test> {
+    let (rest, (_, _, signal, _, field, predicate, _, (op, value))) = (
+        keyword("distinct"),
+        ws(char('(')),
+        signal_id,
+        expect("`,` and a field name", ws(char(','))),
+        field_name,
+        opt(preceded(ws(char(',')), cut(or_expr(field_test)))),
+        expect("`,` and a predicate, or `)`", ws(char(')'))),
+        comparison_to_number,
+    )
+        .parse(input)?;
+    Ok((
+        rest,
+        Test::Count {
+            signal,
+            distinct_field: Some(field),
+            predicate,
+            op,
+            value,
+        },
+    ))
+}
+
+fn comparison_to_number(input: &str) -> Res<'_, (CmpOp, f64)> {
+    let number = map_res(
+        ws(recognize((
+            opt(char('-')),
+            take_while1(|c: char| c.is_ascii_digit() || c == '.'),
+        ))),
+        str::parse::<f64>,
+    );
+    (cmp_op, expect("a number", number)).parse(input)
+}
+
+fn cmp_op(input: &str) -> Res<'_, CmpOp> {
+    expect(
+        "a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`)",
+        ws(alt((
+            value(CmpOp::Eq, tag("==")),
+            value(CmpOp::Ne, tag("!=")),
+            value(CmpOp::Le, tag("<=")),
+            value(CmpOp::Ge, tag(">=")),
+            value(CmpOp::Lt, tag("<")),
+            value(CmpOp::Gt, tag(">")),
+        ))),
+    )(input)
+}
+
+fn field_test(input: &str) -> Res<'_, FieldTest> {
+    let (rest, field) = field_name(input)?;
+    alt((
+        |i| matches_regex(i, &field),
+        |i| in_list(i, &field),
+        |i| {
+            let (rest, (op, value)) =
+                (cmp_op, expect("a quoted string or a number", literal)).parse(i)?;
+            Ok((
+                rest,
+                FieldTest::Compare {
+                    field: field.clone(),
+                    op,
+                    value,
+                },
+            ))
+        },
+    ))
+    .parse(rest)
+}
+
+fn matches_regex<'a>(input: &'a str, field: &str) -> Res<'a, FieldTest> {
+    let (rest, negated) =
+        ws(alt((value(false, tag("=~")), value(true, tag("!~"))))).parse(input)?;
+    let (rest, regex) = map_res(expect("a quoted regex", quoted), |s: String| {
+        Regex::new(&s).map_err(|e| {
+            format!(
+                "invalid regex: {}",
+                e.to_string()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )
+        })
+    })
+    .parse(rest)?;
+    Ok((
+        rest,
+        FieldTest::Matches {
+            field: field.to_owned(),
+            regex,
+            negated,
+        },
+    ))
+}
+
+fn in_list<'a>(input: &'a str, field: &str) -> Res<'a, FieldTest> {
+    let (rest, values) = preceded(
+        (ws(keyword("in")), expect("`[`", ws(char('[')))),
+        (
+            separated_list1(
+                ws(char(',')),
+                expect("a quoted string or a number", literal),
+            ),
+            expect("`,` or `]`", ws(char(']'))),
+        ),
+    )
+    .parse(input)?;
+    Ok((
+        rest,
+        FieldTest::In {
+            field: field.to_owned(),
+            values: values.0,
+        },
+    ))
+}
+
+fn literal(input: &str) -> Res<'_, String> {
+    let number = recognize((
+        opt(char('-')),
+        take_while1(|c: char| c.is_ascii_digit() || c == '.'),
+    ));
+    ws(alt((quoted, number.map(str::to_owned)))).parse(input)
+}
+
+/// `'text'` or `"text"`, with `\'`, `\"` and `\\` escapes.
+fn quoted(input: &str) -> Res<'_, String> {
+    let input = input.trim_start();
+    let Some(quote) = input.chars().next().filter(|c| *c == '\'' || *c == '"') else {
+        return Err(nom::Err::Error(Expected::from_error_kind(
+            input,
+            ErrorKind::Char,
+        )));
+    };
+    let mut out = String::new();
+    let mut chars = input[1..].char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some((_, e)) if e == quote || e == '\\' => out.push(e),
+                Some((_, e)) => {
+                    out.push('\\');
+                    out.push(e);
+                }
+                None => break,
+            },
+            c if c == quote => return Ok((&input[1 + i + 1..], out)),
+            c => out.push(c),
+        }
+    }
+    Err(nom::Err::Failure(Expected {
+        input,
+        what: "a closing quote",
+        detail: Some("unterminated string: expected a closing quote".into()),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_quantifiers_with_predicates() {
+        let c = parse_condition(
+            "any(archive-refused, status == 403 && host == 'repo.magento.com') && !none(x.y)",
+        )
+        .unwrap();
+        let mut signals = Vec::new();
+        c.atoms(&mut |t| signals.push(t.signal().to_owned()));
+        assert_eq!(signals, vec!["archive-refused", "x.y"]);
+    }
+
+    #[test]
+    fn parses_counts_and_distinct() {
+        assert!(parse_condition("count(a) >= 2 || distinct(a, name, status == 404) == 1").is_ok());
+    }
+
+    #[test]
+    fn parses_regex_and_in() {
+        let p =
+            parse_predicate("name =~ '^module-(staging|rma)$' && status in [403, '404']").unwrap();
+        let mut fields = Vec::new();
+        p.atoms(&mut |t| fields.push(t.field().to_owned()));
+        assert_eq!(fields, vec!["name", "status"]);
+    }
+
+    #[test]
+    fn reports_where_and_what_was_expected() {
+        let e = parse_condition("any(a, status == ) && any(b)").unwrap_err();
+        assert_eq!(e.offset, 17);
+        assert!(e.message.contains("quoted string or a number"), "{e:?}");
+
+        let e = parse_condition("any(a) &&").unwrap_err();
+        assert_eq!(e.offset, 7, "{e:?}");
+
+        let e = parse_condition("sometimes(a)").unwrap_err();
+        assert_eq!(e.offset, 0);
+        assert!(e.message.contains("any("), "{e:?}");
+
+        let e = parse_condition("count(a) 3").unwrap_err();
+        assert!(e.message.contains("comparison"), "{e:?}");
+    }
+
+    #[test]
+    fn reports_bad_regex() {
+        let e = parse_condition("any(a, name =~ '(')").unwrap_err();
+        assert!(e.message.contains("invalid regex"), "{e:?}");
+    }
+
+    #[test]
+    fn compares_numbers_as_numbers() {
+        assert!(CmpOp::Lt.holds(compare_values("9", "10")));
+        assert!(CmpOp::Gt.holds(compare_values("b", "a")));
+    }
+}

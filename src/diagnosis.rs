@@ -1,0 +1,192 @@
+//! The result of a run, serialized as-is: this module is the JSON contract
+//! (`magediag/1`, documented in `docs/json-schema.md`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The JSON schema version.
+pub const SCHEMA: &str = "magediag/1";
+
+/// How bad a diagnosis is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    /// The severity as written in rule files and output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    /// Parses the rule-file spelling.
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text {
+            "info" => Some(Severity::Info),
+            "warning" => Some(Severity::Warning),
+            "error" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The closed list of failure families that dashboards count.
+pub const CATEGORIES: &[&str] = &[
+    "auth-keys-rejected",
+    "auth-keys-missing",
+    "auth-not-entitled",
+    "network",
+    "patch-failed",
+    "static-content-failed",
+    "search-engine-unavailable",
+    "memory-exhausted",
+    "disk-full",
+    "php-version-mismatch",
+    "dependency-conflict",
+    "database-unavailable",
+    "deploy-command-failed",
+];
+
+/// A package named by a diagnosis.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Package {
+    /// `vendor/name`.
+    pub name: String,
+    pub version: Option<String>,
+    /// What happened to it: an HTTP status (`403`), or a word such as `requested`.
+    pub status: Option<String>,
+}
+
+/// A log line that supports a diagnosis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub path: String,
+    pub line: u64,
+    pub text: String,
+}
+
+/// One rule that fired on one source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Diagnosis {
+    pub rule: String,
+    pub category: String,
+    pub severity: Severity,
+    pub title: String,
+    pub summary: String,
+    /// How many log lines support it (evidence may show fewer).
+    pub count: u64,
+    pub packages: Vec<Package>,
+    pub evidence: Vec<Evidence>,
+    pub causes: Vec<String>,
+    pub remediation: Vec<String>,
+    pub references: Vec<String>,
+}
+
+/// Lines that look most like an error, shown when no rule fired.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hint {
+    pub line: u64,
+    pub text: String,
+}
+
+/// What one source (a file, stdin, or one run of it) produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceReport {
+    pub path: String,
+    /// Physical lines read.
+    pub lines: u64,
+    /// The deployment run diagnosed, when the log holds several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunInfo>,
+    pub diagnoses: Vec<Diagnosis>,
+    /// When nothing was diagnosed: the lines that look most like an error.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub hints: Vec<Hint>,
+    /// Things the reader noticed: binary data, cut lines, read errors.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub notes: Vec<String>,
+}
+
+/// Which run of a multi-deployment log a report covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// 1-based index among the runs of the source.
+    pub index: usize,
+    pub runs: usize,
+    /// Timestamp of the line that started the run (or `line N`).
+    pub started: String,
+    /// First line of the run.
+    pub first_line: u64,
+    /// Earlier runs not diagnosed (without `--all-runs`).
+    pub skipped: usize,
+}
+
+/// Totals across sources.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub sources: usize,
+    pub diagnoses: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+    /// Diagnoses per category.
+    pub categories: BTreeMap<String, usize>,
+}
+
+/// The whole result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema: String,
+    pub sources: Vec<SourceReport>,
+    pub summary: Summary,
+}
+
+impl Report {
+    /// Wraps source reports and counts them up.
+    pub fn new(sources: Vec<SourceReport>) -> Report {
+        let mut summary = Summary {
+            sources: sources.len(),
+            ..Summary::default()
+        };
+        for diagnosis in sources.iter().flat_map(|s| &s.diagnoses) {
+            summary.diagnoses += 1;
+            match diagnosis.severity {
+                Severity::Error => summary.errors += 1,
+                Severity::Warning => summary.warnings += 1,
+                Severity::Info => summary.infos += 1,
+            }
+            *summary
+                .categories
+                .entry(diagnosis.category.clone())
+                .or_default() += 1;
+        }
+        Report {
+            schema: SCHEMA.to_owned(),
+            sources,
+            summary,
+        }
+    }
+
+    /// Whether any diagnosis is at least this severe.
+    pub fn has_at_least(&self, severity: Severity) -> bool {
+        self.sources
+            .iter()
+            .flat_map(|s| &s.diagnoses)
+            .any(|d| d.severity >= severity)
+    }
+}

@@ -1,0 +1,369 @@
+//! The engine: a pure function from a rule set and the events of one source (or one run)
+//! to ranked diagnoses, one per rule that fired.
+
+use std::collections::BTreeSet;
+
+use crate::cond::{Node, Predicate, Quantifier, Test};
+use crate::diagnosis::{Diagnosis, Evidence, Package};
+use crate::mask::mask;
+use crate::rule::{Rule, RuleSet};
+use crate::signal::Event;
+use crate::template::{Filter, bytes_to_mb};
+
+/// The most events kept per signal and source; more are counted, not kept.
+pub const EVENTS_PER_SIGNAL: usize = 1000;
+/// The most evidence lines a diagnosis carries.
+pub const EVIDENCE_MAX: usize = 50;
+/// A suppressing rule hides another when their evidence lies within this many lines.
+pub const SUPPRESS_WINDOW: u64 = 200;
+
+/// The events of one source, grouped by signal, in bounded memory.
+#[derive(Debug, Clone, Default)]
+pub struct Events {
+    by_signal: Vec<Vec<Event>>,
+    /// Events seen but not kept, per signal.
+    dropped: Vec<u64>,
+}
+
+impl Events {
+    /// An empty store for `signals` signals.
+    pub fn new(signals: usize) -> Events {
+        Events {
+            by_signal: vec![Vec::new(); signals],
+            dropped: vec![0; signals],
+        }
+    }
+
+    /// Keeps an event (up to the per-signal cap).
+    pub fn push(&mut self, event: Event) {
+        let s = event.signal;
+        if self.by_signal[s].len() < EVENTS_PER_SIGNAL {
+            self.by_signal[s].push(event);
+        } else {
+            self.dropped[s] += 1;
+        }
+    }
+
+    /// The kept events of a signal.
+    pub fn of(&self, signal: usize) -> &[Event] {
+        self.by_signal.get(signal).map_or(&[], Vec::as_slice)
+    }
+
+    /// Mutable access to the most recent events, to attach ece-tools suggestions.
+    pub fn last_mut(&mut self, signal: usize) -> Option<&mut Event> {
+        self.by_signal.get_mut(signal).and_then(|v| v.last_mut())
+    }
+
+    /// Whether nothing was seen at all.
+    pub fn is_empty(&self) -> bool {
+        self.by_signal.iter().all(Vec::is_empty)
+    }
+}
+
+/// An event picked as evidence: (signal, index within the signal's events).
+type Pick = (usize, usize);
+
+/// Why a rule did or did not fire, for `trace`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub fired: bool,
+    /// One line per test of the condition: the test and what it found.
+    pub tests: Vec<String>,
+}
+
+/// Runs every rule over one source's events and returns ranked diagnoses.
+pub fn diagnose(rules: &RuleSet, events: &Events, path: &str) -> Vec<Diagnosis> {
+    let mut fired: Vec<(&Rule, Diagnosis, Vec<u64>)> = Vec::new();
+    for rule in &rules.rules {
+        if let Some(picks) = evaluate(rule, rules, events) {
+            let lines: Vec<u64> = picks.iter().map(|&(s, i)| events.of(s)[i].line).collect();
+            fired.push((rule, build(rule, events, &picks, path), lines));
+        }
+    }
+    let hidden: BTreeSet<usize> = (0..fired.len())
+        .filter(|&i| {
+            fired.iter().any(|(by, _, by_lines)| {
+                by.suppresses.contains(&fired[i].0.id) && near(by_lines, &fired[i].2)
+            })
+        })
+        .collect();
+    let mut kept: Vec<(&Rule, Diagnosis, Vec<u64>)> = fired
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| !hidden.contains(i))
+        .map(|(_, f)| f)
+        .collect();
+    kept.sort_by(|(ra, a, la), (rb, b, lb)| {
+        b.severity
+            .cmp(&a.severity)
+            .then(rb.priority.cmp(&ra.priority))
+            .then(la.first().cmp(&lb.first()))
+            .then(a.rule.cmp(&b.rule))
+    });
+    kept.into_iter().map(|(_, d, _)| d).collect()
+}
+
+/// Whether any line of `a` is within [`SUPPRESS_WINDOW`] of a line of `b`.
+fn near(a: &[u64], b: &[u64]) -> bool {
+    a.iter()
+        .any(|x| b.iter().any(|y| x.abs_diff(*y) <= SUPPRESS_WINDOW))
+}
+
+/// Whether a rule fires; when it does, the events that made it fire (plus `also`).
+pub fn evaluate(rule: &Rule, rules: &RuleSet, events: &Events) -> Option<Vec<Pick>> {
+    let mut picks = Vec::new();
+    if !eval_node(&rule.when, rules, events, &mut picks) {
+        return None;
+    }
+    let first_line = picks.iter().map(|&(s, i)| events.of(s)[i].line).min();
+    for &s in &rule.also {
+        // The context a failure happened in: the nearest event at or before it.
+        let nearest = events
+            .of(s)
+            .iter()
+            .rposition(|e| first_line.is_some_and(|first| e.line <= first));
+        picks.extend(nearest.map(|i| (s, i)));
+    }
+    picks.sort_by_key(|&(s, i)| (events.of(s)[i].line, s, i));
+    picks.dedup();
+    Some(picks)
+}
+
+/// Explains a rule's verdict test by test.
+pub fn explain(rule: &Rule, rules: &RuleSet, events: &Events) -> Verdict {
+    let mut tests = Vec::new();
+    rule.when.atoms(&mut |test: &Test| {
+        let mut picks = Vec::new();
+        let holds = eval_test(test, rules, events, &mut picks);
+        let signal = rules.signals.index(test.signal());
+        let total = signal.map_or(0, |s| events.of(s).len());
+        tests.push(format!(
+            "{} {}: {} of {} event(s) pass",
+            if holds { "true " } else { "false" },
+            describe(test),
+            picks.len(),
+            total
+        ));
+    });
+    Verdict {
+        fired: evaluate(rule, rules, events).is_some(),
+        tests,
+    }
+}
+
+fn describe(test: &Test) -> String {
+    match test {
+        Test::Quantified {
+            quantifier, signal, ..
+        } => format!("{quantifier:?}({signal}, ...)").to_lowercase(),
+        Test::Count {
+            signal,
+            distinct_field: Some(field),
+            ..
+        } => format!("distinct({signal}, {field}, ...)"),
+        Test::Count { signal, .. } => format!("count({signal}, ...)"),
+    }
+}
+
+fn eval_node(node: &Node<Test>, rules: &RuleSet, events: &Events, picks: &mut Vec<Pick>) -> bool {
+    match node {
+        Node::Const(value) => *value,
+        Node::Atom(test) => eval_test(test, rules, events, picks),
+        Node::Not(inner) => !eval_node(inner, rules, events, &mut Vec::new()),
+        Node::And(nodes) => {
+            let start = picks.len();
+            let all = nodes.iter().all(|n| eval_node(n, rules, events, picks));
+            if !all {
+                picks.truncate(start);
+            }
+            all
+        }
+        Node::Or(nodes) => {
+            // Every branch is evaluated (no short circuit) so that each true one adds evidence.
+            let verdicts: Vec<bool> = nodes
+                .iter()
+                .map(|n| eval_node(n, rules, events, picks))
+                .collect();
+            verdicts.contains(&true)
+        }
+    }
+}
+
+fn eval_test(test: &Test, rules: &RuleSet, events: &Events, picks: &mut Vec<Pick>) -> bool {
+    let Some(signal) = rules.signals.index(test.signal()) else {
+        return false;
+    };
+    let all = events.of(signal);
+    let passing = |predicate: &Option<Predicate>| -> Vec<usize> {
+        (0..all.len())
+            .filter(|&i| predicate.as_ref().is_none_or(|p| passes(p, &all[i])))
+            .collect()
+    };
+    let (holds, chosen) = match test {
+        Test::Quantified {
+            quantifier,
+            predicate,
+            ..
+        } => {
+            let chosen = passing(predicate);
+            let holds = match quantifier {
+                Quantifier::Any => !chosen.is_empty(),
+                Quantifier::All => !all.is_empty() && chosen.len() == all.len(),
+                Quantifier::None => chosen.is_empty(),
+            };
+            (holds, chosen)
+        }
+        Test::Count {
+            distinct_field,
+            predicate,
+            op,
+            value,
+            ..
+        } => {
+            let chosen = passing(predicate);
+            let n = match distinct_field {
+                Some(field) => chosen
+                    .iter()
+                    .map(|&i| all[i].field(field))
+                    .filter(|v| !v.is_empty())
+                    .collect::<BTreeSet<_>>()
+                    .len(),
+                None => chosen.len(),
+            };
+            let holds = op.holds(
+                (n as f64)
+                    .partial_cmp(value)
+                    .unwrap_or(std::cmp::Ordering::Less),
+            );
+            (holds, chosen)
+        }
+    };
+    if holds {
+        picks.extend(chosen.into_iter().map(|i| (signal, i)));
+    }
+    holds
+}
+
+fn passes(predicate: &Predicate, event: &Event) -> bool {
+    match predicate {
+        Node::Const(value) => *value,
+        Node::Atom(test) => test.passes(event.field(test.field())),
+        Node::Not(inner) => !passes(inner, event),
+        Node::And(nodes) => nodes.iter().all(|n| passes(n, event)),
+        Node::Or(nodes) => nodes.iter().any(|n| passes(n, event)),
+    }
+}
+
+fn build(rule: &Rule, events: &Events, picks: &[Pick], path: &str) -> Diagnosis {
+    let picked: Vec<&Event> = picks.iter().map(|&(s, i)| &events.of(s)[i]).collect();
+    let packages = packages(&picked);
+    let mut lines: Vec<u64> = picked.iter().map(|e| e.line).collect();
+    lines.dedup();
+    let count = lines.len() as u64;
+    let summary = rule
+        .summary
+        .render(&|name, filter| placeholder(name, filter, &picked, &packages, count));
+    let mut evidence: Vec<Evidence> = Vec::new();
+    for event in &picked {
+        if evidence.len() >= EVIDENCE_MAX {
+            break;
+        }
+        if evidence.last().is_some_and(|e| e.line == event.line) {
+            continue;
+        }
+        evidence.push(Evidence {
+            path: path.to_owned(),
+            line: event.line,
+            text: mask(&event.text).into_owned(),
+        });
+    }
+    Diagnosis {
+        rule: rule.id.clone(),
+        category: rule.category.clone(),
+        severity: rule.severity,
+        title: rule.title.clone(),
+        summary: mask(&summary).into_owned(),
+        count,
+        packages,
+        evidence,
+        causes: rule.causes.clone(),
+        remediation: rule.remediation.clone(),
+        references: rule.references.clone(),
+    }
+}
+
+/// Distinct packages named by the events, in first-seen order.
+fn packages(events: &[&Event]) -> Vec<Package> {
+    let mut out: Vec<Package> = Vec::new();
+    for event in events {
+        let name = event.field("package");
+        if name.is_empty() {
+            continue;
+        }
+        let non_empty = |v: &str| (!v.is_empty()).then(|| mask(v).into_owned());
+        let package = Package {
+            name: mask(name).into_owned(),
+            version: non_empty(event.field("version")),
+            status: non_empty(event.field("status"))
+                .or_else(|| non_empty(event.field("package_status"))),
+        };
+        if !out
+            .iter()
+            .any(|p| p.name == package.name && p.version == package.version)
+        {
+            out.push(package);
+        }
+    }
+    out
+}
+
+/// How many packages `{packages}` lists before "and N more".
+const PACKAGES_LISTED: usize = 5;
+
+fn placeholder(
+    name: &str,
+    filter: Filter,
+    events: &[&Event],
+    packages: &[Package],
+    count: u64,
+) -> String {
+    match name {
+        "count" => return count.to_string(),
+        "package_count" => return packages.len().to_string(),
+        "first_line" => return events.first().map_or(String::new(), |e| e.line.to_string()),
+        "packages" => return list_packages(packages),
+        _ => {}
+    }
+    let values = events
+        .iter()
+        .map(|e| e.field(name))
+        .filter(|v| !v.is_empty());
+    match filter {
+        Filter::First => values.into_iter().next().unwrap_or("").to_owned(),
+        Filter::Mb => values.into_iter().next().map_or(String::new(), bytes_to_mb),
+        Filter::List => {
+            let mut seen: Vec<&str> = Vec::new();
+            for v in values {
+                if !seen.contains(&v) {
+                    seen.push(v);
+                }
+            }
+            seen.join(", ")
+        }
+    }
+}
+
+fn list_packages(packages: &[Package]) -> String {
+    let mut shown: Vec<String> = packages
+        .iter()
+        .take(PACKAGES_LISTED)
+        .map(|p| match &p.version {
+            Some(v) => format!("{} {v}", p.name),
+            None => p.name.clone(),
+        })
+        .collect();
+    if packages.len() > PACKAGES_LISTED {
+        shown.push(format!("and {} more", packages.len() - PACKAGES_LISTED));
+    }
+    shown.join(", ")
+}

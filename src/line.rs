@@ -1,0 +1,133 @@
+//! Byte lines from any reader: CRLF stripped, length capped, NUL bytes noticed.
+//!
+//! The reader never holds more than [`LINE_CAP`] bytes of one line, so a 200 MB
+//! line without a newline costs bounded memory: the rest of such a line is skipped
+//! and counted, and the next line is read as usual.
+
+use std::io::{self, BufRead};
+
+/// The most bytes of one line kept for matching; the rest of a longer line is skipped.
+pub const LINE_CAP: usize = 1 << 20;
+
+/// What the reader noticed about its input, for the report's footer.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct LineStats {
+    /// Physical lines read.
+    pub lines: u64,
+    /// Lines longer than [`LINE_CAP`], cut at the cap.
+    pub truncated: u64,
+    /// Lines that held at least one NUL byte (binary data in a text log).
+    pub binary_lines: u64,
+}
+
+/// Reads byte lines one at a time into a reused buffer.
+pub struct LineReader<R> {
+    inner: R,
+    buf: Vec<u8>,
+    stats: LineStats,
+}
+
+impl<R: BufRead> LineReader<R> {
+    /// Wraps a buffered reader.
+    pub fn new(inner: R) -> Self {
+        LineReader {
+            inner,
+            buf: Vec::with_capacity(256),
+            stats: LineStats::default(),
+        }
+    }
+
+    /// What was seen so far.
+    pub fn stats(&self) -> LineStats {
+        self.stats
+    }
+
+    /// Reads the next line without its terminator (`\n` or `\r\n`); `None` at the end.
+    pub fn next_line(&mut self) -> io::Result<Option<&[u8]>> {
+        self.buf.clear();
+        let mut saw_any = false;
+        let mut cut = false;
+        loop {
+            let chunk = match self.inner.fill_buf() {
+                Ok(chunk) => chunk,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if chunk.is_empty() {
+                break;
+            }
+            saw_any = true;
+            let (take, done) = match memchr::memchr(b'\n', chunk) {
+                Some(i) => (i, Some(i + 1)),
+                None => (chunk.len(), None),
+            };
+            let room = LINE_CAP.saturating_sub(self.buf.len());
+            if take > room {
+                cut = true;
+            }
+            self.buf.extend_from_slice(&chunk[..take.min(room)]);
+            let consumed = done.unwrap_or(take);
+            self.inner.consume(consumed);
+            if done.is_some() {
+                break;
+            }
+        }
+        if !saw_any {
+            return Ok(None);
+        }
+        if self.buf.last() == Some(&b'\r') {
+            self.buf.pop();
+        }
+        self.stats.lines += 1;
+        self.stats.truncated += u64::from(cut);
+        if memchr::memchr(0, &self.buf).is_some() {
+            self.stats.binary_lines += 1;
+        }
+        Ok(Some(&self.buf))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(input: &[u8]) -> Vec<Vec<u8>> {
+        let mut reader = LineReader::new(input);
+        let mut out = Vec::new();
+        while let Some(line) = reader.next_line().unwrap() {
+            out.push(line.to_vec());
+        }
+        out
+    }
+
+    #[test]
+    fn strips_crlf_and_keeps_last_line_without_newline() {
+        assert_eq!(
+            lines(b"a\r\nb\nc"),
+            vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]
+        );
+    }
+
+    #[test]
+    fn empty_input_has_no_lines() {
+        assert!(lines(b"").is_empty());
+    }
+
+    #[test]
+    fn caps_a_long_line_and_reads_the_next() {
+        let mut input = vec![b'x'; LINE_CAP + 10];
+        input.extend_from_slice(b"\nnext\n");
+        let mut reader = LineReader::new(io::BufReader::with_capacity(4096, &input[..]));
+        assert_eq!(reader.next_line().unwrap().unwrap().len(), LINE_CAP);
+        assert_eq!(reader.next_line().unwrap().unwrap(), b"next");
+        assert_eq!(reader.stats().truncated, 1);
+    }
+
+    #[test]
+    fn counts_lines_with_nul_bytes() {
+        let mut reader = LineReader::new(&b"ok\nbi\0nary\nok\n"[..]);
+        while reader.next_line().unwrap().is_some() {}
+        assert_eq!(reader.stats().binary_lines, 1);
+        assert_eq!(reader.stats().lines, 3);
+    }
+}

@@ -1,0 +1,289 @@
+//! The pipeline for one source: lines -> records -> signals -> events, split into
+//! deployment runs, then the engine's diagnoses per run. Holds one run's events at a
+//! time (bounded), never the input.
+
+use std::io;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
+use std::sync::LazyLock;
+
+use crate::diagnosis::{Hint, RunInfo, SourceReport};
+use crate::engine::{self, Events};
+use crate::line::{LINE_CAP, LineReader};
+use crate::mask::mask;
+use crate::record::Framer;
+use crate::rule::RuleSet;
+use crate::signal::Event;
+use crate::source::Source;
+
+/// How runs of a multi-deployment log are reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Runs {
+    /// Only the latest run, saying how many earlier ones were skipped.
+    #[default]
+    Latest,
+    /// Every run, each as its own report.
+    All,
+}
+
+/// The outcome of reading one source.
+#[derive(Debug)]
+pub struct Outcome {
+    pub reports: Vec<SourceReport>,
+    /// Set when the source could not be read in full (the reports cover what was read).
+    pub error: Option<io::Error>,
+}
+
+/// How many look-alike error lines a report shows when no rule fired.
+const HINTS: usize = 5;
+
+/// Diagnoses one source.
+pub fn diagnose_source(rules: &RuleSet, source: Source, runs: Runs) -> Outcome {
+    let mut state = RunState::new(rules, source.name.clone());
+    let mut lines = LineReader::new(source.reader);
+    let error = read_into(&mut lines, &mut state, Some(runs));
+    let stats = lines.stats();
+    let mut notes = Vec::new();
+    if stats.binary_lines > 0 {
+        notes.push(format!(
+            "holds binary data: {} line(s) with NUL bytes were read as text",
+            stats.binary_lines
+        ));
+    }
+    if stats.truncated > 0 {
+        notes.push(format!(
+            "{} line(s) longer than {} MiB: only their first {} MiB were matched",
+            stats.truncated,
+            LINE_CAP >> 20,
+            LINE_CAP >> 20
+        ));
+    }
+    if let Some(e) = &error {
+        notes.push(format!("read stopped early: {e}"));
+    }
+    Outcome {
+        reports: state.finish(stats.lines, notes),
+        error,
+    }
+}
+
+/// The events of a whole source, every run together (for rule examples and `trace`).
+pub fn collect_events(rules: &RuleSet, source: Source) -> Events {
+    let mut state = RunState::new(rules, source.name.clone());
+    let mut lines = LineReader::new(source.reader);
+    // A read error here can only come from an in-memory example: nothing to report.
+    let _ = read_into(&mut lines, &mut state, None);
+    state.events
+}
+
+/// Feeds every line to the state; `runs` is `None` to keep all runs together.
+fn read_into<R: io::BufRead>(
+    lines: &mut LineReader<R>,
+    state: &mut RunState<'_>,
+    runs: Option<Runs>,
+) -> Option<io::Error> {
+    let mut framer = Framer::new();
+    loop {
+        match lines.next_line() {
+            Ok(Some(bytes)) => {
+                let text = String::from_utf8_lossy(bytes);
+                let record = framer.frame(&text);
+                if let (Some(label), Some(runs)) = (record.new_run.clone(), runs) {
+                    state.start_run(label, record.line, runs);
+                }
+                state.take(&record, &text);
+            }
+            Ok(None) => return None,
+            Err(e) => return Some(e),
+        }
+    }
+}
+
+/// The events and hints of the run being read, and the reports of finished runs.
+struct RunState<'r> {
+    rules: &'r RuleSet,
+    name: String,
+    events: Events,
+    hints: Vec<(u32, Hint)>,
+    /// Signals that matched the last ece-tools line, to attach its suggestion to.
+    ece_signals: Vec<usize>,
+    scratch: Vec<Event>,
+    run_label: Option<String>,
+    run_first_line: u64,
+    runs_seen: usize,
+    finished: Vec<SourceReport>,
+}
+
+impl<'r> RunState<'r> {
+    fn new(rules: &'r RuleSet, name: String) -> Self {
+        RunState {
+            rules,
+            name,
+            events: Events::new(rules.signals.signals().len()),
+            hints: Vec::new(),
+            ece_signals: Vec::new(),
+            scratch: Vec::new(),
+            run_label: None,
+            run_first_line: 1,
+            runs_seen: 0,
+            finished: Vec::new(),
+        }
+    }
+
+    fn take(&mut self, record: &crate::record::Record<'_>, text: &str) {
+        if self.run_label.is_none() {
+            self.run_label = record.envelope.timestamp.map(str::to_owned);
+        }
+        self.scratch.clear();
+        self.rules.signals.scan(record, text, &mut self.scratch);
+        if record.continues_ece {
+            self.attach_suggestion(record.envelope.message);
+        } else if record.envelope.level.is_some() {
+            self.ece_signals = self.scratch.iter().map(|e| e.signal).collect();
+        }
+        if self.scratch.is_empty() {
+            self.consider_hint(record.line, text);
+        }
+        for event in self.scratch.drain(..) {
+            self.events.push(event);
+        }
+    }
+
+    fn attach_suggestion(&mut self, message: &str) {
+        for &signal in &self.ece_signals {
+            if let Some(event) = self.events.last_mut(signal) {
+                let mut suggestion = event.field("suggestion").to_owned();
+                if !suggestion.is_empty() {
+                    suggestion.push(' ');
+                }
+                suggestion.push_str(message);
+                event.set_field("suggestion", suggestion);
+            }
+        }
+    }
+
+    fn consider_hint(&mut self, line: u64, text: &str) {
+        let score = error_likeness(text);
+        if score == 0 {
+            return;
+        }
+        let worst = self.hints.iter().map(|(s, _)| *s).min().unwrap_or(0);
+        if self.hints.len() >= HINTS && score <= worst {
+            return;
+        }
+        let hint = Hint {
+            line,
+            text: mask(truncate(text.trim(), 300)).into_owned(),
+        };
+        self.hints.push((score, hint));
+        if self.hints.len() > HINTS {
+            // Drop the weakest, latest-seen hint so earlier lines win ties.
+            if let Some(i) = (0..self.hints.len()).rev().min_by_key(|&i| self.hints[i].0) {
+                self.hints.remove(i);
+            }
+        }
+    }
+
+    fn start_run(&mut self, label: String, line: u64, runs: Runs) {
+        if runs == Runs::All {
+            let report = self.report(0, Vec::new());
+            self.finished.push(report);
+        }
+        self.runs_seen += 1;
+        self.events = Events::new(self.rules.signals.signals().len());
+        self.hints.clear();
+        self.ece_signals.clear();
+        self.run_label = Some(label);
+        self.run_first_line = line;
+    }
+
+    fn report(&mut self, lines: u64, notes: Vec<String>) -> SourceReport {
+        let diagnoses = engine::diagnose(self.rules, &self.events, &self.name);
+        let mut hints: Vec<Hint> = if diagnoses.is_empty() {
+            self.hints.drain(..).map(|(_, h)| h).collect()
+        } else {
+            Vec::new()
+        };
+        hints.sort_by_key(|h| h.line);
+        let started = self
+            .run_label
+            .clone()
+            .unwrap_or_else(|| format!("line {}", self.run_first_line));
+        SourceReport {
+            path: self.name.clone(),
+            lines,
+            run: Some(RunInfo {
+                index: self.runs_seen + 1,
+                runs: self.runs_seen + 1,
+                started,
+                first_line: self.run_first_line,
+                skipped: 0,
+            }),
+            diagnoses,
+            hints,
+            notes,
+        }
+    }
+
+    fn finish(mut self, lines: u64, notes: Vec<String>) -> Vec<SourceReport> {
+        let mut last = self.report(lines, notes);
+        if self.finished.is_empty() {
+            match &mut last.run {
+                Some(run) if self.runs_seen > 0 => run.skipped = self.runs_seen,
+                _ => last.run = None,
+            }
+            return vec![last];
+        }
+        let total = self.finished.len() + 1;
+        let mut reports = std::mem::take(&mut self.finished);
+        reports.push(last);
+        for (i, report) in reports.iter_mut().enumerate() {
+            report.lines = lines;
+            if let Some(run) = &mut report.run {
+                run.index = i + 1;
+                run.runs = total;
+                run.skipped = 0;
+            }
+        }
+        reports
+    }
+}
+
+static ERROR_WORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .build([
+            "error",
+            "fail",
+            "exception",
+            "fatal",
+            "could not",
+            "cannot",
+            "can't",
+            "denied",
+            "refused",
+            "unable",
+            "critical",
+            "forbidden",
+            "not found",
+            "invalid",
+            "killed",
+        ])
+        .expect("constant patterns build")
+});
+
+/// How much a line looks like an error: the number of error words in it.
+fn error_likeness(text: &str) -> u32 {
+    ERROR_WORDS.find_iter(text).count().min(10) as u32
+}
+
+fn truncate(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}

@@ -1,0 +1,275 @@
+//! Records: each line's envelope with the context earlier lines gave it: the stage
+//! (build, deploy, post-deploy), the Composer exception box it sits in, whether it
+//! continues an ece-tools message (its suggestion), and where a new deployment run begins.
+//!
+//! The framer keeps a few words of state, never lines: memory stays flat.
+
+use std::rc::Rc;
+
+use serde::Serialize;
+
+use crate::envelope::{self, Envelope};
+
+/// The Cloud deployment phase a line belongs to, when the log says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    Build,
+    Deploy,
+    PostDeploy,
+}
+
+impl Stage {
+    /// The stage as rules compare it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Build => "build",
+            Stage::Deploy => "deploy",
+            Stage::PostDeploy => "post-deploy",
+        }
+    }
+}
+
+/// One line with its context.
+#[derive(Debug)]
+pub struct Record<'a> {
+    /// 1-based physical line number.
+    pub line: u64,
+    pub envelope: Envelope<'a>,
+    pub stage: Option<Stage>,
+    /// The exception box (`[Composer\...\TransportException]` or `In X.php line N`) this line is in.
+    pub exception: Option<Rc<str>>,
+    /// An unprefixed line right after an ece-tools line: its suggestion or detail.
+    pub continues_ece: bool,
+    /// This line starts a new deployment run; the label is its timestamp, or the line number.
+    pub new_run: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DeployMarker {
+    /// `Starting scenario(s): scenario/deploy.xml` (ece-tools 2002.1+).
+    Scenario,
+    /// `Starting deploy.` (older ece-tools, and inside a scenario run).
+    Legacy,
+}
+
+/// Most body lines an exception box is followed for.
+const BOX_BODY_MAX: u32 = 40;
+/// Most lines after an ece-tools message taken as its suggestion.
+const SUGGESTION_MAX: u32 = 12;
+
+/// Gives each line its context, one line at a time.
+#[derive(Debug, Default)]
+pub struct Framer {
+    line: u64,
+    stage: Option<Stage>,
+    exception: Option<Rc<str>>,
+    box_body_lines: u32,
+    after_ece: Option<u32>,
+    run_has_build: bool,
+    run_deploy: Option<DeployMarker>,
+    lines_in_run: u64,
+}
+
+impl Framer {
+    /// A framer at the start of a stream.
+    pub fn new() -> Self {
+        Framer::default()
+    }
+
+    /// Frames the next physical line.
+    pub fn frame<'a>(&mut self, text: &'a str) -> Record<'a> {
+        self.line += 1;
+        let envelope = envelope::parse(text);
+        let new_run = self.track_runs(&envelope);
+        self.track_box(&envelope);
+        let continues_ece = self.track_suggestion(&envelope);
+        self.lines_in_run += 1;
+        Record {
+            line: self.line,
+            envelope,
+            stage: self.stage,
+            exception: self.exception.clone(),
+            continues_ece,
+            new_run,
+        }
+    }
+
+    fn track_runs(&mut self, envelope: &Envelope<'_>) -> Option<String> {
+        let phase = phase_marker(envelope.message)?;
+        let starts_run = match phase {
+            PhaseMarker::Build => self.run_has_build || self.run_deploy.is_some(),
+            PhaseMarker::Deploy(marker) => match (self.run_deploy, marker) {
+                (None, _) => false,
+                (Some(_), DeployMarker::Scenario) => true,
+                (Some(DeployMarker::Legacy), DeployMarker::Legacy) => true,
+                (Some(DeployMarker::Scenario), DeployMarker::Legacy) => false,
+            },
+            PhaseMarker::PostDeploy => false,
+        };
+        let starts_run = starts_run && self.lines_in_run > 0;
+        if starts_run {
+            self.run_has_build = false;
+            self.run_deploy = None;
+            self.lines_in_run = 0;
+        }
+        match phase {
+            PhaseMarker::Build => {
+                self.run_has_build = true;
+                self.stage = Some(Stage::Build);
+            }
+            PhaseMarker::Deploy(marker) => {
+                if self.run_deploy != Some(DeployMarker::Scenario) {
+                    self.run_deploy = Some(marker);
+                }
+                self.stage = Some(Stage::Deploy);
+            }
+            PhaseMarker::PostDeploy => self.stage = Some(Stage::PostDeploy),
+        }
+        starts_run.then(|| {
+            envelope
+                .timestamp
+                .map_or_else(|| format!("line {}", self.line), str::to_owned)
+        })
+    }
+
+    fn track_box(&mut self, envelope: &Envelope<'_>) {
+        if let Some(header) = envelope.header {
+            let name = match header {
+                envelope::BoxHeader::Exception(name) | envelope::BoxHeader::Location(name) => name,
+            };
+            self.exception = Some(Rc::from(name));
+            self.box_body_lines = 0;
+            return;
+        }
+        if self.exception.is_none() {
+            return;
+        }
+        let blank = envelope.message.is_empty();
+        let ends = envelope.level.is_some()
+            || self.box_body_lines >= BOX_BODY_MAX
+            || (blank && self.box_body_lines > 0);
+        if ends {
+            self.exception = None;
+        } else if !blank {
+            self.box_body_lines += 1;
+        }
+    }
+
+    fn track_suggestion(&mut self, envelope: &Envelope<'_>) -> bool {
+        if envelope.level.is_some() {
+            self.after_ece = Some(0);
+            return false;
+        }
+        let Some(taken) = self.after_ece else {
+            return false;
+        };
+        let continues = !envelope.message.is_empty()
+            && envelope.header.is_none()
+            && envelope.timestamp.is_none()
+            && taken < SUGGESTION_MAX;
+        self.after_ece = continues.then_some(taken + 1);
+        continues
+    }
+}
+
+enum PhaseMarker {
+    Build,
+    Deploy(DeployMarker),
+    PostDeploy,
+}
+
+/// Recognises the lines where ece-tools or the Cloud activity log start a phase.
+fn phase_marker(message: &str) -> Option<PhaseMarker> {
+    if let Some(rest) = message.strip_prefix("Starting scenario(s): scenario/") {
+        return if rest.starts_with("build/") {
+            Some(PhaseMarker::Build)
+        } else if rest.starts_with("deploy.xml") {
+            Some(PhaseMarker::Deploy(DeployMarker::Scenario))
+        } else if rest.starts_with("post-deploy.xml") {
+            Some(PhaseMarker::PostDeploy)
+        } else {
+            None
+        };
+    }
+    match message {
+        "Starting build." => Some(PhaseMarker::Build),
+        "Starting deploy." => Some(PhaseMarker::Deploy(DeployMarker::Legacy)),
+        "Starting post-deploy." => Some(PhaseMarker::PostDeploy),
+        _ if message.starts_with("Building application '") => Some(PhaseMarker::Build),
+        _ if message.starts_with("Executing deploy hook for application") => {
+            Some(PhaseMarker::Deploy(DeployMarker::Legacy))
+        }
+        _ if message.starts_with("Executing post_deploy hook for application") => {
+            Some(PhaseMarker::PostDeploy)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runs(log: &str) -> Vec<(u64, String)> {
+        let mut framer = Framer::new();
+        log.lines()
+            .filter_map(|l| {
+                let r = framer.frame(l);
+                r.new_run.map(|label| (r.line, label))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_second_legacy_deploy_starts_a_run() {
+        let log = "[2019-01-03 19:44:11] NOTICE: Starting deploy.\n\
+                   [2019-01-03 19:45:00] NOTICE: Deployment completed.\n\
+                   [2019-02-03 10:00:00] NOTICE: Starting deploy.\n";
+        assert_eq!(runs(log), vec![(3, "2019-02-03 10:00:00".to_string())]);
+    }
+
+    #[test]
+    fn build_then_deploy_is_one_run() {
+        let log = "[2023-04-24T18:50:00+00:00] NOTICE: Starting scenario(s): scenario/build/generate.xml scenario/build/transfer.xml\n\
+                   [2023-04-24T18:58:04+00:00] NOTICE: Starting scenario(s): scenario/deploy.xml (magento/ece-tools version: 2002.1.14)\n\
+                   [2023-04-24T18:58:05+00:00] NOTICE: Starting deploy.\n\
+                   [2023-04-24T18:59:00+00:00] NOTICE: Starting scenario(s): scenario/post-deploy.xml\n\
+                   [2023-04-25T09:00:00+00:00] NOTICE: Starting scenario(s): scenario/deploy.xml\n";
+        assert_eq!(
+            runs(log),
+            vec![(5, "2023-04-25T09:00:00+00:00".to_string())]
+        );
+    }
+
+    #[test]
+    fn lines_inside_an_exception_box_know_it() {
+        let mut framer = Framer::new();
+        let lines = [
+            "  [Composer\\Downloader\\TransportException]",
+            "  The 'https://repo.magento.com/packages.json' URL required authentication.",
+            "",
+            "Done",
+        ];
+        let boxes: Vec<bool> = lines
+            .iter()
+            .map(|l| framer.frame(l).exception.is_some())
+            .collect();
+        assert_eq!(boxes, vec![true, true, false, false]);
+    }
+
+    #[test]
+    fn unprefixed_lines_after_an_ece_line_continue_it() {
+        let mut framer = Framer::new();
+        let lines = [
+            "[2023-04-24T18:58:04+00:00] WARNING: [2003] The configured state is not ideal",
+            "  Set SCD_ON_DEMAND to false.",
+            "[2023-04-24T18:58:05+00:00] INFO: next",
+        ];
+        let cont: Vec<bool> = lines
+            .iter()
+            .map(|l| framer.frame(l).continues_ece)
+            .collect();
+        assert_eq!(cont, vec![false, true, false]);
+    }
+}

@@ -1,0 +1,335 @@
+//! Renderers: the report as coloured text (like a compiler diagnostic), JSON or
+//! Markdown, written to any `Write`. Colour is decided once, by the caller.
+//! Every string reaching here was masked when the diagnosis was built.
+
+use std::io::{self, Write};
+
+use colored::Colorize;
+
+use crate::diagnosis::{Diagnosis, Report, Severity, SourceReport};
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Human-readable, coloured on a terminal.
+    Text,
+    /// The versioned JSON report (`magediag/1`).
+    Json,
+    /// Markdown for a support ticket.
+    Markdown,
+}
+
+/// Writes a report in the given format.
+pub fn render(report: &Report, format: Format, out: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Text => text(report, out),
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, report)?;
+            writeln!(out)
+        }
+        Format::Markdown => markdown(report, out),
+    }
+}
+
+/// Most packages listed in text and Markdown (JSON has them all).
+const PACKAGES_SHOWN: usize = 10;
+/// Most evidence lines shown per diagnosis in text and Markdown.
+const EVIDENCE_SHOWN: usize = 5;
+/// Longest evidence line shown in text and Markdown.
+const EVIDENCE_WIDTH: usize = 240;
+
+fn text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let headers = report.sources.len() > 1;
+    for source in &report.sources {
+        if headers {
+            writeln!(out, "{}", source_title(source).bold())?;
+        }
+        for diagnosis in &source.diagnoses {
+            text_diagnosis(diagnosis, out)?;
+        }
+        if source.diagnoses.is_empty() {
+            text_nothing_found(source, out)?;
+        }
+        for note in &source.notes {
+            writeln!(out, "{}: {}: {note}", "note".cyan().bold(), source.path)?;
+        }
+        if headers {
+            writeln!(out)?;
+        }
+    }
+    text_footer(report, out)
+}
+
+fn source_title(source: &SourceReport) -> String {
+    match &source.run {
+        Some(run) => format!(
+            "==> {} (run {} of {}, started {}) <==",
+            source.path, run.index, run.runs, run.started
+        ),
+        None => format!("==> {} <==", source.path),
+    }
+}
+
+fn severity_label(severity: Severity) -> colored::ColoredString {
+    match severity {
+        Severity::Error => "error".red().bold(),
+        Severity::Warning => "warning".yellow().bold(),
+        Severity::Info => "info".blue().bold(),
+    }
+}
+
+fn text_diagnosis(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}{}: {}",
+        severity_label(d.severity),
+        format!("[{}]", d.category).bold(),
+        d.title.bold()
+    )?;
+    if let Some(first) = d.evidence.first() {
+        writeln!(
+            out,
+            "  {} {}:{}  (rule {})",
+            "-->".blue(),
+            first.path,
+            first.line,
+            d.rule
+        )?;
+    }
+    let width = d
+        .evidence
+        .iter()
+        .map(|e| e.line.to_string().len())
+        .max()
+        .unwrap_or(1);
+    let gutter = format!("{:width$} |", "");
+    writeln!(out, "{}", gutter.blue())?;
+    for e in d.evidence.iter().take(EVIDENCE_SHOWN) {
+        let number = format!("{:>width$} |", e.line);
+        writeln!(out, "{} {}", number.blue(), clip(&e.text))?;
+    }
+    let more = d.count.saturating_sub(EVIDENCE_SHOWN as u64);
+    if more > 0 {
+        writeln!(out, "{} ... and {more} more line(s)", gutter.blue())?;
+    }
+    writeln!(out, "{}", gutter.blue())?;
+    writeln!(out, "{:width$} {} {}", "", "=".blue(), d.summary)?;
+    text_packages(d, out)?;
+    text_list(out, "likely causes", &d.causes, false)?;
+    text_list(out, "fix", &d.remediation, true)?;
+    text_list(out, "see", &d.references, false)?;
+    writeln!(out)
+}
+
+fn text_packages(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
+    if d.packages.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "  {} ({}):", "packages".bold(), d.packages.len())?;
+    for p in d.packages.iter().take(PACKAGES_SHOWN) {
+        let version = p.version.as_deref().unwrap_or("");
+        let status = p
+            .status
+            .as_deref()
+            .map(|s| format!("  [{s}]"))
+            .unwrap_or_default();
+        writeln!(out, "    {} {version}{status}", p.name)?;
+    }
+    if d.packages.len() > PACKAGES_SHOWN {
+        writeln!(
+            out,
+            "    ... and {} more (all of them with --format json)",
+            d.packages.len() - PACKAGES_SHOWN
+        )?;
+    }
+    Ok(())
+}
+
+fn text_list(out: &mut dyn Write, title: &str, items: &[String], numbered: bool) -> io::Result<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "  {}:", title.bold())?;
+    for (i, item) in items.iter().enumerate() {
+        if numbered {
+            writeln!(out, "    {}. {item}", i + 1)?;
+        } else {
+            writeln!(out, "    - {item}")?;
+        }
+    }
+    Ok(())
+}
+
+fn text_nothing_found(source: &SourceReport, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}: no known failure found in {} ({} lines read)",
+        "ok".green().bold(),
+        source.path,
+        source.lines
+    )?;
+    if source.hints.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "  lines that look most like an error:")?;
+    let width = source
+        .hints
+        .iter()
+        .map(|h| h.line.to_string().len())
+        .max()
+        .unwrap_or(1);
+    for hint in &source.hints {
+        let number = format!("{:>width$} |", hint.line);
+        writeln!(out, "    {} {}", number.blue(), clip(&hint.text))?;
+    }
+    Ok(())
+}
+
+fn text_footer(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let s = &report.summary;
+    let mut line = format!(
+        "{} error(s), {} warning(s) in {} source(s)",
+        s.errors, s.warnings, s.sources
+    );
+    let skipped: usize = report
+        .sources
+        .iter()
+        .filter_map(|r| r.run.as_ref())
+        .map(|r| r.skipped)
+        .sum();
+    if let Some(run) = report
+        .sources
+        .iter()
+        .find_map(|r| r.run.as_ref())
+        .filter(|_| skipped > 0)
+    {
+        line.push_str(&format!(
+            "; diagnosed the latest deployment run (started {}), skipped {skipped} earlier run(s): --all-runs shows each",
+            run.started
+        ));
+    }
+    writeln!(out, "{}", line.dimmed())
+}
+
+fn clip(text: &str) -> String {
+    if text.chars().count() <= EVIDENCE_WIDTH {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(EVIDENCE_WIDTH).collect();
+    format!("{cut}…")
+}
+
+fn markdown(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let s = &report.summary;
+    writeln!(
+        out,
+        "## magediag: {} error(s), {} warning(s)\n",
+        s.errors, s.warnings
+    )?;
+    for source in &report.sources {
+        if report.sources.len() > 1 || source.run.is_some() {
+            writeln!(out, "### `{}`{}\n", source.path, markdown_run(source))?;
+        }
+        for d in &source.diagnoses {
+            markdown_diagnosis(d, out)?;
+        }
+        if source.diagnoses.is_empty() {
+            writeln!(
+                out,
+                "No known failure found in `{}` ({} lines read).\n",
+                source.path, source.lines
+            )?;
+            if !source.hints.is_empty() {
+                writeln!(out, "Lines that look most like an error:\n\n```text")?;
+                for h in &source.hints {
+                    writeln!(out, "{}: {}", h.line, h.text)?;
+                }
+                writeln!(out, "```\n")?;
+            }
+        }
+        for note in &source.notes {
+            writeln!(out, "> note: {note}\n")?;
+        }
+    }
+    Ok(())
+}
+
+fn markdown_run(source: &SourceReport) -> String {
+    match &source.run {
+        Some(run) if run.skipped > 0 => format!(
+            " (latest deployment run, started {}; {} earlier run(s) skipped)",
+            run.started, run.skipped
+        ),
+        Some(run) => format!(
+            " (run {} of {}, started {})",
+            run.index, run.runs, run.started
+        ),
+        None => String::new(),
+    }
+}
+
+fn markdown_diagnosis(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "#### {}: {} (`{}`, rule `{}`)\n",
+        d.severity.as_str().to_uppercase(),
+        d.title,
+        d.category,
+        d.rule
+    )?;
+    writeln!(out, "{}\n", d.summary)?;
+    if !d.packages.is_empty() {
+        writeln!(out, "| package | version | status |\n|---|---|---|")?;
+        for p in d.packages.iter().take(PACKAGES_SHOWN) {
+            writeln!(
+                out,
+                "| `{}` | {} | {} |",
+                p.name,
+                p.version.as_deref().unwrap_or(""),
+                p.status.as_deref().unwrap_or("")
+            )?;
+        }
+        if d.packages.len() > PACKAGES_SHOWN {
+            writeln!(
+                out,
+                "| ... and {} more | | |",
+                d.packages.len() - PACKAGES_SHOWN
+            )?;
+        }
+        writeln!(out)?;
+    }
+    if let Some(first) = d.evidence.first() {
+        writeln!(out, "Evidence (`{}`):\n\n```text", first.path)?;
+        for e in d.evidence.iter().take(EVIDENCE_SHOWN) {
+            writeln!(out, "{}: {}", e.line, clip(&e.text).replace("```", "'''"))?;
+        }
+        let more = d.count.saturating_sub(EVIDENCE_SHOWN as u64);
+        if more > 0 {
+            writeln!(out, "... and {more} more line(s)")?;
+        }
+        writeln!(out, "```\n")?;
+    }
+    markdown_list(out, "Likely causes", &d.causes, false)?;
+    markdown_list(out, "Fix", &d.remediation, true)?;
+    markdown_list(out, "References", &d.references, false)
+}
+
+fn markdown_list(
+    out: &mut dyn Write,
+    title: &str,
+    items: &[String],
+    numbered: bool,
+) -> io::Result<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "**{title}**\n")?;
+    for (i, item) in items.iter().enumerate() {
+        if numbered {
+            writeln!(out, "{}. {item}", i + 1)?;
+        } else {
+            writeln!(out, "- {item}")?;
+        }
+    }
+    writeln!(out)
+}

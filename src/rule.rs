@@ -1,0 +1,697 @@
+//! Rule files: read as raw serde structs with spans, then validated and compiled into a
+//! [`RuleSet`]. Every problem of every file is reported at once, as `file:line:col: what`.
+//!
+//! Shipped rules (`rules/*.toml`) are embedded in the binary; `--rules PATH` adds files
+//! whose signals and rules replace shipped ones with the same id.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::Path;
+
+use regex::Regex;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::cond::{self, Condition, Test};
+use crate::diagnosis::{CATEGORIES, Severity};
+use crate::envelope::Level;
+use crate::signal::{Signal, SignalSet};
+use crate::template::Template;
+
+/// The shipped rule files, embedded at build time: (path, contents).
+pub const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
+
+/// The version of the shipped rule catalogue, printed by `--version`.
+pub const CATALOGUE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// A rule file's text and where it came from.
+#[derive(Debug, Clone)]
+pub struct RuleFile {
+    pub path: String,
+    pub text: String,
+}
+
+/// A mistake in a rule file, located.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleError {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path, self.line, self.column, self.message
+        )
+    }
+}
+
+/// All the mistakes found while loading rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleErrors(pub Vec<RuleError>);
+
+impl fmt::Display for RuleErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, error) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for RuleErrors {}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    signal: Vec<RawSignal>,
+    #[serde(default)]
+    rule: Vec<RawRule>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSignal {
+    id: Spanned<String>,
+    #[serde(default)]
+    description: String,
+    patterns: Vec<Spanned<String>>,
+    #[serde(default)]
+    levels: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    id: Spanned<String>,
+    category: Spanned<String>,
+    severity: Spanned<String>,
+    #[serde(default)]
+    priority: Option<i32>,
+    title: String,
+    when: Spanned<String>,
+    #[serde(default)]
+    also: Vec<Spanned<String>>,
+    #[serde(default)]
+    suppresses: Vec<Spanned<String>>,
+    summary: Spanned<String>,
+    causes: Vec<String>,
+    remediation: Vec<String>,
+    #[serde(default)]
+    references: Vec<String>,
+    #[serde(default)]
+    example: Vec<RawExample>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExample {
+    #[serde(default)]
+    name: Option<String>,
+    log: Spanned<String>,
+    fires: bool,
+    #[serde(default)]
+    fields: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    packages: Vec<String>,
+}
+
+/// A compiled rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub category: String,
+    pub severity: Severity,
+    /// Ranks rules of one severity: higher first. Specific rules above generic ones.
+    pub priority: i32,
+    pub title: String,
+    pub when: Condition,
+    /// The source text of `when`, for `explain` and `trace`.
+    pub when_text: String,
+    /// Context signals: when the rule fires, the nearest event of each at or before the
+    /// first evidence line joins the evidence (e.g. the package being installed).
+    pub also: Vec<usize>,
+    /// Rules this one hides when both fire on nearby lines.
+    pub suppresses: Vec<String>,
+    pub summary: Template,
+    pub causes: Vec<String>,
+    pub remediation: Vec<String>,
+    pub references: Vec<String>,
+    pub examples: Vec<Example>,
+    /// `path:line` of the rule's id, for messages.
+    pub origin: String,
+}
+
+/// An example a rule carries: a log, and whether (and how) the rule fires on it.
+#[derive(Debug, Clone)]
+pub struct Example {
+    pub name: Option<String>,
+    pub log: String,
+    pub fires: bool,
+    /// Field values that at least one evidence event must carry.
+    pub fields: BTreeMap<String, String>,
+    /// Packages (vendor/name) the diagnosis must name.
+    pub packages: Vec<String>,
+    /// `path:line` of the example's log.
+    pub origin: String,
+}
+
+/// Signals and rules, compiled and ready to run.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    pub signals: SignalSet,
+    pub rules: Vec<Rule>,
+}
+
+/// Default rule priority.
+const DEFAULT_PRIORITY: i32 = 50;
+
+impl RuleSet {
+    /// The shipped rules only.
+    pub fn embedded() -> Result<RuleSet, RuleErrors> {
+        RuleSet::load(&embedded_files())
+    }
+
+    /// Shipped rules plus the given files (which win on equal ids).
+    pub fn with_extra(extra: &[RuleFile]) -> Result<RuleSet, RuleErrors> {
+        let mut files = embedded_files();
+        files.extend_from_slice(extra);
+        RuleSet::load(&files)
+    }
+
+    /// Loads files in order; a later signal or rule with an id already seen replaces it.
+    pub fn load(files: &[RuleFile]) -> Result<RuleSet, RuleErrors> {
+        let mut errors = Vec::new();
+        let mut raw_signals: Vec<(usize, RawSignal)> = Vec::new();
+        let mut raw_rules: Vec<(usize, RawRule)> = Vec::new();
+        for (index, file) in files.iter().enumerate() {
+            match toml::from_str::<RawFile>(&file.text) {
+                Ok(raw) => {
+                    replace_by_id(&mut raw_signals, index, raw.signal, |s| s.id.get_ref());
+                    replace_by_id(&mut raw_rules, index, raw.rule, |r| r.id.get_ref());
+                }
+                Err(e) => {
+                    let offset = e.span().map_or(0, |s| s.start);
+                    let message = e.message().trim().to_owned();
+                    errors.push(locate(file, offset, message));
+                }
+            }
+        }
+        let signals: Vec<Signal> = raw_signals
+            .iter()
+            .filter_map(|(f, raw)| compile_signal(&files[*f], raw, &mut errors))
+            .collect();
+        let signals = match SignalSet::new(signals) {
+            Ok(set) => set,
+            Err(e) => {
+                errors.push(RuleError {
+                    path: "<rules>".into(),
+                    line: 1,
+                    column: 1,
+                    message: format!("the signals together are too large to compile: {e}"),
+                });
+                return Err(RuleErrors(errors));
+            }
+        };
+        let rules: Vec<Rule> = raw_rules
+            .iter()
+            .filter_map(|(f, raw)| compile_rule(&files[*f], raw, &signals, &mut errors))
+            .collect();
+        check_suppressions(files, &raw_rules, &mut errors);
+        if errors.is_empty() {
+            Ok(RuleSet { signals, rules })
+        } else {
+            Err(RuleErrors(errors))
+        }
+    }
+
+    /// A rule by id.
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+}
+
+/// The embedded files as [`RuleFile`]s.
+pub fn embedded_files() -> Vec<RuleFile> {
+    EMBEDDED
+        .iter()
+        .map(|(path, text)| RuleFile {
+            path: (*path).to_owned(),
+            text: (*text).to_owned(),
+        })
+        .collect()
+}
+
+/// Reads a rule file, or every `*.toml` file of a folder (sorted, not recursive).
+pub fn read_rule_path(path: &Path) -> std::io::Result<Vec<RuleFile>> {
+    let read = |p: &Path| -> std::io::Result<RuleFile> {
+        Ok(RuleFile {
+            path: p.display().to_string(),
+            text: std::fs::read_to_string(p)?,
+        })
+    };
+    if !path.is_dir() {
+        return Ok(vec![read(path)?]);
+    }
+    let mut paths = Vec::new();
+    for entry in std::fs::read_dir(path)? {
+        let p = entry?.path();
+        if p.extension().is_some_and(|e| e == "toml") {
+            paths.push(p);
+        }
+    }
+    paths.sort();
+    paths.iter().map(|p| read(p)).collect()
+}
+
+fn replace_by_id<T>(
+    into: &mut Vec<(usize, T)>,
+    file: usize,
+    items: Vec<T>,
+    id: impl Fn(&T) -> &String,
+) {
+    for item in items {
+        match into
+            .iter()
+            .position(|(_, existing)| id(existing) == id(&item))
+        {
+            Some(i) => into[i] = (file, item),
+            None => into.push((file, item)),
+        }
+    }
+}
+
+/// Turns a byte offset into a located error.
+fn locate(file: &RuleFile, offset: usize, message: String) -> RuleError {
+    let (line, column) = line_col(&file.text, offset);
+    RuleError {
+        path: file.path.clone(),
+        line,
+        column,
+        message,
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+/// The byte offset where a string value's contents begin, after its opening quotes.
+fn content_start(file: &RuleFile, span: &std::ops::Range<usize>) -> usize {
+    let raw = file.text.get(span.clone()).unwrap_or("");
+    let quotes = if raw.starts_with("'''") || raw.starts_with("\"\"\"") {
+        let after = &raw[3..];
+        3 + usize::from(after.starts_with('\n')) + usize::from(after.starts_with("\r\n")) * 2
+    } else {
+        1
+    };
+    span.start + quotes.min(raw.len())
+}
+
+fn compile_signal(file: &RuleFile, raw: &RawSignal, errors: &mut Vec<RuleError>) -> Option<Signal> {
+    let start = errors.len();
+    check_id(file, &raw.id, "signal", errors);
+    if raw.patterns.is_empty() {
+        errors.push(locate(
+            file,
+            raw.id.span().start,
+            format!(
+                "signal `{}` has no patterns: expected `patterns = ['regex', ...]`",
+                raw.id.get_ref()
+            ),
+        ));
+    }
+    let mut patterns = Vec::new();
+    for pattern in &raw.patterns {
+        match regex::RegexBuilder::new(pattern.get_ref())
+            .size_limit(1 << 22)
+            .build()
+        {
+            Ok(regex) => patterns.push(regex),
+            Err(e) => errors.push(locate(
+                file,
+                content_start(file, &pattern.span()),
+                format!(
+                    "invalid regex in signal `{}`: {}",
+                    raw.id.get_ref(),
+                    one_line(&e.to_string())
+                ),
+            )),
+        }
+    }
+    let mut levels = Vec::new();
+    for level in &raw.levels {
+        match parse_level(level.get_ref()) {
+            Some(l) => levels.push(l),
+            None => errors.push(locate(file, level.span().start, format!(
+                "unknown level `{}`: expected one of DEBUG, INFO, NOTICE, WARNING, ERROR, CRITICAL, ALERT, EMERGENCY",
+                level.get_ref()
+            ))),
+        }
+    }
+    (errors.len() == start).then(|| Signal {
+        id: raw.id.get_ref().clone(),
+        description: raw.description.clone(),
+        patterns,
+        levels,
+        origin: file.path.clone(),
+    })
+}
+
+fn parse_level(text: &str) -> Option<Level> {
+    crate::envelope::parse(&format!("[2000-01-01 00:00:00] {text}: x")).level
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn check_id(file: &RuleFile, id: &Spanned<String>, what: &str, errors: &mut Vec<RuleError>) {
+    let valid = !id.get_ref().is_empty()
+        && id
+            .get_ref()
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.' | '_'));
+    if !valid {
+        errors.push(locate(
+            file,
+            id.span().start,
+            format!(
+                "invalid {what} id `{}`: expected lowercase letters, digits, `-`, `.` or `_`",
+                id.get_ref()
+            ),
+        ));
+    }
+}
+
+fn compile_rule(
+    file: &RuleFile,
+    raw: &RawRule,
+    signals: &SignalSet,
+    errors: &mut Vec<RuleError>,
+) -> Option<Rule> {
+    let start = errors.len();
+    check_id(file, &raw.id, "rule", errors);
+    let category = raw.category.get_ref();
+    if !CATEGORIES.contains(&category.as_str()) {
+        errors.push(locate(
+            file,
+            raw.category.span().start,
+            format!(
+                "unknown category `{category}`: expected one of {}",
+                CATEGORIES.join(", ")
+            ),
+        ));
+    }
+    let severity = Severity::parse(raw.severity.get_ref());
+    if severity.is_none() {
+        errors.push(locate(
+            file,
+            raw.severity.span().start,
+            format!(
+                "unknown severity `{}`: expected `error`, `warning` or `info`",
+                raw.severity.get_ref()
+            ),
+        ));
+    }
+    let when = compile_condition(file, raw, signals, errors);
+    let also = resolve_signals(file, &raw.also, signals, errors);
+    let summary = compile_summary(file, raw, signals, when.as_ref(), &also, errors);
+    let examples = raw
+        .example
+        .iter()
+        .map(|e| compile_example(file, e))
+        .collect();
+    if errors.len() > start {
+        return None;
+    }
+    Some(Rule {
+        id: raw.id.get_ref().clone(),
+        category: category.clone(),
+        severity: severity?,
+        priority: raw.priority.unwrap_or(DEFAULT_PRIORITY),
+        title: raw.title.clone(),
+        when: when?,
+        when_text: raw.when.get_ref().clone(),
+        also,
+        suppresses: raw.suppresses.iter().map(|s| s.get_ref().clone()).collect(),
+        summary: summary?,
+        causes: raw.causes.clone(),
+        remediation: raw.remediation.clone(),
+        references: raw.references.clone(),
+        examples,
+        origin: format!(
+            "{}:{}",
+            file.path,
+            line_col(&file.text, raw.id.span().start).0
+        ),
+    })
+}
+
+fn compile_condition(
+    file: &RuleFile,
+    raw: &RawRule,
+    signals: &SignalSet,
+    errors: &mut Vec<RuleError>,
+) -> Option<Condition> {
+    let base = content_start(file, &raw.when.span());
+    let condition = match cond::parse_condition(raw.when.get_ref()) {
+        Ok(c) => c,
+        Err(e) => {
+            errors.push(locate(
+                file,
+                base + e.offset,
+                format!("in `when`: {}", e.message),
+            ));
+            return None;
+        }
+    };
+    let mut unknown = Vec::new();
+    condition.atoms(&mut |test: &Test| {
+        if signals.index(test.signal()).is_none() {
+            unknown.push(test.signal().to_owned());
+        }
+    });
+    for name in unknown {
+        let offset = raw.when.get_ref().find(&name).unwrap_or(0);
+        errors.push(locate(file, base + offset, format!(
+            "in `when`: unknown signal `{name}`: expected the id of a `[[signal]]` in any rule file"
+        )));
+    }
+    Some(condition)
+}
+
+fn resolve_signals(
+    file: &RuleFile,
+    ids: &[Spanned<String>],
+    signals: &SignalSet,
+    errors: &mut Vec<RuleError>,
+) -> Vec<usize> {
+    let mut out = Vec::new();
+    for id in ids {
+        match signals.index(id.get_ref()) {
+            Some(i) => out.push(i),
+            None => errors.push(locate(
+                file,
+                id.span().start,
+                format!(
+                    "unknown signal `{}` in `also`: expected the id of a `[[signal]]`",
+                    id.get_ref()
+                ),
+            )),
+        }
+    }
+    out
+}
+
+fn compile_summary(
+    file: &RuleFile,
+    raw: &RawRule,
+    signals: &SignalSet,
+    when: Option<&Condition>,
+    also: &[usize],
+    errors: &mut Vec<RuleError>,
+) -> Option<Template> {
+    let base = content_start(file, &raw.summary.span());
+    let template = match Template::parse(raw.summary.get_ref()) {
+        Ok(t) => t,
+        Err(e) => {
+            errors.push(locate(
+                file,
+                base + e.offset,
+                format!("in `summary`: {}", e.message),
+            ));
+            return None;
+        }
+    };
+    let mut known: HashSet<&str> = crate::template::BUILTIN_NAMES.iter().copied().collect();
+    let mut used = also.to_vec();
+    if let Some(when) = when {
+        when.atoms(&mut |t: &Test| used.extend(signals.index(t.signal())));
+    }
+    for i in used {
+        known.extend(signals.signals()[i].field_names());
+    }
+    for (offset, name) in template.field_names() {
+        if !known.contains(name) {
+            errors.push(locate(file, base + offset, format!(
+                "in `summary`: unknown field `{name}`: expected `count`, `packages` or a capture of the rule's signals"
+            )));
+        }
+    }
+    Some(template)
+}
+
+fn compile_example(file: &RuleFile, raw: &RawExample) -> Example {
+    let fields = raw
+        .fields
+        .iter()
+        .map(|(k, v)| {
+            let text = match v {
+                toml::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (k.clone(), text)
+        })
+        .collect();
+    Example {
+        name: raw.name.clone(),
+        log: raw.log.get_ref().clone(),
+        fires: raw.fires,
+        fields,
+        packages: raw.packages.clone(),
+        origin: format!(
+            "{}:{}",
+            file.path,
+            line_col(&file.text, raw.log.span().start).0
+        ),
+    }
+}
+
+fn check_suppressions(
+    files: &[RuleFile],
+    raw_rules: &[(usize, RawRule)],
+    errors: &mut Vec<RuleError>,
+) {
+    let ids: HashSet<&str> = raw_rules
+        .iter()
+        .map(|(_, r)| r.id.get_ref().as_str())
+        .collect();
+    for (f, rule) in raw_rules {
+        for target in &rule.suppresses {
+            if !ids.contains(target.get_ref().as_str()) {
+                errors.push(locate(
+                    &files[*f],
+                    target.span().start,
+                    format!(
+                        "unknown rule `{}` in `suppresses`: expected the id of a `[[rule]]`",
+                        target.get_ref()
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// Compiles a regex for tools that take one from the user (e.g. `trace`).
+pub fn compile_regex(text: &str) -> Result<Regex, regex::Error> {
+    Regex::new(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<RuleSet, RuleErrors> {
+        RuleSet::load(&[RuleFile {
+            path: "my.toml".into(),
+            text: text.into(),
+        }])
+    }
+
+    const SIGNAL: &str = "[[signal]]\nid = \"s\"\npatterns = ['x(?P<n>\\d+)']\n";
+
+    fn rule(when: &str, summary: &str) -> String {
+        format!(
+            "{SIGNAL}[[rule]]\nid = \"r\"\ncategory = \"network\"\nseverity = \"error\"\ntitle = \"t\"\nwhen = '{when}'\nsummary = '{summary}'\ncauses = []\nremediation = []\n"
+        )
+    }
+
+    #[test]
+    fn loads_a_valid_rule() {
+        let set = load(&rule("any(s, n > 3)", "{count} times, n={n}")).unwrap();
+        assert_eq!(set.rules.len(), 1);
+    }
+
+    #[test]
+    fn locates_a_bad_condition() {
+        let errors = load(&rule("any(s, n > )", "x")).unwrap_err();
+        assert_eq!(errors.0.len(), 1);
+        let e = &errors.0[0];
+        assert_eq!((e.line, e.column), (9, 20), "{e}");
+        assert!(e.message.contains("expected"), "{e}");
+    }
+
+    #[test]
+    fn names_an_unknown_signal_and_field() {
+        let errors = load(&rule("any(nope)", "{missing}")).unwrap_err();
+        let text = errors.to_string();
+        assert!(
+            text.contains("my.toml:9:13: in `when`: unknown signal `nope`"),
+            "{text}"
+        );
+        assert!(text.contains("unknown field `missing`"), "{text}");
+    }
+
+    #[test]
+    fn locates_toml_syntax_errors_and_unknown_keys() {
+        let errors = load("[[rule]]\nid = \"r\"\ncolour = 1\n").unwrap_err();
+        let e = &errors.0[0];
+        assert_eq!(e.line, 3, "{e}");
+        assert!(e.message.contains("unknown field `colour`"), "{e}");
+    }
+
+    #[test]
+    fn locates_a_bad_regex() {
+        let errors = load("[[signal]]\nid = \"s\"\npatterns = ['a(b']\n").unwrap_err();
+        let e = &errors.0[0];
+        assert_eq!((e.line, e.column), (3, 14), "{e}");
+        assert!(e.message.contains("invalid regex"), "{e}");
+    }
+
+    #[test]
+    fn later_files_override_by_id() {
+        let first = RuleFile {
+            path: "a.toml".into(),
+            text: rule("any(s)", "first"),
+        };
+        let second = RuleFile {
+            path: "b.toml".into(),
+            text: rule("none(s)", "second"),
+        };
+        let set = RuleSet::load(&[first, second]).unwrap();
+        assert_eq!(set.rules.len(), 1);
+        assert_eq!(set.rules[0].when_text, "none(s)");
+    }
+
+    #[test]
+    fn line_col_counts_characters() {
+        assert_eq!(line_col("ab\ncdé f", 9), (2, 6));
+    }
+}

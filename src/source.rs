@@ -1,0 +1,133 @@
+//! Sources: stdin and files, opened as buffered byte streams; gzip (also multi-member)
+//! is detected by its magic bytes, whatever the file is called, and read decompressed.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+
+use flate2::bufread::MultiGzDecoder;
+
+/// Read buffer size: large enough that syscalls do not dominate.
+const BUFFER: usize = 256 * 1024;
+
+/// The most decompressed bytes read from one gzip source (a gzip bomb stops here).
+pub const GZIP_CAP: u64 = 8 << 30;
+
+/// One input stream and the name it is reported under.
+pub struct Source {
+    /// The path as given, or `<stdin>`.
+    pub name: String,
+    pub reader: Box<dyn BufRead + Send>,
+    pub compressed: bool,
+}
+
+impl Source {
+    /// Standard input.
+    pub fn stdin() -> io::Result<Source> {
+        Source::from_reader("<stdin>".into(), io::stdin())
+    }
+
+    /// A file on disk.
+    pub fn open(path: &Path) -> io::Result<Source> {
+        Source::from_reader(path.display().to_string(), File::open(path)?)
+    }
+
+    /// Any reader; gzip is recognised by its first two bytes.
+    pub fn from_reader(name: String, reader: impl Read + Send + 'static) -> io::Result<Source> {
+        let mut buffered = BufReader::with_capacity(BUFFER, reader);
+        let compressed = is_gzip(&mut buffered)?;
+        let reader: Box<dyn BufRead + Send> = if compressed {
+            let decoder = MultiGzDecoder::new(buffered);
+            Box::new(BufReader::with_capacity(BUFFER, CappedGzip::new(decoder)))
+        } else {
+            Box::new(buffered)
+        };
+        Ok(Source {
+            name,
+            reader,
+            compressed,
+        })
+    }
+}
+
+fn is_gzip(reader: &mut impl BufRead) -> io::Result<bool> {
+    loop {
+        match reader.fill_buf() {
+            Ok(head) => return Ok(head.starts_with(&[0x1f, 0x8b])),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Stops a decompressor at [`GZIP_CAP`] bytes with an error, never silently.
+struct CappedGzip<R> {
+    inner: R,
+    read: u64,
+}
+
+impl<R> CappedGzip<R> {
+    fn new(inner: R) -> Self {
+        CappedGzip { inner, read: 0 }
+    }
+}
+
+impl<R: Read> Read for CappedGzip<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.read >= GZIP_CAP {
+            return Err(io::Error::other(format!(
+                "decompressed size exceeds the {} GiB cap (gzip bomb?); the rest was not read",
+                GZIP_CAP >> 30
+            )));
+        }
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::Compression;
+    use flate2::write::GzEncoder;
+    use std::io::Write;
+
+    fn gzip(text: &[u8]) -> Vec<u8> {
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
+        encoder.write_all(text).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    #[test]
+    fn reads_every_member_of_a_multi_member_gzip() {
+        let mut data = gzip(b"first\n");
+        data.extend(gzip(b"second\n"));
+        let mut source = Source::from_reader("x.gz".into(), io::Cursor::new(data)).unwrap();
+        let mut text = String::new();
+        source.reader.read_to_string(&mut text).unwrap();
+        assert!(source.compressed);
+        assert_eq!(text, "first\nsecond\n");
+    }
+
+    #[test]
+    fn plain_text_stays_plain() {
+        let mut source =
+            Source::from_reader("x.gz".into(), io::Cursor::new(b"plain\n".to_vec())).unwrap();
+        let mut text = String::new();
+        source.reader.read_to_string(&mut text).unwrap();
+        assert!(!source.compressed);
+        assert_eq!(text, "plain\n");
+    }
+
+    #[test]
+    fn a_truncated_gzip_is_an_error_after_what_it_held() {
+        let data = gzip(&b"line of text\n".repeat(1000));
+        let cut = data[..data.len() / 2].to_vec();
+        let mut source = Source::from_reader("x.gz".into(), io::Cursor::new(cut)).unwrap();
+        let mut text = Vec::new();
+        let result = source.reader.read_to_end(&mut text);
+        assert!(result.is_err());
+        assert!(!text.is_empty());
+    }
+}

@@ -1,0 +1,178 @@
+//! Summary templates: text with `{field}` placeholders filled from a diagnosis.
+//!
+//! `{name}` is the value from the first evidence event that has it; `{name|list}` the
+//! distinct values of all evidence events, joined; `{name|mb}` a byte count in MiB.
+//! `{count}`, `{packages}`, `{package_count}` and `{first_line}` describe the diagnosis;
+//! `{{` and `}}` are literal braces.
+
+/// Placeholders every rule may use.
+pub const BUILTIN_NAMES: &[&str] = &["count", "packages", "package_count", "first_line"];
+
+/// How a placeholder's value is shaped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filter {
+    /// The first value.
+    First,
+    /// Every distinct value, joined with `, `.
+    List,
+    /// A byte count shown in MiB.
+    Mb,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Text(String),
+    Field {
+        name: String,
+        filter: Filter,
+        offset: usize,
+    },
+}
+
+/// A parsed template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    parts: Vec<Part>,
+}
+
+/// A template mistake at a byte offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateError {
+    pub offset: usize,
+    pub message: String,
+}
+
+impl Template {
+    /// Parses a template.
+    pub fn parse(text: &str) -> Result<Template, TemplateError> {
+        let mut parts = Vec::new();
+        let mut literal = String::new();
+        let mut rest = text;
+        while let Some(i) = rest.find(['{', '}']) {
+            literal.push_str(&rest[..i]);
+            let at = text.len() - rest.len() + i;
+            let tail = &rest[i..];
+            if tail.starts_with("{{") || tail.starts_with("}}") {
+                literal.push_str(&tail[..1]);
+                rest = &tail[2..];
+                continue;
+            }
+            if tail.starts_with('}') {
+                return Err(TemplateError {
+                    offset: at,
+                    message: "unmatched `}`: write `}}` for a literal brace".into(),
+                });
+            }
+            let Some(end) = tail.find('}') else {
+                return Err(TemplateError {
+                    offset: at,
+                    message: "unclosed `{`: expected `}` after the field name".into(),
+                });
+            };
+            if !literal.is_empty() {
+                parts.push(Part::Text(std::mem::take(&mut literal)));
+            }
+            parts.push(parse_field(&tail[1..end], at + 1)?);
+            rest = &tail[end + 1..];
+        }
+        literal.push_str(rest);
+        if !literal.is_empty() {
+            parts.push(Part::Text(literal));
+        }
+        Ok(Template { parts })
+    }
+
+    /// Every placeholder name with its byte offset in the template.
+    pub fn field_names(&self) -> Vec<(usize, &str)> {
+        self.parts
+            .iter()
+            .filter_map(|p| match p {
+                Part::Field { name, offset, .. } => Some((*offset, name.as_str())),
+                Part::Text(_) => None,
+            })
+            .collect()
+    }
+
+    /// Fills the placeholders.
+    pub fn render(&self, value: &dyn Fn(&str, Filter) -> String) -> String {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Text(text) => out.push_str(text),
+                Part::Field { name, filter, .. } => out.push_str(&value(name, *filter)),
+            }
+        }
+        out
+    }
+}
+
+fn parse_field(inner: &str, offset: usize) -> Result<Part, TemplateError> {
+    let (name, filter) = match inner.split_once('|') {
+        Some((name, filter)) => (name.trim(), Some(filter.trim())),
+        None => (inner.trim(), None),
+    };
+    let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        return Err(TemplateError {
+            offset,
+            message: format!("invalid field name `{name}`: expected letters, digits or `_`"),
+        });
+    }
+    let filter = match filter {
+        None | Some("first") => Filter::First,
+        Some("list") => Filter::List,
+        Some("mb") => Filter::Mb,
+        Some(other) => {
+            return Err(TemplateError {
+                offset,
+                message: format!("unknown filter `{other}`: expected `first`, `list` or `mb`"),
+            });
+        }
+    };
+    Ok(Part::Field {
+        name: name.to_owned(),
+        filter,
+        offset,
+    })
+}
+
+/// Formats a byte count as MiB, the way PHP's memory_limit is usually written.
+pub fn bytes_to_mb(bytes: &str) -> String {
+    match bytes.trim().parse::<u64>() {
+        Ok(b) if b % (1 << 20) == 0 => format!("{} MB", b >> 20),
+        Ok(b) => format!("{:.1} MB", b as f64 / f64::from(1 << 20)),
+        Err(_) => bytes.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_fields_and_braces() {
+        let t = Template::parse("{count} archive(s) {{x}} first {name|list}").unwrap();
+        let out = t.render(&|name, filter| format!("<{name}:{filter:?}>"));
+        assert_eq!(out, "<count:First> archive(s) {x} first <name:List>");
+        assert_eq!(t.field_names(), vec![(1, "count"), (32, "name")]);
+    }
+
+    #[test]
+    fn reports_unclosed_and_bad_filters() {
+        assert_eq!(Template::parse("a {b").unwrap_err().offset, 2);
+        assert!(
+            Template::parse("{b|nope}")
+                .unwrap_err()
+                .message
+                .contains("unknown filter")
+        );
+        assert!(Template::parse("a } b").is_err());
+    }
+
+    #[test]
+    fn formats_megabytes() {
+        assert_eq!(bytes_to_mb("2097152"), "2 MB");
+        assert_eq!(bytes_to_mb("1610612736"), "1536 MB");
+        assert_eq!(bytes_to_mb("1000"), "0.0 MB");
+    }
+}
