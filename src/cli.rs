@@ -18,6 +18,7 @@ Examples:
   magediag --rules ./my-rules build.log         add or override rules from a file or folder
   magediag rules list                           the rules that ship with magediag
   magediag explain repo-keys-rejected           what a rule means and how to fix it
+  magediag auth --online                        check the project's Composer keys
 
 Exit status:
   0  nothing diagnosed at error severity
@@ -25,6 +26,15 @@ Exit status:
   2  usage error, invalid rule file, or an input that could not be read in full
 
 Secrets (Composer keys, COMPOSER_AUTH, tokens, user:pass@ in URLs) are masked in all output.";
+
+const AUTH_HELP: &str = "\
+Examples:
+  magediag auth                                  check the project in the current folder
+  magediag auth ~/projects/shop --online         also ask repo.magento.com whether each pair works
+  magento-cloud variable:get env:COMPOSER_AUTH --property=value | magediag auth --composer-auth -
+
+Keys are shown only as fingerprints (first 4 characters and a short hash).
+Exit status: 0 fine, 1 a problem found, 2 usage or I/O error.";
 
 /// magediag: what broke in a Commerce Cloud deployment, and how to fix it.
 #[derive(Debug, Parser)]
@@ -86,6 +96,9 @@ pub enum Command {
         #[command(subcommand)]
         action: RulesAction,
     },
+    /// Check where Composer keys for repo.magento.com are configured, and whether they work.
+    #[command(after_help = AUTH_HELP)]
+    Auth(crate::auth::AuthArgs),
     /// Print a rule's full text: causes, steps, references and examples.
     Explain {
         /// The rule id (see `magediag rules list`).

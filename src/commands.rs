@@ -25,6 +25,18 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         None => diagnose(&cli, &mut out)?,
         Some(Command::Rules { action }) => rules_command(action, &cli.global, &mut out)?,
         Some(Command::Explain { id }) => explain(id, &cli.global, &mut out)?,
+        Some(Command::Auth(args)) => {
+            match crate::auth::run(args, &mut io::stdin().lock(), &mut out) {
+                Ok(crate::auth::AuthOutcome::Fine) => Outcome::Clean,
+                Ok(crate::auth::AuthOutcome::ProblemFound) => Outcome::Diagnosed,
+                Err(e) if crate::is_broken_pipe(&e) => return Err(e),
+                Err(e) => {
+                    out.flush().context("writing to standard output")?;
+                    warn(&format!("{e:#}"));
+                    Outcome::Trouble
+                }
+            }
+        }
     };
     out.flush().context("writing to standard output")?;
     Ok(outcome)

@@ -5,6 +5,7 @@
 //! [`signal`] (typed events) -> [`rule`] / [`cond`] (the rule files and their conditions)
 //! -> [`engine`] (diagnoses) -> [`diagnosis`] (the JSON contract) -> [`render`].
 
+pub mod auth;
 pub mod cli;
 pub mod cond;
 pub mod diagnosis;

@@ -1,0 +1,170 @@
+//! The serializable report produced by `magediag auth`: places, key sources, verdict, findings.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::online::OnlineResult;
+
+/// One of the places Composer reads `repo.magento.com` keys from.
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum Place {
+    /// `auth.json` in the Composer home (`$COMPOSER_HOME`, `~/.composer`, `~/.config/composer`).
+    GlobalAuthJson,
+    /// The `COMPOSER_AUTH` environment variable (`env:COMPOSER_AUTH` on Magento Cloud).
+    ComposerAuthEnv,
+    /// The `config.http-basic` section of the project's `composer.json`.
+    ComposerJsonConfig,
+    /// `auth.json` in the project root, next to `composer.json`.
+    ProjectAuthJson,
+}
+
+impl Place {
+    /// Returns a short human name for the place, used in the text report.
+    pub fn label(self) -> &'static str {
+        match self {
+            Place::GlobalAuthJson => "global auth.json",
+            Place::ComposerAuthEnv => "COMPOSER_AUTH",
+            Place::ComposerJsonConfig => "composer.json config",
+            Place::ProjectAuthJson => "project auth.json",
+        }
+    }
+}
+
+/// How bad a finding is: errors make `magediag auth` exit with 1, warnings do not.
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    /// Deployments fail or a secret leaked.
+    Error,
+    /// Suspicious but possibly fine.
+    Warning,
+}
+
+/// A problem found, with a stable id other modules can match on and the steps to fix it.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// Stable identifier such as `keys-conflict` or `username-is-email`.
+    pub id: &'static str,
+    /// Whether the finding counts as a problem (exit 1).
+    pub severity: Severity,
+    /// The place the finding is about, if it is about one place.
+    pub place: Option<Place>,
+    /// One or two sentences saying what is wrong; never contains a key.
+    pub message: String,
+    /// Numbered remediation steps, in order.
+    pub steps: Vec<String>,
+}
+
+/// A place holding a `repo.magento.com` pair, shown only by fingerprints.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct KeySource {
+    /// Which place holds the pair.
+    pub place: Place,
+    /// The file path, or a description such as `$COMPOSER_AUTH` or `stdin`.
+    pub path: String,
+    /// Fingerprint of the public key (the `username`).
+    pub fingerprint_username: String,
+    /// Fingerprint of the private key (the `password`).
+    pub fingerprint_password: String,
+}
+
+/// One named check on one place, passed or failed.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct Check {
+    /// What was checked, e.g. `valid JSON`.
+    pub name: &'static str,
+    /// Whether the check passed.
+    pub passed: bool,
+}
+
+/// Everything looked at for one place, whether or not it exists.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct PlaceReport {
+    /// Which place this is.
+    pub place: Place,
+    /// The file path, or a description of where the value came from.
+    pub path: String,
+    /// Whether the file exists or the variable is set.
+    pub found: bool,
+    /// The checks run on it, in order.
+    pub checks: Vec<Check>,
+    /// Whether the file is tracked by git (`None`: not a file, not a work tree, or git missing).
+    pub tracked_in_git: Option<bool>,
+}
+
+/// Which merge order applies, which depends on the Composer version.
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Precedence {
+    /// Composer 2.7.8 and later: `COMPOSER_AUTH` is applied last and wins.
+    EnvLast,
+    /// Composer before 2.7.8: the project `auth.json` is applied last and wins.
+    ProjectFileLast,
+    /// The Composer version is not known.
+    Unknown,
+}
+
+/// Which place's pair Composer ends up using.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// The Composer version the verdict assumes, if known.
+    pub composer_version: Option<String>,
+    /// Where the version came from (`--composer-version`, `.magento.app.yaml`).
+    pub version_source: Option<String>,
+    /// The merge order in force.
+    pub precedence: Precedence,
+    /// The place Composer uses, when it does not depend on an unknown version.
+    pub used: Option<Place>,
+    /// The place Composer 2.7.8 or later would use.
+    pub used_by_2_7_8_or_later: Option<Place>,
+    /// The place Composer before 2.7.8 would use.
+    pub used_by_older: Option<Place>,
+}
+
+/// The result of inspecting a project: what `magediag auth` prints, as data.
+#[derive(Serialize, Clone, Debug)]
+pub struct AuthReport {
+    /// The project directory inspected.
+    pub project_dir: PathBuf,
+    /// Every place looked at, lowest Composer precedence first.
+    pub places: Vec<PlaceReport>,
+    /// The places holding a `repo.magento.com` pair.
+    pub key_sources: Vec<KeySource>,
+    /// Which pair Composer uses.
+    pub verdict: Verdict,
+    /// Problems and warnings, each with remediation steps.
+    pub findings: Vec<Finding>,
+    /// Results of `--online` checks, one per distinct pair (empty without `--online`).
+    pub online: Vec<OnlineResult>,
+}
+
+impl AuthReport {
+    /// Returns whether a finding with this id is present.
+    pub fn has_finding(&self, id: &str) -> bool {
+        self.findings.iter().any(|f| f.id == id)
+    }
+
+    /// Returns whether any finding is an error (the command then exits with 1).
+    pub fn has_problem(&self) -> bool {
+        self.findings.iter().any(|f| f.severity == Severity::Error)
+    }
+
+    /// Returns the number of different pairs configured, compared by fingerprint.
+    pub fn distinct_pairs(&self) -> usize {
+        let mut pairs: Vec<(&str, &str)> = self
+            .key_sources
+            .iter()
+            .map(|k| {
+                (
+                    k.fingerprint_username.as_str(),
+                    k.fingerprint_password.as_str(),
+                )
+            })
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        pairs.len()
+    }
+}
