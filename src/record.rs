@@ -45,14 +45,6 @@ pub struct Record<'a> {
     pub new_run: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum DeployMarker {
-    /// `Starting scenario(s): scenario/deploy.xml` (ece-tools 2002.1+).
-    Scenario,
-    /// `Starting deploy.` (older ece-tools, and inside a scenario run).
-    Legacy,
-}
-
 /// Most body lines an exception box is followed for.
 const BOX_BODY_MAX: u32 = 40;
 /// Most lines after an ece-tools message taken as its suggestion.
@@ -66,8 +58,8 @@ pub struct Framer {
     exception: Option<Rc<str>>,
     box_body_lines: u32,
     after_ece: Option<u32>,
-    run_has_build: bool,
-    run_deploy: Option<DeployMarker>,
+    /// The phase markers seen in the current run, as a bit set of [`PhaseMarker`]s.
+    run_markers: u8,
     lines_in_run: u64,
 }
 
@@ -95,37 +87,20 @@ impl Framer {
         }
     }
 
+    /// A marker starts a new run when the run already saw the same marker, or when a
+    /// build starts after a deploy: a build and the deploy that follows are one run.
     fn track_runs(&mut self, envelope: &Envelope<'_>) -> Option<String> {
-        let phase = phase_marker(envelope.message)?;
-        let starts_run = match phase {
-            PhaseMarker::Build => self.run_has_build || self.run_deploy.is_some(),
-            PhaseMarker::Deploy(marker) => match (self.run_deploy, marker) {
-                (None, _) => false,
-                (Some(_), DeployMarker::Scenario) => true,
-                (Some(DeployMarker::Legacy), DeployMarker::Legacy) => true,
-                (Some(DeployMarker::Scenario), DeployMarker::Legacy) => false,
-            },
-            PhaseMarker::PostDeploy => false,
-        };
-        let starts_run = starts_run && self.lines_in_run > 0;
+        let marker = phase_marker(envelope.message)?;
+        let deploys = PhaseMarker::Deploy as u8 | PhaseMarker::LegacyDeploy as u8 | PhaseMarker::DeployHook as u8;
+        let starts_run = self.lines_in_run > 0
+            && (self.run_markers & marker as u8 != 0
+                || (marker.stage() == Stage::Build && self.run_markers & deploys != 0));
         if starts_run {
-            self.run_has_build = false;
-            self.run_deploy = None;
+            self.run_markers = 0;
             self.lines_in_run = 0;
         }
-        match phase {
-            PhaseMarker::Build => {
-                self.run_has_build = true;
-                self.stage = Some(Stage::Build);
-            }
-            PhaseMarker::Deploy(marker) => {
-                if self.run_deploy != Some(DeployMarker::Scenario) {
-                    self.run_deploy = Some(marker);
-                }
-                self.stage = Some(Stage::Deploy);
-            }
-            PhaseMarker::PostDeploy => self.stage = Some(Stage::PostDeploy),
-        }
+        self.run_markers |= marker as u8;
+        self.stage = Some(marker.stage());
         starts_run.then(|| {
             envelope
                 .timestamp
@@ -173,10 +148,31 @@ impl Framer {
     }
 }
 
+/// A line where ece-tools or the Cloud platform starts a phase (bit flags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum PhaseMarker {
-    Build,
-    Deploy(DeployMarker),
-    PostDeploy,
+    /// `Building application '...'` (Cloud activity log).
+    PlatformBuild = 1,
+    /// `Starting scenario(s): scenario/build/...` or `Starting build.`
+    Build = 2,
+    /// `Starting scenario(s): scenario/deploy.xml` (ece-tools 2002.1+).
+    Deploy = 4,
+    /// `Starting deploy.` (older ece-tools; also printed inside a scenario run).
+    LegacyDeploy = 8,
+    /// `Executing deploy hook for application` (Cloud activity log).
+    DeployHook = 16,
+    /// `Starting post-deploy.` or the post-deploy scenario.
+    PostDeploy = 32,
+}
+
+impl PhaseMarker {
+    fn stage(self) -> Stage {
+        match self {
+            PhaseMarker::PlatformBuild | PhaseMarker::Build => Stage::Build,
+            PhaseMarker::Deploy | PhaseMarker::LegacyDeploy | PhaseMarker::DeployHook => Stage::Deploy,
+            PhaseMarker::PostDeploy => Stage::PostDeploy,
+        }
+    }
 }
 
 /// Recognises the lines where ece-tools or the Cloud activity log start a phase.
@@ -185,7 +181,7 @@ fn phase_marker(message: &str) -> Option<PhaseMarker> {
         return if rest.starts_with("build/") {
             Some(PhaseMarker::Build)
         } else if rest.starts_with("deploy.xml") {
-            Some(PhaseMarker::Deploy(DeployMarker::Scenario))
+            Some(PhaseMarker::Deploy)
         } else if rest.starts_with("post-deploy.xml") {
             Some(PhaseMarker::PostDeploy)
         } else {
@@ -194,12 +190,10 @@ fn phase_marker(message: &str) -> Option<PhaseMarker> {
     }
     match message {
         "Starting build." => Some(PhaseMarker::Build),
-        "Starting deploy." => Some(PhaseMarker::Deploy(DeployMarker::Legacy)),
+        "Starting deploy." => Some(PhaseMarker::LegacyDeploy),
         "Starting post-deploy." => Some(PhaseMarker::PostDeploy),
-        _ if message.starts_with("Building application '") => Some(PhaseMarker::Build),
-        _ if message.starts_with("Executing deploy hook for application") => {
-            Some(PhaseMarker::Deploy(DeployMarker::Legacy))
-        }
+        _ if message.starts_with("Building application '") => Some(PhaseMarker::PlatformBuild),
+        _ if message.starts_with("Executing deploy hook for application") => Some(PhaseMarker::DeployHook),
         _ if message.starts_with("Executing post_deploy hook for application") => {
             Some(PhaseMarker::PostDeploy)
         }
@@ -227,6 +221,16 @@ mod tests {
                    [2019-01-03 19:45:00] NOTICE: Deployment completed.\n\
                    [2019-02-03 10:00:00] NOTICE: Starting deploy.\n";
         assert_eq!(runs(log), vec![(3, "2019-02-03 10:00:00".to_string())]);
+    }
+
+    #[test]
+    fn the_activity_log_build_line_and_the_ece_build_scenario_are_one_run() {
+        let log = "Building application 'mymagento' (runtime type: php:8.2, tree: 4b7e2aa)\n\
+                   [2024-03-12T10:15:32+00:00] NOTICE: Starting scenario(s): scenario/build/generate.xml\n\
+                   Executing deploy hook for application mymagento\n\
+                   [2024-03-12T10:21:04+00:00] NOTICE: Starting scenario(s): scenario/deploy.xml\n\
+                   [2024-03-12T10:21:05+00:00] NOTICE: Starting deploy.\n";
+        assert!(runs(log).is_empty());
     }
 
     #[test]
