@@ -1,1 +1,2 @@
 //! magediag: diagnoses Magento Commerce Cloud deployment logs with declarative rules.
+pub mod mask;
