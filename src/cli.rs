@@ -39,7 +39,6 @@ Exit status: 0 fine, 1 a problem found, 2 usage or I/O error.";
 /// magediag: what broke in a Commerce Cloud deployment, and how to fix it.
 #[derive(Debug, Parser)]
 #[command(name = "magediag", version = crate::VERSION.as_str(), about = ABOUT, after_help = AFTER_HELP)]
-#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

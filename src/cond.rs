@@ -276,15 +276,33 @@ fn ws<'a, O>(
 
 fn or_expr<'a, A>(atom: fn(&'a str) -> Res<'a, A>) -> impl FnMut(&'a str) -> Res<'a, Node<A>> {
     move |input| {
-        let (rest, nodes) = separated_list1(ws(tag("||")), and_expr(atom)).parse(input)?;
+        let (rest, nodes) = operands("||", and_expr(atom)).parse(input)?;
         Ok((rest, collapse(nodes, Node::Or)))
     }
 }
 
 fn and_expr<'a, A>(atom: fn(&'a str) -> Res<'a, A>) -> impl FnMut(&'a str) -> Res<'a, Node<A>> {
     move |input| {
-        let (rest, nodes) = separated_list1(ws(tag("&&")), not_expr(atom)).parse(input)?;
+        let (rest, nodes) = operands("&&", not_expr(atom)).parse(input)?;
         Ok((rest, collapse(nodes, Node::And)))
+    }
+}
+
+/// One or more operands joined by `op`; after an `op`, an operand must follow, so an
+/// error inside it is reported where it happened, not as a stray operator.
+fn operands<'a, O>(
+    op: &'static str,
+    mut operand: impl Parser<&'a str, Output = O, Error = Expected<'a>>,
+) -> impl FnMut(&'a str) -> Res<'a, Vec<O>> {
+    move |input: &'a str| {
+        let (mut rest, first) = operand.parse(input)?;
+        let mut nodes = vec![first];
+        while let Ok((after, _)) = ws(tag::<_, _, Expected<'a>>(op)).parse(rest) {
+            let (after, node) = cut(|i| operand.parse(i)).parse(after)?;
+            nodes.push(node);
+            rest = after;
+        }
+        Ok((rest, nodes))
     }
 }
 
@@ -380,7 +398,7 @@ fn count(input: &str) -> Res<'_, Test> {
         signal_id,
         opt(preceded(ws(char(',')), cut(or_expr(field_test)))),
         expect("`,` and a predicate, or `)`", ws(char(')'))),
-        comparison_to_number,
+        cut(comparison_to_number),
     )
         .parse(input)?;
     Ok((
@@ -404,7 +422,7 @@ fn distinct(input: &str) -> Res<'_, Test> {
         field_name,
         opt(preceded(ws(char(',')), cut(or_expr(field_test)))),
         expect("`,` and a predicate, or `)`", ws(char(')'))),
-        comparison_to_number,
+        cut(comparison_to_number),
     )
         .parse(input)?;
     Ok((
@@ -587,7 +605,11 @@ mod tests {
         assert!(e.message.contains("quoted string or a number"), "{e:?}");
 
         let e = parse_condition("any(a) &&").unwrap_err();
-        assert_eq!(e.offset, 7, "{e:?}");
+        assert_eq!(e.offset, 9, "{e:?}");
+        assert!(e.message.contains("any("), "{e:?}");
+
+        let e = parse_condition("any(a) && count(a) >").unwrap_err();
+        assert!(e.message.contains("a number"), "{e:?}");
 
         let e = parse_condition("sometimes(a)").unwrap_err();
         assert_eq!(e.offset, 0);

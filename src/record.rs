@@ -91,7 +91,9 @@ impl Framer {
     /// build starts after a deploy: a build and the deploy that follows are one run.
     fn track_runs(&mut self, envelope: &Envelope<'_>) -> Option<String> {
         let marker = phase_marker(envelope.message)?;
-        let deploys = PhaseMarker::Deploy as u8 | PhaseMarker::LegacyDeploy as u8 | PhaseMarker::DeployHook as u8;
+        let deploys = PhaseMarker::Deploy as u8
+            | PhaseMarker::LegacyDeploy as u8
+            | PhaseMarker::DeployHook as u8;
         let starts_run = self.lines_in_run > 0
             && (self.run_markers & marker as u8 != 0
                 || (marker.stage() == Stage::Build && self.run_markers & deploys != 0));
@@ -169,7 +171,9 @@ impl PhaseMarker {
     fn stage(self) -> Stage {
         match self {
             PhaseMarker::PlatformBuild | PhaseMarker::Build => Stage::Build,
-            PhaseMarker::Deploy | PhaseMarker::LegacyDeploy | PhaseMarker::DeployHook => Stage::Deploy,
+            PhaseMarker::Deploy | PhaseMarker::LegacyDeploy | PhaseMarker::DeployHook => {
+                Stage::Deploy
+            }
             PhaseMarker::PostDeploy => Stage::PostDeploy,
         }
     }
@@ -193,7 +197,9 @@ fn phase_marker(message: &str) -> Option<PhaseMarker> {
         "Starting deploy." => Some(PhaseMarker::LegacyDeploy),
         "Starting post-deploy." => Some(PhaseMarker::PostDeploy),
         _ if message.starts_with("Building application '") => Some(PhaseMarker::PlatformBuild),
-        _ if message.starts_with("Executing deploy hook for application") => Some(PhaseMarker::DeployHook),
+        _ if message.starts_with("Executing deploy hook for application") => {
+            Some(PhaseMarker::DeployHook)
+        }
         _ if message.starts_with("Executing post_deploy hook for application") => {
             Some(PhaseMarker::PostDeploy)
         }

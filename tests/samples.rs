@@ -81,7 +81,9 @@ fn every_sample_gets_the_expected_diagnosis() {
         let (json, code) = json_for(&path);
         let top = top_error_category(&json);
         if top != *category || code != *exit {
-            failures.push(format!("{name}: want {category} exit {exit}, got {top} exit {code}"));
+            failures.push(format!(
+                "{name}: want {category} exit {exit}, got {top} exit {code}"
+            ));
         }
         let text = json.to_string();
         for package in *packages {
@@ -102,7 +104,10 @@ fn every_sample_has_an_expectation() {
             missing.push(name);
         }
     }
-    assert!(missing.is_empty(), "samples without an expectation: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "samples without an expectation: {missing:?}"
+    );
 }
 
 #[test]

@@ -1,0 +1,292 @@
+//! The command line as a user meets it: exit codes, help, errors, user rules.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn magediag() -> Command {
+    let mut cmd = Command::cargo_bin("magediag").unwrap();
+    cmd.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
+    cmd
+}
+
+#[test]
+fn help_teaches_with_examples_and_exit_codes() {
+    magediag()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "magento-cloud log deploy | magediag",
+        ))
+        .stdout(predicate::str::contains("Exit status"));
+}
+
+#[test]
+fn version_names_the_embedded_rules() {
+    magediag()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::is_match(r"magediag \S+ \(\d+ rules embedded").unwrap());
+}
+
+#[test]
+fn nothing_diagnosed_exits_0_and_says_so() {
+    magediag()
+        .write_stdin(
+            "Loading composer repositories with package information\nGenerating autoload files\n",
+        )
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("no known failure found"));
+}
+
+#[test]
+fn no_match_shows_the_lines_that_look_most_like_an_error() {
+    magediag()
+        .write_stdin("all good\nsomething odd: could not frobnicate the widget\nmore\n")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "2 | something odd: could not frobnicate",
+        ));
+}
+
+#[test]
+fn a_missing_file_is_named_and_the_rest_still_diagnosed() {
+    magediag()
+        .args(["no/such/file.log", "samples/auth-keys-missing.log"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "magediag: no/such/file.log: no such file or directory",
+        ))
+        .stdout(predicate::str::contains("auth-keys-missing"));
+}
+
+#[test]
+fn an_unknown_flag_is_a_usage_error() {
+    magediag().arg("--frobnicate").assert().code(2);
+}
+
+#[test]
+fn plain_output_when_piped() {
+    magediag()
+        .arg("samples/auth-keys-missing.log")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("\u{1b}[").not());
+}
+
+#[test]
+fn color_always_colours_even_when_piped() {
+    magediag()
+        .args(["--color", "always", "samples/auth-keys-missing.log"])
+        .assert()
+        .stdout(predicate::str::contains("\u{1b}["));
+}
+
+#[test]
+fn markdown_output_is_ticket_ready() {
+    magediag()
+        .args([
+            "--format",
+            "markdown",
+            "samples/auth-not-entitled-commerce.log",
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "| `magento/module-customer-segment` | 102.0.5.0-patch2 | 404 |",
+        ));
+}
+
+#[test]
+fn all_runs_diagnoses_each_run_labelled_by_its_start() {
+    let output = magediag()
+        .args([
+            "--all-runs",
+            "--format",
+            "json",
+            "samples/deploy-log-three-runs.log",
+        ])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let starts: Vec<&str> = json["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["run"]["started"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            "2023-11-02 08:12:40",
+            "2024-01-15T14:02:11.120448+00:00",
+            "2024-03-12T10:21:04.129888+00:00"
+        ]
+    );
+}
+
+#[test]
+fn the_latest_run_is_diagnosed_and_skipped_runs_are_counted() {
+    magediag()
+        .arg("samples/deploy-log-three-runs.log")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "skipped 2 earlier run(s): --all-runs shows each",
+        ));
+}
+
+#[test]
+fn a_user_rule_folder_adds_a_rule_that_fires() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("mine.toml"),
+        r#"
+[[signal]]
+id = "acme.sync-failed"
+patterns = ['Acme sync failed for store (?P<store>\w+)']
+
+[[rule]]
+id = "acme-sync-failed"
+category = "deploy-command-failed"
+severity = "error"
+title = "The Acme catalogue sync failed"
+when = "any(acme.sync-failed)"
+summary = "sync failed for store {store}"
+causes = ["The Acme API was down."]
+remediation = ["Rerun the deploy."]
+references = ["https://example.com/acme"]
+
+[[rule.example]]
+log = "Acme sync failed for store default"
+fires = true
+fields = { store = "default" }
+
+[[rule.example]]
+log = "Acme sync finished for store default"
+fires = false
+"#,
+    )
+    .unwrap();
+    magediag()
+        .arg("--rules")
+        .arg(dir.path())
+        .write_stdin("[2024-03-12T10:21:04+00:00] INFO: Acme sync failed for store b2b\n")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("sync failed for store b2b"));
+    magediag()
+        .arg("--rules")
+        .arg(dir.path())
+        .args(["rules", "test"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::is_match(r"\d+ passed, 0 failed").unwrap());
+}
+
+#[test]
+fn a_broken_rule_file_names_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.toml");
+    std::fs::write(
+        &path,
+        "[[signal]]\nid = \"x\"\npatterns = ['x']\n\n[[rule]]\nid = \"r\"\ncategory = \"network\"\nseverity = \"error\"\ntitle = \"t\"\nwhen = 'any(x) && count(x) >'\nsummary = \"s\"\ncauses = []\nremediation = []\n",
+    )
+    .unwrap();
+    let expected = format!("magediag: {}:10:", path.display());
+    magediag()
+        .arg("--rules")
+        .arg(&path)
+        .write_stdin("")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(expected))
+        .stderr(predicate::str::contains("expected a number"));
+}
+
+#[test]
+fn rules_check_validates_and_reports_every_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(
+        &path,
+        "[[signal]]\nid = \"BAD ID\"\npatterns = ['(unclosed']\n",
+    )
+    .unwrap();
+    magediag()
+        .args(["rules", "check"])
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.toml:2:6: invalid signal id"))
+        .stderr(predicate::str::contains("bad.toml:3:14: invalid regex"));
+}
+
+#[test]
+fn rules_list_json_counts_examples() {
+    let output = magediag()
+        .args(["rules", "list", "--format", "json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rule = json["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "repo-keys-rejected")
+        .unwrap();
+    assert_eq!(rule["category"], "auth-keys-rejected");
+    assert!(rule["examples"]["fires"].as_u64().unwrap() >= 1);
+    assert!(rule["examples"]["quiet"].as_u64().unwrap() >= 1);
+}
+
+#[test]
+fn explain_prints_the_rule_and_suggests_close_ids() {
+    magediag()
+        .args(["explain", "repo-keys-rejected"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Likely causes"))
+        .stdout(predicate::str::contains("My Profile > Access Keys"));
+    magediag()
+        .args(["explain", "keys-rejected"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean repo-keys-rejected"));
+}
+
+#[test]
+fn secrets_in_the_log_never_reach_any_output() {
+    let public = "0123456789abcdef0123456789abcdef";
+    let private = "fedcba9876543210fedcba9876543210";
+    let log = format!(
+        "COMPOSER_AUTH={{\"http-basic\":{{\"repo.magento.com\":{{\"username\":\"{public}\",\"password\":\"{private}\"}}}}}}\n\
+         The 'https://{public}:{private}@repo.magento.com/archives/magento/module-catalog/magento-module-catalog-104.0.6.zip' URL could not be accessed: HTTP/1.1 403 Forbidden\n"
+    );
+    for format in ["text", "json", "markdown"] {
+        let output = magediag()
+            .args(["--format", format])
+            .write_stdin(log.clone())
+            .output()
+            .unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{format}: the 403 is still diagnosed"
+        );
+        assert!(all.contains("magento/module-catalog"), "{format}: {all}");
+        assert!(
+            !all.contains(public) && !all.contains(private),
+            "{format} leaked:\n{all}"
+        );
+    }
+}

@@ -1,0 +1,45 @@
+//! What users see, snapshotted: every sample rendered as text, JSON and Markdown.
+//! Review changes to `tests/snapshots/*.snap` like code (`INSTA_UPDATE=always cargo test`
+//! rewrites them; `git diff` shows what changed).
+
+use std::path::Path;
+
+use magediag::diagnosis::Report;
+use magediag::pipeline::{self, Runs};
+use magediag::render::{self, Format};
+use magediag::rule::RuleSet;
+use magediag::source::Source;
+
+fn render_sample(path: &Path, format: Format) -> String {
+    colored::control::set_override(false);
+    let rules = RuleSet::embedded().unwrap();
+    let relative = Path::new("samples").join(path.file_name().unwrap());
+    let source = Source::open(&relative).unwrap();
+    let outcome = pipeline::diagnose_source(&rules, source, Runs::Latest);
+    assert!(outcome.error.is_none());
+    let report = Report::new(outcome.reports);
+    let mut out = Vec::new();
+    render::render(&report, format, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn samples_as_text() {
+    insta::glob!("../samples", "*.log", |path| {
+        insta::assert_snapshot!(render_sample(path, Format::Text));
+    });
+}
+
+#[test]
+fn samples_as_markdown() {
+    insta::glob!("../samples", "*.log", |path| {
+        insta::assert_snapshot!(render_sample(path, Format::Markdown));
+    });
+}
+
+#[test]
+fn samples_as_json() {
+    insta::glob!("../samples", "*.log", |path| {
+        insta::assert_snapshot!(render_sample(path, Format::Json));
+    });
+}
