@@ -1,1 +1,3 @@
 //! magediag: diagnoses Magento Commerce Cloud deployment logs with declarative rules.
+
+pub mod repair;
