@@ -16,6 +16,7 @@ pub mod mask;
 pub mod pipeline;
 pub mod record;
 pub mod render;
+pub mod repair;
 pub mod rule;
 pub mod ruletest;
 pub mod signal;

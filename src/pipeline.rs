@@ -12,6 +12,7 @@ use crate::engine::{self, Events};
 use crate::line::{LINE_CAP, LineReader};
 use crate::mask::mask;
 use crate::record::Framer;
+use crate::repair::{RepairedLine, Repairer};
 use crate::rule::RuleSet;
 use crate::signal::Event;
 use crate::source::Source;
@@ -83,19 +84,38 @@ fn read_into<R: io::BufRead>(
     runs: Option<Runs>,
 ) -> Option<io::Error> {
     let mut framer = Framer::new();
-    loop {
+    let mut repairer = Repairer::new();
+    let mut repaired = Vec::new();
+    let mut line_no = 0;
+    let error = loop {
         match lines.next_line() {
             Ok(Some(bytes)) => {
-                let text = String::from_utf8_lossy(bytes);
-                let record = framer.frame(&text);
-                if let (Some(label), Some(runs)) = (record.new_run.clone(), runs) {
-                    state.start_run(label, record.line, runs);
-                }
-                state.take(&record, &text);
+                line_no += 1;
+                repairer.push(line_no, &String::from_utf8_lossy(bytes), &mut repaired);
             }
-            Ok(None) => return None,
-            Err(e) => return Some(e),
+            Ok(None) => break None,
+            Err(e) => break Some(e),
         }
+        feed(&mut framer, state, &mut repaired, runs);
+    };
+    repairer.finish(&mut repaired);
+    feed(&mut framer, state, &mut repaired, runs);
+    error
+}
+
+/// Frames repaired lines and hands them to the state, splitting runs when asked.
+fn feed(
+    framer: &mut Framer,
+    state: &mut RunState<'_>,
+    repaired: &mut Vec<RepairedLine>,
+    runs: Option<Runs>,
+) {
+    for line in repaired.drain(..) {
+        let record = framer.frame(line.line, &line.text);
+        if let (Some(label), Some(runs)) = (record.new_run.clone(), runs) {
+            state.start_run(label, record.line, runs);
+        }
+        state.take(&record, &line.text);
     }
 }
 

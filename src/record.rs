@@ -53,6 +53,7 @@ const SUGGESTION_MAX: u32 = 12;
 /// Gives each line its context, one line at a time.
 #[derive(Debug, Default)]
 pub struct Framer {
+    /// The number of the line being framed.
     line: u64,
     stage: Option<Stage>,
     exception: Option<Rc<str>>,
@@ -69,9 +70,9 @@ impl Framer {
         Framer::default()
     }
 
-    /// Frames the next physical line.
-    pub fn frame<'a>(&mut self, text: &'a str) -> Record<'a> {
-        self.line += 1;
+    /// Frames the next line; `line` is its 1-based number in the source.
+    pub fn frame<'a>(&mut self, line: u64, text: &'a str) -> Record<'a> {
+        self.line = line;
         let envelope = envelope::parse(text);
         let new_run = self.track_runs(&envelope);
         self.track_box(&envelope);
@@ -214,8 +215,9 @@ mod tests {
     fn runs(log: &str) -> Vec<(u64, String)> {
         let mut framer = Framer::new();
         log.lines()
-            .filter_map(|l| {
-                let r = framer.frame(l);
+            .zip(1..)
+            .filter_map(|(l, n)| {
+                let r = framer.frame(n, l);
                 r.new_run.map(|label| (r.line, label))
             })
             .collect()
@@ -263,7 +265,8 @@ mod tests {
         ];
         let boxes: Vec<bool> = lines
             .iter()
-            .map(|l| framer.frame(l).exception.is_some())
+            .zip(1..)
+            .map(|(l, n)| framer.frame(n, l).exception.is_some())
             .collect();
         assert_eq!(boxes, vec![true, true, false, false]);
     }
@@ -278,7 +281,8 @@ mod tests {
         ];
         let cont: Vec<bool> = lines
             .iter()
-            .map(|l| framer.frame(l).continues_ece)
+            .zip(1..)
+            .map(|(l, n)| framer.frame(n, l).continues_ece)
             .collect();
         assert_eq!(cont, vec![false, true, false]);
     }

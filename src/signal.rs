@@ -254,7 +254,7 @@ mod tests {
         let set = archive_signal();
         let line = "The 'https://repo.magento.com/archives/magento/module-customer-segment/magento-module-customer-segment-102.0.5.0-patch2.zip' URL could not be accessed: HTTP/1.1 403 Forbidden";
         let mut framer = Framer::new();
-        let record = framer.frame(line);
+        let record = framer.frame(1, line);
         let mut events = Vec::new();
         set.scan(&record, line, &mut events);
         assert_eq!(events.len(), 1);
@@ -269,7 +269,7 @@ mod tests {
     fn a_line_without_a_match_makes_no_event() {
         let set = archive_signal();
         let mut framer = Framer::new();
-        let record = framer.frame("Loading composer repositories with package information");
+        let record = framer.frame(1, "Loading composer repositories with package information");
         let mut events = Vec::new();
         set.scan(&record, "", &mut events);
         assert!(events.is_empty());

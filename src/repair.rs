@@ -1,0 +1,1278 @@
+//! Undoes the damage that copying log text through web UIs, mail, chat and issue trackers
+//! does to it, so that the rule engine gives the same answer for a pasted log as for the
+//! original.
+//!
+//! The repair works line by line with a small lookahead window (for wrapped lines) and
+//! never holds the whole input. Each physical line goes through three stages:
+//!
+//! 1. character repairs: ANSI escapes, carriage-return overwrites, HTML entities, smart
+//!    quotes, non-breaking and zero-width characters (literal `\n` first splits a line);
+//! 2. transport prefixes: markdown quotes, code fences, backticks, column-0 bullets, Cloud
+//!    build `W:`/`E:`, docker-compose, Vagrant and Deployer prefixes;
+//! 3. joining of lines that a terminal, a mail client or a Symfony exception box wrapped.
+//!
+//! Every logical line that comes out has its leading whitespace, leading bullet markers
+//! (`- `, `* `, `• `) and trailing whitespace removed, damaged or not: downstream patterns
+//! do not depend on indentation, and removing it everywhere keeps clean and damaged input
+//! equal. Apart from that trimming, a clean line passes through unchanged: one byte scan
+//! (no regex) tells that a line has nothing to repair.
+//!
+//! Wrap joining is deliberately conservative: a false join can invent a match, a missed
+//! one only loses it. A plain wrap is believed only when no line seen so far or in the
+//! window is longer than the cut line, the width is shown twice (by different lines), by
+//! an earlier wrap or by a common terminal width, and the next line neither opens a log
+//! line nor a sentence. Lines exactly as wide as the wrap are indistinguishable from cut
+//! ones and are joined when they are followed by a continuation-looking line.
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::sync::LazyLock;
+
+use memchr::memmem;
+use regex::Regex;
+
+/// One logical line after repair: the 1-based number of the first physical line it came
+/// from, and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepairedLine {
+    /// 1-based number of the first physical line this logical line came from.
+    pub line: u64,
+    /// The repaired text, trimmed of indentation, bullets and trailing whitespace.
+    pub text: String,
+}
+
+/// How many physical lines are held back to decide whether a line was wrapped.
+const LOOKAHEAD: usize = 32;
+/// How many already-decided line shapes still count as evidence of a wrap width.
+const LOOKBEHIND: usize = 32;
+/// Wrapped lines narrower than this are not believed: real terminals and mailers are wider.
+const MIN_WRAP_WIDTH: usize = 60;
+/// Terminal and mail widths common enough to count as evidence on their own.
+const TERMINAL_WIDTHS: [usize; 8] = [72, 76, 78, 79, 80, 100, 120, 132];
+/// A joined line stops growing past this, so a pathological input cannot grow memory.
+const MAX_JOINED_BYTES: usize = 1 << 20;
+/// How many transport prefixes one line may carry (`> - W: ...`); bounds the strip loop.
+const MAX_PREFIXES: usize = 8;
+
+/// Repairs damaged log lines on the fly, holding at most a small window of lines (never
+/// the whole input).
+#[derive(Debug, Default)]
+pub struct Repairer {
+    /// Cleaned physical lines whose wrap decision still waits for lookahead.
+    ahead: VecDeque<Physical>,
+    /// Shapes of the most recently decided lines, evidence for the wrap width.
+    behind: VecDeque<Shape>,
+    /// The logical line being built; it is emitted once a line does not continue it.
+    open: Option<RepairedLine>,
+    /// How the front of `ahead` continues `open`, if it does.
+    continues_as: Option<Wrap>,
+    /// The width at which a plain wrap was last found: a paste is wrapped at one width
+    /// throughout, so it stays evidence after the lines that showed it left the window.
+    wrap_width: Option<usize>,
+    /// The longest line decided so far: a paste wrapped at some width has no longer line
+    /// anywhere, which is what keeps a long clean log from ever being plain-joined.
+    longest_seen: usize,
+    /// Lines decided since a Symfony box header (`[SomeException]`, `In X.php line N:`).
+    since_box_header: Option<usize>,
+    /// Vagrant's machine name once a `==> NAME: ` line was seen, to strip `    NAME: `.
+    vagrant_machine: Option<String>,
+}
+
+/// A physical line after character repairs and prefix removal.
+#[derive(Debug)]
+struct Physical {
+    line: u64,
+    body: String,
+    shape: Shape,
+}
+
+/// The facts about a line's layout that wrap detection looks at.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    /// Length in characters, trailing whitespace included.
+    len: usize,
+    /// Length in characters without trailing whitespace.
+    trim_len: usize,
+    /// Starts with two spaces, as every line of a Symfony console box does.
+    box_indent: bool,
+    /// Ends with whitespace, as box lines padded to the box width do.
+    padded: bool,
+    /// Tells repeated lines apart from different ones cheaply (see [`fingerprint`]).
+    fingerprint: u64,
+}
+
+/// How a physical line continues the one before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wrap {
+    /// Hard wrap at a fixed width: the pieces are concatenated as they are.
+    Plain,
+    /// Wrap inside a Symfony exception box: indentation and padding are dropped.
+    Boxed,
+}
+
+impl Repairer {
+    /// Creates a repairer with an empty window.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Feeds one physical line (without its line terminator); returns repaired lines that
+    /// are complete.
+    pub fn push(&mut self, line_no: u64, text: &str, out: &mut Vec<RepairedLine>) {
+        if has_special_bytes(text) {
+            for body in repaired_bodies(text) {
+                self.accept(line_no, &body);
+            }
+        } else if may_have_prefix(text) {
+            self.accept(line_no, text);
+        } else {
+            // The common case: nothing to repair, only the wrap window to feed.
+            self.ahead
+                .push_back(Physical::new(line_no, text.to_owned()));
+        }
+        while self.ahead.len() > LOOKAHEAD {
+            self.advance(out);
+        }
+    }
+
+    /// Flushes what is still held at end of input.
+    pub fn finish(&mut self, out: &mut Vec<RepairedLine>) {
+        while !self.ahead.is_empty() {
+            self.advance(out);
+        }
+        if let Some(open) = self.open.take() {
+            out.push(finalize(open));
+        }
+        self.continues_as = None;
+        self.behind.clear();
+        self.longest_seen = 0;
+        self.wrap_width = None;
+        self.since_box_header = None;
+        self.vagrant_machine = None;
+    }
+
+    /// Removes transport prefixes, remembering Vagrant's machine name across lines, and
+    /// queues what is left for the wrap decision.
+    fn accept(&mut self, line_no: u64, body: &str) {
+        if let Some(name) = vagrant_machine(body) {
+            self.vagrant_machine = Some(name.to_owned());
+        }
+        if let Some(body) = strip_transport(body, self.vagrant_machine.as_deref()) {
+            self.ahead
+                .push_back(Physical::new(line_no, body.to_owned()));
+        }
+    }
+
+    /// Decides the front line of the window: appends it to the open logical line and
+    /// emits that line once nothing continues it.
+    fn advance(&mut self, out: &mut Vec<RepairedLine>) {
+        let Some(current) = self.ahead.pop_front() else {
+            return;
+        };
+        let next_wrap = self.wrap_into_next(&current);
+        self.since_box_header = match is_box_header(&current.body) {
+            true => Some(0),
+            false => self.since_box_header.map(|since| since.saturating_add(1)),
+        };
+        let Physical { line, body, shape } = current;
+        let piece = piece_text(body, self.continues_as, next_wrap);
+        match (self.open.as_mut(), self.continues_as) {
+            (Some(open), Some(_)) => open.text.push_str(&piece),
+            _ => {
+                if let Some(done) = self.open.take() {
+                    out.push(finalize(done));
+                }
+                self.open = Some(RepairedLine { line, text: piece });
+            }
+        }
+        self.continues_as = next_wrap;
+        self.longest_seen = self.longest_seen.max(shape.len);
+        self.behind.push_back(shape);
+        if self.behind.len() > LOOKBEHIND {
+            self.behind.pop_front();
+        }
+    }
+
+    /// Tells whether the next line in the window continues `current`, and how.
+    fn wrap_into_next(&mut self, current: &Physical) -> Option<Wrap> {
+        let next = self.ahead.front()?;
+        let open_len = self.open.as_ref().map_or(0, |open| open.text.len());
+        if current.shape.len < MIN_WRAP_WIDTH || open_len > MAX_JOINED_BYTES {
+            return None;
+        }
+        let may_be_boxed = current.shape.box_indent && next.shape.box_indent;
+        if !may_be_boxed && self.has_longer_line(current.shape.len) {
+            // A paste wrapped at this width would have no longer line: the usual exit.
+            return None;
+        }
+        let mut stats = WindowStats::of(self.window_shapes(current.shape), current.shape);
+        stats.known_width = self.wrap_width;
+        stats.after_box_header = self
+            .since_box_header
+            .is_some_and(|since| since <= LOOKBEHIND);
+        stats.max_len = stats.max_len.max(self.longest_seen);
+        // The window arithmetic rules out almost every line; the pattern runs last.
+        let wrap = if boxed_wrap(current, next, &stats) {
+            Wrap::Boxed
+        } else if plain_wrap(current, next, &stats) {
+            Wrap::Plain
+        } else {
+            return None;
+        };
+        if !can_continue(&next.body) {
+            return None;
+        }
+        if wrap == Wrap::Plain {
+            self.wrap_width = Some(current.shape.len);
+        }
+        Some(wrap)
+    }
+
+    /// Whether a line near the one being decided is longer; stops at the first one.
+    fn has_longer_line(&self, len: usize) -> bool {
+        if self.longest_seen > len {
+            return true;
+        }
+        let ahead = self.ahead.iter().map(|physical| physical.shape.len);
+        let behind = self.behind.iter().map(|shape| shape.len);
+        ahead.chain(behind).any(|other| other > len)
+    }
+
+    /// The shapes around the line being decided: lookbehind, itself and lookahead.
+    fn window_shapes(&self, current: Shape) -> impl Iterator<Item = Shape> + Clone + '_ {
+        let ahead = self.ahead.iter().map(|physical| physical.shape);
+        self.behind
+            .iter()
+            .copied()
+            .chain(std::iter::once(current))
+            .chain(ahead)
+    }
+}
+
+impl Physical {
+    fn new(line: u64, body: String) -> Self {
+        let shape = Shape::of(&body);
+        Physical { line, body, shape }
+    }
+}
+
+impl Shape {
+    fn of(body: &str) -> Self {
+        let trimmed = body.trim_end();
+        let trim_len = char_len(trimmed);
+        let len = trim_len + char_len(&body[trimmed.len()..]);
+        Shape {
+            len,
+            trim_len,
+            box_indent: body.starts_with("  "),
+            padded: trimmed.len() < body.len(),
+            fingerprint: fingerprint(body.as_bytes()),
+        }
+    }
+}
+
+/// Mixes a line's first and last 8 bytes: enough to tell two different lines of the same
+/// length apart, at a constant cost of a few instructions per line.
+fn fingerprint(bytes: &[u8]) -> u64 {
+    let word = |chunk: &[u8]| {
+        let mut buffer = [0u8; 8];
+        buffer[..chunk.len()].copy_from_slice(chunk);
+        u64::from_le_bytes(buffer)
+    };
+    let head = word(&bytes[..bytes.len().min(8)]);
+    let tail = word(&bytes[bytes.len().saturating_sub(8)..]);
+    (head ^ tail.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// Counts characters, cheaply for the usual ASCII line.
+fn char_len(text: &str) -> usize {
+    if text.is_ascii() {
+        text.len()
+    } else {
+        text.chars().count()
+    }
+}
+
+/// What the window around a line says about the width it may have been wrapped at.
+#[derive(Debug, Default)]
+struct WindowStats {
+    /// The longest line in the window or before it: a wrapped paste has no line longer
+    /// than its wrap width.
+    max_len: usize,
+    /// How many different lines are exactly as long as the line being decided.
+    same_len: usize,
+    /// Width of a Symfony box, from its padded lines; 0 when no padded box line is seen.
+    box_width: usize,
+    /// How many box lines reach the box's content width.
+    box_full: usize,
+    /// The width of the last plain wrap found earlier in the input.
+    known_width: Option<usize>,
+    /// Whether a Symfony box header was seen shortly before.
+    after_box_header: bool,
+}
+
+impl WindowStats {
+    fn of(shapes: impl Iterator<Item = Shape> + Clone, current: Shape) -> Self {
+        // The line itself is one of the lines of its length.
+        let mut stats = WindowStats {
+            same_len: 1,
+            ..WindowStats::default()
+        };
+        for shape in shapes.clone() {
+            stats.max_len = stats.max_len.max(shape.len);
+            // Padding (a box's blank lines, a screen copy) says nothing about a cut width,
+            // and neither does a repeated line: logs repeat their longest lines often.
+            let ends_in_text = shape.len - shape.trim_len <= 1;
+            let other = shape.fingerprint != current.fingerprint;
+            stats.same_len += usize::from(shape.len == current.len && ends_in_text && other);
+            // Narrow boxes are never split, so only wide padded lines tell a box width.
+            if shape.box_indent && shape.padded && shape.len >= MIN_WRAP_WIDTH {
+                stats.box_width = stats.box_width.max(shape.len);
+            }
+        }
+        stats.box_full = shapes
+            .filter(|shape| shape.box_indent && shape.trim_len + 2 == stats.box_width)
+            .count();
+        stats
+    }
+}
+
+/// Whether `current` is a line of a Symfony exception box that Symfony split at the box's
+/// content width and `next` holds the rest.
+fn boxed_wrap(current: &Physical, next: &Physical, stats: &WindowStats) -> bool {
+    let (a, b) = (current.shape, next.shape);
+    if !(a.box_indent && b.box_indent) || a.trim_len <= 2 || b.trim_len <= 2 {
+        return false;
+    }
+    if opens_sentence(&next.body[2..]) {
+        return false;
+    }
+    let reaches_box = stats.box_width > 0 && a.trim_len + 2 == stats.box_width;
+    // A box is only split when its text is wider than the terminal, so the box is then as
+    // wide as the terminal allows; a narrower box's widest line is a whole line.
+    let wrapped_box = is_terminal_width(stats.box_width + 1) || stats.box_full >= 2;
+    // Trackers often strip the padding; the content then ends 3 columns short of the
+    // terminal width (2 of padding, 1 column Symfony keeps free).
+    // Without padding, indentation alone is weak (Composer indents its lists too), so
+    // the box's header must be in sight.
+    let unpadded_box =
+        stats.box_width == 0 && stats.after_box_header && is_terminal_width(a.trim_len + 3);
+    (reaches_box && wrapped_box) || unpadded_box
+}
+
+/// Whether `current` was hard-wrapped at a fixed width and `next` holds the rest.
+fn plain_wrap(current: &Physical, next: &Physical, stats: &WindowStats) -> bool {
+    let shape = current.shape;
+    let width = shape.len;
+    // A screen copy pads every line with spaces; a wrapped piece ends in text or at most
+    // the spaces it was cut at.
+    let padded_screen = shape.len - shape.trim_len >= 2;
+    if width < MIN_WRAP_WIDTH || stats.max_len != width || padded_screen {
+        return false;
+    }
+    // Two lines cut at the same width are strong evidence, and so is an earlier wrap at
+    // this width; one line at a common terminal width is weaker. Either way a next line
+    // that opens a sentence is a new line, unless the cut fell on the space before it.
+    let seen_before = stats.known_width == Some(width);
+    let evidence = stats.same_len >= 2 || seen_before || is_terminal_width(width);
+    let cut_at_space = shape.padded;
+    evidence && (cut_at_space || !opens_sentence(&next.body))
+}
+
+fn is_terminal_width(width: usize) -> bool {
+    TERMINAL_WIDTHS.contains(&width)
+}
+
+/// Whether a line opens a Symfony console error box: `[Some\\Exception]` or
+/// `In File.php line 12:`. Checked by hand, since it runs on every decided line.
+fn is_box_header(body: &str) -> bool {
+    let text = body.trim();
+    let exception = text.starts_with('[')
+        && text.ends_with(']')
+        && !text.contains(' ')
+        && (text.contains("Exception") || text.contains("Error"));
+    let location = text.starts_with("In ") && text.ends_with(':') && text.contains(" line ");
+    exception || location
+}
+
+/// Whether a line may continue the one before: not blank and not the start of a log line.
+fn can_continue(body: &str) -> bool {
+    !body.trim().is_empty() && !starts_log_line(body)
+}
+
+/// Whether text opens a new log line (a timestamp, `In X.php line N:`, an exception
+/// header, a list item, a prompt, a PHP error, a log level): such a line is never joined
+/// to the line before it, even when that one looks wrapped.
+pub fn starts_log_line(text: &str) -> bool {
+    LOG_LINE_START.is_match(text.trim_start())
+}
+
+/// Whether text opens like a sentence (`Updating dependencies`, `Could not`): a
+/// capitalised word followed by a space or a colon, which a wrapped remainder rarely is.
+fn opens_sentence(text: &str) -> bool {
+    let mut chars = text.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    let word = chars.take_while(|ch| ch.is_lowercase()).count();
+    let after = text.chars().nth(word + 1);
+    first.is_uppercase() && word > 0 && matches!(after, Some(' ' | ',' | ':'))
+}
+
+/// Openings of lines that start something new, so that no wrap joins them to a line before.
+static LOG_LINE_START: LazyLock<Regex> = LazyLock::new(|| {
+    let pattern = r"(?x)^(?:
+        \[\d{4}-\d\d-\d\d                                # ece-tools [2023-04-24T...
+        | \d{4}-\d\d-\d\d[T\ ]\d\d:                      # ISO timestamp
+        | \d\d:\d\d:\d\d\b                               # time of day
+        | In\ \S+\ line\ \d+:                            # Symfony 'In X.php line N:'
+        | \[[\w\\]*(?:Exception|Error)\]                 # [SomeException]
+        | Problem\ \d+                                   # Composer solver problems
+        | [-*•]\ |[$\#>]\ |\#\d+\                         # list items, prompts, stack frames
+        | PHP\ (?:Fatal|Warning|Notice|Parse|Deprecated)
+        | (?:Fatal\ error|Warning|Notice|Deprecated|Parse\ error|Stack\ trace):
+        | (?:DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EMERGENCY):
+        | [WE]:\ 
+    )";
+    Regex::new(pattern).expect("the log-line-start pattern is valid")
+});
+
+/// The text a physical line adds to its logical line, given how it is joined on each side.
+fn piece_text(body: String, joined_from: Option<Wrap>, joins_into: Option<Wrap>) -> String {
+    let mut text = body;
+    if joins_into == Some(Wrap::Boxed) {
+        text.truncate(text.trim_end().len());
+    }
+    if joined_from == Some(Wrap::Boxed) {
+        // Box lines are indented by exactly two spaces; a third one belongs to the text.
+        text.drain(..2);
+    }
+    text
+}
+
+/// Trims what output lines never keep: indentation, bullet markers, trailing whitespace.
+fn finalize(mut line: RepairedLine) -> RepairedLine {
+    line.text.truncate(line.text.trim_end().len());
+    let kept = strip_leading_bullets(&line.text).len();
+    let start = line.text.len() - kept;
+    line.text.drain(..start);
+    line
+}
+
+/// Strips leading whitespace and list markers, as often as they repeat.
+fn strip_leading_bullets(text: &str) -> &str {
+    let mut rest = text.trim_start();
+    while let Some(after) = strip_bullet(rest) {
+        rest = after.trim_start();
+    }
+    rest
+}
+
+fn strip_bullet(text: &str) -> Option<&str> {
+    ["- ", "* ", "• "]
+        .iter()
+        .find_map(|marker| text.strip_prefix(marker))
+}
+
+// ---------------------------------------------------------------------------------------
+// Stage 1: character repairs.
+// ---------------------------------------------------------------------------------------
+
+/// Bytes that make a line need more than the prefix check: entities, escapes, carriage
+/// returns, backslashes (literal `\n`), backticks, pipes (docker-compose) and non-ASCII.
+static SPECIAL_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0x80;
+    while byte < 256 {
+        table[byte] = true;
+        byte += 1;
+    }
+    table[b'&' as usize] = true;
+    table[0x1b] = true;
+    table[b'\r' as usize] = true;
+    table[b'\\' as usize] = true;
+    table[b'`' as usize] = true;
+    table[b'|' as usize] = true;
+    table
+};
+
+/// Bytes a transport prefix can start with: indentation, quotes, bullets, fences, Vagrant,
+/// Cloud `W:`/`E:` and Deployer's `[host]`.
+const PREFIX_START: &[u8] = b" \t>-*~=WE[";
+
+/// The fast path's byte scan: whether any byte asks for a character-level repair (or a
+/// backtick or docker-compose check).
+fn has_special_bytes(text: &str) -> bool {
+    text.bytes().any(|byte| SPECIAL_BYTES[usize::from(byte)])
+}
+
+/// Whether the first byte could open a transport prefix.
+fn may_have_prefix(text: &str) -> bool {
+    text.bytes()
+        .next()
+        .is_some_and(|first| PREFIX_START.contains(&first))
+}
+
+/// Whether a line needs no repair at all (the fast path).
+#[cfg(test)]
+fn is_clean(text: &str) -> bool {
+    !has_special_bytes(text) && !may_have_prefix(text)
+}
+
+/// Splits a physical line at literal `\n` when it is JSON-escaped output, and repairs
+/// the characters of each resulting line.
+fn repaired_bodies(text: &str) -> Vec<String> {
+    match split_escaped_newlines(text) {
+        Some(lines) => lines
+            .iter()
+            .map(|line| repair_chars(line).into_owned())
+            .collect(),
+        None => vec![repair_chars(text).into_owned()],
+    }
+}
+
+/// Applies every character repair; borrows when nothing changed.
+fn repair_chars(text: &str) -> Cow<'_, str> {
+    let mut text = Cow::Borrowed(text);
+    for repair in [
+        strip_ansi,
+        keep_last_overwrite,
+        decode_entities,
+        normalize_unicode,
+    ] {
+        if let Some(repaired) = repair(&text) {
+            text = Cow::Owned(repaired);
+        }
+    }
+    text
+}
+
+/// Removes ANSI escape sequences (CSI, OSC and two-byte escapes); `None` if there were none.
+fn strip_ansi(text: &str) -> Option<String> {
+    if !text.contains('\u{1b}') && !text.contains('\u{9b}') {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(ch) = chars.next() {
+        match ch {
+            '\u{1b}' => skip_escape(&mut chars),
+            '\u{9b}' => skip_csi(&mut chars),
+            _ => out.push(ch),
+        }
+    }
+    Some(out)
+}
+
+fn skip_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    match chars.next() {
+        Some('[') => skip_csi(chars),
+        Some(']') => skip_osc(chars),
+        _ => {}
+    }
+}
+
+/// Skips a CSI sequence's parameter and intermediate bytes up to its final byte.
+fn skip_csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    for ch in chars.by_ref() {
+        if ('\u{40}'..='\u{7e}').contains(&ch) {
+            return;
+        }
+        if !('\u{20}'..='\u{3f}').contains(&ch) {
+            // Not a well-formed sequence: stop eating text.
+            return;
+        }
+    }
+}
+
+/// Skips an OSC sequence up to BEL or the string terminator `ESC \`.
+fn skip_osc(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    while let Some(ch) = chars.next() {
+        if ch == '\u{7}' {
+            return;
+        }
+        if ch == '\u{1b}' {
+            if chars.peek() == Some(&'\\') {
+                chars.next();
+            }
+            return;
+        }
+    }
+}
+
+/// Keeps what a terminal showed after carriage returns overwrote the line (progress bars).
+fn keep_last_overwrite(text: &str) -> Option<String> {
+    if !text.contains('\r') {
+        return None;
+    }
+    let kept = text
+        .split('\r')
+        .rev()
+        .find(|segment| !segment.trim().is_empty())
+        .unwrap_or("");
+    Some(kept.to_owned())
+}
+
+/// Named entities that web pages and mail clients produce in log text.
+const NAMED_ENTITIES: [(&str, char); 14] = [
+    ("amp", '&'),
+    ("lt", '<'),
+    ("gt", '>'),
+    ("quot", '"'),
+    ("apos", '\''),
+    ("nbsp", '\u{a0}'),
+    ("lsquo", '\u{2018}'),
+    ("rsquo", '\u{2019}'),
+    ("ldquo", '\u{201c}'),
+    ("rdquo", '\u{201d}'),
+    ("ndash", '\u{2013}'),
+    ("mdash", '\u{2014}'),
+    ("hellip", '\u{2026}'),
+    ("shy", '\u{ad}'),
+];
+
+/// Decodes HTML entities (named ones from the table, decimal and hex numeric ones) once.
+fn decode_entities(text: &str) -> Option<String> {
+    memchr::memchr(b'&', text.as_bytes())?;
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut changed = false;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        match entity_at(rest) {
+            Some((ch, consumed)) => {
+                out.push(ch);
+                rest = &rest[consumed..];
+                changed = true;
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    changed.then_some(out)
+}
+
+/// Parses the entity at the start of `text` (which starts with `&`): its character and
+/// how many bytes it spans.
+fn entity_at(text: &str) -> Option<(char, usize)> {
+    // Entity names are short; looking further would make a line of `&`s quadratic.
+    let end = memchr::memchr(b';', &text.as_bytes()[..text.len().min(12)])?;
+    let name = &text[1..end];
+    let ch = match name.strip_prefix('#') {
+        Some(number) => numeric_entity(number)?,
+        None => NAMED_ENTITIES
+            .iter()
+            .find(|(entity, _)| *entity == name)
+            .map(|&(_, ch)| ch)?,
+    };
+    Some((ch, end + 1))
+}
+
+fn numeric_entity(number: &str) -> Option<char> {
+    let code = match number.strip_prefix(['x', 'X']) {
+        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+        None => number.parse().ok()?,
+    };
+    char::from_u32(code).filter(|&ch| ch != '\0')
+}
+
+/// Turns typographic characters that editors and web pages substitute back into ASCII,
+/// and drops invisible ones.
+fn normalize_unicode(text: &str) -> Option<String> {
+    if text.is_ascii() || !text.chars().any(|ch| unicode_replacement(ch).is_some()) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match unicode_replacement(ch) {
+            Some(replacement) => out.push_str(replacement),
+            None => out.push(ch),
+        }
+    }
+    Some(out)
+}
+
+fn unicode_replacement(ch: char) -> Option<&'static str> {
+    Some(match ch {
+        '\u{2018}' | '\u{2019}' | '\u{201a}' | '\u{201b}' => "'",
+        '\u{201c}' | '\u{201d}' | '\u{201e}' | '\u{201f}' => "\"",
+        '\u{a0}' | '\u{2007}' | '\u{202f}' => " ",
+        '\u{2026}' => "...",
+        '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}' => "",
+        _ => return None,
+    })
+}
+
+/// Finds a literal `\n`; built once because building a finder costs more than a search.
+static ESCAPED_NEWLINE: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"\\n"));
+
+/// Splits JSON-escaped output pasted as-is at its literal `\n` and unescapes it; `None`
+/// unless it really looks escaped, since Windows paths also contain `\n` (`C:\new`).
+fn split_escaped_newlines(text: &str) -> Option<Vec<String>> {
+    memchr::memchr(b'\\', text.as_bytes())?;
+    let escaped_newlines = ESCAPED_NEWLINE.find_iter(text.as_bytes()).count();
+    if escaped_newlines < 2 {
+        return None;
+    }
+    let (lines, evidence) = unescape_json(text);
+    (lines.len() > 2 && evidence).then_some(lines)
+}
+
+/// Unescapes JSON string escapes, splitting at `\n`. Also tells whether the text showed
+/// evidence of being JSON-escaped: `\"`, or a `\n` followed by a blank or another escape.
+fn unescape_json(text: &str) -> (Vec<String>, bool) {
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    let mut evidence = false;
+    let mut chars = text.chars().peekable();
+    while let Some(ch) = chars.next() {
+        if ch != '\\' {
+            current.push(ch);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => {
+                evidence |= matches!(chars.peek(), None | Some(' ' | '\\'));
+                lines.push(std::mem::take(&mut current));
+            }
+            Some('"') => {
+                evidence = true;
+                current.push('"');
+            }
+            Some('t') => current.push('\t'),
+            Some('r') => current.push('\r'),
+            Some('/') => current.push('/'),
+            Some('\\') => current.push('\\'),
+            Some('u') => push_unicode_escape(&mut chars, &mut current),
+            Some(other) => {
+                current.push('\\');
+                current.push(other);
+            }
+            None => current.push('\\'),
+        }
+    }
+    lines.push(current);
+    (lines, evidence)
+}
+
+/// Decodes the four hex digits of a `\u` escape; keeps the text as it was if invalid.
+fn push_unicode_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, out: &mut String) {
+    let digits: String = chars.clone().take(4).collect();
+    let decoded = u32::from_str_radix(&digits, 16)
+        .ok()
+        .filter(|_| digits.len() == 4)
+        .and_then(char::from_u32);
+    match decoded {
+        Some(ch) => {
+            out.push(ch);
+            chars.nth(3);
+        }
+        None => out.push_str("\\u"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Stage 2: transport prefixes.
+// ---------------------------------------------------------------------------------------
+
+/// One step of prefix removal.
+enum Strip<'a> {
+    /// The line carries nothing of the log (a code fence) and is dropped.
+    Drop,
+    /// A prefix or wrapper was removed; the rest may carry another one.
+    Stripped(&'a str),
+    /// Nothing more to remove.
+    Done,
+}
+
+/// Removes what the paste wrapped around the log line; `None` drops the line.
+fn strip_transport<'a>(text: &'a str, vagrant_machine: Option<&str>) -> Option<&'a str> {
+    let mut text = text;
+    for _ in 0..MAX_PREFIXES {
+        match strip_one(text, vagrant_machine) {
+            Strip::Drop => return None,
+            Strip::Stripped(rest) => text = rest,
+            Strip::Done => break,
+        }
+    }
+    Some(text)
+}
+
+/// Tries each kind of prefix once, cheapest checks first.
+fn strip_one<'a>(text: &'a str, vagrant_machine: Option<&str>) -> Strip<'a> {
+    if is_fence(text) {
+        return Strip::Drop;
+    }
+    let stripped = strip_quote(text)
+        .or_else(|| strip_column0_bullet(text))
+        .or_else(|| strip_fence_around(text))
+        .or_else(|| strip_backticks(text))
+        .or_else(|| strip_cloud_prefix(text))
+        .or_else(|| strip_docker_compose(text))
+        .or_else(|| strip_vagrant(text, vagrant_machine))
+        .or_else(|| strip_deployer(text));
+    stripped.map_or(Strip::Done, Strip::Stripped)
+}
+
+/// A code fence line: only ``` or ~~~, maybe with a language tag.
+fn is_fence(text: &str) -> bool {
+    let text = text.trim();
+    let Some(tag) = text
+        .strip_prefix("```")
+        .or_else(|| text.strip_prefix("~~~"))
+    else {
+        return false;
+    };
+    tag.chars()
+        .all(|ch| ch.is_alphanumeric() || matches!(ch, '+' | '-' | '.' | '_' | '#' | '`'))
+}
+
+/// Markdown quote: up to three spaces, `>`, then a space, another `>` or the line end.
+/// A `>` glued to text is left alone: it is more often a cut `->` than a quote.
+fn strip_quote(text: &str) -> Option<&str> {
+    let indent = text.len() - text.trim_start_matches(' ').len();
+    if indent > 3 {
+        return None;
+    }
+    let rest = text[indent..].strip_prefix('>')?;
+    if let Some(after_space) = rest.strip_prefix(' ') {
+        return Some(after_space);
+    }
+    (rest.is_empty() || rest.starts_with('>')).then_some(rest)
+}
+
+/// A bullet list made of log lines: the marker at column 0 and one space.
+fn strip_column0_bullet(text: &str) -> Option<&str> {
+    strip_bullet(text)
+}
+
+/// A fence opened or closed on the same line as log text (```magento_1 | ...).
+fn strip_fence_around(text: &str) -> Option<&str> {
+    if let Some(rest) = text.strip_prefix("```") {
+        return Some(rest);
+    }
+    text.trim_end().strip_suffix("```")
+}
+
+/// Backticks wrapping a whole line, or opening or closing a paste wrapped in one pair.
+fn strip_backticks(text: &str) -> Option<&str> {
+    let trimmed = text.trim_end();
+    if !text.starts_with('`') && !trimmed.ends_with('`') {
+        return None;
+    }
+    let ticks = memchr::memchr_iter(b'`', text.as_bytes()).count();
+    match ticks {
+        1 => text.strip_prefix('`').or_else(|| trimmed.strip_suffix('`')),
+        2 => text.strip_prefix('`')?.trim_end().strip_suffix('`'),
+        _ => None,
+    }
+}
+
+/// Cloud build log stderr prefix: an indented `W:` or `E:` and one space.
+fn strip_cloud_prefix(text: &str) -> Option<&str> {
+    let rest = text.trim_start();
+    let rest = rest
+        .strip_prefix("W:")
+        .or_else(|| rest.strip_prefix("E:"))?;
+    if rest.is_empty() {
+        return Some(rest);
+    }
+    rest.strip_prefix(' ')
+}
+
+/// docker-compose's `service_1  | ` prefix: a service name, spaces, a pipe, one space.
+fn strip_docker_compose(text: &str) -> Option<&str> {
+    let head = text.get(..text.len().min(64)).unwrap_or(text);
+    let pipe = memchr::memchr(b'|', head.as_bytes())?;
+    let name = text[..pipe].trim_end();
+    let has_gap = name.len() < pipe;
+    let name_ok = name
+        .bytes()
+        .next()
+        .is_some_and(|first| first.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-' | b'.'));
+    if !(has_gap && name_ok) {
+        return None;
+    }
+    let rest = &text[pipe + 1..];
+    Some(rest.strip_prefix(' ').unwrap_or(rest))
+}
+
+/// The machine name of a Vagrant `==> NAME: ` line.
+fn vagrant_machine(text: &str) -> Option<&str> {
+    let rest = text.strip_prefix("==> ")?;
+    let (name, _) = rest.split_once(": ")?;
+    let valid = !name.is_empty() && !name.contains(char::is_whitespace);
+    valid.then_some(name)
+}
+
+/// Vagrant's `==> default: ` prefix, and `    default: ` once the machine name is known.
+fn strip_vagrant<'a>(text: &'a str, machine: Option<&str>) -> Option<&'a str> {
+    if let Some(name) = vagrant_machine(text) {
+        return text.get(4 + name.len() + 2..);
+    }
+    let machine = machine?;
+    let rest = text.trim_start_matches(' ');
+    if rest.len() == text.len() {
+        return None;
+    }
+    rest.strip_prefix(machine)?.strip_prefix(": ")
+}
+
+/// Deployer's `[host] err ` and `[host] > ` prefixes.
+fn strip_deployer(text: &str) -> Option<&str> {
+    let rest = text.strip_prefix('[')?;
+    let close = rest.find(']')?;
+    let host = &rest[..close];
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return None;
+    }
+    let after = &rest[close + 1..];
+    after
+        .strip_prefix(" err ")
+        .or_else(|| after.strip_prefix(" > "))
+}
+
+/// Convenience for whole texts (paste): repairs and returns the logical lines.
+pub fn repair_text(input: &str) -> Vec<RepairedLine> {
+    let mut repairer = Repairer::new();
+    let mut out = Vec::new();
+    for (index, line) in input.lines().enumerate() {
+        repairer.push(index as u64 + 1, line, &mut out);
+    }
+    repairer.finish(&mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Repairs `input` and returns only the texts, which most tests compare.
+    fn texts(input: &str) -> Vec<String> {
+        repair_text(input)
+            .into_iter()
+            .map(|line| line.text)
+            .collect()
+    }
+
+    #[test]
+    fn decodes_html_entities() {
+        let input =
+            "&lt;error&gt; &quot;a&quot; &amp; &#39;b&#x27; x&nbsp;y &#8230; &bogus; &#xZZ;";
+        assert_eq!(texts(input), ["<error> \"a\" & 'b' x y ... &bogus; &#xZZ;"]);
+    }
+
+    #[test]
+    fn decodes_entities_only_once() {
+        assert_eq!(texts("a &amp;lt; b"), ["a &lt; b"]);
+    }
+
+    #[test]
+    fn strips_ansi_sequences() {
+        let input = "\u{1b}[1;31mERROR\u{1b}[0m: x\u{1b}]0;title\u{7}\u{1b}[K done";
+        assert_eq!(texts(input), ["ERROR: x done"]);
+    }
+
+    #[test]
+    fn keeps_text_after_last_carriage_return() {
+        let input = "Downloading (10%)\rDownloading (55%)\rDownloading (100%)\r";
+        assert_eq!(texts(input), ["Downloading (100%)"]);
+    }
+
+    #[test]
+    fn normalizes_smart_quotes_and_invisible_characters() {
+        let input = "The \u{2018}https://x\u{2019} URL \u{201c}q\u{201d}\u{a0}a\u{200b}b\u{feff}";
+        assert_eq!(texts(input), ["The 'https://x' URL \"q\" ab"]);
+    }
+
+    #[test]
+    fn strips_nested_markdown_quotes() {
+        let input = "> Problem 1\n> >   - root requires x\n>\n> done";
+        assert_eq!(texts(input), ["Problem 1", "root requires x", "", "done"]);
+    }
+
+    #[test]
+    fn drops_code_fences() {
+        let input = "```\nfirst\n```text\nsecond\n~~~\n```";
+        assert_eq!(texts(input), ["first", "second"]);
+    }
+
+    #[test]
+    fn strips_fence_opened_on_a_log_line() {
+        assert_eq!(
+            texts("```web_1  | Installing x\nlast```"),
+            ["Installing x", "last"]
+        );
+    }
+
+    #[test]
+    fn strips_backticks_around_lines_and_pastes() {
+        assert_eq!(texts("`Nothing to install`"), ["Nothing to install"]);
+        assert_eq!(
+            texts("`first line\nmiddle\nlast line   `"),
+            ["first line", "middle", "last line"]
+        );
+    }
+
+    #[test]
+    fn keeps_inline_code_inside_a_line() {
+        let input = "Table `magento`.`quote` doesn't exist";
+        assert_eq!(texts(input), [input]);
+    }
+
+    #[test]
+    fn strips_bullets_and_indentation_consistently() {
+        let input = "- one\n* two\n\u{2022} three\n  - Installing vendor/package (1.0)\n-   - Installing b (2.0)";
+        let expected = [
+            "one",
+            "two",
+            "three",
+            "Installing vendor/package (1.0)",
+            "Installing b (2.0)",
+        ];
+        assert_eq!(texts(input), expected);
+    }
+
+    #[test]
+    fn strips_cloud_build_prefixes() {
+        let input = "    W:   [Composer\\Downloader\\TransportException]\n  E: fatal\nW:";
+        assert_eq!(
+            texts(input),
+            ["[Composer\\Downloader\\TransportException]", "fatal", ""]
+        );
+    }
+
+    #[test]
+    fn strips_tool_prefixes() {
+        let input = "magento_1  | Installing search\nweb-1 | ok\n==> default: Running\n    default: inner\n[prod] err boom\n[prod] > cmd";
+        let expected = ["Installing search", "ok", "Running", "inner", "boom", "cmd"];
+        assert_eq!(texts(input), expected);
+    }
+
+    #[test]
+    fn keeps_pipes_that_are_not_docker_prefixes() {
+        let input = "magento/framework 103.0.4 requires php ~7.3.0||~7.4.0";
+        assert_eq!(texts(input), [input]);
+    }
+
+    #[test]
+    fn splits_json_escaped_output() {
+        let input = r#"build failed\n\nIn Cli.php line 7:\n  The \"x\" failed"#;
+        let lines = repair_text(input);
+        let got: Vec<_> = lines.iter().map(|l| (l.line, l.text.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                (1, "build failed"),
+                (1, ""),
+                (1, "In Cli.php line 7:"),
+                (1, "The \"x\" failed")
+            ]
+        );
+    }
+
+    #[test]
+    fn leaves_windows_paths_with_backslash_n_alone() {
+        let input = r"C:\xampp\htdocs\new\node\lib.php on line 3";
+        assert_eq!(texts(input), [input]);
+    }
+
+    /// An 80-column terminal cut a PHP fatal error in the middle of words and numbers.
+    #[test]
+    fn joins_lines_wrapped_at_a_terminal_width() {
+        let original = "PHP Fatal error:  Allowed memory size of 2097152 bytes exhausted (tried to allocate 32768 bytes) in /app/vendor/magento/framework/Interception/Interceptor.php on line 58";
+        let wrapped = wrap(original, 80);
+        let lines = repair_text(&format!("# bin/magento setup:upgrade\n{wrapped}\nnext"));
+        let next_line = wrapped.lines().count() as u64 + 2;
+        let got: Vec<_> = lines.iter().map(|l| (l.line, l.text.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                (1, "# bin/magento setup:upgrade"),
+                (2, original),
+                (next_line, "next")
+            ]
+        );
+    }
+
+    /// A mail client cut at 75: uncommon, so two cut lines must show the width.
+    #[test]
+    fn joins_lines_wrapped_at_a_width_seen_twice() {
+        let original = "Could not find a matching version of package magento/extension-b2b. Check the package spelling, your version constraint and that the package is available.";
+        assert_eq!(texts(&wrap(original, 75)), [original]);
+    }
+
+    #[test]
+    fn leaves_a_single_line_at_an_uncommon_width_alone() {
+        let input = format!("{}\n{}", "a".repeat(75), "continues here");
+        assert_eq!(texts(&input).len(), 2);
+    }
+
+    #[test]
+    fn keeps_full_width_log_lines_apart() {
+        let first = format!(
+            "[2023-04-24T18:58:04.129888+00:00] ERROR: [13] {}",
+            "x".repeat(33)
+        );
+        let second = format!(
+            "[2023-04-24T18:58:05.129888+00:00] ERROR: [13] {}",
+            "y".repeat(33)
+        );
+        assert_eq!(first.len(), 80);
+        assert_eq!(texts(&format!("{first}\n{second}")), [first, second]);
+    }
+
+    #[test]
+    fn keeps_equal_length_sentences_apart() {
+        let first = "Package zendframework/zend-barcode is abandoned, you should avoid using it. Use laminas/laminas-barcode instead.";
+        let second = "Package zendframework/zend-captcha is abandoned, you should avoid using it. Use laminas/laminas-captcha instead.";
+        let third = "Package zendframework/zend-config is abandoned.";
+        let input = format!("{first}\n{second}\n{third}");
+        assert_eq!(texts(&input), [first, second, third]);
+    }
+
+    /// Regression: static-content progress lines of equal length, the longest in their
+    /// window, were joined as if wrapped (found on the bench corpus).
+    #[test]
+    fn keeps_equal_length_progress_lines_apart() {
+        let progress = |area: &str, count: u32| {
+            format!(
+                "{area}        {count}/{count}           ============================ 100%   %  3 sec"
+            )
+        };
+        let lines = [
+            progress("adminhtml/Magento/backend/nl_NL", 1996),
+            progress("adminhtml/Magento/backend/de_DE", 1675),
+            progress("frontend/Magento/luma/fr_FR", 15830),
+            "Generating autoload files".to_owned(),
+        ];
+        assert_eq!(lines[0].len(), lines[1].len());
+        assert_eq!(texts(&lines.join("\n")), lines);
+    }
+
+    /// Regression: an indented Composer list item of box width followed by an indented
+    /// warning was joined as if an unpadded box had been split (found on the bench corpus).
+    #[test]
+    fn keeps_indented_lines_apart_without_a_box_header() {
+        let input = "    W:   - Installing magento/module-banner (104.1.3.0-patch2): Extracting archive\n  fwrite(): Write of 8192 bytes failed with errno=28 No space left on device";
+        assert_eq!(texts(input).len(), 2);
+    }
+
+    #[test]
+    fn keeps_lines_apart_once_a_longer_line_was_seen() {
+        let long = "x".repeat(150);
+        let input = format!(
+            "{long}\n{}\n{}\n{}",
+            "a".repeat(80),
+            "b".repeat(80),
+            "c".repeat(10)
+        );
+        assert_eq!(texts(&input).len(), 4);
+    }
+
+    #[test]
+    fn keeps_screen_padded_lines_apart() {
+        let input = format!(
+            "{:<92}\n{:<92}\n{:<92}",
+            "Authentication required (repo.magento.com):", "  Username: someone", "  Password:"
+        );
+        assert_eq!(
+            texts(&input),
+            [
+                "Authentication required (repo.magento.com):",
+                "Username: someone",
+                "Password:"
+            ]
+        );
+    }
+
+    /// Symfony split the message at the box's content width: `(H` / `TTP 401)`.
+    #[test]
+    fn joins_lines_split_inside_a_symfony_box() {
+        let input = [
+            "In AuthHelper.php line 205:",
+            &" ".repeat(79),
+            "  The 'https://repo.magento.com/packages.json' URL required authentication (H  ",
+            "  TTP 401).                                                                    ",
+            &" ".repeat(79),
+        ]
+        .join("\n");
+        let expected = [
+            "In AuthHelper.php line 205:",
+            "",
+            "The 'https://repo.magento.com/packages.json' URL required authentication (HTTP 401).",
+            "",
+        ];
+        assert_eq!(texts(&input), expected);
+    }
+
+    #[test]
+    fn joins_box_lines_whose_padding_was_stripped() {
+        let input = "  [Composer\\Downloader\\TransportException]\n  The \"https://repo.magento.com/archives/magento/composer/magento-composer-1.\n  0.2.0.zip\" file could not be downloaded (HTTP/1.1 404 Not Found)";
+        let joined = "The \"https://repo.magento.com/archives/magento/composer/magento-composer-1.0.2.0.zip\" file could not be downloaded (HTTP/1.1 404 Not Found)";
+        assert_eq!(
+            texts(input),
+            ["[Composer\\Downloader\\TransportException]", joined]
+        );
+    }
+
+    /// A narrow box is never split, so its widest line is a whole line.
+    #[test]
+    fn keeps_lines_of_an_unsplit_box_apart() {
+        let width = 70;
+        let line = |text: &str| format!("  {text:<width$}  ", width = width - 4);
+        let first = "x".repeat(width - 4);
+        let input = [
+            " ".repeat(width),
+            line(&first),
+            line("second line of the message"),
+            " ".repeat(width),
+        ]
+        .join("\n");
+        assert_eq!(
+            texts(&input),
+            ["", first.as_str(), "second line of the message", ""]
+        );
+    }
+
+    #[test]
+    fn holds_only_a_small_window() {
+        let mut repairer = Repairer::new();
+        let mut out = Vec::new();
+        for line_no in 1..=100 {
+            repairer.push(line_no, "Generating autoload files", &mut out);
+        }
+        assert_eq!(out.len(), 100 - LOOKAHEAD - 1);
+        repairer.finish(&mut out);
+        assert_eq!(out.len(), 100);
+    }
+
+    #[test]
+    fn fast_path_recognises_clean_lines() {
+        assert!(is_clean("Generating autoload files"));
+        assert!(is_clean(
+            "Loading composer repositories with package information"
+        ));
+        assert!(!is_clean("  - Installing x"));
+        assert!(!is_clean("a &lt; b"));
+        assert!(!is_clean("caf\u{e9}"));
+    }
+
+    /// Cuts `text` into pieces of `width` characters, as a terminal does.
+    fn wrap(text: &str, width: usize) -> String {
+        let chars: Vec<char> = text.chars().collect();
+        let pieces: Vec<String> = chars
+            .chunks(width)
+            .map(|piece| piece.iter().collect())
+            .collect();
+        pieces.join("\n")
+    }
+}
