@@ -48,9 +48,6 @@ pub struct Cli {
     pub files: Vec<PathBuf>,
 
     #[command(flatten)]
-    pub diagnose: DiagnoseOptions,
-
-    #[command(flatten)]
     pub global: GlobalOptions,
 }
 
@@ -64,17 +61,13 @@ pub struct GlobalOptions {
     /// When to colour text output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
     pub color: ColorChoice,
-}
 
-/// Options of the diagnosing commands.
-#[derive(Debug, Args, Clone)]
-pub struct DiagnoseOptions {
-    /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Output format [default: text; markdown for `paste`].
+    #[arg(long, short = 'f', value_enum, global = true)]
+    pub format: Option<Format>,
 
-    /// Diagnose every deployment run in the log, not only the latest.
-    #[arg(long)]
+    /// Diagnose every deployment run in a log, not only the latest.
+    #[arg(long, global = true)]
     pub all_runs: bool,
 }
 
@@ -87,9 +80,44 @@ pub enum ColorChoice {
     Never,
 }
 
+const SCAN_HELP: &str = "\
+Every regular file under each DIR is a log of its own, whatever its name: plain text,
+CRLF, and gzip (detected by its magic bytes, also multi-member, e.g. rotated
+deploy.log.1.gz). Files whose first 8 KiB hold NUL bytes are skipped as binary; FIFOs,
+sockets and devices are skipped without being opened; symlinks are skipped unless -L.
+Narrow the walk with --glob (repeatable; a leading ! excludes) and --max-depth.
+
+Examples:
+  magediag scan ./logs                           every log under ./logs, with a roll-up
+  magediag scan ./logs --glob '*.log*' --glob '!*debug*'
+  magediag scan prod/ staging/ --format json     one report: sources[] and summary.scan
+
+Exit status: 2 if any file could not be read in full (the report of the rest is still
+printed), else 1 if an error was diagnosed, else 0. Skipped binary files are counted,
+not errors.";
+
+const PASTE_HELP: &str = "\
+Paste failure output copied from a web UI, an e-mail, a chat or a GitHub issue, then
+press Ctrl-D (Ctrl-Z then Enter on Windows). From a pipe it just reads.
+The damage pasting does is repaired first: lines wrapped by a terminal or mail client
+(even in the middle of a URL), HTML entities, ANSI colours, smart quotes, Markdown
+quotes, fences and backticks, bullets, and prefixes such as Cloud's W:, Vagrant's
+==> default: or docker-compose's service |.
+
+Examples:
+  magediag paste > ticket.md
+  pbpaste | magediag paste
+  magediag paste --format text";
+
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Diagnose every log under one or more folders, with a roll-up across them.
+    #[command(after_help = SCAN_HELP)]
+    Scan(ScanArgs),
+    /// Diagnose pasted text; Markdown out, ready for a support ticket.
+    #[command(after_help = PASTE_HELP)]
+    Paste,
     /// Work with rules: list them, run their examples, check rule files.
     Rules {
         #[command(subcommand)]
@@ -108,11 +136,8 @@ pub enum Command {
 /// What to do with rules.
 #[derive(Debug, Subcommand)]
 pub enum RulesAction {
-    /// List every rule: id, category, severity, title and its examples.
-    List {
-        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Text)]
-        format: ListFormat,
-    },
+    /// List every rule: id, category, severity, title and its examples (`--format json`).
+    List,
     /// Run the examples of the shipped rules and of `--rules PATH`.
     Test,
     /// Validate rule files (exit 2 with file:line:col on errors).
@@ -123,9 +148,22 @@ pub enum RulesAction {
     },
 }
 
-/// Output formats of listings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ListFormat {
-    Text,
-    Json,
+/// Arguments of `scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Folders (or files) to scan.
+    #[arg(required = true, value_name = "DIR")]
+    pub roots: Vec<PathBuf>,
+
+    /// Only scan files matching this glob (repeatable); `!GLOB` excludes.
+    #[arg(long, short = 'g', value_name = "GLOB")]
+    pub glob: Vec<String>,
+
+    /// Descend at most this many folder levels.
+    #[arg(long, value_name = "N")]
+    pub max_depth: Option<usize>,
+
+    /// Follow symbolic links (loops are reported, not walked).
+    #[arg(long, short = 'L')]
+    pub follow: bool,
 }

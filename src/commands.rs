@@ -1,19 +1,20 @@
 //! The commands: each reads its inputs, runs the library and writes its output.
 
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use colored::Colorize;
 use serde::Serialize;
 
-use crate::cli::{Cli, ColorChoice, Command, GlobalOptions, ListFormat, RulesAction};
+use crate::cli::{Cli, ColorChoice, Command, GlobalOptions, RulesAction, ScanArgs};
 use crate::diagnosis::{Report, Severity};
 use crate::pipeline::{self, Runs};
-use crate::render;
+use crate::render::{self, Format};
 use crate::rule::{self, RuleFile, RuleSet};
 use crate::ruletest;
 use crate::source::Source;
+use crate::walk::WalkOptions;
 use crate::{Outcome, warn};
 
 /// Runs the command line; errors that reach here are I/O errors on output.
@@ -24,6 +25,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let outcome = match &cli.command {
         None => diagnose(&cli, &mut out)?,
         Some(Command::Rules { action }) => rules_command(action, &cli.global, &mut out)?,
+        Some(Command::Scan(args)) => scan(args, &cli.global, &mut out)?,
+        Some(Command::Paste) => paste(&cli.global, &mut out)?,
         Some(Command::Explain { id }) => explain(id, &cli.global, &mut out)?,
         Some(Command::Auth(args)) => {
             match crate::auth::run(args, &mut io::stdin().lock(), &mut out) {
@@ -84,11 +87,7 @@ fn diagnose(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let Some(rules) = load_rules(&cli.global) else {
         return Ok(Outcome::Trouble);
     };
-    let runs = if cli.diagnose.all_runs {
-        Runs::All
-    } else {
-        Runs::Latest
-    };
+    let runs = runs(&cli.global);
     let stdin_only = [PathBuf::from("-")];
     let files = if cli.files.is_empty() {
         &stdin_only[..]
@@ -123,14 +122,100 @@ fn diagnose(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         reports.extend(outcome.reports);
     }
     let report = Report::new(reports);
-    render::render(&report, cli.diagnose.format, out).context("writing the report")?;
-    Ok(if trouble {
+    render::render(&report, cli.global.format.unwrap_or(Format::Text), out)
+        .context("writing the report")?;
+    Ok(outcome(&report, trouble))
+}
+
+fn runs(global: &GlobalOptions) -> Runs {
+    if global.all_runs {
+        Runs::All
+    } else {
+        Runs::Latest
+    }
+}
+
+/// The exit outcome: trouble reading wins, then an error diagnosed.
+fn outcome(report: &Report, trouble: bool) -> Outcome {
+    if trouble {
         Outcome::Trouble
     } else if report.has_at_least(Severity::Error) {
         Outcome::Diagnosed
     } else {
         Outcome::Clean
-    })
+    }
+}
+
+fn scan(args: &ScanArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let Some(rules) = load_rules(global) else {
+        return Ok(Outcome::Trouble);
+    };
+    let options = WalkOptions {
+        follow: args.follow,
+        max_depth: args.max_depth,
+        globs: args.glob.clone(),
+    };
+    let scan = match crate::scan::scan(&rules, &args.roots, &options, runs(global)) {
+        Ok(scan) => scan,
+        Err(e) => {
+            warn(&e.to_string());
+            return Ok(Outcome::Trouble);
+        }
+    };
+    for message in &scan.messages {
+        warn(message);
+    }
+    let format = global.format.unwrap_or(Format::Text);
+    render::render_scan(&scan.report, format, out).context("writing the report")?;
+    let trouble = scan
+        .report
+        .summary
+        .scan
+        .as_ref()
+        .is_some_and(|s| !s.failed.is_empty());
+    Ok(outcome(&scan.report, trouble))
+}
+
+/// The most text `paste` reads; a paste larger than this is a log: use a file.
+const PASTE_CAP: u64 = 64 << 20;
+
+fn paste(global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let Some(rules) = load_rules(global) else {
+        return Ok(Outcome::Trouble);
+    };
+    let stdin = io::stdin();
+    if stdin.is_terminal() {
+        let keys = if cfg!(windows) {
+            "Ctrl-Z then Enter"
+        } else {
+            "Ctrl-D"
+        };
+        eprintln!("Paste the output, then {keys}:");
+    }
+    let mut text = Vec::new();
+    let read = stdin.lock().take(PASTE_CAP).read_to_end(&mut text);
+    let mut trouble = false;
+    if let Err(e) = read {
+        warn(&format!(
+            "<paste>: {}; what was read before is diagnosed",
+            describe_io(&e)
+        ));
+        trouble = true;
+    }
+    if text.len() as u64 >= PASTE_CAP {
+        warn(&format!(
+            "<paste>: longer than {} MiB; only the start was read (use `magediag FILE` for logs)",
+            PASTE_CAP >> 20
+        ));
+        trouble = true;
+    }
+    let source = Source::from_reader("<paste>".into(), io::Cursor::new(text))
+        .context("reading the paste")?;
+    let diagnosed = pipeline::diagnose_source(&rules, source, runs(global));
+    let report = Report::new(diagnosed.reports);
+    render::render(&report, global.format.unwrap_or(Format::Markdown), out)
+        .context("writing the report")?;
+    Ok(outcome(&report, trouble))
 }
 
 /// An I/O error as a short reason, without Rust's `(os error N)` noise.
@@ -148,11 +233,11 @@ fn rules_command(
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
     match action {
-        RulesAction::List { format } => {
+        RulesAction::List => {
             let Some(rules) = load_rules(global) else {
                 return Ok(Outcome::Trouble);
             };
-            list_rules(&rules, *format, out)?;
+            list_rules(&rules, global.format == Some(Format::Json), out)?;
             Ok(Outcome::Clean)
         }
         RulesAction::Test => {
@@ -164,7 +249,7 @@ fn rules_command(
         RulesAction::Check { paths } => {
             let global = GlobalOptions {
                 rules: paths.clone(),
-                color: global.color,
+                ..global.clone()
             };
             let Some(rules) = load_rules(&global) else {
                 return Ok(Outcome::Trouble);
@@ -195,7 +280,7 @@ struct ExampleCounts {
     quiet: usize,
 }
 
-fn list_rules(rules: &RuleSet, format: ListFormat, out: &mut dyn Write) -> anyhow::Result<()> {
+fn list_rules(rules: &RuleSet, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
     let listing: Vec<RuleListing<'_>> = rules
         .rules
         .iter()
@@ -210,7 +295,7 @@ fn list_rules(rules: &RuleSet, format: ListFormat, out: &mut dyn Write) -> anyho
             },
         })
         .collect();
-    if format == ListFormat::Json {
+    if json {
         serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "rules": listing }))?;
         writeln!(out)?;
         return Ok(());

@@ -146,6 +146,77 @@ pub struct Summary {
     pub infos: usize,
     /// Diagnoses per category.
     pub categories: BTreeMap<String, usize>,
+    /// What a folder scan read, skipped and failed, and the causes across logs.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub scan: Option<Rollup>,
+}
+
+/// The roll-up of a folder scan.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rollup {
+    /// Logs read (in full or in part).
+    pub read: usize,
+    /// Of those, gzip-compressed.
+    pub compressed: usize,
+    /// Files not read on purpose, by reason (`binary`, `special`, `symlink`, `excluded`).
+    pub skipped: BTreeMap<String, usize>,
+    /// Files or folders that could not be read in full.
+    pub failed: Vec<Failed>,
+    /// Categories ranked by how many logs they hit.
+    pub causes: Vec<Cause>,
+}
+
+/// An input that could not be read in full, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failed {
+    pub path: String,
+    pub reason: String,
+}
+
+/// One category across the logs of a scan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cause {
+    pub category: String,
+    /// The worst severity it had in any log.
+    pub severity: Severity,
+    /// How many logs it hit.
+    pub logs: usize,
+    /// Which logs, in path order.
+    pub paths: Vec<String>,
+}
+
+impl Rollup {
+    /// Ranks the categories of the reports by how many logs they hit.
+    pub fn rank_causes(&mut self, sources: &[SourceReport]) {
+        let mut by_category: BTreeMap<&str, (Severity, Vec<String>)> = BTreeMap::new();
+        for source in sources {
+            for d in &source.diagnoses {
+                let entry = by_category
+                    .entry(&d.category)
+                    .or_insert((d.severity, Vec::new()));
+                entry.0 = entry.0.max(d.severity);
+                if entry.1.last() != Some(&source.path) {
+                    entry.1.push(source.path.clone());
+                }
+            }
+        }
+        let mut causes: Vec<Cause> = by_category
+            .into_iter()
+            .map(|(category, (severity, paths))| Cause {
+                category: category.to_owned(),
+                severity,
+                logs: paths.len(),
+                paths,
+            })
+            .collect();
+        causes.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then(b.logs.cmp(&a.logs))
+                .then(a.category.cmp(&b.category))
+        });
+        self.causes = causes;
+    }
 }
 
 /// The whole result.

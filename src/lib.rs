@@ -19,11 +19,13 @@ pub mod render;
 pub mod repair;
 pub mod rule;
 pub mod ruletest;
+pub mod scan;
 pub mod signal;
 pub mod source;
 pub mod template;
+pub mod walk;
 
-mod commands;
+pub mod commands;
 
 use std::io::{self, Write};
 

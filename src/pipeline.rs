@@ -9,9 +9,10 @@ use std::sync::LazyLock;
 
 use crate::diagnosis::{Hint, RunInfo, SourceReport};
 use crate::engine::{self, Events};
+use crate::envelope::{Envelope, Level};
 use crate::line::{LINE_CAP, LineReader};
 use crate::mask::mask;
-use crate::record::Framer;
+use crate::record::{Framer, Record, Stage};
 use crate::repair::{RepairedLine, Repairer};
 use crate::rule::RuleSet;
 use crate::signal::Event;
@@ -111,11 +112,74 @@ fn feed(
     runs: Option<Runs>,
 ) {
     for line in repaired.drain(..) {
+        if let Some(entry) = CloudErrorEntry::parse(&line.text) {
+            entry.feed(line.line, &line.text, state);
+            continue;
+        }
         let record = framer.frame(line.line, &line.text);
         if let (Some(label), Some(runs)) = (record.new_run.clone(), runs) {
             state.start_run(label, record.line, runs);
         }
         state.take(&record, &line.text);
+    }
+}
+
+/// One entry of ece-tools' `var/log/cloud.error.log` (JSON lines, latest deploy only).
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CloudErrorEntry {
+    error_code: u32,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    stage: String,
+    #[serde(default)]
+    suggestion: String,
+    #[serde(default, rename = "type")]
+    kind: String,
+}
+
+impl CloudErrorEntry {
+    /// Reads a line as an entry, cheaply rejecting every other line first.
+    fn parse(text: &str) -> Option<CloudErrorEntry> {
+        if !text.starts_with('{') || !text.contains("\"errorCode\"") {
+            return None;
+        }
+        serde_json::from_str(text).ok()
+    }
+
+    /// Turns the entry into a record, as if ece-tools had logged `LEVEL: [code] title`.
+    fn feed(&self, line: u64, text: &str, state: &mut RunState<'_>) {
+        let level = match self.kind.as_str() {
+            "warning" => Level::Warning,
+            _ => Level::Error,
+        };
+        let stage = match self.stage.as_str() {
+            "build" => Some(Stage::Build),
+            "deploy" => Some(Stage::Deploy),
+            "post-deploy" => Some(Stage::PostDeploy),
+            _ => None,
+        };
+        let record = Record {
+            line,
+            envelope: Envelope {
+                indent: 0,
+                prefix: None,
+                timestamp: None,
+                level: Some(level),
+                code: Some(self.error_code),
+                header: None,
+                message: &self.title,
+            },
+            stage,
+            exception: None,
+            continues_ece: false,
+            new_run: None,
+        };
+        state.take(&record, text);
+        if !self.suggestion.is_empty() {
+            state.attach_suggestion(&self.suggestion);
+        }
     }
 }
 
@@ -150,7 +214,7 @@ impl<'r> RunState<'r> {
         }
     }
 
-    fn take(&mut self, record: &crate::record::Record<'_>, text: &str) {
+    fn take(&mut self, record: &Record<'_>, text: &str) {
         if self.run_label.is_none() {
             self.run_label = record.envelope.timestamp.map(str::to_owned);
         }

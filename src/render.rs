@@ -333,3 +333,148 @@ fn markdown_list(
     }
     writeln!(out)
 }
+
+/// Writes a folder scan: one line per diagnosis (like a linter's concise output), the
+/// roll-up, and how to read more; JSON and Markdown carry the full report.
+pub fn render_scan(report: &Report, format: Format, out: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Json => render(report, format, out),
+        Format::Markdown => {
+            markdown(report, out)?;
+            markdown_rollup(report, out)
+        }
+        Format::Text => scan_text(report, out),
+    }
+}
+
+fn scan_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let mut rules_fired: Vec<&str> = Vec::new();
+    for source in &report.sources {
+        for d in &source.diagnoses {
+            let line = d
+                .evidence
+                .first()
+                .map_or(String::new(), |e| format!(":{}", e.line));
+            writeln!(
+                out,
+                "{}{line}: {}{} {} {}",
+                source.path,
+                severity_label(d.severity),
+                format!("[{}]", d.category).bold(),
+                d.title,
+                format!("({})", d.rule).dimmed()
+            )?;
+            writeln!(out, "    {}", d.summary)?;
+            if !rules_fired.contains(&d.rule.as_str()) {
+                rules_fired.push(&d.rule);
+            }
+        }
+        for note in &source.notes {
+            writeln!(out, "{}: {}: {note}", "note".cyan().bold(), source.path)?;
+        }
+    }
+    let Some(rollup) = &report.summary.scan else {
+        return text_footer(report, out);
+    };
+    let read = rollup.read;
+    writeln!(out)?;
+    if rollup.causes.is_empty() {
+        writeln!(
+            out,
+            "{} no known failure found in {read} log(s)",
+            "ok:".green().bold()
+        )?;
+    } else {
+        writeln!(out, "{}", format!("Causes across {read} log(s):").bold())?;
+    }
+    let width = rollup
+        .causes
+        .iter()
+        .map(|c| c.category.len())
+        .max()
+        .unwrap_or(0);
+    for cause in &rollup.causes {
+        writeln!(
+            out,
+            "  {:7} {:width$} in {} of {read} logs: {}",
+            severity_label(cause.severity),
+            cause.category,
+            cause.logs,
+            list_some(&cause.paths, 3)
+        )?;
+    }
+    if !rules_fired.is_empty() {
+        writeln!(
+            out,
+            "Causes and fixes: `magediag explain RULE` ({}), or rerun on one log.",
+            rules_fired.join(", ")
+        )?;
+    }
+    writeln!(out, "{}", rollup_line(report).dimmed())
+}
+
+fn list_some(items: &[String], shown: usize) -> String {
+    let mut listed: Vec<&str> = items.iter().take(shown).map(String::as_str).collect();
+    let more = items.len().saturating_sub(shown);
+    let tail = format!("and {more} more");
+    if more > 0 {
+        listed.push(&tail);
+    }
+    listed.join(", ")
+}
+
+/// `Read N logs (G gzip), skipped S (binary B, ...), failed F; E error(s), W warning(s).`
+fn rollup_line(report: &Report) -> String {
+    let s = &report.summary;
+    let Some(rollup) = &s.scan else {
+        return String::new();
+    };
+    let skipped: usize = rollup.skipped.values().sum();
+    let reasons: Vec<String> = rollup
+        .skipped
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    let skipped = if skipped == 0 {
+        "skipped 0".to_owned()
+    } else {
+        format!("skipped {skipped} ({})", reasons.join(", "))
+    };
+    format!(
+        "Read {} log(s) ({} gzip), {skipped}, failed {}; {} error(s), {} warning(s).",
+        rollup.read,
+        rollup.compressed,
+        rollup.failed.len(),
+        s.errors,
+        s.warnings
+    )
+}
+
+fn markdown_rollup(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let Some(rollup) = &report.summary.scan else {
+        return Ok(());
+    };
+    writeln!(out, "### Across {} log(s)\n", rollup.read)?;
+    if !rollup.causes.is_empty() {
+        writeln!(
+            out,
+            "| category | severity | logs | which |\n|---|---|---|---|"
+        )?;
+        for c in &rollup.causes {
+            writeln!(
+                out,
+                "| `{}` | {} | {} of {} | {} |",
+                c.category,
+                c.severity,
+                c.logs,
+                rollup.read,
+                list_some(&c.paths, 5)
+            )?;
+        }
+        writeln!(out)?;
+    }
+    for f in &rollup.failed {
+        writeln!(out, "- could not read `{}`: {}", f.path, f.reason)?;
+    }
+    writeln!(out, "{}\n", rollup_line(report))
+}

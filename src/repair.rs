@@ -157,9 +157,15 @@ impl Repairer {
         if let Some(name) = vagrant_machine(body) {
             self.vagrant_machine = Some(name.to_owned());
         }
-        if let Some(body) = strip_transport(body, self.vagrant_machine.as_deref()) {
-            self.ahead
-                .push_back(Physical::new(line_no, body.to_owned()));
+        // A terminal wraps the line as the tool printed it (with `W:` or `name |`), and
+        // quoting or bullets come later, on each wrapped piece: measure the width there.
+        let Some(as_printed) = strip_paste_layers(body) else {
+            return;
+        };
+        if let Some(body) = strip_transport(as_printed, self.vagrant_machine.as_deref()) {
+            let mut physical = Physical::new(line_no, body.to_owned());
+            physical.shape.measure(as_printed);
+            self.ahead.push_back(physical);
         }
     }
 
@@ -257,6 +263,15 @@ impl Physical {
 }
 
 impl Shape {
+    /// Takes the width from the line as the tool printed it, before its prefix was removed.
+    fn measure(&mut self, as_printed: &str) {
+        let trimmed = as_printed.trim_end();
+        self.trim_len = self.trim_len.max(char_len(trimmed));
+        self.len = self
+            .len
+            .max(char_len(trimmed) + char_len(&as_printed[trimmed.len()..]));
+    }
+
     fn of(body: &str) -> Self {
         let trimmed = body.trim_end();
         let trim_len = char_len(trimmed);
@@ -788,6 +803,26 @@ enum Strip<'a> {
     Stripped(&'a str),
     /// Nothing more to remove.
     Done,
+}
+
+/// Removes only what pasting added around each (already wrapped) line: Markdown quotes,
+/// fences, backticks and column-0 bullets; `None` drops the line (a fence).
+fn strip_paste_layers(text: &str) -> Option<&str> {
+    let mut text = text;
+    for _ in 0..MAX_PREFIXES {
+        if is_fence(text) {
+            return None;
+        }
+        let stripped = strip_quote(text)
+            .or_else(|| strip_column0_bullet(text))
+            .or_else(|| strip_fence_around(text))
+            .or_else(|| strip_backticks(text));
+        match stripped {
+            Some(rest) => text = rest,
+            None => break,
+        }
+    }
+    Some(text)
 }
 
 /// Removes what the paste wrapped around the log line; `None` drops the line.

@@ -290,3 +290,54 @@ fn secrets_in_the_log_never_reach_any_output() {
         );
     }
 }
+
+#[test]
+fn paste_reads_a_pipe_without_prompting_and_answers_in_markdown() {
+    let pasted = "> The &quot;https://repo.magento.com/archives/magento/module-customer-segment/magento-module-customer-segment-102.0.5.0-patch2.zip&quot; file could not be downloaded (HTTP/1.1 404 Not Found)\n";
+    magediag()
+        .arg("paste")
+        .write_stdin(pasted)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("Paste the output").not())
+        .stdout(predicate::str::starts_with("## magediag: 1 error(s)"))
+        .stdout(predicate::str::contains(
+            "| `magento/module-customer-segment` | 102.0.5.0-patch2 | 404 |",
+        ));
+}
+
+#[test]
+fn cloud_error_log_entries_become_signals_with_their_error_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("codes.toml"),
+        r#"
+[[signal]]
+id = "test.ece-error"
+patterns = ['(?P<title>.+)']
+levels = ["ERROR"]
+
+[[rule]]
+id = "test-scd-compress"
+category = "static-content-failed"
+severity = "error"
+title = "t"
+when = "any(test.ece-error, code == 3004 && stage == 'build')"
+summary = "[{code}] {title}: {suggestion}"
+causes = ["c"]
+remediation = ["r"]
+references = ["https://example.com"]
+"#,
+    )
+    .unwrap();
+    let entry = r#"{"errorCode":3004,"stage":"build","step":"compress-static-content","suggestion":"Check the cloud.log","title":"Unable to compress static content","type":"error"}"#;
+    magediag()
+        .arg("--rules")
+        .arg(dir.path())
+        .write_stdin(format!("{entry}\n"))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "[3004] Unable to compress static content: Check the cloud.log",
+        ));
+}
