@@ -125,7 +125,7 @@ pub enum Command {
     },
     /// Check where Composer keys for repo.magento.com are configured, and whether they work.
     #[command(after_help = AUTH_HELP)]
-    Auth(crate::auth::AuthArgs),
+    Auth(Box<crate::auth::AuthArgs>),
     /// Print a rule's full text: causes, steps, references and examples.
     Explain {
         /// The rule id (see `magediag rules list`).

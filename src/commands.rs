@@ -29,7 +29,11 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Some(Command::Paste) => paste(&cli.global, &mut out)?,
         Some(Command::Explain { id }) => explain(id, &cli.global, &mut out)?,
         Some(Command::Auth(args)) => {
-            match crate::auth::run(args, &mut io::stdin().lock(), &mut out) {
+            let mut args = (**args).clone();
+            if cli.global.format == Some(Format::Json) {
+                args.format = crate::auth::Format::Json;
+            }
+            match crate::auth::run(&args, &mut io::stdin().lock(), &mut out) {
                 Ok(crate::auth::AuthOutcome::Fine) => Outcome::Clean,
                 Ok(crate::auth::AuthOutcome::ProblemFound) => Outcome::Diagnosed,
                 Err(e) if crate::is_broken_pipe(&e) => return Err(e),

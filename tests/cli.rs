@@ -341,3 +341,26 @@ references = ["https://example.com"]
             "[3004] Unable to compress static content: Check the cloud.log",
         ));
 }
+
+/// clap's own consistency check of every subcommand's definition: a duplicated or
+/// mistyped argument panics at run time otherwise (it once broke `auth`).
+#[test]
+fn the_command_line_definition_is_consistent() {
+    use clap::CommandFactory;
+    magediag::cli::Cli::command().debug_assert();
+}
+
+#[test]
+fn auth_honours_the_global_json_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = magediag()
+        .env("HOME", dir.path())
+        .env("COMPOSER_HOME", dir.path())
+        .env_remove("COMPOSER_AUTH")
+        .args(["--format", "json", "auth"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(json["findings"].is_array(), "{json}");
+}

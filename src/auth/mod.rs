@@ -37,7 +37,7 @@ pub enum Format {
 }
 
 /// Command-line arguments of `magediag auth`.
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args, Debug, Clone)]
 pub struct AuthArgs {
     /// Project root, where composer.json and auth.json live.
     #[arg(default_value = ".")]
@@ -60,8 +60,8 @@ pub struct AuthArgs {
     /// URL requested by --online.
     #[arg(long, value_name = "URL", default_value = DEFAULT_REPO_URL)]
     pub repo_url: String,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    /// Output format: taken from the global `--format` (json, or text for anything else).
+    #[arg(skip = Format::Text)]
     pub format: Format,
 }
 
