@@ -126,6 +126,17 @@ pub enum Command {
     /// Check where Composer keys for repo.magento.com are configured, and whether they work.
     #[command(after_help = AUTH_HELP)]
     Auth(Box<crate::auth::AuthArgs>),
+    /// Show what the pipeline made of some lines and why each rule fired or not.
+    #[command(
+        after_help = "Examples:\n  magediag trace build.log --line 42\n  magediag trace build.log --line 40-60 --rules ./my-rules"
+    )]
+    Trace {
+        /// The log to trace.
+        file: PathBuf,
+        /// A line number, or a range like 40-60.
+        #[arg(long, short = 'n', value_name = "N[-M]")]
+        line: String,
+    },
     /// Print a rule's full text: causes, steps, references and examples.
     Explain {
         /// The rule id (see `magediag rules list`).
@@ -140,6 +151,8 @@ pub enum RulesAction {
     List,
     /// Run the examples of the shipped rules and of `--rules PATH`.
     Test,
+    /// Print the rule catalogue as Markdown (the source of docs/rules.md).
+    Doc,
     /// Validate rule files (exit 2 with file:line:col on errors).
     Check {
         /// Rule files or folders.

@@ -28,6 +28,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Some(Command::Scan(args)) => scan(args, &cli.global, &mut out)?,
         Some(Command::Paste) => paste(&cli.global, &mut out)?,
         Some(Command::Explain { id }) => explain(id, &cli.global, &mut out)?,
+        Some(Command::Trace { file, line }) => trace(file, line, &cli.global, &mut out)?,
         Some(Command::Auth(args)) => {
             let mut args = (**args).clone();
             if cli.global.format == Some(Format::Json) {
@@ -244,6 +245,13 @@ fn rules_command(
             list_rules(&rules, global.format == Some(Format::Json), out)?;
             Ok(Outcome::Clean)
         }
+        RulesAction::Doc => {
+            let Some(rules) = load_rules(global) else {
+                return Ok(Outcome::Trouble);
+            };
+            out.write_all(crate::catalogue::markdown(&rules).as_bytes())?;
+            Ok(Outcome::Clean)
+        }
         RulesAction::Test => {
             let Some(rules) = load_rules(global) else {
                 return Ok(Outcome::Trouble);
@@ -336,6 +344,35 @@ fn test_rules(rules: &RuleSet, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         writeln!(out, "{}", line.red())?;
         Ok(Outcome::Diagnosed)
     }
+}
+
+/// The most of a file `trace` reads.
+const TRACE_CAP: u64 = 256 << 20;
+
+fn trace(
+    file: &Path,
+    line: &str,
+    global: &GlobalOptions,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let range = match crate::trace::parse_range(line) {
+        Ok(range) => range,
+        Err(e) => {
+            warn(&e);
+            return Ok(Outcome::Trouble);
+        }
+    };
+    let Some(rules) = load_rules(global) else {
+        return Ok(Outcome::Trouble);
+    };
+    let mut text = Vec::new();
+    let read = Source::open(file).and_then(|s| s.reader.take(TRACE_CAP).read_to_end(&mut text));
+    if let Err(e) = read {
+        warn(&format!("{}: {}", file.display(), describe_io(&e)));
+        return Ok(Outcome::Trouble);
+    }
+    crate::trace::trace(&rules, &text, range, out)?;
+    Ok(Outcome::Clean)
 }
 
 fn explain(id: &str, global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Result<Outcome> {

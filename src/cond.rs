@@ -10,6 +10,7 @@
 //!            | "distinct" "(" SIGNAL "," FIELD ["," predicate] ")" OP NUMBER
 //! predicate := the same boolean structure over field tests:
 //!              FIELD OP LITERAL | FIELD ("=~" | "!~") 'REGEX' | FIELD "in" "[" LITERAL, ... "]"
+//!            | FIELD "in" "@" SET      (a named list from a rule file's `[sets]` table)
 //! OP        := "==" | "!=" | "<" | "<=" | ">" | ">="
 //! ```
 //!
@@ -118,6 +119,8 @@ pub enum FieldTest {
     In {
         field: String,
         values: Vec<String>,
+        /// `in @name`: the values come from the rule files' `[sets]`, filled in on load.
+        set: Option<String>,
     },
 }
 
@@ -150,6 +153,16 @@ pub fn compare_values(left: &str, right: &str) -> std::cmp::Ordering {
 }
 
 impl<A> Node<A> {
+    /// Visits every atom, mutably.
+    pub fn atoms_mut(&mut self, visit: &mut dyn FnMut(&mut A)) {
+        match self {
+            Node::Or(nodes) | Node::And(nodes) => nodes.iter_mut().for_each(|n| n.atoms_mut(visit)),
+            Node::Not(node) => node.atoms_mut(visit),
+            Node::Const(_) => {}
+            Node::Atom(atom) => visit(atom),
+        }
+    }
+
     /// Visits every atom.
     pub fn atoms<'s>(&'s self, visit: &mut dyn FnMut(&'s A)) {
         match self {
@@ -509,6 +522,22 @@ fn matches_regex<'a>(input: &'a str, field: &str) -> Res<'a, FieldTest> {
 }
 
 fn in_list<'a>(input: &'a str, field: &str) -> Res<'a, FieldTest> {
+    let mut set_name = preceded(
+        (ws(keyword("in")), ws(char('@'))),
+        cut(expect("a set name", take_while1(is_ident_char))),
+    );
+    match set_name.parse(input) {
+        Ok((rest, name)) => {
+            let test = FieldTest::In {
+                field: field.to_owned(),
+                values: Vec::new(),
+                set: Some(name.to_owned()),
+            };
+            return Ok((rest, test));
+        }
+        Err(nom::Err::Failure(e)) => return Err(nom::Err::Failure(e)),
+        Err(_) => {}
+    }
     let (rest, values) = preceded(
         (ws(keyword("in")), expect("`[`", ws(char('[')))),
         (
@@ -525,6 +554,7 @@ fn in_list<'a>(input: &'a str, field: &str) -> Res<'a, FieldTest> {
         FieldTest::In {
             field: field.to_owned(),
             values: values.0,
+            set: None,
         },
     ))
 }
@@ -623,6 +653,18 @@ mod tests {
     fn reports_bad_regex() {
         let e = parse_condition("any(a, name =~ '(')").unwrap_err();
         assert!(e.message.contains("invalid regex"), "{e:?}");
+    }
+
+    #[test]
+    fn parses_named_sets() {
+        let p = parse_predicate("name in @commerce_only").unwrap();
+        let mut sets = Vec::new();
+        p.atoms(&mut |t| {
+            if let FieldTest::In { set, .. } = t {
+                sets.push(set.clone());
+            }
+        });
+        assert_eq!(sets, vec![Some("commerce_only".to_owned())]);
     }
 
     #[test]

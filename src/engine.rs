@@ -133,16 +133,23 @@ pub fn evaluate(rule: &Rule, rules: &RuleSet, events: &Events) -> Option<Vec<Pic
 pub fn explain(rule: &Rule, rules: &RuleSet, events: &Events) -> Verdict {
     let mut tests = Vec::new();
     rule.when.atoms(&mut |test: &Test| {
-        let mut picks = Vec::new();
-        let holds = eval_test(test, rules, events, &mut picks);
-        let signal = rules.signals.index(test.signal());
-        let total = signal.map_or(0, |s| events.of(s).len());
+        let holds = eval_test(test, rules, events, &mut Vec::new());
+        let all = rules
+            .signals
+            .index(test.signal())
+            .map_or(&[][..], |s| events.of(s));
+        let predicate = match test {
+            Test::Quantified { predicate, .. } | Test::Count { predicate, .. } => predicate,
+        };
+        let passing = all
+            .iter()
+            .filter(|e| predicate.as_ref().is_none_or(|p| passes(p, e)))
+            .count();
         tests.push(format!(
-            "{} {}: {} of {} event(s) pass",
+            "{} {}: {passing} of {} event(s) pass the predicate",
             if holds { "true " } else { "false" },
             describe(test),
-            picks.len(),
-            total
+            all.len()
         ));
     });
     Verdict {

@@ -6,6 +6,7 @@
 //! -> [`engine`] (diagnoses) -> [`diagnosis`] (the JSON contract) -> [`render`].
 
 pub mod auth;
+pub mod catalogue;
 pub mod cli;
 pub mod cond;
 pub mod diagnosis;
@@ -23,6 +24,7 @@ pub mod scan;
 pub mod signal;
 pub mod source;
 pub mod template;
+pub mod trace;
 pub mod walk;
 
 pub mod commands;

@@ -12,7 +12,7 @@ use regex::Regex;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::cond::{self, Condition, Test};
+use crate::cond::{self, Condition, FieldTest, Test};
 use crate::diagnosis::{CATEGORIES, Severity};
 use crate::envelope::Level;
 use crate::signal::{Signal, SignalSet};
@@ -71,6 +71,9 @@ impl std::error::Error for RuleErrors {}
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
+    /// Named lists of values for `field in @name` tests.
+    #[serde(default)]
+    sets: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     signal: Vec<RawSignal>,
     #[serde(default)]
@@ -192,9 +195,11 @@ impl RuleSet {
         let mut errors = Vec::new();
         let mut raw_signals: Vec<(usize, RawSignal)> = Vec::new();
         let mut raw_rules: Vec<(usize, RawRule)> = Vec::new();
+        let mut sets: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (index, file) in files.iter().enumerate() {
             match toml::from_str::<RawFile>(&file.text) {
                 Ok(raw) => {
+                    sets.extend(raw.sets);
                     replace_by_id(&mut raw_signals, index, raw.signal, |s| s.id.get_ref());
                     replace_by_id(&mut raw_rules, index, raw.rule, |r| r.id.get_ref());
                 }
@@ -223,7 +228,7 @@ impl RuleSet {
         };
         let rules: Vec<Rule> = raw_rules
             .iter()
-            .filter_map(|(f, raw)| compile_rule(&files[*f], raw, &signals, &mut errors))
+            .filter_map(|(f, raw)| compile_rule(&files[*f], raw, &signals, &sets, &mut errors))
             .collect();
         check_suppressions(files, &raw_rules, &mut errors);
         if errors.is_empty() {
@@ -404,6 +409,7 @@ fn compile_rule(
     file: &RuleFile,
     raw: &RawRule,
     signals: &SignalSet,
+    sets: &BTreeMap<String, Vec<String>>,
     errors: &mut Vec<RuleError>,
 ) -> Option<Rule> {
     let start = errors.len();
@@ -430,7 +436,7 @@ fn compile_rule(
             ),
         ));
     }
-    let when = compile_condition(file, raw, signals, errors);
+    let when = compile_condition(file, raw, signals, sets, errors);
     let also = resolve_signals(file, &raw.also, signals, errors);
     let summary = compile_summary(file, raw, signals, when.as_ref(), &also, errors);
     let examples = raw
@@ -468,10 +474,11 @@ fn compile_condition(
     file: &RuleFile,
     raw: &RawRule,
     signals: &SignalSet,
+    sets: &BTreeMap<String, Vec<String>>,
     errors: &mut Vec<RuleError>,
 ) -> Option<Condition> {
     let base = content_start(file, &raw.when.span());
-    let condition = match cond::parse_condition(raw.when.get_ref()) {
+    let mut condition = match cond::parse_condition(raw.when.get_ref()) {
         Ok(c) => c,
         Err(e) => {
             errors.push(locate(
@@ -488,6 +495,32 @@ fn compile_condition(
             unknown.push(test.signal().to_owned());
         }
     });
+    let mut unknown_sets = Vec::new();
+    condition.atoms_mut(&mut |test: &mut Test| {
+        let predicate = match test {
+            Test::Quantified { predicate, .. } | Test::Count { predicate, .. } => predicate,
+        };
+        let Some(predicate) = predicate else { return };
+        predicate.atoms_mut(&mut |field_test| {
+            if let FieldTest::In {
+                values,
+                set: Some(name),
+                ..
+            } = field_test
+            {
+                match sets.get(name.as_str()) {
+                    Some(members) => values.clone_from(members),
+                    None => unknown_sets.push(name.clone()),
+                }
+            }
+        });
+    });
+    for name in unknown_sets {
+        let offset = raw.when.get_ref().find(&format!("@{name}")).unwrap_or(0);
+        errors.push(locate(file, base + offset, format!(
+            "in `when`: unknown set `@{name}`: expected a name defined under `[sets]` in a rule file"
+        )));
+    }
     for name in unknown {
         let offset = raw.when.get_ref().find(&name).unwrap_or(0);
         errors.push(locate(file, base + offset, format!(

@@ -364,3 +364,35 @@ fn auth_honours_the_global_json_format() {
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert!(json["findings"].is_array(), "{json}");
 }
+
+#[test]
+fn trace_shows_signals_fields_and_rule_verdicts() {
+    magediag()
+        .args([
+            "trace",
+            "samples/auth-third-party-vendor.log",
+            "--line",
+            "17",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("signal composer.archive-refused:"))
+        .stdout(predicate::str::contains(
+            "package=\"mageworx/module-seobase\"",
+        ))
+        .stdout(predicate::str::contains(
+            "fired marketplace-extension-not-entitled",
+        ))
+        .stdout(predicate::str::contains(
+            "false none(composer.archive-refused, ...): 2 of 2 event(s) pass",
+        ));
+}
+
+#[test]
+fn trace_rejects_a_bad_range() {
+    magediag()
+        .args(["trace", "samples/auth-keys-missing.log", "--line", "9-3"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("the first line is after the last"));
+}

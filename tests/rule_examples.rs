@@ -36,3 +36,16 @@ fn every_rule_has_causes_remediation_and_references() {
         assert!(!rule.references.is_empty(), "{} has no references", rule.id);
     }
 }
+
+/// docs/rules.md is generated from the rule files; regenerate it when they change:
+/// `cargo run -- rules doc > docs/rules.md`.
+#[test]
+fn the_rule_catalogue_doc_is_current() {
+    let rules = RuleSet::embedded().unwrap();
+    let generated = magediag::catalogue::markdown(&rules);
+    let committed = std::fs::read_to_string("docs/rules.md").unwrap_or_default();
+    assert!(
+        generated == committed,
+        "docs/rules.md is stale: run `cargo run -- rules doc > docs/rules.md`"
+    );
+}
