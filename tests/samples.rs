@@ -41,6 +41,38 @@ const EXPECTED: &[(&str, &str, i32, &[&str])] = &[
     ("deploy-log-three-runs.log", "auth-keys-rejected", 1, &[]),
     ("healthy-build.log", "none", 0, &[]),
     ("healthy-deploy.log", "none", 0, &[]),
+    ("healthy-deploy-ece-warnings.log", "none", 0, &[]),
+    (
+        "auth-not-entitled-b2b.log",
+        "auth-not-entitled",
+        1,
+        &["magento/extension-b2b"],
+    ),
+    ("database-unavailable.log", "database-unavailable", 1, &[]),
+    (
+        "dependency-conflict.log",
+        "dependency-conflict",
+        1,
+        &["magento/module-inventory-sales-api"],
+    ),
+    ("deploy-command-failed.log", "deploy-command-failed", 1, &[]),
+    ("disk-full.log", "disk-full", 1, &[]),
+    ("memory-di-compile.log", "memory-exhausted", 1, &[]),
+    ("network-dns.log", "network", 1, &[]),
+    ("patch-failed.log", "patch-failed", 1, &[]),
+    (
+        "php-version-mismatch.log",
+        "php-version-mismatch",
+        1,
+        &["laminas/laminas-code"],
+    ),
+    (
+        "search-no-alive-nodes.log",
+        "search-engine-unavailable",
+        1,
+        &[],
+    ),
+    ("static-content-less.log", "static-content-failed", 1, &[]),
 ];
 
 fn json_for(sample: &Path) -> (Value, i32) {
