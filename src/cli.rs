@@ -15,14 +15,15 @@ Examples:
   magediag build.log deploy.log                 diagnose files (.gz is read decompressed)
   magediag --all-runs deploy.log                diagnose every deployment in a never-rotated log
   magediag --format json < build.log            machine-readable report (schema magediag/1)
+  magediag --format github --fail-on warning build.log   annotations in GitHub Actions
   magediag --rules ./my-rules build.log         add or override rules from a file or folder
   magediag rules list                           the rules that ship with magediag
   magediag explain repo-keys-rejected           what a rule means and how to fix it
   magediag auth --online                        check the project's Composer keys
 
 Exit status:
-  0  nothing diagnosed at error severity
-  1  at least one diagnosis of severity error
+  0  nothing diagnosed at the --fail-on severity (default: error)
+  1  at least one diagnosis of that severity
   2  usage error, invalid rule file, or an input that could not be read in full
 
 Secrets (Composer keys, COMPOSER_AUTH, tokens, user:pass@ in URLs) are masked in all output.";
@@ -69,6 +70,22 @@ pub struct GlobalOptions {
     /// Diagnose every deployment run in a log, not only the latest.
     #[arg(long, global = true)]
     pub all_runs: bool,
+
+    /// Which severity makes the exit status 1 (for CI gating).
+    #[arg(long, value_enum, default_value_t = FailOn::Error, global = true)]
+    pub fail_on: FailOn,
+
+    /// Add what `magediag auth` finds in this project to the diagnosis of a log.
+    #[arg(long, value_name = "DIR", global = true)]
+    pub project: Option<PathBuf>,
+}
+
+/// The least severity that fails the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Never,
 }
 
 /// When to use colour.
@@ -137,6 +154,16 @@ pub enum Command {
         #[arg(long, short = 'n', value_name = "N[-M]")]
         line: String,
     },
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(
+        after_help = "Examples:\n  magediag completions bash > ~/.local/share/bash-completion/completions/magediag\n  magediag completions zsh > \"${fpath[1]}/_magediag\"\n  magediag completions fish > ~/.config/fish/completions/magediag.fish"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `magediag man | man -l -`.
+    Man,
     /// Print a rule's full text: causes, steps, references and examples.
     Explain {
         /// The rule id (see `magediag rules list`).

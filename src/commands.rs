@@ -7,7 +7,7 @@ use anyhow::Context;
 use colored::Colorize;
 use serde::Serialize;
 
-use crate::cli::{Cli, ColorChoice, Command, GlobalOptions, RulesAction, ScanArgs};
+use crate::cli::{Cli, ColorChoice, Command, FailOn, GlobalOptions, RulesAction, ScanArgs};
 use crate::diagnosis::{Report, Severity};
 use crate::pipeline::{self, Runs};
 use crate::render::{self, Format};
@@ -29,6 +29,19 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Some(Command::Paste) => paste(&cli.global, &mut out)?,
         Some(Command::Explain { id }) => explain(id, &cli.global, &mut out)?,
         Some(Command::Trace { file, line }) => trace(file, line, &cli.global, &mut out)?,
+        Some(Command::Completions { shell }) => {
+            // clap_complete panics on a write error: generate into memory, then write.
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut command, "magediag", &mut script);
+            out.write_all(&script)?;
+            Outcome::Clean
+        }
+        Some(Command::Man) => {
+            let command = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(command).render(&mut out)?;
+            Outcome::Clean
+        }
         Some(Command::Auth(args)) => {
             let mut args = (**args).clone();
             if cli.global.format == Some(Format::Json) {
@@ -126,10 +139,15 @@ fn diagnose(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         }
         reports.extend(outcome.reports);
     }
-    let report = Report::new(reports);
-    render::render(&report, cli.global.format.unwrap_or(Format::Text), out)
-        .context("writing the report")?;
-    Ok(outcome(&report, trouble))
+    let mut report = Report::new(reports);
+    add_project_findings(&mut report, &cli.global);
+    emit(
+        &report,
+        cli.global.format.unwrap_or(Format::Text),
+        false,
+        out,
+    )?;
+    Ok(outcome(&report, trouble, cli.global.fail_on))
 }
 
 fn runs(global: &GlobalOptions) -> Runs {
@@ -140,15 +158,53 @@ fn runs(global: &GlobalOptions) -> Runs {
     }
 }
 
-/// The exit outcome: trouble reading wins, then an error diagnosed.
-fn outcome(report: &Report, trouble: bool) -> Outcome {
+/// The exit outcome: trouble reading wins, then a diagnosis at the `--fail-on` severity.
+fn outcome(report: &Report, trouble: bool, fail_on: FailOn) -> Outcome {
+    let failing = match fail_on {
+        FailOn::Error => report.has_at_least(Severity::Error),
+        FailOn::Warning => report.has_at_least(Severity::Warning),
+        FailOn::Never => false,
+    };
     if trouble {
         Outcome::Trouble
-    } else if report.has_at_least(Severity::Error) {
+    } else if failing {
         Outcome::Diagnosed
     } else {
         Outcome::Clean
     }
+}
+
+/// Renders a report, and with `--format github` also writes the full Markdown report
+/// to `$GITHUB_STEP_SUMMARY` when set (GitHub shows only a few annotations per step).
+fn emit(report: &Report, format: Format, scan: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+    if scan {
+        render::render_scan(report, format, out).context("writing the report")?;
+    } else {
+        render::render(report, format, out).context("writing the report")?;
+    }
+    if format != Format::Github {
+        return Ok(());
+    }
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    let write = || -> io::Result<()> {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)?;
+        let mut markdown = Vec::new();
+        render::render_scan(report, Format::Markdown, &mut markdown)?;
+        file.write_all(&markdown)
+    };
+    if let Err(e) = write() {
+        warn(&format!(
+            "{}: cannot write the step summary: {}",
+            PathBuf::from(&path).display(),
+            describe_io(&e)
+        ));
+    }
+    Ok(())
 }
 
 fn scan(args: &ScanArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Result<Outcome> {
@@ -171,14 +227,14 @@ fn scan(args: &ScanArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow:
         warn(message);
     }
     let format = global.format.unwrap_or(Format::Text);
-    render::render_scan(&scan.report, format, out).context("writing the report")?;
+    emit(&scan.report, format, true, out)?;
     let trouble = scan
         .report
         .summary
         .scan
         .as_ref()
         .is_some_and(|s| !s.failed.is_empty());
-    Ok(outcome(&scan.report, trouble))
+    Ok(outcome(&scan.report, trouble, global.fail_on))
 }
 
 /// The most text `paste` reads; a paste larger than this is a log: use a file.
@@ -217,10 +273,15 @@ fn paste(global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Result<Outcome>
     let source = Source::from_reader("<paste>".into(), io::Cursor::new(text))
         .context("reading the paste")?;
     let diagnosed = pipeline::diagnose_source(&rules, source, runs(global));
-    let report = Report::new(diagnosed.reports);
-    render::render(&report, global.format.unwrap_or(Format::Markdown), out)
-        .context("writing the report")?;
-    Ok(outcome(&report, trouble))
+    let mut report = Report::new(diagnosed.reports);
+    add_project_findings(&mut report, global);
+    emit(
+        &report,
+        global.format.unwrap_or(Format::Markdown),
+        false,
+        out,
+    )?;
+    Ok(outcome(&report, trouble, global.fail_on))
 }
 
 /// An I/O error as a short reason, without Rust's `(os error N)` noise.
@@ -430,4 +491,42 @@ fn explain(id: &str, global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Res
         }
     }
     Ok(Outcome::Clean)
+}
+
+/// With `--project DIR`, adds what `magediag auth` finds there to every auth diagnosis:
+/// a 403 plus two different key pairs configured is a sharper answer than either alone.
+fn add_project_findings(report: &mut Report, global: &GlobalOptions) {
+    let Some(dir) = &global.project else {
+        return;
+    };
+    let env = std::env::var("COMPOSER_AUTH").ok();
+    let found = crate::auth::inspect(dir, env.as_deref(), None);
+    let mut causes: Vec<String> = found
+        .findings
+        .iter()
+        .filter(|f| f.severity == crate::auth::Severity::Error)
+        .map(|f| format!("In {} (magediag auth): {}", dir.display(), f.message))
+        .collect();
+    let pairs = found.distinct_pairs();
+    if pairs > 1 {
+        causes.insert(0, format!("In {}: {pairs} different key pairs are configured; Composer uses only one of them.", dir.display()));
+    }
+    let steps: Vec<String> = found
+        .findings
+        .iter()
+        .filter(|f| f.severity == crate::auth::Severity::Error)
+        .flat_map(|f| f.steps.iter().cloned())
+        .collect();
+    for d in report
+        .sources
+        .iter_mut()
+        .flat_map(|s| s.diagnoses.iter_mut())
+    {
+        if !d.category.starts_with("auth-") {
+            continue;
+        }
+        let masked = |s: &String| crate::mask::mask(s).into_owned();
+        d.causes.splice(0..0, causes.iter().map(masked));
+        d.remediation.splice(0..0, steps.iter().map(masked));
+    }
 }

@@ -156,7 +156,7 @@ impl Framer {
 enum PhaseMarker {
     /// `Building application '...'` (Cloud activity log).
     PlatformBuild = 1,
-    /// `Starting scenario(s): scenario/build/...` or `Starting build.`
+    /// `Starting scenario(s): scenario/build/...`
     Build = 2,
     /// `Starting scenario(s): scenario/deploy.xml` (ece-tools 2002.1+).
     Deploy = 4,
@@ -166,12 +166,16 @@ enum PhaseMarker {
     DeployHook = 16,
     /// `Starting post-deploy.` or the post-deploy scenario.
     PostDeploy = 32,
+    /// `Starting build.` (older ece-tools; also printed inside a build scenario).
+    LegacyBuild = 64,
 }
 
 impl PhaseMarker {
     fn stage(self) -> Stage {
         match self {
-            PhaseMarker::PlatformBuild | PhaseMarker::Build => Stage::Build,
+            PhaseMarker::PlatformBuild | PhaseMarker::Build | PhaseMarker::LegacyBuild => {
+                Stage::Build
+            }
             PhaseMarker::Deploy | PhaseMarker::LegacyDeploy | PhaseMarker::DeployHook => {
                 Stage::Deploy
             }
@@ -194,7 +198,7 @@ fn phase_marker(message: &str) -> Option<PhaseMarker> {
         };
     }
     match message {
-        "Starting build." => Some(PhaseMarker::Build),
+        "Starting build." => Some(PhaseMarker::LegacyBuild),
         "Starting deploy." => Some(PhaseMarker::LegacyDeploy),
         "Starting post-deploy." => Some(PhaseMarker::PostDeploy),
         _ if message.starts_with("Building application '") => Some(PhaseMarker::PlatformBuild),
@@ -235,6 +239,7 @@ mod tests {
     fn the_activity_log_build_line_and_the_ece_build_scenario_are_one_run() {
         let log = "Building application 'mymagento' (runtime type: php:8.2, tree: 4b7e2aa)\n\
                    [2024-03-12T10:15:32+00:00] NOTICE: Starting scenario(s): scenario/build/generate.xml\n\
+                   [2024-03-12T10:15:33+00:00] NOTICE: Starting build.\n\
                    Executing deploy hook for application mymagento\n\
                    [2024-03-12T10:21:04+00:00] NOTICE: Starting scenario(s): scenario/deploy.xml\n\
                    [2024-03-12T10:21:05+00:00] NOTICE: Starting deploy.\n";

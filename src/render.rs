@@ -17,6 +17,10 @@ pub enum Format {
     Json,
     /// Markdown for a support ticket.
     Markdown,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+    /// One JSON record per diagnosis per line, then a summary record.
+    Ndjson,
 }
 
 /// Writes a report in the given format.
@@ -28,7 +32,105 @@ pub fn render(report: &Report, format: Format, out: &mut dyn Write) -> io::Resul
             writeln!(out)
         }
         Format::Markdown => markdown(report, out),
+        Format::Github => github(report, out),
+        Format::Ndjson => ndjson(report, out),
     }
+}
+
+/// How many annotations `--format github` emits: GitHub shows only the first few of a
+/// step, so the top ones by rank go out and the rest are counted.
+pub const GITHUB_ANNOTATIONS: usize = 10;
+
+fn github(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let mut all: Vec<(&SourceReport, &Diagnosis)> = report
+        .sources
+        .iter()
+        .flat_map(|s| s.diagnoses.iter().map(move |d| (s, d)))
+        .collect();
+    // Stable: within a severity, sources keep their order and diagnoses their rank.
+    all.sort_by_key(|(_, d)| std::cmp::Reverse(d.severity));
+    for (source, d) in all.iter().take(GITHUB_ANNOTATIONS) {
+        let command = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "notice",
+        };
+        let mut properties = Vec::new();
+        if !source.path.starts_with('<') {
+            properties.push(format!("file={}", escape_property(&source.path)));
+            if let Some(e) = d.evidence.first() {
+                properties.push(format!("line={}", e.line));
+            }
+        }
+        properties.push(format!(
+            "title={}",
+            escape_property(&format!("{} [{}]", d.title, d.category))
+        ));
+        let mut message = d.summary.clone();
+        for (i, step) in d.remediation.iter().enumerate() {
+            message.push_str(&format!("\n{}. {step}", i + 1));
+        }
+        writeln!(
+            out,
+            "::{command} {}::{}",
+            properties.join(","),
+            escape_data(&message)
+        )?;
+    }
+    if all.len() > GITHUB_ANNOTATIONS {
+        let more = all.len() - GITHUB_ANNOTATIONS;
+        writeln!(
+            out,
+            "::notice::{}",
+            escape_data(&format!(
+                "{more} more diagnosis(es): see the job summary or run magediag locally"
+            ))
+        )?;
+    }
+    Ok(())
+}
+
+/// Escapes a workflow command's message (`%`, CR, LF).
+pub fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a workflow command's property value (also `:` and `,`).
+pub fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+fn ndjson(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    for source in &report.sources {
+        for d in &source.diagnoses {
+            let mut record = serde_json::json!({
+                "schema": crate::diagnosis::SCHEMA,
+                "type": "diagnosis",
+                "path": source.path,
+            });
+            if let Some(run) = &source.run {
+                record["run"] = serde_json::to_value(run)?;
+            }
+            if let (Some(map), serde_json::Value::Object(fields)) =
+                (record.as_object_mut(), serde_json::to_value(d)?)
+            {
+                map.extend(fields);
+            }
+            serde_json::to_writer(&mut *out, &record)?;
+            writeln!(out)?;
+        }
+    }
+    let mut summary = serde_json::json!({ "schema": crate::diagnosis::SCHEMA, "type": "summary" });
+    if let (Some(map), serde_json::Value::Object(fields)) = (
+        summary.as_object_mut(),
+        serde_json::to_value(&report.summary)?,
+    ) {
+        map.extend(fields);
+    }
+    serde_json::to_writer(&mut *out, &summary)?;
+    writeln!(out)
 }
 
 /// Most packages listed in text and Markdown (JSON has them all).
@@ -338,7 +440,7 @@ fn markdown_list(
 /// roll-up, and how to read more; JSON and Markdown carry the full report.
 pub fn render_scan(report: &Report, format: Format, out: &mut dyn Write) -> io::Result<()> {
     match format {
-        Format::Json => render(report, format, out),
+        Format::Json | Format::Github | Format::Ndjson => render(report, format, out),
         Format::Markdown => {
             markdown(report, out)?;
             markdown_rollup(report, out)

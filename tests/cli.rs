@@ -396,3 +396,43 @@ fn trace_rejects_a_bad_range() {
         .code(2)
         .stderr(predicate::str::contains("the first line is after the last"));
 }
+
+#[test]
+fn project_findings_sharpen_an_auth_diagnosis_without_leaking_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let (user_a, pass_a) = (
+        "0123456789abcdef0123456789abcdef",
+        "fedcba9876543210fedcba9876543210",
+    );
+    let (user_b, pass_b) = (
+        "00112233445566778899aabbccddeeff",
+        "ffeeddccbbaa99887766554433221100",
+    );
+    std::fs::write(
+        dir.path().join("auth.json"),
+        format!(r#"{{"http-basic": {{"repo.magento.com": {{"username": "{user_a}", "password": "{pass_a}"}}}}}}"#),
+    )
+    .unwrap();
+    let env = format!(
+        r#"{{"http-basic": {{"repo.magento.com": {{"username": "{user_b}", "password": "{pass_b}"}}}}}}"#
+    );
+    let output = magediag()
+        .env("HOME", home.path())
+        .env("COMPOSER_HOME", home.path())
+        .env("COMPOSER_AUTH", env)
+        .arg("--project")
+        .arg(dir.path())
+        .arg("samples/auth-keys-rejected.log")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stdout.contains("2 different key pairs are configured"),
+        "{stdout}"
+    );
+    for secret in [user_a, pass_a, user_b, pass_b] {
+        assert!(!stdout.contains(secret), "leaked {secret}");
+    }
+}

@@ -1,0 +1,184 @@
+//! The CI-facing formats and exit gating: GitHub annotations (escaping as a property),
+//! NDJSON records, --fail-on, the step summary, completions and the man page.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use proptest::prelude::*;
+
+use magediag::render::{escape_data, escape_property};
+
+fn magediag() -> Command {
+    let mut cmd = Command::cargo_bin("magediag").unwrap();
+    cmd.env_remove("GITHUB_STEP_SUMMARY");
+    cmd
+}
+
+/// What GitHub's runner does to a workflow command's value (the inverse of escaping).
+fn unescape(text: &str) -> String {
+    text.replace("%0D", "\r")
+        .replace("%0A", "\n")
+        .replace("%3A", ":")
+        .replace("%2C", ",")
+        .replace("%25", "%")
+}
+
+proptest! {
+    #[test]
+    fn any_message_round_trips_through_escaping(message in any::<String>()) {
+        let escaped = escape_data(&message);
+        prop_assert!(!escaped.contains('\n') && !escaped.contains('\r'));
+        prop_assert_eq!(unescape(&escaped), message);
+    }
+
+    #[test]
+    fn any_property_round_trips_and_cannot_break_out(value in any::<String>()) {
+        let escaped = escape_property(&value);
+        prop_assert!(!escaped.contains(',') && !escaped.contains(':') && !escaped.contains('\n'));
+        prop_assert_eq!(unescape(&escaped), value);
+    }
+}
+
+#[test]
+fn github_annotations_name_file_line_and_title() {
+    let output = magediag()
+        .args(["--format", "github", "samples/auth-third-party-vendor.log"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    insta::assert_snapshot!(text);
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn github_format_writes_the_full_report_to_the_step_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("summary.md");
+    magediag()
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .args(["--format", "github", "samples/auth-keys-rejected.log"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::starts_with(
+            "::error file=samples/auth-keys-rejected.log,line=",
+        ));
+    let written = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        written.contains("#### ERROR: repo.magento.com rejected the access keys"),
+        "{written}"
+    );
+}
+
+#[test]
+fn ndjson_has_one_record_per_diagnosis_then_a_summary() {
+    let output = magediag()
+        .args([
+            "--format",
+            "ndjson",
+            "samples/auth-keys-rejected.log",
+            "samples/disk-full.log",
+        ])
+        .output()
+        .unwrap();
+    let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines.len() >= 3);
+    for record in &lines {
+        assert_eq!(record["schema"], "magediag/1");
+    }
+    let (last, diagnoses) = lines.split_last().unwrap();
+    assert_eq!(last["type"], "summary");
+    assert_eq!(
+        last["diagnoses"].as_u64().unwrap() as usize,
+        diagnoses.len()
+    );
+    assert!(
+        diagnoses
+            .iter()
+            .all(|d| d["type"] == "diagnosis" && d["path"].is_string())
+    );
+}
+
+#[test]
+fn fail_on_chooses_the_severity_that_fails() {
+    // A warning-level diagnosis only: metadata taken from Composer's cache.
+    let warning = "Warning: https://repo.magento.com/packages.json could not be fully loaded (HTTP/2 502 ), package information was loaded from the local cache and may be out of date\n";
+    let run = |fail_on: &str, stdin: &str| {
+        magediag()
+            .args(["--fail-on", fail_on])
+            .write_stdin(stdin.to_owned())
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(run("error", warning), Some(0));
+    assert_eq!(run("warning", warning), Some(1));
+    let error = std::fs::read_to_string("samples/disk-full.log").unwrap();
+    assert_eq!(run("never", &error), Some(0));
+    assert_eq!(run("warning", &error), Some(1));
+    assert_eq!(run("error", &error), Some(1));
+}
+
+#[test]
+fn the_man_page_renders() {
+    let page = magediag().arg("man").output().unwrap().stdout;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("magediag.1");
+    std::fs::write(&path, page).unwrap();
+    let Ok(rendered) = std::process::Command::new("man")
+        .arg("-l")
+        .arg(&path)
+        .env("MANPAGER", "cat")
+        .output()
+    else {
+        return; // no man(1) on this machine: the roff itself is checked below
+    };
+    assert!(String::from_utf8_lossy(&rendered.stdout).contains("NAME"));
+}
+
+#[test]
+fn completions_load_in_bash() {
+    let script = magediag()
+        .args(["completions", "bash"])
+        .output()
+        .unwrap()
+        .stdout;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("magediag.bash");
+    std::fs::write(&path, script).unwrap();
+    let check = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!("source {} && complete -p magediag", path.display()))
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert!(String::from_utf8_lossy(&check.stdout).contains("magediag"));
+}
+
+#[test]
+fn every_shell_gets_a_completion_script() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        magediag()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("magediag"));
+    }
+}
+
+#[test]
+fn the_man_page_is_roff_with_the_commands() {
+    magediag()
+        .arg("man")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(".TH magediag 1"))
+        .stdout(predicate::str::contains("scan"));
+}
