@@ -82,8 +82,11 @@ pub fn diagnose(rules: &RuleSet, events: &Events, path: &str) -> Vec<Diagnosis> 
     }
     let hidden: BTreeSet<usize> = (0..fired.len())
         .filter(|&i| {
+            let (rule, _, lines) = &fired[i];
             fired.iter().any(|(by, _, by_lines)| {
-                by.suppresses.contains(&fired[i].0.id) && near(by_lines, &fired[i].2)
+                let hides = by.suppresses.contains(&rule.id)
+                    || (rule.generic && !by.generic && by.severity >= rule.severity);
+                hides && near(by_lines, lines)
             })
         })
         .collect();

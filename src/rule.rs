@@ -105,6 +105,8 @@ struct RawRule {
     also: Vec<Spanned<String>>,
     #[serde(default)]
     suppresses: Vec<Spanned<String>>,
+    #[serde(default)]
+    generic: bool,
     summary: Spanned<String>,
     causes: Vec<String>,
     remediation: Vec<String>,
@@ -144,6 +146,9 @@ pub struct Rule {
     pub also: Vec<usize>,
     /// Rules this one hides when both fire on nearby lines.
     pub suppresses: Vec<String>,
+    /// A catch-all (e.g. any ece-tools ERROR line): hidden by any specific rule of at
+    /// least its severity that fires on nearby lines.
+    pub generic: bool,
     pub summary: Template,
     pub causes: Vec<String>,
     pub remediation: Vec<String>,
@@ -457,6 +462,7 @@ fn compile_rule(
         when_text: raw.when.get_ref().clone(),
         also,
         suppresses: raw.suppresses.iter().map(|s| s.get_ref().clone()).collect(),
+        generic: raw.generic,
         summary: summary?,
         causes: raw.causes.clone(),
         remediation: raw.remediation.clone(),

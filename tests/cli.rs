@@ -436,3 +436,35 @@ fn project_findings_sharpen_an_auth_diagnosis_without_leaking_keys() {
         assert!(!stdout.contains(secret), "leaked {secret}");
     }
 }
+
+/// A catch-all rule (`generic = true`) is hidden by a specific one firing nearby, and
+/// shows when it is alone.
+#[test]
+fn a_generic_failure_gives_way_to_the_specific_one_nearby() {
+    let specific = "[2024-03-12T11:02:10.000000+00:00] ERROR: [11] Unable to write file: No space left on device\n";
+    let output = magediag()
+        .args(["--format", "json"])
+        .write_stdin(specific)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let categories: Vec<&str> = json["sources"][0]["diagnoses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["category"].as_str().unwrap())
+        .collect();
+    assert_eq!(categories, ["disk-full"]);
+
+    let alone = "[2024-03-12T11:02:10.000000+00:00] ERROR: [11] Something unforeseen happened\n";
+    let output = magediag()
+        .args(["--format", "json"])
+        .write_stdin(alone)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        json["sources"][0]["diagnoses"][0]["category"],
+        "deploy-command-failed"
+    );
+}
