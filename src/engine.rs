@@ -44,6 +44,13 @@ impl Events {
         }
     }
 
+    /// Whether a signal already holds as many events as are kept: more are only counted.
+    pub fn is_full(&self, signal: usize) -> bool {
+        self.by_signal
+            .get(signal)
+            .is_some_and(|kept| kept.len() >= EVENTS_PER_SIGNAL)
+    }
+
     /// The kept events of a signal.
     pub fn of(&self, signal: usize) -> &[Event] {
         self.by_signal.get(signal).map_or(&[], Vec::as_slice)

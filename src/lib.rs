@@ -14,6 +14,7 @@ pub mod envelope;
 pub mod line;
 pub mod mask;
 pub mod pipeline;
+pub mod prefilter;
 pub mod record;
 pub mod render;
 pub mod repair;

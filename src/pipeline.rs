@@ -15,7 +15,7 @@ use crate::mask::mask;
 use crate::record::{Framer, Record, Stage};
 use crate::repair::{RepairedLine, Repairer};
 use crate::rule::RuleSet;
-use crate::signal::Event;
+use crate::signal::{ERROR_WORDS, Event};
 use crate::source::Source;
 
 /// How runs of a multi-deployment log are reported.
@@ -192,6 +192,8 @@ struct RunState<'r> {
     /// Signals that matched the last ece-tools line, to attach its suggestion to.
     ece_signals: Vec<usize>,
     scratch: Vec<Event>,
+    /// The prefilter's candidate patterns for the line being matched (reused).
+    candidates: Vec<usize>,
     run_label: Option<String>,
     run_first_line: u64,
     runs_seen: usize,
@@ -207,6 +209,7 @@ impl<'r> RunState<'r> {
             hints: Vec::new(),
             ece_signals: Vec::new(),
             scratch: Vec::new(),
+            candidates: Vec::new(),
             run_label: None,
             run_first_line: 1,
             runs_seen: 0,
@@ -219,13 +222,20 @@ impl<'r> RunState<'r> {
             self.run_label = record.envelope.timestamp.map(str::to_owned);
         }
         self.scratch.clear();
-        self.rules.signals.scan(record, text, &mut self.scratch);
+        let events = &self.events;
+        let looks_like_error = self.rules.signals.scan(
+            record,
+            text,
+            |signal| !events.is_full(signal),
+            &mut self.candidates,
+            &mut self.scratch,
+        );
         if record.continues_ece {
             self.attach_suggestion(record.envelope.message);
         } else if record.envelope.level.is_some() {
             self.ece_signals = self.scratch.iter().map(|e| e.signal).collect();
         }
-        if self.scratch.is_empty() {
+        if self.scratch.is_empty() && looks_like_error {
             self.consider_hint(record.line, text);
         }
         for event in self.scratch.drain(..) {
@@ -333,32 +343,16 @@ impl<'r> RunState<'r> {
     }
 }
 
-static ERROR_WORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+static ERROR_AUTOMATON: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
-        .build([
-            "error",
-            "fail",
-            "exception",
-            "fatal",
-            "could not",
-            "cannot",
-            "can't",
-            "denied",
-            "refused",
-            "unable",
-            "critical",
-            "forbidden",
-            "not found",
-            "invalid",
-            "killed",
-        ])
+        .build(ERROR_WORDS)
         .expect("constant patterns build")
 });
 
 /// How much a line looks like an error: the number of error words in it.
 fn error_likeness(text: &str) -> u32 {
-    ERROR_WORDS.find_iter(text).count().min(10) as u32
+    ERROR_AUTOMATON.find_iter(text).count().min(10) as u32
 }
 
 fn truncate(text: &str, max: usize) -> &str {

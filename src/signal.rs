@@ -2,14 +2,16 @@
 //! are the patterns' named captures, plus what the envelope knew (level, code, stage,
 //! exception).
 //!
-//! All patterns of all signals form one `RegexSet`, so a line that matches nothing costs
-//! one pass of the set; captures run only for the patterns that matched.
+//! A line first goes through the prefilter (the patterns' required literals in one
+//! automaton): a line that matches nothing costs one pass of it, and only the patterns
+//! whose literals it holds run, with captures only for those that match.
 
 use std::collections::HashMap;
 
 use regex::{Regex, RegexSet};
 
 use crate::envelope::Level;
+use crate::prefilter::{self, Prefilter};
 use crate::record::Record;
 
 /// The most characters of a field or evidence line kept in an event.
@@ -83,13 +85,42 @@ impl Event {
     }
 }
 
+/// Words that make a line look like an error (ASCII case-insensitive), for the hints a
+/// report shows when no rule fired. They share the signals' prefilter, so a line that holds
+/// none of them and no signal literal is ruled out in one pass.
+pub const ERROR_WORDS: &[&str] = &[
+    "error",
+    "fail",
+    "exception",
+    "fatal",
+    "could not",
+    "cannot",
+    "can't",
+    "denied",
+    "refused",
+    "unable",
+    "critical",
+    "forbidden",
+    "not found",
+    "invalid",
+    "killed",
+];
+
 /// Every signal of a rule set, matched together.
+///
+/// Each pattern's required literals (see [`crate::prefilter`]) go into one automaton,
+/// with [`ERROR_WORDS`]; a line runs only the patterns whose literals it holds, plus the
+/// few patterns without a usable literal (one `RegexSet`, usually empty).
 #[derive(Debug, Clone)]
 pub struct SignalSet {
     signals: Vec<Signal>,
-    set: RegexSet,
-    /// For each pattern of `set`: (signal index, pattern index within the signal).
+    prefilter: Prefilter,
+    /// The patterns the prefilter cannot rule out, matched together on every line.
+    unfiltered: Option<(RegexSet, Vec<usize>)>,
+    /// For each pattern (prefilter item): (signal index, pattern index within the signal).
     owners: Vec<(usize, usize)>,
+    /// The prefilter item that stands for [`ERROR_WORDS`].
+    error_words: usize,
     by_id: HashMap<String, usize>,
 }
 
@@ -97,14 +128,28 @@ impl SignalSet {
     /// Builds the set; patterns are already compiled, so only the set can fail (size limits).
     pub fn new(signals: Vec<Signal>) -> Result<SignalSet, regex::Error> {
         let mut owners = Vec::new();
-        let mut sources = Vec::new();
+        let mut items = Vec::new();
         for (s, signal) in signals.iter().enumerate() {
             for (p, pattern) in signal.patterns.iter().enumerate() {
                 owners.push((s, p));
-                sources.push(pattern.as_str().to_owned());
+                items.push(prefilter::required_literals(pattern.as_str()));
             }
         }
-        let set = RegexSet::new(&sources)?;
+        let error_words = items.len();
+        items.push(Some(
+            ERROR_WORDS.iter().map(|w| w.as_bytes().to_vec()).collect(),
+        ));
+        let prefilter = Prefilter::new(&items);
+        let unfiltered = match prefilter.unfiltered() {
+            [] => None,
+            ids => {
+                let sources = ids.iter().map(|&i| {
+                    let (s, p) = owners[i];
+                    signals[s].patterns[p].as_str()
+                });
+                Some((RegexSet::new(sources)?, ids.to_vec()))
+            }
+        };
         let by_id = signals
             .iter()
             .enumerate()
@@ -112,8 +157,10 @@ impl SignalSet {
             .collect();
         Ok(SignalSet {
             signals,
-            set,
+            prefilter,
+            unfiltered,
             owners,
+            error_words,
             by_id,
         })
     }
@@ -128,18 +175,50 @@ impl SignalSet {
         self.by_id.get(id).copied()
     }
 
-    /// Matches one record; pushes at most one event per signal.
-    pub fn scan(&self, record: &Record<'_>, line_text: &str, out: &mut Vec<Event>) {
+    /// How many patterns have no usable literal and run on every line.
+    pub fn unfiltered_patterns(&self) -> usize {
+        self.unfiltered.as_ref().map_or(0, |(_, ids)| ids.len())
+    }
+
+    /// Matches one record; pushes at most one event per signal. Returns whether the line
+    /// holds one of [`ERROR_WORDS`] (when it does not, it cannot be a hint).
+    ///
+    /// `keep(signal)` says whether the signal's events are still kept: for one that is
+    /// full, a match pushes a bare event (no captures, no text) to be counted.
+    /// `scratch` is reused between calls.
+    pub fn scan(
+        &self,
+        record: &Record<'_>,
+        line_text: &str,
+        keep: impl Fn(usize) -> bool,
+        scratch: &mut Vec<usize>,
+        out: &mut Vec<Event>,
+    ) -> bool {
         let message = record.envelope.message;
-        if message.is_empty() {
-            return;
+        scratch.clear();
+        let mut found = self.prefilter.candidates(line_text.as_bytes(), scratch);
+        if !within(message, line_text) {
+            // A message that is not part of the line (a decoded JSON title) is searched too.
+            found |= self.prefilter.candidates(message.as_bytes(), scratch);
+            scratch.sort_unstable();
+            scratch.dedup();
         }
-        let matches = self.set.matches(message);
-        if !matches.matched_any() {
-            return;
+        let error_words = found && scratch.last() == Some(&self.error_words);
+        if error_words {
+            scratch.pop();
+        }
+        if message.is_empty() {
+            return error_words;
+        }
+        if let Some((set, ids)) = &self.unfiltered {
+            let before = scratch.len();
+            scratch.extend(set.matches(message).iter().map(|i| ids[i]));
+            if scratch.len() > before {
+                scratch.sort_unstable();
+            }
         }
         let mut last_signal = usize::MAX;
-        for pattern in matches.iter() {
+        for &pattern in scratch.iter() {
             let (s, p) = self.owners[pattern];
             if s == last_signal {
                 continue;
@@ -153,13 +232,37 @@ impl SignalSet {
             {
                 continue;
             }
-            let Some(caps) = signal.patterns[p].captures(message) else {
+            let regex = &signal.patterns[p];
+            if !keep(s) {
+                if regex.is_match(message) {
+                    last_signal = s;
+                    out.push(Event {
+                        signal: s,
+                        line: record.line,
+                        text: String::new(),
+                        fields: Vec::new(),
+                    });
+                }
+                continue;
+            }
+            let Some(caps) = regex.captures(message) else {
                 continue;
             };
             last_signal = s;
-            out.push(make_event(s, record, line_text, &signal.patterns[p], &caps));
+            out.push(make_event(s, record, line_text, regex, &caps));
         }
+        error_words
     }
+}
+
+/// Whether `part` lies inside `whole` in memory (a subslice of it).
+fn within(part: &str, whole: &str) -> bool {
+    let (start, end) = (
+        whole.as_ptr() as usize,
+        whole.as_ptr() as usize + whole.len(),
+    );
+    let at = part.as_ptr() as usize;
+    part.is_empty() || (at >= start && at + part.len() <= end)
 }
 
 fn make_event(
@@ -256,7 +359,7 @@ mod tests {
         let mut framer = Framer::new();
         let record = framer.frame(1, line);
         let mut events = Vec::new();
-        set.scan(&record, line, &mut events);
+        set.scan(&record, line, |_| true, &mut Vec::new(), &mut events);
         assert_eq!(events.len(), 1);
         let e = &events[0];
         assert_eq!(e.field("package"), "magento/module-customer-segment");
@@ -271,7 +374,7 @@ mod tests {
         let mut framer = Framer::new();
         let record = framer.frame(1, "Loading composer repositories with package information");
         let mut events = Vec::new();
-        set.scan(&record, "", &mut events);
+        set.scan(&record, "", |_| true, &mut Vec::new(), &mut events);
         assert!(events.is_empty());
     }
 }
