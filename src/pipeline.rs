@@ -2,6 +2,7 @@
 //! deployment runs, then the engine's diagnoses per run. Holds one run's events at a
 //! time (bounded), never the input.
 
+use std::borrow::Cow;
 use std::io;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
@@ -92,15 +93,20 @@ fn read_into<R: io::BufRead>(
         match lines.next_line() {
             Ok(Some(bytes)) => {
                 line_no += 1;
-                repairer.push(line_no, &String::from_utf8_lossy(bytes), &mut repaired);
+                // Valid UTF-8 (nearly every line) is borrowed; only invalid lines are copied.
+                let text = match std::str::from_utf8(bytes) {
+                    Ok(text) => Cow::Borrowed(text),
+                    Err(_) => String::from_utf8_lossy(bytes),
+                };
+                repairer.push(line_no, &text, &mut repaired);
             }
             Ok(None) => break None,
             Err(e) => break Some(e),
         }
-        feed(&mut framer, state, &mut repaired, runs);
+        feed(&mut framer, state, &mut repairer, &mut repaired, runs);
     };
     repairer.finish(&mut repaired);
-    feed(&mut framer, state, &mut repaired, runs);
+    feed(&mut framer, state, &mut repairer, &mut repaired, runs);
     error
 }
 
@@ -108,19 +114,22 @@ fn read_into<R: io::BufRead>(
 fn feed(
     framer: &mut Framer,
     state: &mut RunState<'_>,
+    repairer: &mut Repairer,
     repaired: &mut Vec<RepairedLine>,
     runs: Option<Runs>,
 ) {
     for line in repaired.drain(..) {
         if let Some(entry) = CloudErrorEntry::parse(&line.text) {
             entry.feed(line.line, &line.text, state);
-            continue;
+        } else {
+            let record = framer.frame(line.line, &line.text);
+            if let (Some(label), Some(runs)) = (record.new_run.clone(), runs) {
+                state.start_run(label, record.line, runs);
+            }
+            state.take(&record, &line.text);
         }
-        let record = framer.frame(line.line, &line.text);
-        if let (Some(label), Some(runs)) = (record.new_run.clone(), runs) {
-            state.start_run(label, record.line, runs);
-        }
-        state.take(&record, &line.text);
+        // The line's buffer goes back to the repairer: no allocation per line.
+        repairer.recycle(line.text);
     }
 }
 

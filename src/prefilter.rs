@@ -12,7 +12,7 @@
 //! literal is shorter than [`MIN_LITERAL`] bytes) is *unfiltered*: it is tried on every
 //! line. The prefilter never decides a match, it only rules lines out.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex_syntax::hir::{Class, Hir, HirKind};
 
 /// The most alternatives one required-literal set may hold.
@@ -244,7 +244,7 @@ impl Prefilter {
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(&literals)
             .expect("literal automata of this size always build");
         Prefilter {
