@@ -44,6 +44,13 @@ impl Events {
         }
     }
 
+    /// Counts events of a signal that were seen but not kept.
+    pub fn count_dropped(&mut self, signal: usize, count: u64) {
+        if let Some(dropped) = self.dropped.get_mut(signal) {
+            *dropped += count;
+        }
+    }
+
     /// Whether a signal already holds as many events as are kept: more are only counted.
     pub fn is_full(&self, signal: usize) -> bool {
         self.by_signal

@@ -16,7 +16,7 @@ use crate::mask::mask;
 use crate::record::{Framer, Record, Stage};
 use crate::repair::{RepairedLine, Repairer};
 use crate::rule::RuleSet;
-use crate::signal::{ERROR_WORDS, Event};
+use crate::signal::{Deferred, ERROR_WORDS};
 use crate::source::Source;
 
 /// How runs of a multi-deployment log are reported.
@@ -76,6 +76,7 @@ pub fn collect_events(rules: &RuleSet, source: Source) -> Events {
     let mut lines = LineReader::new(source.reader);
     // A read error here can only come from an in-memory example: nothing to report.
     let _ = read_into(&mut lines, &mut state, None);
+    state.build_events();
     state.events
 }
 
@@ -200,7 +201,10 @@ struct RunState<'r> {
     hints: Vec<(u32, Hint)>,
     /// Signals that matched the last ece-tools line, to attach its suggestion to.
     ece_signals: Vec<usize>,
-    scratch: Vec<Event>,
+    /// The matches of the line being read: (signal, pattern).
+    matched: Vec<(usize, usize)>,
+    /// The run's matches, made into events only when the run is reported.
+    deferred: Deferred,
     /// The prefilter's candidate patterns for the line being matched (reused).
     candidates: Vec<usize>,
     run_label: Option<String>,
@@ -217,7 +221,8 @@ impl<'r> RunState<'r> {
             events: Events::new(rules.signals.signals().len()),
             hints: Vec::new(),
             ece_signals: Vec::new(),
-            scratch: Vec::new(),
+            matched: Vec::new(),
+            deferred: Deferred::new(rules.signals.signals().len()),
             candidates: Vec::new(),
             run_label: None,
             run_first_line: 1,
@@ -230,39 +235,35 @@ impl<'r> RunState<'r> {
         if self.run_label.is_none() {
             self.run_label = record.envelope.timestamp.map(str::to_owned);
         }
-        self.scratch.clear();
-        let events = &self.events;
-        let looks_like_error = self.rules.signals.scan(
-            record,
-            text,
-            |signal| !events.is_full(signal),
-            &mut self.candidates,
-            &mut self.scratch,
-        );
+        self.matched.clear();
+        let looks_like_error =
+            self.rules
+                .signals
+                .matches(record, text, &mut self.candidates, &mut self.matched);
         if record.continues_ece {
             self.attach_suggestion(record.envelope.message);
         } else if record.envelope.level.is_some() {
-            self.ece_signals = self.scratch.iter().map(|e| e.signal).collect();
+            self.ece_signals.clear();
+            self.ece_signals
+                .extend(self.matched.iter().map(|&(s, _)| s));
         }
-        if self.scratch.is_empty() && looks_like_error {
+        if self.matched.is_empty() && looks_like_error {
             self.consider_hint(record.line, text);
         }
-        for event in self.scratch.drain(..) {
-            self.events.push(event);
+        for &found in &self.matched {
+            self.deferred.push(&self.rules.signals, found, record, text);
         }
     }
 
     fn attach_suggestion(&mut self, message: &str) {
         for &signal in &self.ece_signals {
-            if let Some(event) = self.events.last_mut(signal) {
-                let mut suggestion = event.field("suggestion").to_owned();
-                if !suggestion.is_empty() {
-                    suggestion.push(' ');
-                }
-                suggestion.push_str(message);
-                event.set_field("suggestion", suggestion);
-            }
+            self.deferred.attach_suggestion(signal, message);
         }
+    }
+
+    /// The run's events, built from the matches held so far.
+    fn build_events(&mut self) {
+        self.deferred.build(&self.rules.signals, &mut self.events);
     }
 
     fn consider_hint(&mut self, line: u64, text: &str) {
@@ -294,6 +295,7 @@ impl<'r> RunState<'r> {
         }
         self.runs_seen += 1;
         self.events = Events::new(self.rules.signals.signals().len());
+        self.deferred.clear();
         self.hints.clear();
         self.ece_signals.clear();
         self.run_label = Some(label);
@@ -301,6 +303,7 @@ impl<'r> RunState<'r> {
     }
 
     fn report(&mut self, lines: u64, notes: Vec<String>) -> SourceReport {
+        self.build_events();
         let diagnoses = engine::diagnose(self.rules, &self.events, &self.name);
         let mut hints: Vec<Hint> = if diagnoses.is_empty() {
             self.hints.drain(..).map(|(_, h)| h).collect()
