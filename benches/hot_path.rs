@@ -18,7 +18,8 @@ fn rules() -> RuleSet {
 }
 
 /// A plain ece-tools line: no signal literal, no error word.
-const QUIET: &str = "[2024-07-14T18:58:11.242923+00:00] DEBUG: Running step: compress-static-content";
+const QUIET: &str =
+    "[2024-07-14T18:58:11.242923+00:00] DEBUG: Running step: compress-static-content";
 /// A Composer line the `composer.installing` signal wants.
 const WANTED: &str = "- Installing magento/module-catalog (104.4.5): Extracting archive";
 
