@@ -44,6 +44,20 @@ impl Events {
         }
     }
 
+    /// Counts events of a signal that were seen but not kept.
+    pub fn count_dropped(&mut self, signal: usize, count: u64) {
+        if let Some(dropped) = self.dropped.get_mut(signal) {
+            *dropped += count;
+        }
+    }
+
+    /// Whether a signal already holds as many events as are kept: more are only counted.
+    pub fn is_full(&self, signal: usize) -> bool {
+        self.by_signal
+            .get(signal)
+            .is_some_and(|kept| kept.len() >= EVENTS_PER_SIGNAL)
+    }
+
     /// The kept events of a signal.
     pub fn of(&self, signal: usize) -> &[Event] {
         self.by_signal.get(signal).map_or(&[], Vec::as_slice)

@@ -20,10 +20,13 @@ pub struct LineStats {
     pub binary_lines: u64,
 }
 
-/// Reads byte lines one at a time into a reused buffer.
+/// Reads byte lines one at a time: borrowed from the reader's buffer when the whole line
+/// is in it (the usual case, no copy), else gathered into a reused buffer.
 pub struct LineReader<R> {
     inner: R,
     buf: Vec<u8>,
+    /// Bytes of the line last returned from the reader's buffer, consumed on the next call.
+    pending: usize,
     stats: LineStats,
 }
 
@@ -33,6 +36,7 @@ impl<R: BufRead> LineReader<R> {
         LineReader {
             inner,
             buf: Vec::with_capacity(256),
+            pending: 0,
             stats: LineStats::default(),
         }
     }
@@ -44,6 +48,31 @@ impl<R: BufRead> LineReader<R> {
 
     /// Reads the next line without its terminator (`\n` or `\r\n`); `None` at the end.
     pub fn next_line(&mut self) -> io::Result<Option<&[u8]>> {
+        if self.pending > 0 {
+            self.inner.consume(self.pending);
+            self.pending = 0;
+        }
+        loop {
+            match self.inner.fill_buf() {
+                Ok(_) => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        // The fast path: the whole line is in the reader's buffer; borrow it.
+        let whole = memchr::memchr(b'\n', self.inner.fill_buf()?).filter(|&end| end <= LINE_CAP);
+        if let Some(end) = whole {
+            // A second `fill_buf` only hands back the same buffer (no read).
+            let chunk = self.inner.fill_buf()?;
+            self.pending = end + 1;
+            let line = &chunk[..end];
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            self.stats.lines += 1;
+            if memchr::memchr(0, line).is_some() {
+                self.stats.binary_lines += 1;
+            }
+            return Ok(Some(line));
+        }
         self.buf.clear();
         let mut saw_any = false;
         let mut cut = false;

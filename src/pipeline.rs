@@ -2,6 +2,7 @@
 //! deployment runs, then the engine's diagnoses per run. Holds one run's events at a
 //! time (bounded), never the input.
 
+use std::borrow::Cow;
 use std::io;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
@@ -15,7 +16,7 @@ use crate::mask::mask;
 use crate::record::{Framer, Record, Stage};
 use crate::repair::{RepairedLine, Repairer};
 use crate::rule::RuleSet;
-use crate::signal::Event;
+use crate::signal::{Deferred, ERROR_WORDS};
 use crate::source::Source;
 
 /// How runs of a multi-deployment log are reported.
@@ -75,6 +76,7 @@ pub fn collect_events(rules: &RuleSet, source: Source) -> Events {
     let mut lines = LineReader::new(source.reader);
     // A read error here can only come from an in-memory example: nothing to report.
     let _ = read_into(&mut lines, &mut state, None);
+    state.build_events();
     state.events
 }
 
@@ -92,15 +94,20 @@ fn read_into<R: io::BufRead>(
         match lines.next_line() {
             Ok(Some(bytes)) => {
                 line_no += 1;
-                repairer.push(line_no, &String::from_utf8_lossy(bytes), &mut repaired);
+                // Valid UTF-8 (nearly every line) is borrowed; only invalid lines are copied.
+                let text = match std::str::from_utf8(bytes) {
+                    Ok(text) => Cow::Borrowed(text),
+                    Err(_) => String::from_utf8_lossy(bytes),
+                };
+                repairer.push(line_no, &text, &mut repaired);
             }
             Ok(None) => break None,
             Err(e) => break Some(e),
         }
-        feed(&mut framer, state, &mut repaired, runs);
+        feed(&mut framer, state, &mut repairer, &mut repaired, runs);
     };
     repairer.finish(&mut repaired);
-    feed(&mut framer, state, &mut repaired, runs);
+    feed(&mut framer, state, &mut repairer, &mut repaired, runs);
     error
 }
 
@@ -108,19 +115,22 @@ fn read_into<R: io::BufRead>(
 fn feed(
     framer: &mut Framer,
     state: &mut RunState<'_>,
+    repairer: &mut Repairer,
     repaired: &mut Vec<RepairedLine>,
     runs: Option<Runs>,
 ) {
     for line in repaired.drain(..) {
         if let Some(entry) = CloudErrorEntry::parse(&line.text) {
             entry.feed(line.line, &line.text, state);
-            continue;
+        } else {
+            let record = framer.frame(line.line, &line.text);
+            if let (Some(label), Some(runs)) = (record.new_run.clone(), runs) {
+                state.start_run(label, record.line, runs);
+            }
+            state.take(&record, &line.text);
         }
-        let record = framer.frame(line.line, &line.text);
-        if let (Some(label), Some(runs)) = (record.new_run.clone(), runs) {
-            state.start_run(label, record.line, runs);
-        }
-        state.take(&record, &line.text);
+        // The line's buffer goes back to the repairer: no allocation per line.
+        repairer.recycle(line.text);
     }
 }
 
@@ -191,7 +201,12 @@ struct RunState<'r> {
     hints: Vec<(u32, Hint)>,
     /// Signals that matched the last ece-tools line, to attach its suggestion to.
     ece_signals: Vec<usize>,
-    scratch: Vec<Event>,
+    /// The matches of the line being read: (signal, pattern).
+    matched: Vec<(usize, usize)>,
+    /// The run's matches, made into events only when the run is reported.
+    deferred: Deferred,
+    /// The prefilter's candidate patterns for the line being matched (reused).
+    candidates: Vec<usize>,
     run_label: Option<String>,
     run_first_line: u64,
     runs_seen: usize,
@@ -206,7 +221,9 @@ impl<'r> RunState<'r> {
             events: Events::new(rules.signals.signals().len()),
             hints: Vec::new(),
             ece_signals: Vec::new(),
-            scratch: Vec::new(),
+            matched: Vec::new(),
+            deferred: Deferred::new(rules.signals.signals().len()),
+            candidates: Vec::new(),
             run_label: None,
             run_first_line: 1,
             runs_seen: 0,
@@ -218,32 +235,35 @@ impl<'r> RunState<'r> {
         if self.run_label.is_none() {
             self.run_label = record.envelope.timestamp.map(str::to_owned);
         }
-        self.scratch.clear();
-        self.rules.signals.scan(record, text, &mut self.scratch);
+        self.matched.clear();
+        let looks_like_error =
+            self.rules
+                .signals
+                .matches(record, text, &mut self.candidates, &mut self.matched);
         if record.continues_ece {
             self.attach_suggestion(record.envelope.message);
         } else if record.envelope.level.is_some() {
-            self.ece_signals = self.scratch.iter().map(|e| e.signal).collect();
+            self.ece_signals.clear();
+            self.ece_signals
+                .extend(self.matched.iter().map(|&(s, _)| s));
         }
-        if self.scratch.is_empty() {
+        if self.matched.is_empty() && looks_like_error {
             self.consider_hint(record.line, text);
         }
-        for event in self.scratch.drain(..) {
-            self.events.push(event);
+        for &found in &self.matched {
+            self.deferred.push(&self.rules.signals, found, record, text);
         }
     }
 
     fn attach_suggestion(&mut self, message: &str) {
         for &signal in &self.ece_signals {
-            if let Some(event) = self.events.last_mut(signal) {
-                let mut suggestion = event.field("suggestion").to_owned();
-                if !suggestion.is_empty() {
-                    suggestion.push(' ');
-                }
-                suggestion.push_str(message);
-                event.set_field("suggestion", suggestion);
-            }
+            self.deferred.attach_suggestion(signal, message);
         }
+    }
+
+    /// The run's events, built from the matches held so far.
+    fn build_events(&mut self) {
+        self.deferred.build(&self.rules.signals, &mut self.events);
     }
 
     fn consider_hint(&mut self, line: u64, text: &str) {
@@ -275,6 +295,7 @@ impl<'r> RunState<'r> {
         }
         self.runs_seen += 1;
         self.events = Events::new(self.rules.signals.signals().len());
+        self.deferred.clear();
         self.hints.clear();
         self.ece_signals.clear();
         self.run_label = Some(label);
@@ -282,6 +303,7 @@ impl<'r> RunState<'r> {
     }
 
     fn report(&mut self, lines: u64, notes: Vec<String>) -> SourceReport {
+        self.build_events();
         let diagnoses = engine::diagnose(self.rules, &self.events, &self.name);
         let mut hints: Vec<Hint> = if diagnoses.is_empty() {
             self.hints.drain(..).map(|(_, h)| h).collect()
@@ -333,32 +355,16 @@ impl<'r> RunState<'r> {
     }
 }
 
-static ERROR_WORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+static ERROR_AUTOMATON: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
-        .build([
-            "error",
-            "fail",
-            "exception",
-            "fatal",
-            "could not",
-            "cannot",
-            "can't",
-            "denied",
-            "refused",
-            "unable",
-            "critical",
-            "forbidden",
-            "not found",
-            "invalid",
-            "killed",
-        ])
+        .build(ERROR_WORDS)
         .expect("constant patterns build")
 });
 
 /// How much a line looks like an error: the number of error words in it.
 fn error_likeness(text: &str) -> u32 {
-    ERROR_WORDS.find_iter(text).count().min(10) as u32
+    ERROR_AUTOMATON.find_iter(text).count().min(10) as u32
 }
 
 fn truncate(text: &str, max: usize) -> &str {

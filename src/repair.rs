@@ -76,7 +76,12 @@ pub struct Repairer {
     since_box_header: Option<usize>,
     /// Vagrant's machine name once a `==> NAME: ` line was seen, to strip `    NAME: `.
     vagrant_machine: Option<String>,
+    /// Emptied line buffers, reused so that a line costs no allocation (bounded).
+    spare: Vec<String>,
 }
+
+/// The most emptied buffers kept for reuse.
+const SPARE_MAX: usize = 2 * LOOKAHEAD;
 
 /// A physical line after character repairs and prefix removal.
 #[derive(Debug)]
@@ -127,12 +132,29 @@ impl Repairer {
             self.accept(line_no, text);
         } else {
             // The common case: nothing to repair, only the wrap window to feed.
-            self.ahead
-                .push_back(Physical::new(line_no, text.to_owned()));
+            let body = self.copy_of(text);
+            self.ahead.push_back(Physical::new(line_no, body));
         }
         while self.ahead.len() > LOOKAHEAD {
             self.advance(out);
         }
+    }
+
+    /// Gives back the buffer of a line that was emitted and is no longer needed, so that
+    /// the next line reuses it instead of allocating.
+    pub fn recycle(&mut self, mut text: String) {
+        if self.spare.len() < SPARE_MAX && text.capacity() <= 4096 {
+            text.clear();
+            self.spare.push(text);
+        }
+    }
+
+    /// A copy of `text` in a reused buffer.
+    fn copy_of(&mut self, text: &str) -> String {
+        let mut body = self.spare.pop().unwrap_or_default();
+        body.clear();
+        body.push_str(text);
+        body
     }
 
     /// Flushes what is still held at end of input.
@@ -163,7 +185,8 @@ impl Repairer {
             return;
         };
         if let Some(body) = strip_transport(as_printed, self.vagrant_machine.as_deref()) {
-            let mut physical = Physical::new(line_no, body.to_owned());
+            let body = self.copy_of(body);
+            let mut physical = Physical::new(line_no, body);
             physical.shape.measure(as_printed);
             self.ahead.push_back(physical);
         }
@@ -183,7 +206,10 @@ impl Repairer {
         let Physical { line, body, shape } = current;
         let piece = piece_text(body, self.continues_as, next_wrap);
         match (self.open.as_mut(), self.continues_as) {
-            (Some(open), Some(_)) => open.text.push_str(&piece),
+            (Some(open), Some(_)) => {
+                open.text.push_str(&piece);
+                self.recycle(piece);
+            }
             _ => {
                 if let Some(done) = self.open.take() {
                     out.push(finalize(done));

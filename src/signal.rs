@@ -2,14 +2,16 @@
 //! are the patterns' named captures, plus what the envelope knew (level, code, stage,
 //! exception).
 //!
-//! All patterns of all signals form one `RegexSet`, so a line that matches nothing costs
-//! one pass of the set; captures run only for the patterns that matched.
+//! A line first goes through the prefilter (the patterns' required literals in one
+//! automaton): a line that matches nothing costs one pass of it, and only the patterns
+//! whose literals it holds run, with captures only for those that match.
 
 use std::collections::HashMap;
 
 use regex::{Regex, RegexSet};
 
 use crate::envelope::Level;
+use crate::prefilter::{self, Prefilter};
 use crate::record::Record;
 
 /// The most characters of a field or evidence line kept in an event.
@@ -83,13 +85,42 @@ impl Event {
     }
 }
 
+/// Words that make a line look like an error (ASCII case-insensitive), for the hints a
+/// report shows when no rule fired. They share the signals' prefilter, so a line that holds
+/// none of them and no signal literal is ruled out in one pass.
+pub const ERROR_WORDS: &[&str] = &[
+    "error",
+    "fail",
+    "exception",
+    "fatal",
+    "could not",
+    "cannot",
+    "can't",
+    "denied",
+    "refused",
+    "unable",
+    "critical",
+    "forbidden",
+    "not found",
+    "invalid",
+    "killed",
+];
+
 /// Every signal of a rule set, matched together.
+///
+/// Each pattern's required literals (see [`crate::prefilter`]) go into one automaton,
+/// with [`ERROR_WORDS`]; a line runs only the patterns whose literals it holds, plus the
+/// few patterns without a usable literal (one `RegexSet`, usually empty).
 #[derive(Debug, Clone)]
 pub struct SignalSet {
     signals: Vec<Signal>,
-    set: RegexSet,
-    /// For each pattern of `set`: (signal index, pattern index within the signal).
+    prefilter: Prefilter,
+    /// The patterns the prefilter cannot rule out, matched together on every line.
+    unfiltered: Option<(RegexSet, Vec<usize>)>,
+    /// For each pattern (prefilter item): (signal index, pattern index within the signal).
     owners: Vec<(usize, usize)>,
+    /// The prefilter item that stands for [`ERROR_WORDS`].
+    error_words: usize,
     by_id: HashMap<String, usize>,
 }
 
@@ -97,14 +128,28 @@ impl SignalSet {
     /// Builds the set; patterns are already compiled, so only the set can fail (size limits).
     pub fn new(signals: Vec<Signal>) -> Result<SignalSet, regex::Error> {
         let mut owners = Vec::new();
-        let mut sources = Vec::new();
+        let mut items = Vec::new();
         for (s, signal) in signals.iter().enumerate() {
             for (p, pattern) in signal.patterns.iter().enumerate() {
                 owners.push((s, p));
-                sources.push(pattern.as_str().to_owned());
+                items.push(prefilter::required_literals(pattern.as_str()));
             }
         }
-        let set = RegexSet::new(&sources)?;
+        let error_words = items.len();
+        items.push(Some(
+            ERROR_WORDS.iter().map(|w| w.as_bytes().to_vec()).collect(),
+        ));
+        let prefilter = Prefilter::new(&items);
+        let unfiltered = match prefilter.unfiltered() {
+            [] => None,
+            ids => {
+                let sources = ids.iter().map(|&i| {
+                    let (s, p) = owners[i];
+                    signals[s].patterns[p].as_str()
+                });
+                Some((RegexSet::new(sources)?, ids.to_vec()))
+            }
+        };
         let by_id = signals
             .iter()
             .enumerate()
@@ -112,8 +157,10 @@ impl SignalSet {
             .collect();
         Ok(SignalSet {
             signals,
-            set,
+            prefilter,
+            unfiltered,
             owners,
+            error_words,
             by_id,
         })
     }
@@ -128,18 +175,77 @@ impl SignalSet {
         self.by_id.get(id).copied()
     }
 
-    /// Matches one record; pushes at most one event per signal.
-    pub fn scan(&self, record: &Record<'_>, line_text: &str, out: &mut Vec<Event>) {
-        let message = record.envelope.message;
-        if message.is_empty() {
-            return;
+    /// How many patterns have no usable literal and run on every line.
+    pub fn unfiltered_patterns(&self) -> usize {
+        self.unfiltered.as_ref().map_or(0, |(_, ids)| ids.len())
+    }
+
+    /// Matches one record; pushes at most one event per signal. Returns whether the line
+    /// holds one of [`ERROR_WORDS`] (when it does not, it cannot be a hint).
+    ///
+    /// `keep(signal)` says whether the signal's events are still kept: for one that is
+    /// full, a match pushes a bare event (no captures, no text) to be counted.
+    /// `scratch` is reused between calls.
+    pub fn scan(
+        &self,
+        record: &Record<'_>,
+        line_text: &str,
+        keep: impl Fn(usize) -> bool,
+        scratch: &mut Vec<usize>,
+        out: &mut Vec<Event>,
+    ) -> bool {
+        let mut found = Vec::new();
+        let error_words = self.matches(record, line_text, scratch, &mut found);
+        for (s, p) in found {
+            out.push(if keep(s) {
+                self.event(s, p, record, line_text)
+            } else {
+                Event {
+                    signal: s,
+                    line: record.line,
+                    text: String::new(),
+                    fields: Vec::new(),
+                }
+            });
         }
-        let matches = self.set.matches(message);
-        if !matches.matched_any() {
-            return;
+        error_words
+    }
+
+    /// Which signals match one record, as (signal, pattern) pairs, at most one per signal;
+    /// matches are verified (`is_match`) but not captured. Returns whether the line holds
+    /// one of [`ERROR_WORDS`] (when it does not, it cannot be a hint).
+    pub fn matches(
+        &self,
+        record: &Record<'_>,
+        line_text: &str,
+        scratch: &mut Vec<usize>,
+        out: &mut Vec<(usize, usize)>,
+    ) -> bool {
+        let message = record.envelope.message;
+        scratch.clear();
+        let mut found = self.prefilter.candidates(line_text.as_bytes(), scratch);
+        if !within(message, line_text) {
+            // A message that is not part of the line (a decoded JSON title) is searched too.
+            found |= self.prefilter.candidates(message.as_bytes(), scratch);
+            scratch.sort_unstable();
+            scratch.dedup();
+        }
+        let error_words = found && scratch.last() == Some(&self.error_words);
+        if error_words {
+            scratch.pop();
+        }
+        if message.is_empty() {
+            return error_words;
+        }
+        if let Some((set, ids)) = &self.unfiltered {
+            let before = scratch.len();
+            scratch.extend(set.matches(message).iter().map(|i| ids[i]));
+            if scratch.len() > before {
+                scratch.sort_unstable();
+            }
         }
         let mut last_signal = usize::MAX;
-        for pattern in matches.iter() {
+        for &pattern in scratch.iter() {
             let (s, p) = self.owners[pattern];
             if s == last_signal {
                 continue;
@@ -153,13 +259,224 @@ impl SignalSet {
             {
                 continue;
             }
-            let Some(caps) = signal.patterns[p].captures(message) else {
-                continue;
-            };
-            last_signal = s;
-            out.push(make_event(s, record, line_text, &signal.patterns[p], &caps));
+            if signal.patterns[p].is_match(message) {
+                last_signal = s;
+                out.push((s, p));
+            }
+        }
+        error_words
+    }
+
+    /// The event of a match found by [`SignalSet::matches`]: captures and envelope fields.
+    pub fn event(&self, signal: usize, pattern: usize, record: &Record<'_>, text: &str) -> Event {
+        let regex = &self.signals[signal].patterns[pattern];
+        match regex.captures(record.envelope.message) {
+            Some(caps) => make_event(signal, record, text, regex, &caps),
+            None => make_event_without_captures(signal, record, text),
         }
     }
+}
+
+/// Matches whose events are built only when a run is reported.
+///
+/// Building an event runs the pattern's captures and allocates its fields; in a log of
+/// many short runs, most events belong to runs that are never reported. A match keeps
+/// only what its event needs (its line, capped to the event text size, and the record's
+/// context) in one buffer per run; [`Deferred::build`] makes the events.
+#[derive(Debug, Default)]
+pub struct Deferred {
+    matches: Vec<DeferredMatch>,
+    /// The texts (and messages that are not part of their text), one after the other.
+    buffer: String,
+    /// Matches held (or built) per signal, to apply the per-signal cap early.
+    held: Vec<usize>,
+    /// Matches not held because their signal was full, per signal.
+    dropped: Vec<u64>,
+    /// The last match held per signal, for ece-tools suggestions.
+    last: Vec<Option<usize>>,
+}
+
+#[derive(Debug)]
+enum DeferredMatch {
+    /// An event built at once (a line too long to hold cheaply).
+    Built(Event),
+    Held {
+        signal: usize,
+        pattern: usize,
+        line: u64,
+        text: std::ops::Range<usize>,
+        message: std::ops::Range<usize>,
+        level: Option<Level>,
+        code: Option<u32>,
+        stage: Option<crate::record::Stage>,
+        exception: Option<std::rc::Rc<str>>,
+        /// ece-tools suggestion lines attached later, joined by spaces.
+        suggestion: String,
+    },
+}
+
+impl Deferred {
+    /// An empty store for `signals` signals.
+    pub fn new(signals: usize) -> Deferred {
+        Deferred {
+            held: vec![0; signals],
+            dropped: vec![0; signals],
+            last: vec![None; signals],
+            ..Deferred::default()
+        }
+    }
+
+    /// Forgets everything (a run that will not be reported), keeping the buffers.
+    pub fn clear(&mut self) {
+        self.matches.clear();
+        self.buffer.clear();
+        self.held.iter_mut().for_each(|n| *n = 0);
+        self.dropped.iter_mut().for_each(|n| *n = 0);
+        self.last.iter_mut().for_each(|n| *n = None);
+    }
+
+    /// Holds one match of `signal`'s pattern `pattern` on `record` (line text `text`).
+    pub fn push(
+        &mut self,
+        set: &SignalSet,
+        (signal, pattern): (usize, usize),
+        record: &Record<'_>,
+        text: &str,
+    ) {
+        if self.held[signal] >= crate::engine::EVENTS_PER_SIGNAL {
+            self.dropped[signal] += 1;
+            return;
+        }
+        self.held[signal] += 1;
+        self.last[signal] = Some(self.matches.len());
+        let message = record.envelope.message;
+        if text.len() + message.len() > FIELD_CAP {
+            let event = set.event(signal, pattern, record, text);
+            self.matches.push(DeferredMatch::Built(event));
+            return;
+        }
+        let start = self.buffer.len();
+        self.buffer.push_str(text);
+        let text_range = start..self.buffer.len();
+        let message_range = if within(message, text) && !message.is_empty() {
+            let offset = message.as_ptr() as usize - text.as_ptr() as usize;
+            start + offset..start + offset + message.len()
+        } else {
+            let at = self.buffer.len();
+            self.buffer.push_str(message);
+            at..self.buffer.len()
+        };
+        self.matches.push(DeferredMatch::Held {
+            signal,
+            pattern,
+            line: record.line,
+            text: text_range,
+            message: message_range,
+            level: record.envelope.level,
+            code: record.envelope.code,
+            stage: record.stage,
+            exception: record.exception.clone(),
+            suggestion: String::new(),
+        });
+    }
+
+    /// Appends an ece-tools suggestion line to the last match of `signal`, if any.
+    pub fn attach_suggestion(&mut self, signal: usize, message: &str) {
+        let Some(i) = self.last.get(signal).copied().flatten() else {
+            return;
+        };
+        match &mut self.matches[i] {
+            DeferredMatch::Built(event) => {
+                let mut suggestion = event.field("suggestion").to_owned();
+                if !suggestion.is_empty() {
+                    suggestion.push(' ');
+                }
+                suggestion.push_str(message);
+                event.set_field("suggestion", suggestion);
+            }
+            DeferredMatch::Held { suggestion, .. } => {
+                if !suggestion.is_empty() {
+                    suggestion.push(' ');
+                }
+                suggestion.push_str(message);
+            }
+        }
+    }
+
+    /// Builds the held matches' events into `events`, in the order they were seen, and
+    /// empties the store.
+    pub fn build(&mut self, set: &SignalSet, events: &mut crate::engine::Events) {
+        for found in self.matches.drain(..) {
+            let event = match found {
+                DeferredMatch::Built(event) => event,
+                DeferredMatch::Held {
+                    signal,
+                    pattern,
+                    line,
+                    text,
+                    message,
+                    level,
+                    code,
+                    stage,
+                    exception,
+                    suggestion,
+                } => {
+                    let record = Record {
+                        line,
+                        envelope: crate::envelope::Envelope {
+                            indent: 0,
+                            prefix: None,
+                            timestamp: None,
+                            level,
+                            code,
+                            header: None,
+                            message: &self.buffer[message],
+                        },
+                        stage,
+                        exception,
+                        continues_ece: false,
+                        new_run: None,
+                    };
+                    let mut event = set.event(signal, pattern, &record, &self.buffer[text]);
+                    if !suggestion.is_empty() {
+                        let mut joined = event.field("suggestion").to_owned();
+                        if !joined.is_empty() {
+                            joined.push(' ');
+                        }
+                        joined.push_str(&suggestion);
+                        event.set_field("suggestion", joined);
+                    }
+                    event
+                }
+            };
+            events.push(event);
+        }
+        for (signal, &dropped) in self.dropped.iter().enumerate() {
+            events.count_dropped(signal, dropped);
+        }
+        self.clear();
+    }
+}
+
+/// Whether `part` lies inside `whole` in memory (a subslice of it).
+fn within(part: &str, whole: &str) -> bool {
+    let (start, end) = (
+        whole.as_ptr() as usize,
+        whole.as_ptr() as usize + whole.len(),
+    );
+    let at = part.as_ptr() as usize;
+    part.is_empty() || (at >= start && at + part.len() <= end)
+}
+
+fn make_event_without_captures(signal: usize, record: &Record<'_>, line_text: &str) -> Event {
+    let mut event = Event {
+        signal,
+        line: record.line,
+        text: cap(line_text.trim()).to_owned(),
+        fields: Vec::new(),
+    };
+    add_envelope_fields(&mut event, record);
+    event
 }
 
 fn make_event(
@@ -180,6 +497,12 @@ fn make_event(
             event.set_field(name, cap(m.as_str()).to_owned());
         }
     }
+    add_envelope_fields(&mut event, record);
+    event
+}
+
+/// The fields every event takes from its record, and those derived from captures.
+fn add_envelope_fields(event: &mut Event, record: &Record<'_>) {
     if let Some(level) = record.envelope.level {
         event.set_field("level", level.as_str().to_owned());
     }
@@ -192,8 +515,7 @@ fn make_event(
     if let Some(exception) = &record.exception {
         event.set_field("exception", exception.to_string());
     }
-    derive_package(&mut event);
-    event
+    derive_package(event);
 }
 
 /// Fills `package` (vendor/name) and `version` from the captures that imply them.
@@ -256,7 +578,7 @@ mod tests {
         let mut framer = Framer::new();
         let record = framer.frame(1, line);
         let mut events = Vec::new();
-        set.scan(&record, line, &mut events);
+        set.scan(&record, line, |_| true, &mut Vec::new(), &mut events);
         assert_eq!(events.len(), 1);
         let e = &events[0];
         assert_eq!(e.field("package"), "magento/module-customer-segment");
@@ -271,7 +593,7 @@ mod tests {
         let mut framer = Framer::new();
         let record = framer.frame(1, "Loading composer repositories with package information");
         let mut events = Vec::new();
-        set.scan(&record, "", &mut events);
+        set.scan(&record, "", |_| true, &mut Vec::new(), &mut events);
         assert!(events.is_empty());
     }
 }

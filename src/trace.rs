@@ -84,7 +84,9 @@ fn trace_lines(rules: &RuleSet, text: &[u8], range: &RangeInclusive<u64>) -> Vec
             continue;
         }
         let mut events = Vec::new();
-        rules.signals.scan(&record, text, &mut events);
+        rules
+            .signals
+            .scan(&record, text, |_| true, &mut Vec::new(), &mut events);
         traced.push(Traced {
             line: *first,
             message: record.envelope.message.to_owned(),

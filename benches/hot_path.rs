@@ -1,0 +1,59 @@
+//! Micro-benchmarks of the per-line hot path (divan): the prefilter on a line that
+//! matches nothing and on one it lets through, and the whole pipeline over healthy and
+//! failing sample logs. `cargo bench --bench hot_path`; compare runs on the same machine.
+
+use std::io::Cursor;
+
+use magediag::pipeline::{self, Runs};
+use magediag::record::Framer;
+use magediag::rule::RuleSet;
+use magediag::source::Source;
+
+fn main() {
+    divan::main();
+}
+
+fn rules() -> RuleSet {
+    RuleSet::embedded().expect("the embedded rules load")
+}
+
+/// A plain ece-tools line: no signal literal, no error word.
+const QUIET: &str =
+    "[2024-07-14T18:58:11.242923+00:00] DEBUG: Running step: compress-static-content";
+/// A Composer line the `composer.installing` signal wants.
+const WANTED: &str = "- Installing magento/module-catalog (104.4.5): Extracting archive";
+
+#[divan::bench(args = [QUIET, WANTED])]
+fn signals_on_one_line(bencher: divan::Bencher, line: &str) {
+    let rules = rules();
+    let mut framer = Framer::new();
+    let record = framer.frame(1, line);
+    let (mut scratch, mut out) = (Vec::new(), Vec::new());
+    bencher.bench_local(|| {
+        out.clear();
+        rules
+            .signals
+            .matches(divan::black_box(&record), line, &mut scratch, &mut out)
+    });
+}
+
+/// The sample logs, repeated to about 1 MB, through the whole pipeline.
+#[divan::bench(args = ["healthy-build.log", "auth-keys-rejected.log"])]
+fn pipeline_per_mb(bencher: divan::Bencher, sample: &str) {
+    let rules = rules();
+    let text = std::fs::read(format!("{}/samples/{sample}", env!("CARGO_MANIFEST_DIR")))
+        .expect("the sample exists");
+    let input = text.repeat((1 << 20) / text.len().max(1) + 1);
+    bencher
+        .counter(divan::counter::BytesCount::new(input.len()))
+        .bench_local(|| {
+            let source = Source::from_reader("bench".into(), Cursor::new(input.clone()))
+                .expect("in-memory sources open");
+            pipeline::diagnose_source(&rules, source, Runs::Latest)
+        });
+}
+
+#[divan::bench]
+fn load_embedded_rules() -> RuleSet {
+    rules()
+}

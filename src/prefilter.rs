@@ -1,0 +1,364 @@
+//! The prefilter: which patterns can possibly match a line, found with one literal scan.
+//!
+//! Almost every log line matches no signal. Instead of running every pattern (or one
+//! `RegexSet`) on every line, each pattern's *required literals* are extracted from its
+//! syntax: a set of strings such that every match contains at least one of them (for
+//! `Invalid credentials for ['"](?P<url>...)` that is `invalid credentials for `). All
+//! literals of all patterns go into one Aho-Corasick automaton, matched ASCII
+//! case-insensitively (a superset, so `(?i)` and `[Ff]ailed` need no special care). A line
+//! costs one pass of the automaton; only the patterns whose literals occur in it run.
+//!
+//! A pattern without a usable literal (every match could be literal-free, or its best
+//! literal is shorter than [`MIN_LITERAL`] bytes) is *unfiltered*: it is tried on every
+//! line. The prefilter never decides a match, it only rules lines out.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex_syntax::hir::{Class, Hir, HirKind};
+
+/// The most alternatives one required-literal set may hold.
+const MAX_SET: usize = 64;
+/// The most members of a character class expanded into literals (`['"]`, `[Ff]`).
+const MAX_CLASS: usize = 8;
+/// Literals shorter than this match too many lines to be worth it.
+pub const MIN_LITERAL: usize = 3;
+
+type Set = Vec<Vec<u8>>;
+
+/// The literals a pattern's matches must contain (one of them), ASCII-lowercased; `None`
+/// when the pattern has no usable literal.
+pub fn required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(pattern)
+        .ok()?;
+    let info = analyze(&hir);
+    better(info.exact, info.need).filter(|set| score(set) >= MIN_LITERAL)
+}
+
+/// What one piece of a pattern says about literals.
+struct Info {
+    /// Every string the piece can match, when there are few (a literal, a small class).
+    exact: Option<Set>,
+    /// Strings one of which every match of the piece contains.
+    need: Option<Set>,
+}
+
+impl Info {
+    fn exact(set: Set) -> Info {
+        Info {
+            exact: Some(set),
+            need: None,
+        }
+    }
+
+    fn nothing() -> Info {
+        Info {
+            exact: None,
+            need: None,
+        }
+    }
+}
+
+fn analyze(hir: &Hir) -> Info {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => Info::exact(vec![Vec::new()]),
+        HirKind::Literal(literal) => Info::exact(vec![fold(&literal.0)]),
+        HirKind::Class(class) => Info::exact_or_nothing(class_strings(class)),
+        HirKind::Capture(capture) => analyze(&capture.sub),
+        HirKind::Repetition(rep) => {
+            if rep.min == 0 {
+                return Info::nothing();
+            }
+            let sub = analyze(&rep.sub);
+            if rep.min == 1 && rep.max == Some(1) {
+                return sub;
+            }
+            Info {
+                exact: None,
+                need: better(sub.exact, sub.need),
+            }
+        }
+        HirKind::Alternation(alternatives) => {
+            let infos: Vec<Info> = alternatives.iter().map(analyze).collect();
+            let exact = union(infos.iter().map(|info| info.exact.clone()));
+            let need = union(infos.into_iter().map(|info| better(info.exact, info.need)));
+            Info { exact, need }
+        }
+        HirKind::Concat(pieces) => {
+            // Runs of exact pieces multiply out into longer literals (`['"] URL` gives
+            // `' url` and `" url`); a piece that is not exact ends the run.
+            let mut run = Some(vec![Vec::new()]);
+            let mut all_exact = true;
+            let mut best = None;
+            for piece in pieces {
+                let info = analyze(piece);
+                match info.exact {
+                    Some(exact) => match run.as_ref().and_then(|r| cross(r, &exact)) {
+                        Some(longer) => run = Some(longer),
+                        None => {
+                            all_exact = false;
+                            best = better(best, run.take());
+                            run = Some(exact);
+                        }
+                    },
+                    None => {
+                        all_exact = false;
+                        best = better(best, run.take());
+                        best = better(best, info.need);
+                        run = Some(vec![Vec::new()]);
+                    }
+                }
+            }
+            if all_exact {
+                Info::exact_or_nothing(run)
+            } else {
+                Info {
+                    exact: None,
+                    need: better(best, run),
+                }
+            }
+        }
+    }
+}
+
+impl Info {
+    fn exact_or_nothing(set: Option<Set>) -> Info {
+        Info {
+            exact: set,
+            need: None,
+        }
+    }
+}
+
+/// ASCII-lowercases, since the automaton matches ASCII case-insensitively.
+fn fold(bytes: &[u8]) -> Vec<u8> {
+    bytes.to_ascii_lowercase()
+}
+
+/// The members of a small class as strings (UTF-8), folded and deduplicated.
+fn class_strings(class: &Class) -> Option<Set> {
+    let mut out: Set = Vec::new();
+    match class {
+        Class::Unicode(class) => {
+            for range in class.ranges() {
+                let size = range.end() as usize - range.start() as usize + 1;
+                if out.len() + size > MAX_CLASS {
+                    return None;
+                }
+                let mut buffer = [0; 4];
+                for ch in range.start()..=range.end() {
+                    out.push(fold(ch.encode_utf8(&mut buffer).as_bytes()));
+                }
+            }
+        }
+        Class::Bytes(class) => {
+            for range in class.ranges() {
+                let size = usize::from(range.end() - range.start()) + 1;
+                if out.len() + size > MAX_CLASS {
+                    return None;
+                }
+                out.extend((range.start()..=range.end()).map(|b| fold(&[b])));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    Some(out)
+}
+
+/// Every concatenation of a string of `a` with one of `b`, unless there are too many.
+fn cross(a: &Set, b: &Set) -> Option<Set> {
+    if a.len() * b.len() > MAX_SET {
+        return None;
+    }
+    let mut out: Set = a
+        .iter()
+        .flat_map(|x| b.iter().map(move |y| [x.as_slice(), y.as_slice()].concat()))
+        .collect();
+    out.sort();
+    out.dedup();
+    Some(out)
+}
+
+/// The union of sets; `None` when one is missing (that branch needs nothing) or too big.
+fn union(sets: impl Iterator<Item = Option<Set>>) -> Option<Set> {
+    let mut out: Set = Vec::new();
+    for set in sets {
+        out.extend(set?);
+        if out.len() > MAX_SET {
+            return None;
+        }
+    }
+    out.sort();
+    out.dedup();
+    Some(out)
+}
+
+/// How selective a set is: the length of its shortest string (0 for an empty set).
+fn score(set: &Set) -> usize {
+    set.iter().map(Vec::len).min().unwrap_or(0)
+}
+
+/// The more selective of two sets: longer shortest string, then fewer strings.
+fn better(a: Option<Set>, b: Option<Set>) -> Option<Set> {
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            let key = |s: &Set| (score(s), std::cmp::Reverse(s.len()));
+            Some(if key(&b) > key(&a) { b } else { a })
+        }
+        (a, b) => a.or(b),
+    }
+}
+
+/// Items (patterns, or anything else a caller numbers) found by their literals.
+#[derive(Debug, Clone)]
+pub struct Prefilter {
+    /// Whether a line holds any literal at all: one lazy DFA over every literal, which
+    /// rules most lines out faster than the automaton that tells which ones.
+    gate: regex::bytes::Regex,
+    automaton: AhoCorasick,
+    /// For each literal of the automaton: the items it stands for.
+    items_of: Vec<Vec<usize>>,
+    /// Items without literals: candidates on every line.
+    always: Vec<usize>,
+}
+
+impl Prefilter {
+    /// `items[i]` is item i's literal set; `None` makes it a candidate everywhere.
+    pub fn new(items: &[Option<Vec<Vec<u8>>>]) -> Prefilter {
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut items_of: Vec<Vec<usize>> = Vec::new();
+        let mut always = Vec::new();
+        for (item, set) in items.iter().enumerate() {
+            let Some(set) = set else {
+                always.push(item);
+                continue;
+            };
+            for literal in set {
+                match literals.iter().position(|l| l == literal) {
+                    Some(i) => items_of[i].push(item),
+                    None => {
+                        literals.push(literal.clone());
+                        items_of.push(vec![item]);
+                    }
+                }
+            }
+        }
+        let automaton = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(&literals)
+            .expect("literal automata of this size always build");
+        let alternation: Vec<String> = literals.iter().map(|l| escape_bytes(l)).collect();
+        let gate = regex::bytes::RegexBuilder::new(&format!("(?i-u:{})", alternation.join("|")))
+            .size_limit(1 << 24)
+            .dfa_size_limit(1 << 22)
+            .build()
+            .expect("an alternation of escaped literals always compiles");
+        Prefilter {
+            gate,
+            automaton,
+            items_of,
+            always,
+        }
+    }
+
+    /// How many items are candidates on every line.
+    pub fn unfiltered(&self) -> &[usize] {
+        &self.always
+    }
+
+    /// Adds to `out` the items whose literals occur in `haystack` (sorted, each once),
+    /// not counting the unfiltered ones; returns whether any was found.
+    pub fn candidates(&self, haystack: &[u8], out: &mut Vec<usize>) -> bool {
+        if !self.gate.is_match(haystack) {
+            return false;
+        }
+        let start = out.len();
+        for found in self.automaton.find_overlapping_iter(haystack) {
+            out.extend_from_slice(&self.items_of[found.pattern().as_usize()]);
+        }
+        if out.len() == start {
+            return false;
+        }
+        out[start..].sort_unstable();
+        let mut kept = start;
+        for i in start..out.len() {
+            if kept == start || out[kept - 1] != out[i] {
+                out[kept] = out[i];
+                kept += 1;
+            }
+        }
+        out.truncate(kept);
+        true
+    }
+}
+
+/// A literal as a pattern matching exactly its bytes (`(?-u)` mode).
+fn escape_bytes(literal: &[u8]) -> String {
+    let mut out = String::new();
+    for &byte in literal {
+        if byte.is_ascii_alphanumeric() || byte == b' ' {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lits(pattern: &str) -> Option<Vec<String>> {
+        required_literals(pattern).map(|set| {
+            set.into_iter()
+                .map(|l| String::from_utf8(l).unwrap())
+                .collect()
+        })
+    }
+
+    #[test]
+    fn takes_the_longest_required_literal() {
+        assert_eq!(
+            lits(r"Command .* returned code [1-9][0-9]*"),
+            Some(vec![" returned code ".into()])
+        );
+        assert_eq!(lits(r"^ *(W: +)?Killed"), Some(vec!["killed".into()]));
+    }
+
+    #[test]
+    fn alternatives_and_small_classes_multiply_out() {
+        assert_eq!(
+            lits(r"[Ff]ailed to (open|read)"),
+            Some(vec!["failed to open".into(), "failed to read".into()])
+        );
+        let folded = lits(r"(?i)no alive nodes").unwrap();
+        assert!(folded.contains(&"no alive nodes".to_owned()));
+        assert!(folded.iter().all(|l| l.starts_with("no alive node")));
+    }
+
+    #[test]
+    fn optional_parts_require_nothing() {
+        assert_eq!(lits(r"(?:abc)?\d+"), None);
+        assert_eq!(lits(r"(abc|\d+)"), None);
+        assert_eq!(lits(r"ab"), None);
+    }
+
+    #[test]
+    fn finds_items_by_their_literals() {
+        let prefilter = Prefilter::new(&[
+            Some(vec![b"could not".to_vec()]),
+            None,
+            Some(vec![b"not found".to_vec(), b"missing".to_vec()]),
+        ]);
+        let mut out = Vec::new();
+        assert!(prefilter.candidates(b"The file COULD NOT be found: not found", &mut out));
+        assert_eq!(out, [0, 2]);
+        out.clear();
+        assert!(!prefilter.candidates(b"all good", &mut out));
+        assert_eq!(prefilter.unfiltered(), [1]);
+    }
+}
