@@ -1,17 +1,19 @@
 //! Sources: stdin and files, opened as buffered byte streams; gzip (also multi-member)
-//! is detected by its magic bytes, whatever the file is called, and read decompressed.
+//! is detected by its magic bytes, whatever the file is called, and read decompressed;
+//! text with a byte order mark (UTF-16 from Windows) is transcoded ([`crate::decode`]).
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
-use flate2::bufread::MultiGzDecoder;
+use crate::decode::{self, GzipMembers};
 
 /// Read buffer size: large enough that syscalls do not dominate.
 const BUFFER: usize = 256 * 1024;
 
-/// The most decompressed bytes read from one gzip source (a gzip bomb stops here).
-pub const GZIP_CAP: u64 = 8 << 30;
+/// The default most decompressed bytes read from one gzip source (a gzip bomb stops
+/// here); see [`decode::max_decompressed`] for the configured cap.
+pub const GZIP_CAP: u64 = decode::DEFAULT_MAX_DECOMPRESSED;
 
 /// One input stream and the name it is reported under.
 pub struct Source {
@@ -37,11 +39,11 @@ impl Source {
         let mut buffered = BufReader::with_capacity(BUFFER, reader);
         let compressed = is_gzip(&mut buffered)?;
         let reader: Box<dyn BufRead + Send> = if compressed {
-            let decoder = MultiGzDecoder::new(buffered);
-            Box::new(BufReader::with_capacity(BUFFER, CappedGzip::new(decoder)))
+            Box::new(BufReader::with_capacity(BUFFER, GzipMembers::new(buffered)))
         } else {
             Box::new(buffered)
         };
+        let reader = decode::unicode(reader, BUFFER)?;
         Ok(Source {
             name,
             reader,
@@ -60,33 +62,8 @@ fn is_gzip(reader: &mut impl BufRead) -> io::Result<bool> {
     }
 }
 
-/// Stops a decompressor at [`GZIP_CAP`] bytes with an error, never silently.
-struct CappedGzip<R> {
-    inner: R,
-    read: u64,
-}
-
-impl<R> CappedGzip<R> {
-    fn new(inner: R) -> Self {
-        CappedGzip { inner, read: 0 }
-    }
-}
-
-impl<R: Read> Read for CappedGzip<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.read >= GZIP_CAP {
-            return Err(io::Error::other(format!(
-                "decompressed size exceeds the {} GiB cap (gzip bomb?); the rest was not read",
-                GZIP_CAP >> 30
-            )));
-        }
-        let n = self.inner.read(buf)?;
-        self.read += n as u64;
-        Ok(n)
-    }
-}
-
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use flate2::Compression;
