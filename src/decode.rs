@@ -199,29 +199,87 @@ impl<R: BufRead> Read for GzipMembers<R> {
     }
 }
 
+/// A reader whose first bytes were read ahead to decide how to decode it, then given
+/// back in order. The first read after the head also reads from the inner reader, so a
+/// buffer above it sees a full buffer (the binary check looks at the first 8 KiB).
+pub struct Prefixed<R> {
+    head: Vec<u8>,
+    at: usize,
+    error: Option<io::Error>,
+    inner: R,
+}
+
+impl<R: Read> Prefixed<R> {
+    /// Reads up to `n` bytes ahead (fewer at the end); an error is kept for its turn.
+    pub fn peek(mut inner: R, n: usize) -> Self {
+        let mut head = vec![0; n];
+        let mut filled = 0;
+        let mut error = None;
+        while filled < n {
+            match inner.read(&mut head[filled..]) {
+                Ok(0) => break,
+                Ok(k) => filled += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
+            }
+        }
+        head.truncate(filled);
+        Prefixed {
+            head,
+            at: 0,
+            error,
+            inner,
+        }
+    }
+
+    /// The bytes read ahead.
+    pub fn head(&self) -> &[u8] {
+        &self.head
+    }
+}
+
+impl<R: Read> Read for Prefixed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.at < self.head.len() {
+            let n = (self.head.len() - self.at).min(buf.len());
+            buf[..n].copy_from_slice(&self.head[self.at..self.at + n]);
+            self.at += n;
+            if n < buf.len() && self.error.is_none() {
+                match self.inner.read(&mut buf[n..]) {
+                    Ok(more) => return Ok(n + more),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => self.error = Some(e),
+                }
+            }
+            return Ok(n);
+        }
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.inner.read(buf)
+    }
+}
+
 /// Transcodes text that starts with a byte order mark to UTF-8 (the BOM dropped);
 /// anything else is passed through untouched.
-pub fn unicode(
-    mut reader: Box<dyn BufRead + Send>,
+pub fn unicode<R: Read + Send + 'static>(
+    reader: Prefixed<R>,
     capacity: usize,
-) -> io::Result<Box<dyn BufRead + Send>> {
-    let head = loop {
-        match reader.fill_buf() {
-            Ok(head) => break head,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
-    };
+) -> Box<dyn BufRead + Send> {
+    let head = reader.head();
     let bom = head.starts_with(&[0xff, 0xfe])
         || head.starts_with(&[0xfe, 0xff])
         || head.starts_with(&[0xef, 0xbb, 0xbf]);
     if !bom {
-        return Ok(reader);
+        return Box::new(BufReader::with_capacity(capacity, reader));
     }
     let decoder = DecodeReaderBytesBuilder::new()
         .strip_bom(true)
         .build(reader);
-    Ok(Box::new(BufReader::with_capacity(capacity, decoder)))
+    Box::new(BufReader::with_capacity(capacity, decoder))
 }
 
 #[cfg(test)]
@@ -309,7 +367,7 @@ mod tests {
         for unit in "ERROR: x\r\n".encode_utf16() {
             data.extend(unit.to_le_bytes());
         }
-        let mut reader = unicode(Box::new(io::Cursor::new(data)), 64).unwrap();
+        let mut reader = unicode(Prefixed::peek(io::Cursor::new(data), 3), 64);
         let mut text = String::new();
         reader.read_to_string(&mut text).unwrap();
         assert_eq!(text, "ERROR: x\r\n");

@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
-use crate::decode::{self, GzipMembers};
+use crate::decode::{self, GzipMembers, Prefixed};
 
 /// Read buffer size: large enough that syscalls do not dominate.
 const BUFFER: usize = 256 * 1024;
@@ -34,31 +34,22 @@ impl Source {
         Source::from_reader(path.display().to_string(), File::open(path)?)
     }
 
-    /// Any reader; gzip is recognised by its first two bytes.
+    /// Any reader; gzip is recognised by its first two bytes, a BOM by its first two or
+    /// three (read in full first, however short the first reads are).
     pub fn from_reader(name: String, reader: impl Read + Send + 'static) -> io::Result<Source> {
-        let mut buffered = BufReader::with_capacity(BUFFER, reader);
-        let compressed = is_gzip(&mut buffered)?;
-        let reader: Box<dyn BufRead + Send> = if compressed {
-            Box::new(BufReader::with_capacity(BUFFER, GzipMembers::new(buffered)))
+        let raw = Prefixed::peek(reader, 3);
+        let compressed = raw.head().starts_with(&[0x1f, 0x8b]);
+        let reader = if compressed {
+            let gzip = GzipMembers::new(BufReader::with_capacity(BUFFER, raw));
+            decode::unicode(Prefixed::peek(gzip, 3), BUFFER)
         } else {
-            Box::new(buffered)
+            decode::unicode(raw, BUFFER)
         };
-        let reader = decode::unicode(reader, BUFFER)?;
         Ok(Source {
             name,
             reader,
             compressed,
         })
-    }
-}
-
-fn is_gzip(reader: &mut impl BufRead) -> io::Result<bool> {
-    loop {
-        match reader.fill_buf() {
-            Ok(head) => return Ok(head.starts_with(&[0x1f, 0x8b])),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
     }
 }
 
