@@ -257,7 +257,8 @@ impl<'r> RunState<'r> {
         }
         let hint = Hint {
             line,
-            text: mask(truncate(text.trim(), 300)).into_owned(),
+            // Mask before cutting: a secret cut at the limit is no longer recognisable.
+            text: truncate(&mask(text.trim()), 300).to_owned(),
         };
         self.hints.push((score, hint));
         if self.hints.len() > HINTS {

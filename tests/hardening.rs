@@ -957,3 +957,23 @@ fn secrets_behind_ansi_codes_or_zero_width_characters_are_masked() {
         no_fragment(&out, &PUBLIC[..10]);
     }
 }
+
+/// A hint line is cut at 300 characters: the cut must come after masking, or a key
+/// straddling column 300 leaks its first half (it did: the hint was cut, then masked).
+#[test]
+fn a_secret_at_the_hint_length_limit_is_masked() {
+    let prefix = format!(
+        "ERROR: composer install failed {}",
+        "x".repeat(300 - 32 - 16)
+    );
+    let line = format!("{prefix} {PUBLIC} and more text after it\n");
+    assert!(line.find(PUBLIC).unwrap() < 300 && line.find(PUBLIC).unwrap() + 32 > 300);
+    let output = magediag()
+        .args(["--format", "json"])
+        .write_stdin(line)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(out.contains("composer install failed"), "{out}");
+    no_fragment(&out, PUBLIC);
+}
