@@ -276,7 +276,12 @@ proptest! {
         let choppy = Choppy { data: bytes, at: 0, sizes, turn: 0 };
         let (split, split_ok) = report_json(choppy);
         prop_assert_eq!(whole_ok, split_ok);
-        prop_assert_eq!(whole, split);
+        // Known limit (docs/reliability.md): in a corrupt deflate stream, flate2 drops
+        // the text it decoded in the same call as the error, so how much is diagnosed
+        // before the reported error depends on read sizes. Input read in full must match.
+        if whole_ok {
+            prop_assert_eq!(whole, split);
+        }
     }
 }
 
