@@ -1,5 +1,8 @@
 //! Embeds every `rules/*.toml` file in the binary, sorted by name.
 
+// A build script reports failure by panicking: expect is its error channel.
+#![allow(clippy::expect_used)]
+
 use std::fmt::Write;
 use std::path::Path;
 

@@ -1,6 +1,7 @@
 //! Micro-benchmarks of the per-line hot path (divan): the prefilter on a line that
 //! matches nothing and on one it lets through, and the whole pipeline over healthy and
 //! failing sample logs. `cargo bench --bench hot_path`; compare runs on the same machine.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::Cursor;
 

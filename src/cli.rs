@@ -78,6 +78,11 @@ pub struct GlobalOptions {
     /// Add what `magediag auth` finds in this project to the diagnosis of a log.
     #[arg(long, value_name = "DIR", global = true)]
     pub project: Option<PathBuf>,
+
+    /// The most bytes decompressed from one gzip source (default 8G; also
+    /// MAGEDIAG_MAX_DECOMPRESSED). Hidden: for tests and unusual archives.
+    #[arg(long, value_name = "SIZE", global = true, hide = true, value_parser = crate::decode::parse_size)]
+    pub max_decompressed: Option<u64>,
 }
 
 /// The least severity that fails the run.

@@ -20,6 +20,9 @@ use crate::{Outcome, warn};
 /// Runs the command line; errors that reach here are I/O errors on output.
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     set_color(cli.global.color);
+    if !set_max_decompressed(&cli.global) {
+        return Ok(Outcome::Trouble);
+    }
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let outcome = match &cli.command {
@@ -76,6 +79,29 @@ fn set_color(choice: ColorChoice) {
     colored::control::set_override(on);
 }
 
+/// Sets the decompression cap from `--max-decompressed`, else the environment;
+/// `false` (after saying why) when the variable holds no size.
+fn set_max_decompressed(global: &GlobalOptions) -> bool {
+    use crate::decode::{MAX_DECOMPRESSED_ENV, parse_size, set_max_decompressed};
+    if let Some(bytes) = global.max_decompressed {
+        set_max_decompressed(bytes);
+        return true;
+    }
+    let Some(value) = std::env::var_os(MAX_DECOMPRESSED_ENV).filter(|v| !v.is_empty()) else {
+        return true;
+    };
+    match parse_size(&value.to_string_lossy()) {
+        Ok(bytes) => {
+            set_max_decompressed(bytes);
+            true
+        }
+        Err(e) => {
+            warn(&format!("{MAX_DECOMPRESSED_ENV}: {e}"));
+            false
+        }
+    }
+}
+
 /// Loads shipped rules plus `--rules`; reports every mistake and returns `None` on any.
 fn load_rules(global: &GlobalOptions) -> Option<RuleSet> {
     let mut extra: Vec<RuleFile> = Vec::new();
@@ -117,6 +143,14 @@ fn diagnose(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     for path in files {
         let source = if path == Path::new("-") {
             Source::stdin()
+        } else if path.is_dir() {
+            warn(&format!(
+                "{}: is a directory; use `magediag scan {}`",
+                path.display(),
+                path.display()
+            ));
+            trouble = true;
+            continue;
         } else {
             Source::open(path)
         };

@@ -10,7 +10,16 @@ fn main() -> ExitCode {
         Ok(outcome) => ExitCode::from(outcome.code()),
         Err(e) if magediag::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            magediag::warn(&format!("{e:#}"));
+            // Only writing the output fails this way (the inputs are reported as they
+            // are read): name it like any other path, `magediag: <stdout>: reason`.
+            let io = e.chain().find_map(|c| c.downcast_ref::<std::io::Error>());
+            match io {
+                Some(io) => magediag::warn(&format!(
+                    "<stdout>: cannot write the report: {}",
+                    magediag::commands::describe_io(io)
+                )),
+                None => magediag::warn(&format!("{e:#}")),
+            }
             ExitCode::from(2)
         }
     }

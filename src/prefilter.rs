@@ -225,7 +225,8 @@ pub struct Prefilter {
 
 impl Prefilter {
     /// `items[i]` is item i's literal set; `None` makes it a candidate everywhere.
-    pub fn new(items: &[Option<Vec<Vec<u8>>>]) -> Prefilter {
+    /// Fails only when the literals are too many for the automata's size limits.
+    pub fn new(items: &[Option<Vec<Vec<u8>>>]) -> Result<Prefilter, String> {
         let mut literals: Vec<Vec<u8>> = Vec::new();
         let mut items_of: Vec<Vec<usize>> = Vec::new();
         let mut always = Vec::new();
@@ -249,19 +250,19 @@ impl Prefilter {
             .match_kind(MatchKind::Standard)
             .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(&literals)
-            .expect("literal automata of this size always build");
+            .map_err(|e| format!("too many literals for the prefilter: {e}"))?;
         let alternation: Vec<String> = literals.iter().map(|l| escape_bytes(l)).collect();
         let gate = regex::bytes::RegexBuilder::new(&format!("(?i-u:{})", alternation.join("|")))
             .size_limit(1 << 24)
             .dfa_size_limit(1 << 22)
             .build()
-            .expect("an alternation of escaped literals always compiles");
-        Prefilter {
+            .map_err(|e| format!("too many literals for the prefilter: {e}"))?;
+        Ok(Prefilter {
             gate,
             automaton,
             items_of,
             always,
-        }
+        })
     }
 
     /// How many items are candidates on every line.
@@ -353,7 +354,8 @@ mod tests {
             Some(vec![b"could not".to_vec()]),
             None,
             Some(vec![b"not found".to_vec(), b"missing".to_vec()]),
-        ]);
+        ])
+        .unwrap();
         let mut out = Vec::new();
         assert!(prefilter.candidates(b"The file COULD NOT be found: not found", &mut out));
         assert_eq!(out, [0, 2]);

@@ -461,6 +461,8 @@ fn opens_sentence(text: &str) -> bool {
 }
 
 /// Openings of lines that start something new, so that no wrap joins them to a line before.
+// Constant pattern, exercised by the unit tests: it cannot fail at run time.
+#[allow(clippy::expect_used)]
 static LOG_LINE_START: LazyLock<Regex> = LazyLock::new(|| {
     let pattern = r"(?x)^(?:
         \[\d{4}-\d\d-\d\d                                # ece-tools [2023-04-24T...

@@ -39,6 +39,12 @@ pub fn scan(
     runs: Runs,
 ) -> Result<Scan, GlobError> {
     let found = walk::walk(roots, options)?;
+    Ok(scan_found(rules, &found, runs))
+}
+
+/// Reads what a walk found. A file may change between the walk and the read: one that
+/// vanished is reported, one that shrank or grew is read as it is when opened.
+pub fn scan_found(rules: &RuleSet, found: &[Found], runs: Runs) -> Scan {
     let files: Vec<&Path> = found
         .iter()
         .filter_map(|f| match f {
@@ -61,7 +67,7 @@ pub fn scan(
     let mut messages = Vec::new();
     let mut sources = Vec::new();
     let mut reads = reads.into_iter();
-    for entry in &found {
+    for entry in found {
         match entry {
             Found::File(path) => match reads.next() {
                 Some(Read::Reports(reports, compressed, error)) => {
@@ -96,6 +102,13 @@ pub fn scan(
                         ));
                         "loop"
                     }
+                    Skip::Dangling => {
+                        messages.push(format!(
+                            "{}: dangling symlink (its target does not exist), skipped",
+                            path.display()
+                        ));
+                        "dangling"
+                    }
                 };
                 *rollup.skipped.entry(key.into()).or_default() += 1;
             }
@@ -108,7 +121,7 @@ pub fn scan(
     rollup.rank_causes(&sources);
     let mut report = Report::new(sources);
     report.summary.scan = Some(rollup);
-    Ok(Scan { report, messages })
+    Scan { report, messages }
 }
 
 fn failed(path: &Path, reason: String) -> Failed {
@@ -148,4 +161,33 @@ fn progress_bar(files: usize) -> ProgressBar {
         bar.set_style(style);
     }
     bar
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// A file that vanishes between the walk and the read is reported by name and counted
+    /// as failed; one that shrank is read as it is now. Neither panics.
+    #[test]
+    fn files_that_change_between_walk_and_read_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("gone.log");
+        let shrunk = dir.path().join("shrunk.log");
+        std::fs::write(&gone, "ERROR: one\n").unwrap();
+        std::fs::write(&shrunk, "ERROR: one\n".repeat(1000)).unwrap();
+        let found = walk::walk(&[dir.path().to_path_buf()], &WalkOptions::default()).unwrap();
+        std::fs::remove_file(&gone).unwrap();
+        std::fs::write(&shrunk, "ERROR: one\n").unwrap();
+        let rules = RuleSet::embedded().unwrap();
+        let scan = scan_found(&rules, &found, Runs::Latest);
+        let rollup = scan.report.summary.scan.unwrap();
+        assert_eq!(rollup.read, 1);
+        assert_eq!(rollup.failed.len(), 1);
+        assert_eq!(rollup.failed[0].path, gone.display().to_string());
+        assert_eq!(rollup.failed[0].reason, "no such file or directory");
+        assert_eq!(scan.messages.len(), 1, "{:?}", scan.messages);
+        assert_eq!(scan.report.sources[0].lines, 1);
+    }
 }

@@ -126,7 +126,7 @@ pub struct SignalSet {
 
 impl SignalSet {
     /// Builds the set; patterns are already compiled, so only the set can fail (size limits).
-    pub fn new(signals: Vec<Signal>) -> Result<SignalSet, regex::Error> {
+    pub fn new(signals: Vec<Signal>) -> Result<SignalSet, String> {
         let mut owners = Vec::new();
         let mut items = Vec::new();
         for (s, signal) in signals.iter().enumerate() {
@@ -139,7 +139,7 @@ impl SignalSet {
         items.push(Some(
             ERROR_WORDS.iter().map(|w| w.as_bytes().to_vec()).collect(),
         ));
-        let prefilter = Prefilter::new(&items);
+        let prefilter = Prefilter::new(&items)?;
         let unfiltered = match prefilter.unfiltered() {
             [] => None,
             ids => {
@@ -147,7 +147,8 @@ impl SignalSet {
                     let (s, p) = owners[i];
                     signals[s].patterns[p].as_str()
                 });
-                Some((RegexSet::new(sources)?, ids.to_vec()))
+                let set = RegexSet::new(sources).map_err(|e| e.to_string())?;
+                Some((set, ids.to_vec()))
             }
         };
         let by_id = signals

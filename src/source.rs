@@ -1,17 +1,19 @@
 //! Sources: stdin and files, opened as buffered byte streams; gzip (also multi-member)
-//! is detected by its magic bytes, whatever the file is called, and read decompressed.
+//! is detected by its magic bytes, whatever the file is called, and read decompressed;
+//! text with a byte order mark (UTF-16 from Windows) is transcoded ([`crate::decode`]).
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
-use flate2::bufread::MultiGzDecoder;
+use crate::decode::{self, GzipMembers, Prefixed};
 
 /// Read buffer size: large enough that syscalls do not dominate.
 const BUFFER: usize = 256 * 1024;
 
-/// The most decompressed bytes read from one gzip source (a gzip bomb stops here).
-pub const GZIP_CAP: u64 = 8 << 30;
+/// The default most decompressed bytes read from one gzip source (a gzip bomb stops
+/// here); see [`decode::max_decompressed`] for the configured cap.
+pub const GZIP_CAP: u64 = decode::DEFAULT_MAX_DECOMPRESSED;
 
 /// One input stream and the name it is reported under.
 pub struct Source {
@@ -32,15 +34,16 @@ impl Source {
         Source::from_reader(path.display().to_string(), File::open(path)?)
     }
 
-    /// Any reader; gzip is recognised by its first two bytes.
+    /// Any reader; gzip is recognised by its first two bytes, a BOM by its first two or
+    /// three (read in full first, however short the first reads are).
     pub fn from_reader(name: String, reader: impl Read + Send + 'static) -> io::Result<Source> {
-        let mut buffered = BufReader::with_capacity(BUFFER, reader);
-        let compressed = is_gzip(&mut buffered)?;
-        let reader: Box<dyn BufRead + Send> = if compressed {
-            let decoder = MultiGzDecoder::new(buffered);
-            Box::new(BufReader::with_capacity(BUFFER, CappedGzip::new(decoder)))
+        let raw = Prefixed::peek(reader, 3);
+        let compressed = raw.head().starts_with(&[0x1f, 0x8b]);
+        let reader = if compressed {
+            let gzip = GzipMembers::new(BufReader::with_capacity(BUFFER, raw));
+            decode::unicode(Prefixed::peek(gzip, 3), BUFFER)
         } else {
-            Box::new(buffered)
+            decode::unicode(raw, BUFFER)
         };
         Ok(Source {
             name,
@@ -50,43 +53,8 @@ impl Source {
     }
 }
 
-fn is_gzip(reader: &mut impl BufRead) -> io::Result<bool> {
-    loop {
-        match reader.fill_buf() {
-            Ok(head) => return Ok(head.starts_with(&[0x1f, 0x8b])),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// Stops a decompressor at [`GZIP_CAP`] bytes with an error, never silently.
-struct CappedGzip<R> {
-    inner: R,
-    read: u64,
-}
-
-impl<R> CappedGzip<R> {
-    fn new(inner: R) -> Self {
-        CappedGzip { inner, read: 0 }
-    }
-}
-
-impl<R: Read> Read for CappedGzip<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.read >= GZIP_CAP {
-            return Err(io::Error::other(format!(
-                "decompressed size exceeds the {} GiB cap (gzip bomb?); the rest was not read",
-                GZIP_CAP >> 30
-            )));
-        }
-        let n = self.inner.read(buf)?;
-        self.read += n as u64;
-        Ok(n)
-    }
-}
-
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use flate2::Compression;

@@ -29,6 +29,8 @@ pub enum Skip {
     Excluded,
     /// A symlink (followed with `-L`) back to a folder above it.
     Loop(PathBuf),
+    /// A symlink (followed with `-L`) whose target does not exist.
+    Dangling,
 }
 
 /// One thing the walk found.
@@ -143,6 +145,11 @@ fn walk_error(root: &Path, e: &walkdir::Error) -> Found {
     if let Some(ancestor) = e.loop_ancestor() {
         return Found::Skipped(path, Skip::Loop(ancestor.to_path_buf()));
     }
+    let dangling = e.io_error().map(std::io::Error::kind) == Some(std::io::ErrorKind::NotFound)
+        && std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+    if dangling {
+        return Found::Skipped(path, Skip::Dangling);
+    }
     let message = if let Some(io) = e.io_error() {
         crate::commands::describe_io(io)
     } else {
@@ -171,6 +178,7 @@ fn special_kind(_kind: &std::fs::FileType) -> &'static str {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -3,6 +3,8 @@
 //! Every run sets HOME and COMPOSER_HOME to temporary directories, clears COMPOSER_AUTH and the
 //! proxy variables, and asserts that no key appears in stdout or stderr.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

@@ -1,5 +1,7 @@
 //! The command line as a user meets it: exit codes, help, errors, user rules.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 

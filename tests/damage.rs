@@ -3,6 +3,8 @@
 //! several ways at once), then diagnosed through `paste` and through stdin: the
 //! categories and package names must equal those of the clean text.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeSet;
 
 use assert_cmd::Command;

@@ -1,6 +1,8 @@
 //! The CI-facing formats and exit gating: GitHub annotations (escaping as a property),
 //! NDJSON records, --fail-on, the step summary, completions and the man page.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 use proptest::prelude::*;

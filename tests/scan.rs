@@ -1,5 +1,6 @@
 //! `magediag scan` on a folder of mixed logs, as a user would run it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg(unix)]
 
 use std::io::Write;

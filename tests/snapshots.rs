@@ -2,6 +2,8 @@
 //! Review changes to `tests/snapshots/*.snap` like code (`INSTA_UPDATE=always cargo test`
 //! rewrites them; `git diff` shows what changed).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::Path;
 
 use magediag::diagnosis::Report;

@@ -1,0 +1,375 @@
+//! Decoding beneath the line reader, for [`crate::source`]: gzip members read one by one
+//! (so that bytes after the last member are reported, not dropped or misnamed), the
+//! decompression cap (`--max-decompressed` / `MAGEDIAG_MAX_DECOMPRESSED`), and text
+//! that starts with a byte order mark (UTF-16 LE/BE exported from Windows, or UTF-8),
+//! transcoded to UTF-8.
+
+use std::io::{self, BufRead, BufReader, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use encoding_rs_io::DecodeReaderBytesBuilder;
+use flate2::bufread::GzDecoder;
+
+/// The default decompression cap: 8 GiB of text from one gzip source.
+pub const DEFAULT_MAX_DECOMPRESSED: u64 = 8 << 30;
+
+/// The environment variable that sets the decompression cap (the option wins).
+pub const MAX_DECOMPRESSED_ENV: &str = "MAGEDIAG_MAX_DECOMPRESSED";
+
+static MAX_DECOMPRESSED: AtomicU64 = AtomicU64::new(DEFAULT_MAX_DECOMPRESSED);
+
+/// The most decompressed bytes read from one gzip source.
+pub fn max_decompressed() -> u64 {
+    MAX_DECOMPRESSED.load(Ordering::Relaxed)
+}
+
+/// Sets the decompression cap for every source opened afterwards.
+pub fn set_max_decompressed(bytes: u64) {
+    MAX_DECOMPRESSED.store(bytes, Ordering::Relaxed);
+}
+
+/// Parses a size: bytes, or a number with a `K`, `M`, `G` (binary) suffix, `KiB` etc.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let number: u64 = digits
+        .parse()
+        .map_err(|_| format!("invalid size '{text}': expected a number like 512M or 8G"))?;
+    let shift = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        "T" | "TB" | "TIB" => 40,
+        _ => return Err(format!("invalid size '{text}': unknown unit '{unit}'")),
+    };
+    number
+        .checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("invalid size '{text}': too large"))
+}
+
+/// A size for messages: `8 GiB`, `64 KiB`, `100 bytes`.
+pub fn human_size(bytes: u64) -> String {
+    for (shift, unit) in [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")] {
+        if bytes >= 1 << shift && bytes.is_multiple_of(1 << shift) {
+            return format!("{} {unit}", bytes >> shift);
+        }
+    }
+    format!("{bytes} bytes")
+}
+
+/// Every gzip member of a stream, one after the other, up to the cap.
+///
+/// Unlike `MultiGzDecoder`, what follows the last member is checked: zero padding (as
+/// tar and some rotators leave) ends the stream quietly, anything else is an error that
+/// says so, after the text of every complete member was delivered.
+pub struct GzipMembers<R: BufRead> {
+    decoder: Option<GzDecoder<R>>,
+    members: u64,
+    read: u64,
+    cap: u64,
+    failed: bool,
+}
+
+impl<R: BufRead> GzipMembers<R> {
+    /// Starts at the first member; the cap is [`max_decompressed`] at this moment.
+    pub fn new(inner: R) -> Self {
+        GzipMembers {
+            decoder: Some(GzDecoder::new(inner)),
+            members: 1,
+            read: 0,
+            cap: max_decompressed(),
+            failed: false,
+        }
+    }
+
+    /// After a member ended: starts the next one, or ends the stream (`false`).
+    fn next_member(&mut self) -> io::Result<bool> {
+        let Some(decoder) = self.decoder.take() else {
+            return Ok(false);
+        };
+        let mut inner = decoder.into_inner();
+        loop {
+            let head = match inner.fill_buf() {
+                Ok(head) => head,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            match head.first() {
+                None => return Ok(false),
+                Some(0x1f) => {
+                    self.members += 1;
+                    self.decoder = Some(GzDecoder::new(inner));
+                    return Ok(true);
+                }
+                Some(0) => {
+                    // Zero padding after the last member: skip it, as gzip(1) does.
+                    let zeros = head.iter().take_while(|&&b| b == 0).count();
+                    let all = zeros == head.len();
+                    inner.consume(zeros);
+                    if !all {
+                        return Err(self.garbage());
+                    }
+                }
+                Some(_) => return Err(self.garbage()),
+            }
+        }
+    }
+
+    fn garbage(&self) -> io::Error {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "trailing garbage after gzip member {} (not gzip; not read)",
+                self.members
+            ),
+        )
+    }
+
+    fn fail(&mut self, e: io::Error) -> io::Error {
+        self.failed = true;
+        self.decoder = None;
+        match e.kind() {
+            io::ErrorKind::UnexpectedEof => io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("gzip data cut short in member {}", self.members),
+            ),
+            io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData => io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("corrupt gzip data in member {}: {e}", self.members),
+            ),
+            _ => e,
+        }
+    }
+}
+
+impl<R: BufRead> GzipMembers<R> {
+    /// Reads decompressed bytes, moving on from member to member; no cap.
+    fn read_members(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let Some(decoder) = self.decoder.as_mut() else {
+                return Ok(0);
+            };
+            let n = match decoder.read(buf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(self.fail(e)),
+            };
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            match self.next_member() {
+                Ok(true) => continue,
+                Ok(false) => return Ok(0),
+                Err(e) => {
+                    self.failed = true;
+                    return Err(e);
+                }
+            }
+        }
+    }
+}
+
+impl<R: BufRead> Read for GzipMembers<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.failed || buf.is_empty() {
+            return Ok(0);
+        }
+        if self.read >= self.cap {
+            // At the cap: a stream that ends exactly here is fine, one more byte is not.
+            let mut probe = [0u8; 1];
+            if self.read_members(&mut probe)? == 0 {
+                return Ok(0);
+            }
+            self.failed = true;
+            self.decoder = None;
+            return Err(io::Error::other(format!(
+                "decompressed size exceeds the {} cap (gzip bomb?); the rest was not read",
+                human_size(self.cap)
+            )));
+        }
+        let room = usize::try_from(self.cap - self.read).unwrap_or(usize::MAX);
+        let want = buf.len().min(room);
+        let n = self.read_members(&mut buf[..want])?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+/// A reader whose first bytes were read ahead to decide how to decode it, then given
+/// back in order. The first read after the head also reads from the inner reader, so a
+/// buffer above it sees a full buffer (the binary check looks at the first 8 KiB).
+pub struct Prefixed<R> {
+    head: Vec<u8>,
+    at: usize,
+    error: Option<io::Error>,
+    inner: R,
+}
+
+impl<R: Read> Prefixed<R> {
+    /// Reads up to `n` bytes ahead (fewer at the end); an error is kept for its turn.
+    pub fn peek(mut inner: R, n: usize) -> Self {
+        let mut head = vec![0; n];
+        let mut filled = 0;
+        let mut error = None;
+        while filled < n {
+            match inner.read(&mut head[filled..]) {
+                Ok(0) => break,
+                Ok(k) => filled += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
+            }
+        }
+        head.truncate(filled);
+        Prefixed {
+            head,
+            at: 0,
+            error,
+            inner,
+        }
+    }
+
+    /// The bytes read ahead.
+    pub fn head(&self) -> &[u8] {
+        &self.head
+    }
+}
+
+impl<R: Read> Read for Prefixed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.at < self.head.len() {
+            let n = (self.head.len() - self.at).min(buf.len());
+            buf[..n].copy_from_slice(&self.head[self.at..self.at + n]);
+            self.at += n;
+            if n < buf.len() && self.error.is_none() {
+                match self.inner.read(&mut buf[n..]) {
+                    Ok(more) => return Ok(n + more),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => self.error = Some(e),
+                }
+            }
+            return Ok(n);
+        }
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.inner.read(buf)
+    }
+}
+
+/// Transcodes text that starts with a byte order mark to UTF-8 (the BOM dropped);
+/// anything else is passed through untouched.
+pub fn unicode<R: Read + Send + 'static>(
+    reader: Prefixed<R>,
+    capacity: usize,
+) -> Box<dyn BufRead + Send> {
+    let head = reader.head();
+    let bom = head.starts_with(&[0xff, 0xfe])
+        || head.starts_with(&[0xfe, 0xff])
+        || head.starts_with(&[0xef, 0xbb, 0xbf]);
+    if !bom {
+        return Box::new(BufReader::with_capacity(capacity, reader));
+    }
+    let decoder = DecodeReaderBytesBuilder::new()
+        .strip_bom(true)
+        .build(reader);
+    Box::new(BufReader::with_capacity(capacity, decoder))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use flate2::Compression;
+    use flate2::write::GzEncoder;
+    use std::io::Write;
+
+    fn gzip(text: &[u8]) -> Vec<u8> {
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
+        encoder.write_all(text).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    fn decode(data: Vec<u8>) -> (Vec<u8>, Option<io::Error>) {
+        let mut reader = GzipMembers::new(io::Cursor::new(data));
+        let mut out = Vec::new();
+        let error = reader.read_to_end(&mut out).err();
+        (out, error)
+    }
+
+    #[test]
+    fn sizes_parse_with_binary_units() {
+        assert_eq!(parse_size("100"), Ok(100));
+        assert_eq!(parse_size("64K"), Ok(64 << 10));
+        assert_eq!(parse_size("8GiB"), Ok(8 << 30));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("99999999999T").is_err());
+        assert_eq!(human_size(8 << 30), "8 GiB");
+        assert_eq!(human_size(1000), "1000 bytes");
+    }
+
+    #[test]
+    fn members_are_read_in_turn_and_zero_padding_is_quiet() {
+        let mut data = gzip(b"one\n");
+        data.extend(gzip(b"two\n"));
+        data.extend([0u8; 512]);
+        let (out, error) = decode(data);
+        assert_eq!(out, b"one\ntwo\n");
+        assert!(error.is_none(), "{error:?}");
+    }
+
+    #[test]
+    fn trailing_garbage_is_an_error_after_the_text() {
+        let mut data = gzip(b"one\n");
+        data.extend(b"\0\0garbage");
+        let (out, error) = decode(data);
+        assert_eq!(out, b"one\n");
+        let error = error.unwrap().to_string();
+        assert!(
+            error.contains("trailing garbage after gzip member 1"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_bad_checksum_is_an_error() {
+        let mut data = gzip(b"one\n");
+        let at = data.len() - 8;
+        data[at] ^= 0xff;
+        let (_, error) = decode(data);
+        let error = error.unwrap().to_string();
+        assert!(error.contains("corrupt gzip data in member 1"), "{error}");
+    }
+
+    #[test]
+    fn the_cap_stops_with_an_error_but_an_exact_fit_is_fine() {
+        let mut reader = GzipMembers::new(io::Cursor::new(gzip(&[b'x'; 1000])));
+        reader.cap = 1000;
+        let mut out = Vec::new();
+        assert!(reader.read_to_end(&mut out).is_ok());
+        let mut reader = GzipMembers::new(io::Cursor::new(gzip(&[b'x'; 1001])));
+        reader.cap = 1000;
+        let mut out = Vec::new();
+        let error = reader.read_to_end(&mut out).unwrap_err().to_string();
+        assert_eq!(out.len(), 1000);
+        assert!(error.contains("exceeds the 1000 bytes cap"), "{error}");
+    }
+
+    #[test]
+    fn utf16_with_a_bom_becomes_utf8() {
+        let mut data = vec![0xff, 0xfe];
+        for unit in "ERROR: x\r\n".encode_utf16() {
+            data.extend(unit.to_le_bytes());
+        }
+        let mut reader = unicode(Prefixed::peek(io::Cursor::new(data), 3), 64);
+        let mut text = String::new();
+        reader.read_to_string(&mut text).unwrap();
+        assert_eq!(text, "ERROR: x\r\n");
+    }
+}
