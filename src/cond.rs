@@ -405,44 +405,34 @@ fn quantified(input: &str) -> Res<'_, Test> {
 }
 
 fn count(input: &str) -> Res<'_, Test> {
-    let (rest, (_, _, signal, predicate, _, (op, value))) = (
-        keyword("count"),
-        ws(char('(')),
-        signal_id,
-        opt(preceded(ws(char(',')), cut(or_expr(field_test)))),
-        expect("`,` and a predicate, or `)`", ws(char(')'))),
-        cut(comparison_to_number),
-    )
-        .parse(input)?;
-    Ok((
-        rest,
-        Test::Count {
-            signal,
-            distinct_field: None,
-            predicate,
-            op,
-            value,
-        },
-    ))
+    counted("count", false, input)
 }
 
 fn distinct(input: &str) -> Res<'_, Test> {
-    let (rest, (_, _, signal, _, field, predicate, _, (op, value))) = (
-        keyword("distinct"),
-        ws(char('(')),
-        signal_id,
-        expect("`,` and a field name", ws(char(','))),
-        field_name,
+    counted("distinct", true, input)
+}
+
+/// `count(SIGNAL[, predicate]) OP N`, or with `distinct` a field after the signal.
+fn counted<'a>(name: &'static str, with_field: bool, input: &'a str) -> Res<'a, Test> {
+    let (rest, (_, _, signal)) = (keyword(name), ws(char('(')), signal_id).parse(input)?;
+    let (rest, distinct_field) = if with_field {
+        let (rest, (_, field)) =
+            (expect("`,` and a field name", ws(char(','))), field_name).parse(rest)?;
+        (rest, Some(field))
+    } else {
+        (rest, None)
+    };
+    let (rest, (predicate, _, (op, value))) = (
         opt(preceded(ws(char(',')), cut(or_expr(field_test)))),
         expect("`,` and a predicate, or `)`", ws(char(')'))),
         cut(comparison_to_number),
     )
-        .parse(input)?;
+        .parse(rest)?;
     Ok((
         rest,
         Test::Count {
             signal,
-            distinct_field: Some(field),
+            distinct_field,
             predicate,
             op,
             value,
