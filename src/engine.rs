@@ -62,16 +62,6 @@ impl Events {
     pub fn of(&self, signal: usize) -> &[Event] {
         self.by_signal.get(signal).map_or(&[], Vec::as_slice)
     }
-
-    /// Mutable access to the most recent events, to attach ece-tools suggestions.
-    pub fn last_mut(&mut self, signal: usize) -> Option<&mut Event> {
-        self.by_signal.get_mut(signal).and_then(|v| v.last_mut())
-    }
-
-    /// Whether nothing was seen at all.
-    pub fn is_empty(&self) -> bool {
-        self.by_signal.iter().all(Vec::is_empty)
-    }
 }
 
 /// An event picked as evidence: (signal, index within the signal's events).

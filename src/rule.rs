@@ -8,7 +8,6 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::Path;
 
-use regex::Regex;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -646,11 +645,6 @@ fn check_suppressions(
             }
         }
     }
-}
-
-/// Compiles a regex for tools that take one from the user (e.g. `trace`).
-pub fn compile_regex(text: &str) -> Result<Regex, regex::Error> {
-    Regex::new(text)
 }
 
 #[cfg(test)]
