@@ -146,9 +146,15 @@ impl<R: BufRead> GzipMembers<R> {
     }
 }
 
+/// The most bytes asked of the decoder at once. flate2 drops what it decoded in the
+/// call that meets corrupt data, so small calls bound that loss to this much text.
+const DECODE_CHUNK: usize = 8 << 10;
+
 impl<R: BufRead> GzipMembers<R> {
     /// Reads decompressed bytes, moving on from member to member; no cap.
     fn read_members(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let chunk = buf.len().min(DECODE_CHUNK);
+        let buf = &mut buf[..chunk];
         loop {
             let Some(decoder) = self.decoder.as_mut() else {
                 return Ok(0);
@@ -301,6 +307,35 @@ mod tests {
         let mut out = Vec::new();
         let error = reader.read_to_end(&mut out).err();
         (out, error)
+    }
+
+    /// Regression: flate2 drops the text of the call that meets corrupt data; with large
+    /// reads that was up to 256 KiB of lines before the corruption, never diagnosed.
+    #[test]
+    fn corrupt_deflate_data_loses_at_most_one_chunk_before_it() {
+        let text: Vec<u8> = (0..40_000)
+            .flat_map(|i| format!("line {i} of a deploy log {}\n", i * 7919 % 104_729).into_bytes())
+            .collect();
+        let mut data = gzip(&text);
+        let middle = data.len() / 2;
+        data[middle] ^= 0x55;
+        let mut byte_by_byte = GzipMembers::new(io::Cursor::new(data.clone()));
+        let mut most = Vec::new();
+        let mut one = [0u8; 1];
+        while let Ok(1) = byte_by_byte.read(&mut one) {
+            most.push(one[0]);
+        }
+        let mut big_reads =
+            BufReader::with_capacity(256 << 10, GzipMembers::new(io::Cursor::new(data)));
+        let mut got = Vec::new();
+        assert!(big_reads.read_to_end(&mut got).is_err());
+        assert!(
+            got.len() + 8 * 1024 >= most.len(),
+            "{} of {}",
+            got.len(),
+            most.len()
+        );
+        assert_eq!(&text[..got.len()], &got[..]);
     }
 
     #[test]
