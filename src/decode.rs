@@ -290,13 +290,14 @@ pub fn unicode<R: Read + Send + 'static>(
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use flate2::Compression;
     use flate2::write::GzEncoder;
     use std::io::Write;
 
-    fn gzip(text: &[u8]) -> Vec<u8> {
+    /// Compresses `text` as one gzip member (also used by `source`'s tests).
+    pub(crate) fn gzip(text: &[u8]) -> Vec<u8> {
         let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
         encoder.write_all(text).unwrap();
         encoder.finish().unwrap()

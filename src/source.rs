@@ -57,15 +57,7 @@ impl Source {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use flate2::Compression;
-    use flate2::write::GzEncoder;
-    use std::io::Write;
-
-    fn gzip(text: &[u8]) -> Vec<u8> {
-        let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
-        encoder.write_all(text).unwrap();
-        encoder.finish().unwrap()
-    }
+    use crate::decode::tests::gzip;
 
     #[test]
     fn reads_every_member_of_a_multi_member_gzip() {
