@@ -78,6 +78,10 @@ pub struct Repairer {
     vagrant_machine: Option<String>,
     /// Emptied line buffers, reused so that a line costs no allocation (bounded).
     spare: Vec<String>,
+    /// How many lines of the window (lookbehind, the line being decided, lookahead) could
+    /// show a box width ([`Shape::shows_box_width`]): while none does and no box header
+    /// is near, no boxed wrap is possible and the window need not be looked at.
+    box_width_evidence: usize,
 }
 
 /// The most emptied buffers kept for reuse.
@@ -133,7 +137,7 @@ impl Repairer {
         } else {
             // The common case: nothing to repair, only the wrap window to feed.
             let body = self.copy_of(text);
-            self.ahead.push_back(Physical::new(line_no, body));
+            self.queue(Physical::new(line_no, body));
         }
         while self.ahead.len() > LOOKAHEAD {
             self.advance(out);
@@ -167,6 +171,7 @@ impl Repairer {
         }
         self.continues_as = None;
         self.behind.clear();
+        self.box_width_evidence = 0;
         self.longest_seen = 0;
         self.wrap_width = None;
         self.since_box_header = None;
@@ -188,8 +193,14 @@ impl Repairer {
             let body = self.copy_of(body);
             let mut physical = Physical::new(line_no, body);
             physical.shape.measure(as_printed);
-            self.ahead.push_back(physical);
+            self.queue(physical);
         }
+    }
+
+    /// Adds a line to the lookahead window.
+    fn queue(&mut self, physical: Physical) {
+        self.box_width_evidence += usize::from(physical.shape.shows_box_width());
+        self.ahead.push_back(physical);
     }
 
     /// Decides the front line of the window: appends it to the open logical line and
@@ -220,8 +231,10 @@ impl Repairer {
         self.continues_as = next_wrap;
         self.longest_seen = self.longest_seen.max(shape.len);
         self.behind.push_back(shape);
-        if self.behind.len() > LOOKBEHIND {
-            self.behind.pop_front();
+        if self.behind.len() > LOOKBEHIND
+            && let Some(gone) = self.behind.pop_front()
+        {
+            self.box_width_evidence -= usize::from(gone.shows_box_width());
         }
     }
 
@@ -232,16 +245,20 @@ impl Repairer {
         if current.shape.len < MIN_WRAP_WIDTH || open_len > MAX_JOINED_BYTES {
             return None;
         }
-        let may_be_boxed = current.shape.box_indent && next.shape.box_indent;
+        let after_box_header = self
+            .since_box_header
+            .is_some_and(|since| since <= LOOKBEHIND);
+        // A boxed wrap needs a box width in the window or a box header just before.
+        let may_be_boxed = current.shape.box_indent
+            && next.shape.box_indent
+            && (self.box_width_evidence > 0 || after_box_header);
         if !may_be_boxed && self.has_longer_line(current.shape.len) {
             // A paste wrapped at this width would have no longer line: the usual exit.
             return None;
         }
         let mut stats = WindowStats::of(self.window_shapes(current.shape), current.shape);
         stats.known_width = self.wrap_width;
-        stats.after_box_header = self
-            .since_box_header
-            .is_some_and(|since| since <= LOOKBEHIND);
+        stats.after_box_header = after_box_header;
         stats.max_len = stats.max_len.max(self.longest_seen);
         // The window arithmetic rules out almost every line; the pattern runs last.
         let wrap = if boxed_wrap(current, next, &stats) {
@@ -296,6 +313,12 @@ impl Shape {
         self.len = self
             .len
             .max(char_len(trimmed) + char_len(&as_printed[trimmed.len()..]));
+    }
+
+    /// Whether the line could tell a box's width: a wide, padded, box-indented line
+    /// (narrow boxes are never split).
+    fn shows_box_width(self) -> bool {
+        self.box_indent && self.padded && self.len >= MIN_WRAP_WIDTH
     }
 
     fn of(body: &str) -> Self {
@@ -367,7 +390,7 @@ impl WindowStats {
             let other = shape.fingerprint != current.fingerprint;
             stats.same_len += usize::from(shape.len == current.len && ends_in_text && other);
             // Narrow boxes are never split, so only wide padded lines tell a box width.
-            if shape.box_indent && shape.padded && shape.len >= MIN_WRAP_WIDTH {
+            if shape.shows_box_width() {
                 stats.box_width = stats.box_width.max(shape.len);
             }
         }
