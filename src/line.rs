@@ -6,6 +6,8 @@
 
 use std::io::{self, BufRead};
 
+use crate::prefilter::LineGate;
+
 /// The most bytes of one line kept for matching; the rest of a longer line is skipped.
 pub const LINE_CAP: usize = 1 << 20;
 
@@ -28,6 +30,10 @@ pub struct LineReader<R> {
     /// Bytes of the line last returned from the reader's buffer, consumed on the next call.
     pending: usize,
     stats: LineStats,
+    /// How far into the reader's buffer the gate has searched (from the buffer's start).
+    searched: usize,
+    /// Where the gate's next hit in the searched part starts, if it has one.
+    hit: Option<usize>,
 }
 
 impl<R: BufRead> LineReader<R> {
@@ -38,6 +44,8 @@ impl<R: BufRead> LineReader<R> {
             buf: Vec::with_capacity(256),
             pending: 0,
             stats: LineStats::default(),
+            searched: 0,
+            hit: None,
         }
     }
 
@@ -48,8 +56,23 @@ impl<R: BufRead> LineReader<R> {
 
     /// Reads the next line without its terminator (`\n` or `\r\n`); `None` at the end.
     pub fn next_line(&mut self) -> io::Result<Option<&[u8]>> {
+        Ok(self.read_line(None)?.map(|(line, _)| line))
+    }
+
+    /// Reads the next line and tells whether it holds one of `gate`'s literals.
+    ///
+    /// The gate searches the reader's whole buffer of complete lines at once, then again
+    /// only after each line it hit, so that lines without a literal cost no search of
+    /// their own. A line gathered across buffers is searched on its own.
+    pub fn next_gated(&mut self, gate: &LineGate) -> io::Result<Option<(&[u8], bool)>> {
+        self.read_line(Some(gate))
+    }
+
+    fn read_line(&mut self, gate: Option<&LineGate>) -> io::Result<Option<(&[u8], bool)>> {
         if self.pending > 0 {
             self.inner.consume(self.pending);
+            self.searched = self.searched.saturating_sub(self.pending);
+            self.hit = self.hit.and_then(|hit| hit.checked_sub(self.pending));
             self.pending = 0;
         }
         loop {
@@ -65,14 +88,34 @@ impl<R: BufRead> LineReader<R> {
             // A second `fill_buf` only hands back the same buffer (no read).
             let chunk = self.inner.fill_buf()?;
             self.pending = end + 1;
+            let hot = match gate {
+                Some(gate) => {
+                    if self.searched == 0 {
+                        // Complete lines only: a literal cut at the buffer's end is not seen.
+                        let complete = memchr::memrchr(b'\n', chunk).map_or(end + 1, |i| i + 1);
+                        self.searched = complete;
+                        self.hit = gate.find(&chunk[..complete]);
+                    }
+                    let hot = self.hit.is_some_and(|hit| hit < end);
+                    if hot {
+                        let from = (end + 1).min(self.searched);
+                        self.hit = gate.find(&chunk[from..self.searched]).map(|hit| hit + from);
+                    }
+                    hot
+                }
+                None => true,
+            };
             let line = &chunk[..end];
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             self.stats.lines += 1;
             if memchr::memchr(0, line).is_some() {
                 self.stats.binary_lines += 1;
             }
-            return Ok(Some(line));
+            return Ok(Some((line, hot)));
         }
+        // The line is gathered across reads: whatever was searched is consumed below.
+        self.searched = 0;
+        self.hit = None;
         self.buf.clear();
         let mut saw_any = false;
         let mut cut = false;
@@ -112,7 +155,8 @@ impl<R: BufRead> LineReader<R> {
         if memchr::memchr(0, &self.buf).is_some() {
             self.stats.binary_lines += 1;
         }
-        Ok(Some(&self.buf))
+        let hot = gate.is_none_or(|gate| gate.find(&self.buf).is_some());
+        Ok(Some((&self.buf, hot)))
     }
 }
 

@@ -81,6 +81,10 @@ pub fn collect_events(rules: &RuleSet, source: Source) -> Events {
 }
 
 /// Feeds every line to the state; `runs` is `None` to keep all runs together.
+///
+/// Most lines of a deployment log hold nothing any signal, hint or the framer looks for:
+/// the signals' gate finds those a buffer at a time, and such a line is only counted when
+/// neither the repairer nor the framer could be changed by it ([`RunState::may_skip`]).
 fn read_into<R: io::BufRead>(
     lines: &mut LineReader<R>,
     state: &mut RunState<'_>,
@@ -89,11 +93,20 @@ fn read_into<R: io::BufRead>(
     let mut framer = Framer::new();
     let mut repairer = Repairer::new();
     let mut repaired = Vec::new();
+    let gate = state.rules.signals.gate();
     let mut line_no = 0;
     let error = loop {
-        match lines.next_line() {
-            Ok(Some(bytes)) => {
+        match lines.next_gated(gate) {
+            Ok(Some((bytes, hot))) => {
                 line_no += 1;
+                if !hot && repairer.flush_before_quiet(bytes, &mut repaired) {
+                    feed(&mut framer, state, &mut repairer, &mut repaired, runs);
+                    if state.may_skip(&framer, bytes) {
+                        repairer.skipped(bytes.len());
+                        framer.skipped();
+                        continue;
+                    }
+                }
                 // Valid UTF-8 (nearly every line) is borrowed; only invalid lines are copied.
                 let text = match std::str::from_utf8(bytes) {
                     Ok(text) => Cow::Borrowed(text),
@@ -229,6 +242,16 @@ impl<'r> RunState<'r> {
             runs_seen: 0,
             finished: Vec::new(),
         }
+    }
+
+    /// Whether a line that holds no gate literal (and that the repairer let pass) may be
+    /// skipped: it cannot open a box, start a run or match, so it matters only while a box
+    /// is open, while it would be a suggestion for signals that matched the ece-tools line
+    /// before it, or, before the run has a label, when it may carry the first timestamp.
+    fn may_skip(&self, framer: &Framer, line: &[u8]) -> bool {
+        !framer.in_box()
+            && (!framer.reads_suggestion() || self.ece_signals.is_empty())
+            && (self.run_label.is_some() || memchr::memchr(b'[', line).is_none())
     }
 
     fn take(&mut self, record: &Record<'_>, text: &str) {

@@ -213,9 +213,6 @@ fn better(a: Option<Set>, b: Option<Set>) -> Option<Set> {
 /// Items (patterns, or anything else a caller numbers) found by their literals.
 #[derive(Debug, Clone)]
 pub struct Prefilter {
-    /// Whether a line holds any literal at all: one lazy DFA over every literal, which
-    /// rules most lines out faster than the automaton that tells which ones.
-    gate: regex::bytes::Regex,
     automaton: AhoCorasick,
     /// For each literal of the automaton: the items it stands for.
     items_of: Vec<Vec<usize>>,
@@ -251,14 +248,7 @@ impl Prefilter {
             .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(&literals)
             .map_err(|e| format!("too many literals for the prefilter: {e}"))?;
-        let alternation: Vec<String> = literals.iter().map(|l| escape_bytes(l)).collect();
-        let gate = regex::bytes::RegexBuilder::new(&format!("(?i-u:{})", alternation.join("|")))
-            .size_limit(1 << 24)
-            .dfa_size_limit(1 << 22)
-            .build()
-            .map_err(|e| format!("too many literals for the prefilter: {e}"))?;
         Ok(Prefilter {
-            gate,
             automaton,
             items_of,
             always,
@@ -273,9 +263,6 @@ impl Prefilter {
     /// Adds to `out` the items whose literals occur in `haystack` (sorted, each once),
     /// not counting the unfiltered ones; returns whether any was found.
     pub fn candidates(&self, haystack: &[u8], out: &mut Vec<usize>) -> bool {
-        if !self.gate.is_match(haystack) {
-            return false;
-        }
         let start = out.len();
         for found in self.automaton.find_overlapping_iter(haystack) {
             out.extend_from_slice(&self.items_of[found.pattern().as_usize()]);
@@ -296,17 +283,51 @@ impl Prefilter {
     }
 }
 
-/// A literal as a pattern matching exactly its bytes (`(?-u)` mode).
-fn escape_bytes(literal: &[u8]) -> String {
-    let mut out = String::new();
-    for &byte in literal {
-        if byte.is_ascii_alphanumeric() || byte == b' ' {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("\\x{byte:02x}"));
+/// Finds the lines that hold any literal of a set, searching a whole buffer of lines at a
+/// time: the lines between two hits hold none, and cost nothing but finding their ends.
+#[derive(Debug, Clone)]
+pub struct LineGate {
+    /// `None` when some item has no literal: then every line must be looked at.
+    automaton: Option<AhoCorasick>,
+}
+
+impl LineGate {
+    /// A gate over every literal of `items` and `extra`; one item without literals (or
+    /// too many literals for the automaton) makes every line pass.
+    pub fn new(items: &[Option<Vec<Vec<u8>>>], extra: &[&str]) -> LineGate {
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        for set in items {
+            let Some(set) = set else {
+                return LineGate { automaton: None };
+            };
+            literals.extend(set.iter().cloned());
+        }
+        literals.extend(extra.iter().map(|word| fold(word.as_bytes())));
+        // A literal spanning a line break can never match inside one line.
+        literals.retain(|l| !l.is_empty() && !l.contains(&b'\n') && !l.contains(&b'\r'));
+        literals.sort();
+        literals.dedup();
+        let automaton = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(&literals)
+            .ok();
+        LineGate { automaton }
+    }
+
+    /// Where the first literal in `haystack` starts; `Some(0)` when every line passes.
+    pub fn find(&self, haystack: &[u8]) -> Option<usize> {
+        match &self.automaton {
+            Some(automaton) => automaton.find(haystack).map(|found| found.start()),
+            None => Some(0),
         }
     }
-    out
+
+    /// Whether every line passes (some item has no literal).
+    pub fn is_open(&self) -> bool {
+        self.automaton.is_none()
+    }
 }
 
 #[cfg(test)]
@@ -362,5 +383,16 @@ mod tests {
         out.clear();
         assert!(!prefilter.candidates(b"all good", &mut out));
         assert_eq!(prefilter.unfiltered(), [1]);
+    }
+
+    #[test]
+    fn the_line_gate_finds_the_first_literal_and_opens_for_literal_free_items() {
+        let gate = LineGate::new(&[Some(vec![b"could not".to_vec()])], &["starting "]);
+        assert_eq!(gate.find(b"ok\nall fine\nSTARTING deploy"), Some(12));
+        assert_eq!(gate.find(b"ok\nit Could Not\n"), Some(6));
+        assert_eq!(gate.find(b"nothing here\n"), None);
+        let open = LineGate::new(&[Some(vec![b"x".to_vec()]), None], &[]);
+        assert!(open.is_open());
+        assert_eq!(open.find(b"anything"), Some(0));
     }
 }

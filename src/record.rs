@@ -45,6 +45,20 @@ pub struct Record<'a> {
     pub new_run: Option<String>,
 }
 
+/// Words (ASCII case-insensitive) that every line holds which can change the framer's or
+/// the repairer's state: phase markers, exception-box headers, `cloud.error.log` entries,
+/// Vagrant's machine prefix. A line with none of them (and no signal literal) only counts.
+pub const CONTEXT_WORDS: &[&str] = &[
+    "starting ",
+    "building application",
+    "executing ",
+    "exception",
+    "error",
+    " line ",
+    "\"errorcode\"",
+    "==> ",
+];
+
 /// Most body lines an exception box is followed for.
 const BOX_BODY_MAX: u32 = 40;
 /// Most lines after an ece-tools message taken as its suggestion.
@@ -86,6 +100,23 @@ impl Framer {
             continues_ece,
             new_run,
         }
+    }
+
+    /// Whether an exception box is open: its body lines are framed one by one.
+    pub fn in_box(&self) -> bool {
+        self.exception.is_some()
+    }
+
+    /// Whether the lines after the last ece-tools line are being read as its suggestion.
+    pub fn reads_suggestion(&self) -> bool {
+        self.after_ece.is_some()
+    }
+
+    /// Counts a line that was not framed: one without any of [`CONTEXT_WORDS`] while no
+    /// box is open. Such a line would only count, or be a suggestion line that nothing
+    /// takes when the ece-tools line before it matched no signal.
+    pub fn skipped(&mut self) {
+        self.lines_in_run += 1;
     }
 
     /// A marker starts a new run when the run already saw the same marker, or when a

@@ -93,6 +93,8 @@ struct Physical {
     line: u64,
     body: String,
     shape: Shape,
+    /// Opens a Symfony exception box ([`is_box_header`]).
+    header: bool,
 }
 
 /// The facts about a line's layout that wrap detection looks at.
@@ -142,6 +144,56 @@ impl Repairer {
         while self.ahead.len() > LOOKAHEAD {
             self.advance(out);
         }
+    }
+
+    /// Lets a clean line that holds nothing worth matching skip the repairer when it
+    /// cannot take part in a wrap: it is short (or shorter than a line already seen, as a
+    /// wrapped paste has none), and no line in the window can wrap into it. The window is
+    /// emitted into `out` first (nothing in it waits for this line), and `true` says the
+    /// caller may skip the line: [`Repairer::skipped`] then counts it. On `false` nothing
+    /// changed and the line must be pushed as usual.
+    ///
+    /// A line is clean when it is ASCII without a byte that asks for a repair or a
+    /// prefix check beyond the Cloud ones, and does not end in whitespace (a padded line
+    /// can tell a box's width).
+    pub fn flush_before_quiet(&mut self, line: &[u8], out: &mut Vec<RepairedLine>) -> bool {
+        let len = line.len();
+        let can_wrap = len >= MIN_WRAP_WIDTH && self.longest_seen <= len;
+        let near_box = self.box_width_evidence > 0
+            || self
+                .since_box_header
+                .is_some_and(|since| since <= LOOKBEHIND)
+            || self.ahead.iter().any(|physical| physical.header);
+        if can_wrap || near_box || !is_quiet_clean(line) {
+            return false;
+        }
+        let longest = self.longest_seen;
+        let held_can_wrap = self
+            .ahead
+            .iter()
+            .any(|physical| physical.shape.len >= MIN_WRAP_WIDTH && longest <= physical.shape.len);
+        if held_can_wrap {
+            return false;
+        }
+        while !self.ahead.is_empty() {
+            self.advance(out);
+        }
+        if let Some(open) = self.open.take() {
+            out.push(finalize(open));
+        }
+        self.continues_as = None;
+        true
+    }
+
+    /// Counts a line of `len` bytes that [`Repairer::flush_before_quiet`] let skip.
+    ///
+    /// The lookbehind forgets what it held: the lines around a later wrap then show less
+    /// evidence of a width, never more, so skipping can miss a join but not invent one.
+    pub fn skipped(&mut self, len: usize) {
+        self.longest_seen = self.longest_seen.max(len);
+        self.since_box_header = self.since_box_header.map(|since| since.saturating_add(1));
+        self.behind.clear();
+        self.box_width_evidence = 0;
     }
 
     /// Gives back the buffer of a line that was emitted and is no longer needed, so that
@@ -210,11 +262,13 @@ impl Repairer {
             return;
         };
         let next_wrap = self.wrap_into_next(&current);
-        self.since_box_header = match is_box_header(&current.body) {
+        self.since_box_header = match current.header {
             true => Some(0),
             false => self.since_box_header.map(|since| since.saturating_add(1)),
         };
-        let Physical { line, body, shape } = current;
+        let Physical {
+            line, body, shape, ..
+        } = current;
         let piece = piece_text(body, self.continues_as, next_wrap);
         match (self.open.as_mut(), self.continues_as) {
             (Some(open), Some(_)) => {
@@ -301,7 +355,13 @@ impl Repairer {
 impl Physical {
     fn new(line: u64, body: String) -> Self {
         let shape = Shape::of(&body);
-        Physical { line, body, shape }
+        let header = is_box_header(&body);
+        Physical {
+            line,
+            body,
+            shape,
+            header,
+        }
     }
 }
 
@@ -570,6 +630,16 @@ const PREFIX_START: &[u8] = b" \t>-*~=WE[";
 /// backtick or docker-compose check).
 fn has_special_bytes(text: &str) -> bool {
     text.bytes().any(|byte| SPECIAL_BYTES[usize::from(byte)])
+}
+
+/// Whether a line can pass the repairer unchanged but for the final trim, whatever its
+/// neighbours: ASCII, none of [`SPECIAL_BYTES`], and no trailing whitespace. Checked with
+/// vectorised scans, since it runs on lines that are otherwise skipped.
+fn is_quiet_clean(line: &[u8]) -> bool {
+    line.is_ascii()
+        && !line.last().is_some_and(u8::is_ascii_whitespace)
+        && memchr::memchr3(b'&', b'\\', b'|', line).is_none()
+        && memchr::memchr3(b'`', 0x1b, b'\r', line).is_none()
 }
 
 /// Whether the first byte could open a transport prefix.

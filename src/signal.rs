@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use regex::{Regex, RegexSet};
 
 use crate::envelope::Level;
-use crate::prefilter::{self, Prefilter};
+use crate::prefilter::{self, LineGate, Prefilter};
 use crate::record::Record;
 
 /// The most characters of a field or evidence line kept in an event.
@@ -121,6 +121,9 @@ pub struct SignalSet {
     owners: Vec<(usize, usize)>,
     /// The prefilter item that stands for [`ERROR_WORDS`].
     error_words: usize,
+    /// Every literal of the prefilter and [`crate::record::CONTEXT_WORDS`]: a line without
+    /// any cannot match a signal, be a hint or change the framer's state.
+    gate: LineGate,
     by_id: HashMap<String, usize>,
 }
 
@@ -132,7 +135,10 @@ impl SignalSet {
         for (s, signal) in signals.iter().enumerate() {
             for (p, pattern) in signal.patterns.iter().enumerate() {
                 owners.push((s, p));
-                items.push(prefilter::required_literals(pattern.as_str()));
+                items.push(prefilter::required_literals(pattern.as_str()).or_else(|| {
+                    // A signal for some levels only matches lines that name one of them.
+                    (!signal.levels.is_empty()).then(|| level_words(&signal.levels))
+                }));
             }
         }
         let error_words = items.len();
@@ -140,6 +146,7 @@ impl SignalSet {
             ERROR_WORDS.iter().map(|w| w.as_bytes().to_vec()).collect(),
         ));
         let prefilter = Prefilter::new(&items)?;
+        let gate = LineGate::new(&items, crate::record::CONTEXT_WORDS);
         let unfiltered = match prefilter.unfiltered() {
             [] => None,
             ids => {
@@ -162,8 +169,14 @@ impl SignalSet {
             unfiltered,
             owners,
             error_words,
+            gate,
             by_id,
         })
+    }
+
+    /// The gate that tells the lines worth looking at (see [`LineGate`]).
+    pub fn gate(&self) -> &LineGate {
+        &self.gate
     }
 
     /// The signals, in definition order.
@@ -457,6 +470,16 @@ impl Deferred {
         }
         self.clear();
     }
+}
+
+/// The words a line at one of `levels` holds: ece-tools prints the level (`ERROR:`,
+/// `main.CRITICAL:`), and a `cloud.error.log` entry (read as ERROR unless its type is
+/// `warning`) holds `errorCode` and its type.
+fn level_words(levels: &[Level]) -> Vec<Vec<u8>> {
+    levels
+        .iter()
+        .map(|level| level.as_str().to_ascii_lowercase().into_bytes())
+        .collect()
 }
 
 /// Whether `part` lies inside `whole` in memory (a subslice of it).
