@@ -13,6 +13,7 @@ use crate::engine::{self, Events};
 use crate::envelope::{Envelope, Level};
 use crate::line::{LINE_CAP, LineReader};
 use crate::mask::mask;
+use crate::prefilter::LineGate;
 use crate::record::{Framer, Record, Stage};
 use crate::repair::{RepairedLine, Repairer};
 use crate::rule::RuleSet;
@@ -42,9 +43,20 @@ const HINTS: usize = 5;
 
 /// Diagnoses one source.
 pub fn diagnose_source(rules: &RuleSet, source: Source, runs: Runs) -> Outcome {
+    diagnose(rules, source, runs, Some(rules.signals.gate()))
+}
+
+/// Diagnoses one source looking at every line (no gate, nothing skipped): the reference
+/// that tests hold [`diagnose_source`] to.
+#[doc(hidden)]
+pub fn diagnose_every_line(rules: &RuleSet, source: Source, runs: Runs) -> Outcome {
+    diagnose(rules, source, runs, None)
+}
+
+fn diagnose(rules: &RuleSet, source: Source, runs: Runs, gate: Option<&LineGate>) -> Outcome {
     let mut state = RunState::new(rules, source.name.clone());
     let mut lines = LineReader::new(source.reader);
-    let error = read_into(&mut lines, &mut state, Some(runs));
+    let error = read_into(&mut lines, &mut state, Some(runs), gate);
     let stats = lines.stats();
     let mut notes = Vec::new();
     if stats.binary_lines > 0 {
@@ -75,7 +87,7 @@ pub fn collect_events(rules: &RuleSet, source: Source) -> Events {
     let mut state = RunState::new(rules, source.name.clone());
     let mut lines = LineReader::new(source.reader);
     // A read error here can only come from an in-memory example: nothing to report.
-    let _ = read_into(&mut lines, &mut state, None);
+    let _ = read_into(&mut lines, &mut state, None, Some(rules.signals.gate()));
     state.build_events();
     state.events
 }
@@ -89,14 +101,18 @@ fn read_into<R: io::BufRead>(
     lines: &mut LineReader<R>,
     state: &mut RunState<'_>,
     runs: Option<Runs>,
+    gate: Option<&LineGate>,
 ) -> Option<io::Error> {
     let mut framer = Framer::new();
     let mut repairer = Repairer::new();
     let mut repaired = Vec::new();
-    let gate = state.rules.signals.gate();
     let mut line_no = 0;
     let error = loop {
-        match lines.next_gated(gate) {
+        let next = match gate {
+            Some(gate) => lines.next_gated(gate),
+            None => lines.next_line().map(|line| line.map(|line| (line, true))),
+        };
+        match next {
             Ok(Some((bytes, hot))) => {
                 line_no += 1;
                 if !hot && repairer.flush_before_quiet(bytes, &mut repaired) {

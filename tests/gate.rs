@@ -1,0 +1,175 @@
+//! The quiet-line skip changes nothing: a source diagnosed with the gate (lines without
+//! any literal skipped) gives the same reports as the same source read line by line.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::LazyLock;
+
+use magediag::pipeline::{Runs, diagnose_every_line, diagnose_source};
+use magediag::rule::RuleSet;
+use magediag::source::Source;
+use proptest::prelude::*;
+
+static RULES: LazyLock<RuleSet> = LazyLock::new(|| RuleSet::embedded().unwrap());
+
+/// The shipped rules and one that looks at the exception box a refusal sits in (no shipped
+/// rule does, but users' rules may).
+static WITH_BOX_RULE: LazyLock<RuleSet> = LazyLock::new(|| {
+    let text = r#"
+[[signal]]
+id = "test.refused"
+patterns = ['URL could not be accessed']
+
+[[rule]]
+id = "test-refused-in-box"
+category = "auth-keys-rejected"
+severity = "error"
+title = "A download refused inside a TransportException box"
+when = "any(test.refused, exception == 'Composer\\Downloader\\TransportException')"
+summary = "refused in a box"
+causes = ["A test."]
+remediation = ["None."]
+
+[[rule.example]]
+log = """
+  [Composer\\Downloader\\TransportException]
+  The 'https://x.test/archives/a/b/a-b-1.zip' URL could not be accessed
+"""
+fires = true
+"#;
+    let file = magediag::rule::RuleFile {
+        path: "box.toml".into(),
+        text: text.into(),
+    };
+    RuleSet::with_extra(&[file]).unwrap()
+});
+
+/// The reports of both paths, as JSON, for every way runs are reported.
+fn both(input: &[u8]) -> Vec<(String, String)> {
+    both_with(&RULES, input)
+}
+
+fn both_with(rules: &RuleSet, input: &[u8]) -> Vec<(String, String)> {
+    [Runs::Latest, Runs::All]
+        .into_iter()
+        .map(|runs| {
+            let source = || {
+                Source::from_reader("input.log".into(), std::io::Cursor::new(input.to_vec()))
+                    .unwrap()
+            };
+            let gated = diagnose_source(rules, source(), runs);
+            let every = diagnose_every_line(rules, source(), runs);
+            (
+                serde_json::to_string_pretty(&gated.reports).unwrap(),
+                serde_json::to_string_pretty(&every.reports).unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn assert_same(input: &[u8], what: &str) {
+    for (gated, every) in both(input) {
+        assert_eq!(gated, every, "the gate changed the reports of {what}");
+    }
+}
+
+/// Wraps every line at `width` characters, as a terminal or mail client would.
+fn wrapped(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let chars: Vec<char> = line.chars().collect();
+        if chars.is_empty() {
+            out.push('\n');
+        }
+        for piece in chars.chunks(width) {
+            out.extend(piece);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[test]
+fn every_sample_gives_the_same_reports_plain_and_wrapped() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir("samples").unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let name = path.display().to_string();
+        assert_same(text.as_bytes(), &name);
+        for width in [80, 100, 132] {
+            assert_same(
+                wrapped(&text, width).as_bytes(),
+                &format!("{name} at {width}"),
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} samples found");
+}
+
+#[test]
+fn a_long_exception_box_is_followed_past_the_repair_window() {
+    // The box's body runs longer than the repairer looks back, so only the framer knows
+    // that the quiet lines are inside it; the failure at its end still gets its context.
+    let mut text = String::from("[2024-06-02 03:25:50] INFO: Running step: build\n");
+    text.push_str("    W:   [Composer\\Downloader\\TransportException]\n");
+    for i in 0..36 {
+        text.push_str(&format!("    W:   detail {i} of the box\n"));
+    }
+    text.push_str("    W:   The 'https://repo.magento.com/archives/magento/module-staging/magento-module-staging-101.1.4.0.zip' URL could not be accessed: HTTP/1.1 403 Forbidden\n");
+    for (gated, every) in both_with(&WITH_BOX_RULE, text.as_bytes()) {
+        assert!(gated.contains("test-refused-in-box"), "{gated}");
+        assert_eq!(gated, every, "the gate changed the reports of a long box");
+    }
+}
+
+/// Lines a deployment log is made of: most hold nothing the rules look for, some open a
+/// box, start a run, carry an ece-tools level or a failure.
+const LINES: &[&str] = &[
+    "Repositories code generation... 8/9 [========================>---]  88% 2 secs 714.0 MiB",
+    "frontend/Magento/luma/en_US        1724/1724           ============================ 100%   %  4 sec",
+    "    W: Verifying lock file contents can be installed on current platform.",
+    "    W:   - Installing magento/module-catalog (102.2.3-p2): Extracting archive",
+    "    W:   - Downloading magento/module-customer-segment (102.0.5.0-patch2)",
+    "Module 'Magento_Catalog':",
+    "Nothing to import.",
+    "Generated code and dependency injection configuration successfully.",
+    "",
+    "  ",
+    "[2024-06-02 03:25:55] DEBUG: Starting build.",
+    "[2024-06-02T03:25:56.658898+00:00] INFO: Running step: deploy-static-content",
+    "[2024-06-02T03:25:57.000000+00:00] NOTICE: Starting deploy.",
+    "[2024-06-02T03:25:58.000000+00:00] ERROR: [13] The command \"composer install\" failed.",
+    "Check that your access keys are valid and that the account owns the package.",
+    "    W:   [Composer\\Downloader\\TransportException]",
+    "    W:   The 'https://repo.magento.com/archives/magento/module-customer-segment/magento-module-customer-segment-102.0.5.0-patch2.zip' URL could not be accessed: HTTP/1.1 403 Forbidden",
+    "In RemoteFilesystem.php line 325:",
+    "PHP Fatal error:  Allowed memory size of 2097152 bytes exhausted (tried to allocate 32768 bytes)",
+    "Executing deploy hook for application",
+    "[2024-06-02 03:25:50] INFO: Cache warmed up.",
+    "{\"errorCode\":1004,\"stage\":\"deploy\",\"step\":\"x\",\"suggestion\":\"Check the disk\",\"title\":\"No space left on device\",\"type\":\"critical\"}",
+    "==> default: Running provisioner: shell...",
+    "    default: Could not resolve host: repo.magento.com",
+    "> quoted line from an e-mail",
+    "a long line that is not wrapped but holds nothing any rule wants to see at all, only words",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn any_mix_of_lines_gives_the_same_reports(
+        picks in prop::collection::vec(prop::sample::select(LINES), 0..120),
+        width in prop::sample::select(&[0usize, 72, 80][..]),
+    ) {
+        let mut text = picks.join("\n");
+        text.push('\n');
+        if width > 0 {
+            text = wrapped(&text, width);
+        }
+        for (gated, every) in both(text.as_bytes()) {
+            prop_assert_eq!(gated, every);
+        }
+    }
+}
