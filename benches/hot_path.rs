@@ -1,6 +1,6 @@
 //! Micro-benchmarks of the per-line hot path (divan): the prefilter on a line that
-//! matches nothing and on one it lets through, and the whole pipeline over healthy and
-//! failing sample logs. `cargo bench --bench hot_path`; compare runs on the same machine.
+//! matches nothing and on one it lets through, the line gate over a buffer, and the whole
+//! pipeline over healthy and failing sample logs, reading every line and gated. `cargo bench --bench hot_path`; compare runs on the same machine.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::Cursor;
@@ -38,9 +38,48 @@ fn signals_on_one_line(bencher: divan::Bencher, line: &str) {
     });
 }
 
-/// The sample logs, repeated to about 1 MB, through the whole pipeline.
+/// The line gate over a 256 KiB buffer of a healthy build log: the one pass every byte
+/// of input costs before anything else looks at it.
+#[divan::bench]
+fn line_gate_per_buffer(bencher: divan::Bencher) {
+    let rules = rules();
+    let text = std::fs::read(format!(
+        "{}/samples/healthy-build.log",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("the sample exists");
+    let buffer = text.repeat((256 << 10) / text.len().max(1) + 1);
+    let gate = rules.signals.gate();
+    bencher
+        .counter(divan::counter::BytesCount::new(buffer.len()))
+        .bench_local(|| {
+            let mut hits = 0;
+            let mut at = 0;
+            while let Some(hit) = gate.find(divan::black_box(&buffer[at..])) {
+                hits += 1;
+                at += hit + 1;
+            }
+            hits
+        });
+}
+
+/// The sample logs, repeated to about 1 MB, through the whole pipeline, reading every
+/// line and with the line gate (what the gate costs or saves).
 #[divan::bench(args = ["healthy-build.log", "auth-keys-rejected.log"])]
 fn pipeline_per_mb(bencher: divan::Bencher, sample: &str) {
+    pipeline_over(bencher, sample, pipeline::diagnose_source);
+}
+
+#[divan::bench(args = ["healthy-build.log", "auth-keys-rejected.log"])]
+fn pipeline_per_mb_gated(bencher: divan::Bencher, sample: &str) {
+    pipeline_over(bencher, sample, pipeline::diagnose_gated);
+}
+
+fn pipeline_over(
+    bencher: divan::Bencher,
+    sample: &str,
+    diagnose: fn(&RuleSet, Source, Runs) -> pipeline::Outcome,
+) {
     let rules = rules();
     let text = std::fs::read(format!("{}/samples/{sample}", env!("CARGO_MANIFEST_DIR")))
         .expect("the sample exists");
@@ -50,7 +89,7 @@ fn pipeline_per_mb(bencher: divan::Bencher, sample: &str) {
         .bench_local(|| {
             let source = Source::from_reader("bench".into(), Cursor::new(input.clone()))
                 .expect("in-memory sources open");
-            pipeline::diagnose_source(&rules, source, Runs::Latest)
+            diagnose(&rules, source, Runs::Latest)
         });
 }
 

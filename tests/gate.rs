@@ -5,7 +5,7 @@
 
 use std::sync::LazyLock;
 
-use magediag::pipeline::{Runs, diagnose_every_line, diagnose_source};
+use magediag::pipeline::{Runs, diagnose_gated, diagnose_source};
 use magediag::rule::RuleSet;
 use magediag::source::Source;
 use proptest::prelude::*;
@@ -57,8 +57,8 @@ fn both_with(rules: &RuleSet, input: &[u8]) -> Vec<(String, String)> {
                 Source::from_reader("input.log".into(), std::io::Cursor::new(input.to_vec()))
                     .unwrap()
             };
-            let gated = diagnose_source(rules, source(), runs);
-            let every = diagnose_every_line(rules, source(), runs);
+            let gated = diagnose_gated(rules, source(), runs);
+            let every = diagnose_source(rules, source(), runs);
             (
                 serde_json::to_string_pretty(&gated.reports).unwrap(),
                 serde_json::to_string_pretty(&every.reports).unwrap(),
