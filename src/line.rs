@@ -56,19 +56,16 @@ impl<R: BufRead> LineReader<R> {
 
     /// Reads the next line without its terminator (`\n` or `\r\n`); `None` at the end.
     pub fn next_line(&mut self) -> io::Result<Option<&[u8]>> {
-        Ok(self.read_line(None)?.map(|(line, _)| line))
+        Ok(self.next_gated(None)?.map(|(line, _)| line))
     }
 
-    /// Reads the next line and tells whether it holds one of `gate`'s literals.
+    /// Reads the next line and tells whether it holds one of `gate`'s literals (always
+    /// `true` without a gate).
     ///
     /// The gate searches the reader's whole buffer of complete lines at once, then again
     /// only after each line it hit, so that lines without a literal cost no search of
     /// their own. A line gathered across buffers is searched on its own.
-    pub fn next_gated(&mut self, gate: &LineGate) -> io::Result<Option<(&[u8], bool)>> {
-        self.read_line(Some(gate))
-    }
-
-    fn read_line(&mut self, gate: Option<&LineGate>) -> io::Result<Option<(&[u8], bool)>> {
+    pub fn next_gated(&mut self, gate: Option<&LineGate>) -> io::Result<Option<(&[u8], bool)>> {
         if self.pending > 0 {
             self.inner.consume(self.pending);
             self.searched = self.searched.saturating_sub(self.pending);

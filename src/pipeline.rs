@@ -113,11 +113,7 @@ fn read_into<R: io::BufRead>(
     let mut repaired = Vec::new();
     let mut line_no = 0;
     let error = loop {
-        let next = match gate {
-            Some(gate) => lines.next_gated(gate),
-            None => lines.next_line().map(|line| line.map(|line| (line, true))),
-        };
-        match next {
+        match lines.next_gated(gate) {
             Ok(Some((bytes, hot))) => {
                 line_no += 1;
                 if !hot && repairer.flush_before_quiet(bytes, &mut repaired) {

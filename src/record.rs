@@ -45,9 +45,10 @@ pub struct Record<'a> {
     pub new_run: Option<String>,
 }
 
-/// Words (ASCII case-insensitive) that every line holds which can change the framer's or
-/// the repairer's state: phase markers, exception-box headers, `cloud.error.log` entries,
-/// Vagrant's machine prefix. A line with none of them (and no signal literal) only counts.
+/// Words (ASCII case-insensitive), one of which every line that can change the framer's
+/// or the repairer's state holds: phase markers, exception-box headers, `cloud.error.log`
+/// entries, Vagrant's machine prefix. A line with none of them (and no signal literal)
+/// only counts.
 pub const CONTEXT_WORDS: &[&str] = &[
     "starting ",
     "building application",

@@ -633,13 +633,10 @@ fn has_special_bytes(text: &str) -> bool {
 }
 
 /// Whether a line can pass the repairer unchanged but for the final trim, whatever its
-/// neighbours: ASCII, none of [`SPECIAL_BYTES`], and no trailing whitespace. Checked with
-/// vectorised scans, since it runs on lines that are otherwise skipped.
+/// neighbours: none of [`SPECIAL_BYTES`] (so ASCII), and no trailing whitespace.
 fn is_quiet_clean(line: &[u8]) -> bool {
-    line.is_ascii()
-        && !line.last().is_some_and(u8::is_ascii_whitespace)
-        && memchr::memchr3(b'&', b'\\', b'|', line).is_none()
-        && memchr::memchr3(b'`', 0x1b, b'\r', line).is_none()
+    !line.last().is_some_and(u8::is_ascii_whitespace)
+        && !line.iter().any(|&byte| SPECIAL_BYTES[usize::from(byte)])
 }
 
 /// Whether the first byte could open a transport prefix.

@@ -7,6 +7,7 @@
 //! whose literals it holds run, with captures only for those that match.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use regex::{Regex, RegexSet};
 
@@ -122,8 +123,11 @@ pub struct SignalSet {
     /// The prefilter item that stands for [`ERROR_WORDS`].
     error_words: usize,
     /// Every literal of the prefilter and [`crate::record::CONTEXT_WORDS`]: a line without
-    /// any cannot match a signal, be a hint or change the framer's state.
-    gate: LineGate,
+    /// any cannot match a signal, be a hint or change the framer's state. Built on first
+    /// use from `items`: the default pipeline reads every line and never needs it.
+    gate: OnceLock<LineGate>,
+    /// Each prefilter item's literal set, for the gate.
+    items: Vec<Option<Vec<Vec<u8>>>>,
     by_id: HashMap<String, usize>,
 }
 
@@ -146,7 +150,6 @@ impl SignalSet {
             ERROR_WORDS.iter().map(|w| w.as_bytes().to_vec()).collect(),
         ));
         let prefilter = Prefilter::new(&items)?;
-        let gate = LineGate::new(&items, crate::record::CONTEXT_WORDS);
         let unfiltered = match prefilter.unfiltered() {
             [] => None,
             ids => {
@@ -169,14 +172,16 @@ impl SignalSet {
             unfiltered,
             owners,
             error_words,
-            gate,
+            gate: OnceLock::new(),
+            items,
             by_id,
         })
     }
 
     /// The gate that tells the lines worth looking at (see [`LineGate`]).
     pub fn gate(&self) -> &LineGate {
-        &self.gate
+        self.gate
+            .get_or_init(|| LineGate::new(&self.items, crate::record::CONTEXT_WORDS))
     }
 
     /// The signals, in definition order.
