@@ -31,7 +31,12 @@ pub fn required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
         .build()
         .parse(pattern)
         .ok()?;
-    let info = analyze(&hir);
+    required_literals_of(&hir)
+}
+
+/// [`required_literals`] of a parsed pattern.
+pub fn required_literals_of(hir: &Hir) -> Option<Vec<Vec<u8>>> {
+    let info = analyze(hir);
     better(info.exact, info.need).filter(|set| score(set) >= MIN_LITERAL)
 }
 

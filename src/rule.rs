@@ -14,7 +14,7 @@ use toml::Spanned;
 use crate::cond::{self, Condition, FieldTest, Test};
 use crate::diagnosis::{CATEGORIES, Severity};
 use crate::envelope::Level;
-use crate::signal::{Signal, SignalSet};
+use crate::signal::{Pattern, Signal, SignalSet};
 use crate::template::Template;
 
 /// The shipped rule files, embedded at build time: (path, contents).
@@ -248,6 +248,13 @@ impl RuleSet {
     }
 }
 
+/// Whether a file is one of the shipped catalogue's, unchanged.
+fn is_shipped(file: &RuleFile) -> bool {
+    EMBEDDED
+        .iter()
+        .any(|(path, text)| *path == file.path && *text == file.text)
+}
+
 /// The embedded files as [`RuleFile`]s.
 pub fn embedded_files() -> Vec<RuleFile> {
     EMBEDDED
@@ -347,19 +354,19 @@ fn compile_signal(file: &RuleFile, raw: &RawSignal, errors: &mut Vec<RuleError>)
         ));
     }
     let mut patterns = Vec::new();
+    // The shipped catalogue's patterns are compiled on first use (the tests compile them
+    // all); any other file's at once, so a pattern too large to compile is located here.
+    let compile_now = !is_shipped(file);
     for pattern in &raw.patterns {
-        match regex::RegexBuilder::new(pattern.get_ref())
-            .size_limit(1 << 22)
-            .build()
-        {
-            Ok(regex) => patterns.push(regex),
+        match Pattern::new(pattern.get_ref(), compile_now) {
+            Ok(pattern) => patterns.push(pattern),
             Err(e) => errors.push(locate(
                 file,
                 content_start(file, &pattern.span()),
                 format!(
                     "invalid regex in signal `{}`: {}",
                     raw.id.get_ref(),
-                    one_line(&e.to_string())
+                    one_line(&e)
                 ),
             )),
         }

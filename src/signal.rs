@@ -23,7 +23,7 @@ const FIELD_CAP: usize = 2048;
 pub struct Signal {
     pub id: String,
     pub description: String,
-    pub patterns: Vec<Regex>,
+    pub patterns: Vec<Pattern>,
     /// Only records at one of these levels match (empty: any record).
     pub levels: Vec<Level>,
     /// Where the signal was defined, for messages.
@@ -35,8 +35,100 @@ impl Signal {
     pub fn field_names(&self) -> impl Iterator<Item = &str> {
         self.patterns
             .iter()
-            .flat_map(|p| p.capture_names().flatten())
+            .flat_map(|p| p.names.iter().map(String::as_str))
             .chain(BUILTIN_FIELDS.iter().copied())
+    }
+}
+
+/// The most bytes a signal pattern's compiled program may take.
+const PATTERN_SIZE_LIMIT: usize = 1 << 22;
+
+/// One pattern of a signal: parsed (so valid) when the rules load, compiled on first use.
+///
+/// Compiling the ~110 patterns of the catalogue is most of the startup time, and most of
+/// them never see a candidate line in a given log. A pattern from a file that is not the
+/// shipped catalogue is compiled at once, so that a pattern too large to compile is a
+/// load error located in its file; the shipped ones are all compiled by the test suite.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    source: String,
+    /// The names of its captures, in order.
+    names: Vec<String>,
+    /// The literals every match holds one of (see [`prefilter::required_literals`]).
+    literals: Option<Vec<Vec<u8>>>,
+    compiled: OnceLock<Option<Regex>>,
+}
+
+impl Pattern {
+    /// Parses `source`; with `compile_now`, also compiles it. The error is the regex
+    /// crate's message.
+    pub fn new(source: &str, compile_now: bool) -> Result<Pattern, String> {
+        let hir = regex_syntax::ParserBuilder::new()
+            .build()
+            .parse(source)
+            .map_err(|e| e.to_string())?;
+        let mut names = Vec::new();
+        capture_names(&hir, &mut names);
+        let pattern = Pattern {
+            source: source.to_owned(),
+            names,
+            literals: prefilter::required_literals_of(&hir),
+            compiled: OnceLock::new(),
+        };
+        if compile_now {
+            let regex = build_regex(source).map_err(|e| e.to_string())?;
+            let _ = pattern.compiled.set(Some(regex));
+        }
+        Ok(pattern)
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// The compiled regex; `None` only if a shipped pattern failed to compile, which the
+    /// test suite rules out (such a pattern then never matches).
+    pub fn regex(&self) -> Option<&Regex> {
+        self.compiled
+            .get_or_init(|| build_regex(&self.source).ok())
+            .as_ref()
+    }
+
+    /// The literals every match of the pattern holds one of, ASCII-lowercased.
+    pub fn literals(&self) -> Option<&[Vec<u8>]> {
+        self.literals.as_deref()
+    }
+
+    /// Whether the pattern matches somewhere in `text`.
+    pub fn is_match(&self, text: &str) -> bool {
+        self.regex().is_some_and(|regex| regex.is_match(text))
+    }
+}
+
+fn build_regex(source: &str) -> Result<Regex, regex::Error> {
+    regex::RegexBuilder::new(source)
+        .size_limit(PATTERN_SIZE_LIMIT)
+        .build()
+}
+
+/// The capture names of a pattern, in the order the regex crate numbers them.
+fn capture_names(hir: &regex_syntax::hir::Hir, out: &mut Vec<String>) {
+    use regex_syntax::hir::HirKind;
+    match hir.kind() {
+        HirKind::Capture(capture) => {
+            if let Some(name) = &capture.name {
+                out.push(name.to_string());
+            }
+            capture_names(&capture.sub, out);
+        }
+        HirKind::Repetition(rep) => capture_names(&rep.sub, out),
+        HirKind::Concat(subs) | HirKind::Alternation(subs) => {
+            for sub in subs {
+                capture_names(sub, out);
+            }
+        }
+        HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => {}
     }
 }
 
@@ -139,7 +231,7 @@ impl SignalSet {
         for (s, signal) in signals.iter().enumerate() {
             for (p, pattern) in signal.patterns.iter().enumerate() {
                 owners.push((s, p));
-                items.push(prefilter::required_literals(pattern.as_str()).or_else(|| {
+                items.push(pattern.literals().map(<[_]>::to_vec).or_else(|| {
                     // A signal for some levels only matches lines that name one of them.
                     (!signal.levels.is_empty()).then(|| level_words(&signal.levels))
                 }));
@@ -288,9 +380,12 @@ impl SignalSet {
 
     /// The event of a match found by [`SignalSet::matches`]: captures and envelope fields.
     pub fn event(&self, signal: usize, pattern: usize, record: &Record<'_>, text: &str) -> Event {
-        let regex = &self.signals[signal].patterns[pattern];
-        match regex.captures(record.envelope.message) {
-            Some(caps) => make_event(signal, record, text, regex, &caps),
+        let pattern = &self.signals[signal].patterns[pattern];
+        let caps = pattern
+            .regex()
+            .and_then(|regex| Some((regex, regex.captures(record.envelope.message)?)));
+        match caps {
+            Some((regex, caps)) => make_event(signal, record, text, regex, &caps),
             None => make_event_without_captures(signal, record, text),
         }
     }
@@ -586,8 +681,9 @@ mod tests {
     use crate::record::Framer;
 
     fn archive_signal() -> SignalSet {
-        let pattern = Regex::new(
+        let pattern = Pattern::new(
             r"https?://(?P<host>[^/\s'\x22]+)/archives/(?P<vendor>[^/]+)/(?P<name>[^/]+)/(?P<archive>[^/\s'\x22]+\.zip).*?HTTP/[\d.]+ (?P<status>\d{3})",
+            false,
         )
         .unwrap();
         SignalSet::new(vec![Signal {
@@ -614,6 +710,29 @@ mod tests {
         assert_eq!(e.field("version"), "102.0.5.0-patch2");
         assert_eq!(e.field("status"), "403");
         assert_eq!(e.field("host"), "repo.magento.com");
+    }
+
+    #[test]
+    fn every_shipped_pattern_compiles_and_its_names_are_the_regex_crates() {
+        let rules = crate::rule::RuleSet::embedded().unwrap();
+        for signal in rules.signals.signals() {
+            for pattern in &signal.patterns {
+                let regex = pattern
+                    .regex()
+                    .unwrap_or_else(|| panic!("{}: {} does not compile", signal.id, pattern.as_str()));
+                let names: Vec<&str> = regex.capture_names().flatten().collect();
+                assert_eq!(pattern.names, names, "{}", pattern.as_str());
+            }
+        }
+    }
+
+    #[test]
+    fn a_pattern_from_another_file_is_compiled_at_once() {
+        let huge = format!("(?:{}){{1000}}", r"\w{100}");
+        assert!(Pattern::new(&huge, false).is_ok(), "parsing alone accepts it");
+        let error = Pattern::new(&huge, true).unwrap_err();
+        assert!(error.contains("size limit"), "{error}");
+        assert!(Pattern::new("a(b", false).unwrap_err().contains("unclosed group"));
     }
 
     #[test]
