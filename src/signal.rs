@@ -717,9 +717,9 @@ mod tests {
         let rules = crate::rule::RuleSet::embedded().unwrap();
         for signal in rules.signals.signals() {
             for pattern in &signal.patterns {
-                let regex = pattern
-                    .regex()
-                    .unwrap_or_else(|| panic!("{}: {} does not compile", signal.id, pattern.as_str()));
+                let regex = pattern.regex().unwrap_or_else(|| {
+                    panic!("{}: {} does not compile", signal.id, pattern.as_str())
+                });
                 let names: Vec<&str> = regex.capture_names().flatten().collect();
                 assert_eq!(pattern.names, names, "{}", pattern.as_str());
             }
@@ -729,10 +729,17 @@ mod tests {
     #[test]
     fn a_pattern_from_another_file_is_compiled_at_once() {
         let huge = format!("(?:{}){{1000}}", r"\w{100}");
-        assert!(Pattern::new(&huge, false).is_ok(), "parsing alone accepts it");
+        assert!(
+            Pattern::new(&huge, false).is_ok(),
+            "parsing alone accepts it"
+        );
         let error = Pattern::new(&huge, true).unwrap_err();
         assert!(error.contains("size limit"), "{error}");
-        assert!(Pattern::new("a(b", false).unwrap_err().contains("unclosed group"));
+        assert!(
+            Pattern::new("a(b", false)
+                .unwrap_err()
+                .contains("unclosed group")
+        );
     }
 
     #[test]
