@@ -334,10 +334,13 @@ impl SignalSet {
     ) -> bool {
         let message = record.envelope.message;
         scratch.clear();
-        let mut found = self.prefilter.candidates(line_text.as_bytes(), scratch);
+        let line = record.line;
+        let mut found = self
+            .prefilter
+            .candidates(line, line_text.as_bytes(), scratch);
         if !within(message, line_text) {
             // A message that is not part of the line (a decoded JSON title) is searched too.
-            found |= self.prefilter.candidates(message.as_bytes(), scratch);
+            found |= self.prefilter.candidates(line, message.as_bytes(), scratch);
             scratch.sort_unstable();
             scratch.dedup();
         }
