@@ -60,9 +60,14 @@ pub fn diagnose_gated(rules: &RuleSet, source: Source, runs: Runs) -> Outcome {
 
 fn diagnose(rules: &RuleSet, source: Source, runs: Runs, gate: Option<&LineGate>) -> Outcome {
     let mut state = RunState::new(rules, source.name.clone());
-    let mut lines = LineReader::new(source.reader);
-    let error = read_into(&mut lines, &mut state, Some(runs), gate);
-    let stats = lines.stats();
+    let (stats, error) = match gate {
+        Some(gate) => {
+            let mut lines = LineReader::new(source.reader);
+            let error = read_into(&mut lines, &mut state, Some(runs), Some(gate));
+            (lines.stats(), error)
+        }
+        None => read_in_two(source.reader, &mut state, runs),
+    };
     let mut notes = Vec::new();
     if stats.binary_lines > 0 {
         notes.push(format!(
@@ -150,18 +155,124 @@ fn feed(
     runs: Option<Runs>,
 ) {
     for line in repaired.drain(..) {
-        if let Some(entry) = CloudErrorEntry::parse(&line.text) {
-            entry.feed(line.line, &line.text, state);
-        } else {
-            let record = framer.frame(line.line, &line.text);
-            if let (Some(label), Some(runs)) = (record.new_run.clone(), runs) {
-                state.start_run(label, record.line, runs);
-            }
-            state.take(&record, &line.text);
-        }
+        take_line(framer, state, line.line, &line.text, runs);
         // The line's buffer goes back to the repairer: no allocation per line.
         repairer.recycle(line.text);
     }
+}
+
+/// Frames one repaired line and hands it to the state, splitting runs when asked.
+fn take_line(
+    framer: &mut Framer,
+    state: &mut RunState<'_>,
+    line: u64,
+    text: &str,
+    runs: Option<Runs>,
+) {
+    if let Some(entry) = CloudErrorEntry::parse(text) {
+        entry.feed(line, text, state);
+    } else {
+        let record = framer.frame(line, text);
+        if let (Some(label), Some(runs)) = (record.new_run.clone(), runs) {
+            state.start_run(label, record.line, runs);
+        }
+        state.take(&record, text);
+    }
+}
+
+/// Repaired lines passed from the reading thread to the matching one, in one buffer.
+#[derive(Default)]
+struct Batch {
+    text: String,
+    /// Each line's number and where its text ends in `text` (it starts where the one
+    /// before it ends).
+    lines: Vec<(u64, usize)>,
+}
+
+/// Lines per batch: enough to make a hand-over cheap beside the work on them.
+const BATCH_LINES: usize = 512;
+/// Batches in flight between the threads: bounds the memory the hand-over takes.
+const BATCHES_IN_FLIGHT: usize = 4;
+
+/// Reads a source on two threads: one reads, decodes and repairs lines, the other
+/// frames and matches them. Both halves are the single-threaded loop's, in order, so the
+/// result is the same (held to it by `tests/gate.rs`); memory stays bounded by the
+/// batches in flight.
+fn read_in_two<R: io::BufRead + Send>(
+    reader: R,
+    state: &mut RunState<'_>,
+    runs: Runs,
+) -> (crate::line::LineStats, Option<io::Error>) {
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
+    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Batch>();
+    std::thread::scope(|scope| {
+        let reading = scope.spawn(move || {
+            let mut lines = LineReader::new(reader);
+            let mut repairer = Repairer::new();
+            let mut repaired = Vec::new();
+            let mut batch = Batch::default();
+            let mut line_no = 0;
+            let send = |batch: &mut Batch| -> bool {
+                let next = empty_rx.try_recv().unwrap_or_default();
+                let full = std::mem::replace(batch, next);
+                batch.text.clear();
+                batch.lines.clear();
+                full_tx.send(full).is_ok()
+            };
+            let error = loop {
+                match lines.next_line() {
+                    Ok(Some(bytes)) => {
+                        line_no += 1;
+                        let text = match std::str::from_utf8(bytes) {
+                            Ok(text) => Cow::Borrowed(text),
+                            Err(_) => String::from_utf8_lossy(bytes),
+                        };
+                        repairer.push(line_no, &text, &mut repaired);
+                    }
+                    Ok(None) => break None,
+                    Err(e) => break Some(e),
+                }
+                for line in repaired.drain(..) {
+                    batch.text.push_str(&line.text);
+                    batch.lines.push((line.line, batch.text.len()));
+                    repairer.recycle(line.text);
+                }
+                if batch.lines.len() >= BATCH_LINES && !send(&mut batch) {
+                    break None;
+                }
+            };
+            repairer.finish(&mut repaired);
+            for line in repaired.drain(..) {
+                batch.text.push_str(&line.text);
+                batch.lines.push((line.line, batch.text.len()));
+            }
+            send(&mut batch);
+            (lines.stats(), error)
+        });
+        let mut framer = Framer::new();
+        for batch in full_rx {
+            let mut start = 0;
+            for &(line, end) in &batch.lines {
+                take_line(
+                    &mut framer,
+                    state,
+                    line,
+                    &batch.text[start..end],
+                    Some(runs),
+                );
+                start = end;
+            }
+            // The reading thread may be gone already; the batch is then dropped.
+            let _ = empty_tx.send(batch);
+        }
+        match reading.join() {
+            Ok(done) => done,
+            Err(_) => (
+                crate::line::LineStats::default(),
+                Some(io::Error::other("the reading thread stopped unexpectedly")),
+            ),
+        }
+    })
 }
 
 /// One entry of ece-tools' `var/log/cloud.error.log` (JSON lines, latest deploy only).
@@ -419,4 +530,86 @@ fn truncate(text: &str, max: usize) -> &str {
         end -= 1;
     }
     &text[..end]
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// The single-threaded loop, reading every line: what [`read_in_two`] must equal.
+    fn one_thread(rules: &RuleSet, source: Source, runs: Runs) -> (Vec<SourceReport>, bool) {
+        let mut state = RunState::new(rules, source.name.clone());
+        let mut lines = LineReader::new(source.reader);
+        let error = read_into(&mut lines, &mut state, Some(runs), None);
+        (
+            state.finish(lines.stats().lines, Vec::new()),
+            error.is_some(),
+        )
+    }
+
+    fn two_threads(rules: &RuleSet, source: Source, runs: Runs) -> (Vec<SourceReport>, bool) {
+        let mut state = RunState::new(rules, source.name.clone());
+        let (stats, error) = read_in_two(source.reader, &mut state, runs);
+        (state.finish(stats.lines, Vec::new()), error.is_some())
+    }
+
+    fn source(bytes: Vec<u8>) -> Source {
+        Source::from_reader("t.log".into(), std::io::Cursor::new(bytes)).unwrap()
+    }
+
+    /// Every shipped sample, concatenated many times: thousands of lines, several runs,
+    /// exception boxes and wrapped lines across batch boundaries.
+    fn long_log() -> Vec<u8> {
+        let mut names: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/samples"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        names.sort();
+        let mut text = Vec::new();
+        for round in 0..20 {
+            for name in &names {
+                text.extend(std::fs::read(name).unwrap());
+                text.extend(format!("filler line {round} between samples\n").as_bytes());
+            }
+        }
+        text
+    }
+
+    #[test]
+    fn two_threads_give_the_single_threaded_reports() {
+        let rules = RuleSet::embedded().unwrap();
+        let text = long_log();
+        assert!(text.iter().filter(|&&b| b == b'\n').count() > 4 * BATCH_LINES * BATCHES_IN_FLIGHT);
+        for runs in [Runs::Latest, Runs::All] {
+            let one = one_thread(&rules, source(text.clone()), runs);
+            let two = two_threads(&rules, source(text.clone()), runs);
+            assert!(
+                !one.0.iter().all(|r| r.diagnoses.is_empty()),
+                "the log diagnoses something"
+            );
+            assert_eq!(format!("{:?}", one), format!("{:?}", two));
+        }
+    }
+
+    #[test]
+    fn two_threads_report_a_read_error_after_what_was_read() {
+        let rules = RuleSet::embedded().unwrap();
+        let gzip = crate::decode::tests::gzip(&long_log());
+        let cut = gzip[..gzip.len() * 2 / 3].to_vec();
+        let one = one_thread(&rules, source(cut.clone()), Runs::All);
+        let two = two_threads(&rules, source(cut), Runs::All);
+        assert!(one.1 && two.1, "both see the truncated gzip");
+        assert_eq!(format!("{:?}", one), format!("{:?}", two));
+    }
+
+    #[test]
+    fn two_threads_read_an_empty_source() {
+        let rules = RuleSet::embedded().unwrap();
+        let two = two_threads(&rules, source(Vec::new()), Runs::Latest);
+        assert_eq!(
+            format!("{:?}", one_thread(&rules, source(Vec::new()), Runs::Latest)),
+            format!("{two:?}")
+        );
+    }
 }
