@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 use std::io;
+use std::sync::atomic::Ordering;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
 use std::sync::LazyLock;
@@ -17,7 +18,7 @@ use crate::prefilter::LineGate;
 use crate::record::{Framer, Record, Stage};
 use crate::repair::{RepairedLine, Repairer};
 use crate::rule::RuleSet;
-use crate::signal::{Deferred, ERROR_WORDS};
+use crate::signal::{Deferred, ERROR_WORDS, SignalSet};
 use crate::source::Source;
 
 /// How runs of a multi-deployment log are reported.
@@ -66,7 +67,7 @@ fn diagnose(rules: &RuleSet, source: Source, runs: Runs, gate: Option<&LineGate>
             let error = read_into(&mut lines, &mut state, Some(runs), Some(gate));
             (lines.stats(), error)
         }
-        None => read_in_two(source.reader, &mut state, runs),
+        None => read_in_two(source.reader, &mut state, runs, Balance::Adaptive),
     };
     let mut notes = Vec::new();
     if stats.binary_lines > 0 {
@@ -155,38 +156,72 @@ fn feed(
     runs: Option<Runs>,
 ) {
     for line in repaired.drain(..) {
-        take_line(framer, state, line.line, &line.text, runs);
+        take_line(framer, state, line.line, &line.text, runs, None);
         // The line's buffer goes back to the repairer: no allocation per line.
         repairer.recycle(line.text);
     }
 }
 
 /// Frames one repaired line and hands it to the state, splitting runs when asked.
+///
+/// `candidates` are the prefilter's for `text` when another thread found them already.
 fn take_line(
     framer: &mut Framer,
     state: &mut RunState<'_>,
     line: u64,
     text: &str,
     runs: Option<Runs>,
+    candidates: Option<&[usize]>,
 ) {
     if let Some(entry) = CloudErrorEntry::parse(text) {
-        entry.feed(line, text, state);
+        entry.feed(line, text, state, candidates);
     } else {
         let record = framer.frame(line, text);
         if let (Some(label), Some(runs)) = (record.new_run.clone(), runs) {
             state.start_run(label, record.line, runs);
         }
-        state.take(&record, text);
+        state.take(&record, text, candidates);
     }
 }
 
-/// Repaired lines passed from the reading thread to the matching one, in one buffer.
+/// Repaired lines passed from the reading thread to the matching one, in one buffer,
+/// with the prefilter's candidates for each.
 #[derive(Default)]
 struct Batch {
     text: String,
-    /// Each line's number and where its text ends in `text` (it starts where the one
-    /// before it ends).
-    lines: Vec<(u64, usize)>,
+    /// Whether the reading thread found the lines' candidates (see [`read_in_two`]).
+    with_candidates: bool,
+    candidates: Vec<usize>,
+    /// Each line's number and where its text and candidates end in `text` and
+    /// `candidates` (they start where the line before's end).
+    lines: Vec<(u64, usize, usize)>,
+}
+
+impl Batch {
+    fn push(&mut self, signals: &SignalSet, line: u64, text: &str) {
+        self.text.push_str(text);
+        if self.with_candidates {
+            signals.line_candidates(line, text, &mut self.candidates);
+        }
+        self.lines
+            .push((line, self.text.len(), self.candidates.len()));
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.candidates.clear();
+        self.lines.clear();
+    }
+}
+
+/// Which thread of [`read_in_two`] finds the prefilter candidates.
+#[derive(Debug, Clone, Copy)]
+enum Balance {
+    /// The reading thread while batches wait for matching, else the matching thread.
+    Adaptive,
+    /// Always the reading thread (`true`) or always the matching one (for tests).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Fixed(bool),
 }
 
 /// Lines per batch: enough to make a hand-over cheap beside the work on them.
@@ -194,17 +229,25 @@ const BATCH_LINES: usize = 512;
 /// Batches in flight between the threads: bounds the memory the hand-over takes.
 const BATCHES_IN_FLIGHT: usize = 4;
 
-/// Reads a source on two threads: one reads, decodes and repairs lines, the other
-/// frames and matches them. Both halves are the single-threaded loop's, in order, so the
-/// result is the same (held to it by `tests/gate.rs`); memory stays bounded by the
-/// batches in flight.
+/// Reads a source on two threads: one reads, decodes and repairs lines, the other frames
+/// and matches them. Both halves are the single-threaded loop's, in order, so the result
+/// is the same (held to it by the unit tests below); memory stays bounded by the batches
+/// in flight.
+///
+/// Which thread finds a line's prefilter candidates (a quarter of the work) is decided
+/// per batch: the reading thread does it while the matching thread has batches waiting,
+/// so that neither waits for the other. The candidates are the same either way.
 fn read_in_two<R: io::BufRead + Send>(
     reader: R,
     state: &mut RunState<'_>,
     runs: Runs,
+    balance: Balance,
 ) -> (crate::line::LineStats, Option<io::Error>) {
     let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
     let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Batch>();
+    let signals = &state.rules.signals;
+    let waiting = std::sync::atomic::AtomicUsize::new(0);
+    let waiting = &waiting;
     std::thread::scope(|scope| {
         let reading = scope.spawn(move || {
             let mut lines = LineReader::new(reader);
@@ -215,8 +258,12 @@ fn read_in_two<R: io::BufRead + Send>(
             let send = |batch: &mut Batch| -> bool {
                 let next = empty_rx.try_recv().unwrap_or_default();
                 let full = std::mem::replace(batch, next);
-                batch.text.clear();
-                batch.lines.clear();
+                batch.clear();
+                let behind = waiting.fetch_add(1, Ordering::Relaxed) >= 1;
+                batch.with_candidates = match balance {
+                    Balance::Adaptive => behind,
+                    Balance::Fixed(on_reader) => on_reader,
+                };
                 full_tx.send(full).is_ok()
             };
             let error = loop {
@@ -233,8 +280,7 @@ fn read_in_two<R: io::BufRead + Send>(
                     Err(e) => break Some(e),
                 }
                 for line in repaired.drain(..) {
-                    batch.text.push_str(&line.text);
-                    batch.lines.push((line.line, batch.text.len()));
+                    batch.push(signals, line.line, &line.text);
                     repairer.recycle(line.text);
                 }
                 if batch.lines.len() >= BATCH_LINES && !send(&mut batch) {
@@ -243,24 +289,21 @@ fn read_in_two<R: io::BufRead + Send>(
             };
             repairer.finish(&mut repaired);
             for line in repaired.drain(..) {
-                batch.text.push_str(&line.text);
-                batch.lines.push((line.line, batch.text.len()));
+                batch.push(signals, line.line, &line.text);
             }
             send(&mut batch);
             (lines.stats(), error)
         });
         let mut framer = Framer::new();
         for batch in full_rx {
-            let mut start = 0;
-            for &(line, end) in &batch.lines {
-                take_line(
-                    &mut framer,
-                    state,
-                    line,
-                    &batch.text[start..end],
-                    Some(runs),
-                );
-                start = end;
+            waiting.fetch_sub(1, Ordering::Relaxed);
+            let (mut text_start, mut candidates_start) = (0, 0);
+            for &(line, text_end, candidates_end) in &batch.lines {
+                let text = &batch.text[text_start..text_end];
+                let candidates = &batch.candidates[candidates_start..candidates_end];
+                let candidates = batch.with_candidates.then_some(candidates);
+                take_line(&mut framer, state, line, text, Some(runs), candidates);
+                (text_start, candidates_start) = (text_end, candidates_end);
             }
             // The reading thread may be gone already; the batch is then dropped.
             let _ = empty_tx.send(batch);
@@ -300,7 +343,7 @@ impl CloudErrorEntry {
     }
 
     /// Turns the entry into a record, as if ece-tools had logged `LEVEL: [code] title`.
-    fn feed(&self, line: u64, text: &str, state: &mut RunState<'_>) {
+    fn feed(&self, line: u64, text: &str, state: &mut RunState<'_>, candidates: Option<&[usize]>) {
         let level = match self.kind.as_str() {
             "warning" => Level::Warning,
             _ => Level::Error,
@@ -327,7 +370,7 @@ impl CloudErrorEntry {
             continues_ece: false,
             new_run: None,
         };
-        state.take(&record, text);
+        state.take(&record, text, candidates);
         if !self.suggestion.is_empty() {
             state.attach_suggestion(&self.suggestion);
         }
@@ -382,15 +425,21 @@ impl<'r> RunState<'r> {
             && (self.run_label.is_some() || memchr::memchr(b'[', line).is_none())
     }
 
-    fn take(&mut self, record: &Record<'_>, text: &str) {
+    /// Matches a framed line; `candidates` are the prefilter's for `text` when they were
+    /// found already.
+    fn take(&mut self, record: &Record<'_>, text: &str, candidates: Option<&[usize]>) {
         if self.run_label.is_none() {
             self.run_label = record.envelope.timestamp.map(str::to_owned);
         }
         self.matched.clear();
+        let signals = &self.rules.signals;
+        self.candidates.clear();
+        match candidates {
+            Some(found) => self.candidates.extend_from_slice(found),
+            None => signals.line_candidates(record.line, text, &mut self.candidates),
+        }
         let looks_like_error =
-            self.rules
-                .signals
-                .matches(record, text, &mut self.candidates, &mut self.matched);
+            signals.matches_candidates(record, text, &mut self.candidates, &mut self.matched);
         if record.continues_ece {
             self.attach_suggestion(record.envelope.message);
         } else if record.envelope.level.is_some() {
@@ -548,9 +597,20 @@ mod tests {
         )
     }
 
-    fn two_threads(rules: &RuleSet, source: Source, runs: Runs) -> (Vec<SourceReport>, bool) {
+    const BALANCES: [Balance; 3] = [
+        Balance::Adaptive,
+        Balance::Fixed(true),
+        Balance::Fixed(false),
+    ];
+
+    fn two_threads(
+        rules: &RuleSet,
+        source: Source,
+        runs: Runs,
+        balance: Balance,
+    ) -> (Vec<SourceReport>, bool) {
         let mut state = RunState::new(rules, source.name.clone());
-        let (stats, error) = read_in_two(source.reader, &mut state, runs);
+        let (stats, error) = read_in_two(source.reader, &mut state, runs, balance);
         (state.finish(stats.lines, Vec::new()), error.is_some())
     }
 
@@ -583,12 +643,14 @@ mod tests {
         assert!(text.iter().filter(|&&b| b == b'\n').count() > 4 * BATCH_LINES * BATCHES_IN_FLIGHT);
         for runs in [Runs::Latest, Runs::All] {
             let one = one_thread(&rules, source(text.clone()), runs);
-            let two = two_threads(&rules, source(text.clone()), runs);
             assert!(
                 !one.0.iter().all(|r| r.diagnoses.is_empty()),
                 "the log diagnoses something"
             );
-            assert_eq!(format!("{:?}", one), format!("{:?}", two));
+            for balance in BALANCES {
+                let two = two_threads(&rules, source(text.clone()), runs, balance);
+                assert_eq!(format!("{one:?}"), format!("{two:?}"), "{balance:?}");
+            }
         }
     }
 
@@ -598,15 +660,17 @@ mod tests {
         let gzip = crate::decode::tests::gzip(&long_log());
         let cut = gzip[..gzip.len() * 2 / 3].to_vec();
         let one = one_thread(&rules, source(cut.clone()), Runs::All);
-        let two = two_threads(&rules, source(cut), Runs::All);
-        assert!(one.1 && two.1, "both see the truncated gzip");
-        assert_eq!(format!("{:?}", one), format!("{:?}", two));
+        assert!(one.1, "the truncated gzip is an error");
+        for balance in BALANCES {
+            let two = two_threads(&rules, source(cut.clone()), Runs::All, balance);
+            assert_eq!(format!("{one:?}"), format!("{two:?}"), "{balance:?}");
+        }
     }
 
     #[test]
     fn two_threads_read_an_empty_source() {
         let rules = RuleSet::embedded().unwrap();
-        let two = two_threads(&rules, source(Vec::new()), Runs::Latest);
+        let two = two_threads(&rules, source(Vec::new()), Runs::Latest, Balance::Adaptive);
         assert_eq!(
             format!("{:?}", one_thread(&rules, source(Vec::new()), Runs::Latest)),
             format!("{two:?}")

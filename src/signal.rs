@@ -332,12 +332,30 @@ impl SignalSet {
         scratch: &mut Vec<usize>,
         out: &mut Vec<(usize, usize)>,
     ) -> bool {
-        let message = record.envelope.message;
         scratch.clear();
+        self.line_candidates(record.line, line_text, scratch);
+        self.matches_candidates(record, line_text, scratch, out)
+    }
+
+    /// The prefilter's candidates for line `line` of a source, whose text is `line_text`:
+    /// the first half of [`SignalSet::matches`], which another thread may run (appended
+    /// to `out`, sorted, each once).
+    pub fn line_candidates(&self, line: u64, line_text: &str, out: &mut Vec<usize>) {
+        self.prefilter.candidates(line, line_text.as_bytes(), out);
+    }
+
+    /// The second half of [`SignalSet::matches`]: `scratch` holds the line's candidates
+    /// from [`SignalSet::line_candidates`] (and is used up).
+    pub fn matches_candidates(
+        &self,
+        record: &Record<'_>,
+        line_text: &str,
+        scratch: &mut Vec<usize>,
+        out: &mut Vec<(usize, usize)>,
+    ) -> bool {
+        let message = record.envelope.message;
         let line = record.line;
-        let mut found = self
-            .prefilter
-            .candidates(line, line_text.as_bytes(), scratch);
+        let mut found = !scratch.is_empty();
         if !within(message, line_text) {
             // A message that is not part of the line (a decoded JSON title) is searched too.
             found |= self.prefilter.candidates(line, message.as_bytes(), scratch);
