@@ -606,21 +606,8 @@ fn strip_bullet(text: &str) -> Option<&str> {
 
 /// Bytes that make a line need more than the prefix check: entities, escapes, carriage
 /// returns, backslashes (literal `\n`), backticks, pipes (docker-compose) and non-ASCII.
-static SPECIAL_BYTES: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut byte = 0x80;
-    while byte < 256 {
-        table[byte] = true;
-        byte += 1;
-    }
-    table[b'&' as usize] = true;
-    table[0x1b] = true;
-    table[b'\r' as usize] = true;
-    table[b'\\' as usize] = true;
-    table[b'`' as usize] = true;
-    table[b'|' as usize] = true;
-    table
-};
+/// Looked for with SIMD (`is_ascii`, `memchr3`): this runs on every line.
+const SPECIAL_ASCII: [u8; 6] = [b'&', 0x1b, b'\r', b'\\', b'`', b'|'];
 
 /// Bytes a transport prefix can start with: indentation, quotes, bullets, fences, Vagrant,
 /// Cloud `W:`/`E:` and Deployer's `[host]`.
@@ -629,14 +616,21 @@ const PREFIX_START: &[u8] = b" \t>-*~=WE[";
 /// The fast path's byte scan: whether any byte asks for a character-level repair (or a
 /// backtick or docker-compose check).
 fn has_special_bytes(text: &str) -> bool {
-    text.bytes().any(|byte| SPECIAL_BYTES[usize::from(byte)])
+    is_special(text.as_bytes())
+}
+
+fn is_special(bytes: &[u8]) -> bool {
+    let [a, b, c, d, e, f] = SPECIAL_ASCII;
+    !bytes.is_ascii()
+        || memchr::memchr3(a, b, c, bytes).is_some()
+        || memchr::memchr3(d, e, f, bytes).is_some()
 }
 
 /// Whether a line can pass the repairer unchanged but for the final trim, whatever its
-/// neighbours: none of [`SPECIAL_BYTES`] (so ASCII), and no trailing whitespace.
+/// neighbours: none of the special bytes (so ASCII), and no trailing whitespace.
 fn is_quiet_clean(line: &[u8]) -> bool {
     !line.last().is_some_and(u8::is_ascii_whitespace)
-        && !line.iter().any(|&byte| SPECIAL_BYTES[usize::from(byte)])
+        && !is_special(line)
 }
 
 /// Whether the first byte could open a transport prefix.
