@@ -189,28 +189,43 @@ fn take_line(
 #[derive(Default)]
 struct Batch {
     text: String,
-    /// Whether the reading thread found the lines' candidates (see [`read_in_two`]).
-    with_candidates: bool,
+    /// Each line's number, and where its text ends in `text` (it starts where the line
+    /// before's ends).
+    numbers: Vec<u64>,
+    ends: Vec<usize>,
+    /// Whether the candidates were found yet (see [`read_in_two`]).
+    found: bool,
     candidates: Vec<usize>,
-    /// Each line's number and where its text and candidates end in `text` and
-    /// `candidates` (they start where the line before's end).
-    lines: Vec<(u64, usize, usize)>,
+    /// Where each line's candidates end in `candidates`.
+    candidate_ends: Vec<usize>,
 }
 
 impl Batch {
-    fn push(&mut self, signals: &SignalSet, line: u64, text: &str) {
+    fn push(&mut self, line: u64, text: &str) {
         self.text.push_str(text);
-        if self.with_candidates {
-            signals.line_candidates(line, text, &mut self.candidates);
-        }
-        self.lines
-            .push((line, self.text.len(), self.candidates.len()));
+        self.numbers.push(line);
+        self.ends.push(self.text.len());
+    }
+
+    fn find_candidates(&mut self, signals: &SignalSet) {
+        let first = self.numbers.first().copied().unwrap_or(1);
+        signals.candidates_of_lines(
+            first,
+            &self.text,
+            &self.ends,
+            &mut self.candidates,
+            &mut self.candidate_ends,
+        );
+        self.found = true;
     }
 
     fn clear(&mut self) {
         self.text.clear();
+        self.numbers.clear();
+        self.ends.clear();
+        self.found = false;
         self.candidates.clear();
-        self.lines.clear();
+        self.candidate_ends.clear();
     }
 }
 
@@ -257,13 +272,16 @@ fn read_in_two<R: io::BufRead + Send>(
             let mut line_no = 0;
             let send = |batch: &mut Batch| -> bool {
                 let next = empty_rx.try_recv().unwrap_or_default();
-                let full = std::mem::replace(batch, next);
+                let mut full = std::mem::replace(batch, next);
                 batch.clear();
                 let behind = waiting.fetch_add(1, Ordering::Relaxed) >= 1;
-                batch.with_candidates = match balance {
+                let here = match balance {
                     Balance::Adaptive => behind,
                     Balance::Fixed(on_reader) => on_reader,
                 };
+                if here {
+                    full.find_candidates(signals);
+                }
                 full_tx.send(full).is_ok()
             };
             let error = loop {
@@ -280,29 +298,32 @@ fn read_in_two<R: io::BufRead + Send>(
                     Err(e) => break Some(e),
                 }
                 for line in repaired.drain(..) {
-                    batch.push(signals, line.line, &line.text);
+                    batch.push(line.line, &line.text);
                     repairer.recycle(line.text);
                 }
-                if batch.lines.len() >= BATCH_LINES && !send(&mut batch) {
+                if batch.numbers.len() >= BATCH_LINES && !send(&mut batch) {
                     break None;
                 }
             };
             repairer.finish(&mut repaired);
             for line in repaired.drain(..) {
-                batch.push(signals, line.line, &line.text);
+                batch.push(line.line, &line.text);
             }
             send(&mut batch);
             (lines.stats(), error)
         });
         let mut framer = Framer::new();
-        for batch in full_rx {
+        for mut batch in full_rx {
             waiting.fetch_sub(1, Ordering::Relaxed);
+            if !batch.found {
+                batch.find_candidates(signals);
+            }
             let (mut text_start, mut candidates_start) = (0, 0);
-            for &(line, text_end, candidates_end) in &batch.lines {
+            for (i, &line) in batch.numbers.iter().enumerate() {
+                let (text_end, candidates_end) = (batch.ends[i], batch.candidate_ends[i]);
                 let text = &batch.text[text_start..text_end];
                 let candidates = &batch.candidates[candidates_start..candidates_end];
-                let candidates = batch.with_candidates.then_some(candidates);
-                take_line(&mut framer, state, line, text, Some(runs), candidates);
+                take_line(&mut framer, state, line, text, Some(runs), Some(candidates));
                 (text_start, candidates_start) = (text_end, candidates_end);
             }
             // The reading thread may be gone already; the batch is then dropped.

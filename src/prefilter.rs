@@ -14,7 +14,12 @@
 
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::automaton::StateID;
+use aho_corasick::nfa::contiguous;
+use aho_corasick::{
+    AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Anchored, MatchKind, PatternID, dfa,
+};
 use regex_syntax::hir::{Class, Hir, HirKind};
 
 /// The most alternatives one required-literal set may hold.
@@ -227,11 +232,16 @@ pub const WARM_LINES: u64 = 2000;
 /// for the first [`WARM_LINES`] lines of a source, and a DFA, about 45% faster to search
 /// but several milliseconds to build, made on the first line past them. A one-line input
 /// never pays for the DFA; a large one pays once.
+///
+/// Searching is a walk of the automaton byte by byte (the ~200 case-insensitive literals
+/// are too many for a SIMD prefilter), so its speed is the latency of one table lookup
+/// per byte; [`Prefilter::candidates_of_lines`] walks two halves of a batch of lines side
+/// by side, which the CPU overlaps (measured ~1.4x on the bench corpus).
 #[derive(Debug, Clone)]
 pub struct Prefilter {
-    automaton: AhoCorasick,
+    warm: contiguous::NFA,
     /// `None` inside when the DFA is beyond the automata's size limits.
-    fast: OnceLock<Option<AhoCorasick>>,
+    fast: OnceLock<Option<dfa::DFA>>,
     literals: Vec<Vec<u8>>,
     /// For each literal of the automaton: the items it stands for.
     items_of: Vec<Vec<usize>>,
@@ -261,10 +271,14 @@ impl Prefilter {
                 }
             }
         }
-        let automaton = automaton(&literals, AhoCorasickKind::ContiguousNFA)
+        let warm = contiguous::NFA::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .prefilter(false)
+            .build(&literals)
             .map_err(|e| format!("too many literals for the prefilter: {e}"))?;
         Ok(Prefilter {
-            automaton,
+            warm,
             fast: OnceLock::new(),
             literals,
             items_of,
@@ -272,17 +286,23 @@ impl Prefilter {
         })
     }
 
-    /// The automaton for line `line` of a source (see [`WARM_LINES`]).
-    fn automaton(&self, line: u64) -> &AhoCorasick {
-        let fast = match self.fast.get() {
+    /// The DFA, once line `line` of a source is past [`WARM_LINES`] (built then).
+    fn fast(&self, line: u64) -> Option<&dfa::DFA> {
+        match self.fast.get() {
             Some(fast) => fast.as_ref(),
             None if line > WARM_LINES => self
                 .fast
-                .get_or_init(|| automaton(&self.literals, AhoCorasickKind::DFA).ok())
+                .get_or_init(|| {
+                    dfa::DFA::builder()
+                        .ascii_case_insensitive(true)
+                        .match_kind(MatchKind::Standard)
+                        .prefilter(false)
+                        .build(&self.literals)
+                        .ok()
+                })
                 .as_ref(),
             None => None,
-        };
-        fast.unwrap_or(&self.automaton)
+        }
     }
 
     /// How many items are candidates on every line.
@@ -295,22 +315,226 @@ impl Prefilter {
     /// was found.
     pub fn candidates(&self, line: u64, haystack: &[u8], out: &mut Vec<usize>) -> bool {
         let start = out.len();
-        for found in self.automaton(line).find_overlapping_iter(haystack) {
-            out.extend_from_slice(&self.items_of[found.pattern().as_usize()]);
+        let mut lines = Lines::new(&self.items_of, out, None);
+        match self.fast(line) {
+            Some(dfa) => walk(dfa, haystack, &mut lines),
+            None => walk(&self.warm, haystack, &mut lines),
         }
-        if out.len() == start {
-            return false;
+        lines.end_line();
+        out.len() > start
+    }
+
+    /// The candidates of many lines at once: line `i` is `text[ends[i - 1]..ends[i]]`
+    /// (the first starts at 0) and the first is line `first_line` of its source. Appends
+    /// each line's candidates to `out` as [`Prefilter::candidates`] would, and to
+    /// `out_ends` where they end in `out`, one entry per line.
+    pub fn candidates_of_lines(
+        &self,
+        first_line: u64,
+        text: &[u8],
+        ends: &[usize],
+        out: &mut Vec<usize>,
+        out_ends: &mut Vec<usize>,
+    ) {
+        // Two halves of about the same bytes, walked side by side.
+        let half = ends.partition_point(|&end| end < text.len() / 2);
+        let (first, second) = ends.split_at(half.min(ends.len()));
+        let mut second_out = Vec::new();
+        let mut second_ends = Vec::new();
+        {
+            let a = Lines::new(&self.items_of, out, Some(out_ends));
+            let b = Lines::new(&self.items_of, &mut second_out, Some(&mut second_ends));
+            let split = first.last().copied().unwrap_or(0);
+            let chains = [
+                Chain::new(text, 0, first, a),
+                Chain::new(text, split, second, b),
+            ];
+            match self.fast(first_line) {
+                Some(dfa) => walk_two(dfa, chains),
+                None => walk_two(&self.warm, chains),
+            }
         }
-        out[start..].sort_unstable();
-        let mut kept = start;
-        for i in start..out.len() {
-            if kept == start || out[kept - 1] != out[i] {
-                out[kept] = out[i];
+        let base = out.len();
+        out.extend_from_slice(&second_out);
+        out_ends.extend(second_ends.iter().map(|end| end + base));
+    }
+}
+
+/// Where a walk puts the items of the literals it finds, line by line.
+struct Lines<'a> {
+    items_of: &'a [Vec<usize>],
+    out: &'a mut Vec<usize>,
+    ends: Option<&'a mut Vec<usize>>,
+    line_start: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(
+        items_of: &'a [Vec<usize>],
+        out: &'a mut Vec<usize>,
+        ends: Option<&'a mut Vec<usize>>,
+    ) -> Self {
+        let line_start = out.len();
+        Lines {
+            items_of,
+            out,
+            ends,
+            line_start,
+        }
+    }
+
+    fn found(&mut self, literal: PatternID) {
+        self.out
+            .extend_from_slice(&self.items_of[literal.as_usize()]);
+    }
+
+    /// Sorts and deduplicates the line's items and records where they end.
+    fn end_line(&mut self) {
+        let start = self.line_start;
+        let items = &mut self.out[start..];
+        items.sort_unstable();
+        let mut kept = 0;
+        for i in 0..items.len() {
+            if kept == 0 || items[kept - 1] != items[i] {
+                items[kept] = items[i];
                 kept += 1;
             }
         }
-        out.truncate(kept);
-        true
+        self.out.truncate(start + kept);
+        self.line_start = self.out.len();
+        if let Some(ends) = self.ends.as_mut() {
+            ends.push(self.line_start);
+        }
+    }
+}
+
+/// Every literal in `haystack`, one text (a `\n` in it is a byte like any other),
+/// overlapping.
+fn walk<A: Automaton>(automaton: &A, haystack: &[u8], lines: &mut Lines<'_>) {
+    let Ok(start) = automaton.start_state(Anchored::No) else {
+        return;
+    };
+    let mut state = start;
+    let mut at = 0;
+    while at < haystack.len() {
+        let (stepped, next) = run(automaton, state, &haystack[at..]);
+        at += stepped;
+        state = next;
+        report(automaton, state, lines);
+    }
+}
+
+/// Steps through `bytes` until a special (match) state or the end: how many bytes were
+/// taken, and the state reached. A loop with no call in it, so that the state stays in a
+/// register: the walk's speed is one dependent table lookup per byte.
+#[inline(always)]
+fn run<A: Automaton>(automaton: &A, mut state: StateID, bytes: &[u8]) -> (usize, StateID) {
+    for (i, &byte) in bytes.iter().enumerate() {
+        state = automaton.next_state(Anchored::No, state, byte);
+        if automaton.is_special(state) {
+            return (i + 1, state);
+        }
+    }
+    (bytes.len(), state)
+}
+
+/// Reports the literals that end in `state`, if it is a match state.
+#[inline(always)]
+fn report<A: Automaton>(automaton: &A, state: StateID, lines: &mut Lines<'_>) {
+    if automaton.is_special(state) && automaton.is_match(state) {
+        for i in 0..automaton.match_len(state) {
+            lines.found(automaton.match_pattern(state, i));
+        }
+    }
+}
+
+/// One of the walks of [`walk_two`]: lines `text[from..ends[0]]`, `text[ends[0]..ends[1]]`
+/// and so on.
+struct Chain<'t, 'o> {
+    text: &'t [u8],
+    /// Where the walk is in `text`.
+    at: usize,
+    ends: &'t [usize],
+    /// The line being walked, as an index into `ends`.
+    next: usize,
+    state: StateID,
+    lines: Lines<'o>,
+}
+
+impl<'t, 'o> Chain<'t, 'o> {
+    fn new(text: &'t [u8], from: usize, ends: &'t [usize], lines: Lines<'o>) -> Self {
+        Chain {
+            text,
+            at: from,
+            ends,
+            next: 0,
+            state: StateID::ZERO,
+            lines,
+        }
+    }
+
+    /// The rest of the line being walked, after ending the lines that are done (some may
+    /// be empty; each goes back to the start state). Empty when every line is done.
+    fn rest(&mut self, start: StateID) -> &'t [u8] {
+        while let Some(&end) = self.ends.get(self.next) {
+            if self.at < end {
+                return &self.text[self.at..end];
+            }
+            self.lines.end_line();
+            self.next += 1;
+            self.state = start;
+        }
+        &[]
+    }
+}
+
+/// [`walk`] over two runs of lines at once: the two chains of dependent table lookups
+/// interleave, so the CPU runs them in parallel.
+fn walk_two<A: Automaton>(automaton: &A, chains: [Chain<'_, '_>; 2]) {
+    let [mut a, mut b] = chains;
+    let Ok(start) = automaton.start_state(Anchored::No) else {
+        while !a.rest(StateID::ZERO).is_empty() {
+            a.at = a.ends[a.next];
+        }
+        while !b.rest(StateID::ZERO).is_empty() {
+            b.at = b.ends[b.next];
+        }
+        return;
+    };
+    (a.state, b.state) = (start, start);
+    loop {
+        let (rest_a, rest_b) = (a.rest(start), b.rest(start));
+        if rest_a.is_empty() || rest_b.is_empty() {
+            break;
+        }
+        let both = rest_a.len().min(rest_b.len());
+        let (mut state_a, mut state_b) = (a.state, b.state);
+        let mut i = 0;
+        while i < both {
+            state_a = automaton.next_state(Anchored::No, state_a, rest_a[i]);
+            state_b = automaton.next_state(Anchored::No, state_b, rest_b[i]);
+            i += 1;
+            if automaton.is_special(state_a) || automaton.is_special(state_b) {
+                break;
+            }
+        }
+        (a.at, b.at) = (a.at + i, b.at + i);
+        (a.state, b.state) = (state_a, state_b);
+        report(automaton, state_a, &mut a.lines);
+        report(automaton, state_b, &mut b.lines);
+    }
+    // One chain is done: the other goes on alone.
+    for chain in [&mut a, &mut b] {
+        loop {
+            let rest = chain.rest(start);
+            if rest.is_empty() {
+                break;
+            }
+            let (stepped, state) = run(automaton, chain.state, rest);
+            chain.at += stepped;
+            chain.state = state;
+            report(automaton, state, &mut chain.lines);
+        }
     }
 }
 
@@ -424,6 +648,64 @@ mod tests {
         }
         assert!(prefilter.fast.get().is_some_and(Option::is_some));
         assert_eq!(prefilter.unfiltered(), [1]);
+    }
+
+    /// What [`Prefilter::candidates`] must give: every overlapping match of the
+    /// aho-corasick crate's own search, its items sorted and each once.
+    fn reference(literals: &[&str], items_of: &[Vec<usize>], line: &[u8]) -> Vec<usize> {
+        let automaton = automaton(
+            &literals
+                .iter()
+                .map(|l| l.as_bytes().to_vec())
+                .collect::<Vec<_>>(),
+            AhoCorasickKind::NoncontiguousNFA,
+        )
+        .unwrap();
+        let mut out: Vec<usize> = automaton
+            .find_overlapping_iter(line)
+            .flat_map(|found| items_of[found.pattern().as_usize()].clone())
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    proptest::proptest! {
+        /// Lines of a small alphabet, so that literals (overlapping, nested, at line
+        /// starts and ends, in empty lines' neighbours) occur often.
+        #[test]
+        fn walks_find_what_the_crates_search_finds(
+            lines in proptest::collection::vec("[abcAB -]{0,12}", 0..40),
+            line in proptest::sample::select(vec![1, WARM_LINES + 1]),
+        ) {
+            let literals = ["ab", "bab", "abc", "c a", "b-", "aaa", "-"];
+            // Items 0..7 one literal each; item 7 shares two.
+            let items: Vec<Option<Vec<Vec<u8>>>> = literals
+                .iter()
+                .map(|l| Some(vec![l.as_bytes().to_vec()]))
+                .chain([Some(vec![b"ab".to_vec(), b"aaa".to_vec()])])
+                .collect();
+            let prefilter = Prefilter::new(&items).unwrap();
+            let mut text = String::new();
+            let mut ends = Vec::new();
+            for l in &lines {
+                text.push_str(l);
+                ends.push(text.len());
+            }
+            let (mut out, mut out_ends) = (Vec::new(), Vec::new());
+            prefilter.candidates_of_lines(line, text.as_bytes(), &ends, &mut out, &mut out_ends);
+            proptest::prop_assert_eq!(out_ends.len(), lines.len());
+            let mut start = 0;
+            for (l, &end) in lines.iter().zip(&out_ends) {
+                let want = reference(&literals, &prefilter.items_of, l.as_bytes());
+                proptest::prop_assert_eq!(&out[start..end], &want[..], "batched, line {:?}", l);
+                let mut alone = Vec::new();
+                let found = prefilter.candidates(line, l.as_bytes(), &mut alone);
+                proptest::prop_assert_eq!(&alone, &want, "alone, line {:?}", l);
+                proptest::prop_assert_eq!(found, !want.is_empty());
+                start = end;
+            }
+        }
     }
 
     #[test]

@@ -629,8 +629,7 @@ fn is_special(bytes: &[u8]) -> bool {
 /// Whether a line can pass the repairer unchanged but for the final trim, whatever its
 /// neighbours: none of the special bytes (so ASCII), and no trailing whitespace.
 fn is_quiet_clean(line: &[u8]) -> bool {
-    !line.last().is_some_and(u8::is_ascii_whitespace)
-        && !is_special(line)
+    !line.last().is_some_and(u8::is_ascii_whitespace) && !is_special(line)
 }
 
 /// Whether the first byte could open a transport prefix.

@@ -344,6 +344,20 @@ impl SignalSet {
         self.prefilter.candidates(line, line_text.as_bytes(), out);
     }
 
+    /// [`SignalSet::line_candidates`] of many lines at once (see
+    /// [`Prefilter::candidates_of_lines`]).
+    pub fn candidates_of_lines(
+        &self,
+        first_line: u64,
+        text: &str,
+        ends: &[usize],
+        out: &mut Vec<usize>,
+        out_ends: &mut Vec<usize>,
+    ) {
+        self.prefilter
+            .candidates_of_lines(first_line, text.as_bytes(), ends, out, out_ends);
+    }
+
     /// The second half of [`SignalSet::matches`]: `scratch` holds the line's candidates
     /// from [`SignalSet::line_candidates`] (and is used up).
     pub fn matches_candidates(
