@@ -41,6 +41,10 @@ pub struct Outcome {
 
 /// How many look-alike error lines a report shows when no rule fired.
 const HINTS: usize = 5;
+/// The most bytes of a hint line shown.
+const HINT_CHARS: usize = 300;
+/// The most bytes of a hint line masked before it is cut to [`HINT_CHARS`].
+const HINT_MASK_WINDOW: usize = 16 * 1024;
 
 /// Diagnoses one source, looking at every line.
 ///
@@ -499,7 +503,10 @@ impl<'r> RunState<'r> {
         let hint = Hint {
             line,
             // Mask before cutting: a secret cut at the limit is no longer recognisable.
-            text: truncate(&mask(text.trim()), 300).to_owned(),
+            // Only a window of the line is masked, so that a 1 MiB line costs no more
+            // than a short one: a secret that reaches into the kept 300 characters starts
+            // well inside the window, where its shape or its key is seen.
+            text: truncate(&mask(truncate(text.trim(), HINT_MASK_WINDOW)), HINT_CHARS).to_owned(),
         };
         self.hints.push((score, hint));
         if self.hints.len() > HINTS {

@@ -960,20 +960,44 @@ fn secrets_behind_ansi_codes_or_zero_width_characters_are_masked() {
 
 /// A hint line is cut at 300 characters: the cut must come after masking, or a key
 /// straddling column 300 leaks its first half (it did: the hint was cut, then masked).
+/// The same on a line of 2 MB (only a window of a long line is masked, then cut).
 #[test]
 fn a_secret_at_the_hint_length_limit_is_masked() {
     let prefix = format!(
         "ERROR: composer install failed {}",
         "x".repeat(300 - 32 - 16)
     );
-    let line = format!("{prefix} {PUBLIC} and more text after it\n");
-    assert!(line.find(PUBLIC).unwrap() < 300 && line.find(PUBLIC).unwrap() + 32 > 300);
+    let short = format!("{prefix} {PUBLIC} and more text after it\n");
+    assert!(short.find(PUBLIC).unwrap() < 300 && short.find(PUBLIC).unwrap() + 32 > 300);
+    let long = format!(
+        "{prefix} {PUBLIC} and more text after it{}\n",
+        " and more".repeat(200_000)
+    );
+    for line in [short, long] {
+        let output = magediag()
+            .args(["--format", "json"])
+            .write_stdin(line)
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&output.stdout);
+        assert!(out.contains("composer install failed"), "{out}");
+        no_fragment(&out, PUBLIC);
+    }
+}
+
+/// A secret value longer than the masking window, starting inside the kept part of a
+/// hint line, is masked up to the cut.
+#[test]
+fn a_secret_longer_than_the_mask_window_is_masked_in_a_hint() {
+    // Base64 JSON of the project's variables, env:COMPOSER_AUTH among them.
+    let value: String = "eyJlbnY6Q09NUE9TRVJfQVVUSCI6".repeat(2000);
+    let line = format!("ERROR: deploy failed, MAGENTO_CLOUD_VARIABLES={value}\n");
     let output = magediag()
         .args(["--format", "json"])
         .write_stdin(line)
         .output()
         .unwrap();
     let out = String::from_utf8_lossy(&output.stdout);
-    assert!(out.contains("composer install failed"), "{out}");
-    no_fragment(&out, PUBLIC);
+    assert!(out.contains("deploy failed"), "{out}");
+    no_fragment(&out, &value[..40]);
 }
