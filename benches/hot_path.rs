@@ -1,6 +1,8 @@
 //! Micro-benchmarks of the per-line hot path (divan): the prefilter on a line that
-//! matches nothing and on one it lets through, the line gate over a buffer, and the whole
-//! pipeline over healthy and failing sample logs, reading every line and gated. `cargo bench --bench hot_path`; compare runs on the same machine.
+//! matches nothing and on one it lets through, the prefilter over a batch of lines one at
+//! a time and batched, the line gate over a buffer, and the whole pipeline over healthy
+//! and failing sample logs, reading every line and gated.
+//! `cargo bench --bench hot_path`; compare runs on the same machine.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::Cursor;
@@ -36,6 +38,43 @@ fn signals_on_one_line(bencher: divan::Bencher, line: &str) {
             .signals
             .matches(divan::black_box(&record), line, &mut scratch, &mut out)
     });
+}
+
+/// The prefilter's candidates for a batch of 512 lines (a healthy build log), line by
+/// line and as one batch (two walks side by side), as the reading thread hands them over.
+#[divan::bench(args = ["one line at a time", "batched"])]
+fn candidates_of_512_lines(bencher: divan::Bencher, how: &str) {
+    let rules = rules();
+    let text = std::fs::read_to_string(format!(
+        "{}/samples/healthy-build.log",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("the sample exists");
+    let lines: Vec<&str> = text.lines().cycle().take(512).collect();
+    let (mut batch, mut ends) = (String::new(), Vec::new());
+    for line in &lines {
+        batch.push_str(line);
+        ends.push(batch.len());
+    }
+    // Past the warm-up lines: the DFA, as on every large input.
+    let first = magediag::prefilter::WARM_LINES + 1;
+    let (mut out, mut out_ends) = (Vec::new(), Vec::new());
+    bencher
+        .counter(divan::counter::BytesCount::new(batch.len()))
+        .bench_local(|| {
+            out.clear();
+            out_ends.clear();
+            if how == "batched" {
+                rules
+                    .signals
+                    .candidates_of_lines(first, &batch, &ends, &mut out, &mut out_ends);
+            } else {
+                for line in &lines {
+                    rules.signals.line_candidates(first, line, &mut out);
+                }
+            }
+            out.len()
+        });
 }
 
 /// The line gate over a 256 KiB buffer of a healthy build log: the one pass every byte
