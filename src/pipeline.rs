@@ -225,6 +225,8 @@ impl Batch {
 
     fn clear(&mut self) {
         self.text.clear();
+        // A batch that carried a long line does not keep its memory.
+        self.text.shrink_to(BATCH_BYTES);
         self.numbers.clear();
         self.ends.clear();
         self.found = false;
@@ -245,8 +247,11 @@ enum Balance {
 
 /// Lines per batch: enough to make a hand-over cheap beside the work on them.
 const BATCH_LINES: usize = 512;
+/// Bytes of text per batch, so that long lines cannot make the batches in flight large:
+/// a batch is sent once it holds this much (at most one line more, itself capped).
+const BATCH_BYTES: usize = 256 * 1024;
 /// Batches in flight between the threads: bounds the memory the hand-over takes.
-const BATCHES_IN_FLIGHT: usize = 4;
+const BATCHES_IN_FLIGHT: usize = 2;
 
 /// Reads a source on two threads: one reads, decodes and repairs lines, the other frames
 /// and matches them. Both halves are the single-threaded loop's, in order, so the result
@@ -305,7 +310,8 @@ fn read_in_two<R: io::BufRead + Send>(
                     batch.push(line.line, &line.text);
                     repairer.recycle(line.text);
                 }
-                if batch.numbers.len() >= BATCH_LINES && !send(&mut batch) {
+                let full = batch.numbers.len() >= BATCH_LINES || batch.text.len() >= BATCH_BYTES;
+                if full && !send(&mut batch) {
                     break None;
                 }
             };
@@ -691,6 +697,28 @@ mod tests {
         assert!(one.1, "the truncated gzip is an error");
         for balance in BALANCES {
             let two = two_threads(&rules, source(cut.clone()), Runs::All, balance);
+            assert_eq!(format!("{one:?}"), format!("{two:?}"), "{balance:?}");
+        }
+    }
+
+    /// Long lines fill a batch by bytes before lines: the reports stay the same.
+    #[test]
+    fn two_threads_give_the_same_reports_on_long_lines() {
+        let rules = RuleSet::embedded().unwrap();
+        let mut text = Vec::new();
+        for i in 0..40 {
+            text.extend(
+                format!("[2024-01-01 00:00:{i:02}] INFO: {}\n", "x".repeat(100_000)).as_bytes(),
+            );
+            if i % 7 == 0 {
+                text.extend(b"The 'https://repo.magento.com/archives/magento/module-rma/magento-module-rma-100.4.1.zip' URL could not be accessed: HTTP/1.1 403 Forbidden\n");
+            }
+        }
+        assert!(text.len() > 8 * BATCH_BYTES);
+        let one = one_thread(&rules, source(text.clone()), Runs::Latest);
+        assert!(!one.0[0].diagnoses.is_empty(), "{one:?}");
+        for balance in BALANCES {
+            let two = two_threads(&rules, source(text.clone()), Runs::Latest, balance);
             assert_eq!(format!("{one:?}"), format!("{two:?}"), "{balance:?}");
         }
     }
