@@ -21,6 +21,8 @@ pub struct Source {
     pub name: String,
     pub reader: Box<dyn BufRead + Send>,
     pub compressed: bool,
+    /// Its size on disk, when it is a file (how it is read depends on it).
+    pub size: Option<u64>,
 }
 
 impl Source {
@@ -31,7 +33,11 @@ impl Source {
 
     /// A file on disk.
     pub fn open(path: &Path) -> io::Result<Source> {
-        Source::from_reader(path.display().to_string(), File::open(path)?)
+        let file = File::open(path)?;
+        let size = file.metadata().ok().map(|meta| meta.len());
+        let mut source = Source::from_reader(path.display().to_string(), file)?;
+        source.size = size;
+        Ok(source)
     }
 
     /// Any reader; gzip is recognised by its first two bytes, a BOM by its first two or
@@ -49,6 +55,7 @@ impl Source {
             name,
             reader,
             compressed,
+            size: None,
         })
     }
 }
