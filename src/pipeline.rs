@@ -135,12 +135,7 @@ fn read_into<R: io::BufRead>(
                         continue;
                     }
                 }
-                // Valid UTF-8 (nearly every line) is borrowed; only invalid lines are copied.
-                let text = match std::str::from_utf8(bytes) {
-                    Ok(text) => Cow::Borrowed(text),
-                    Err(_) => String::from_utf8_lossy(bytes),
-                };
-                repairer.push(line_no, &text, &mut repaired);
+                repairer.push(line_no, &line_text(bytes), &mut repaired);
             }
             Ok(None) => break None,
             Err(e) => break Some(e),
@@ -150,6 +145,15 @@ fn read_into<R: io::BufRead>(
     repairer.finish(&mut repaired);
     feed(&mut framer, state, &mut repairer, &mut repaired, runs);
     error
+}
+
+/// A line's text: valid UTF-8 (nearly every line) is borrowed; only invalid lines are
+/// copied, lossily.
+fn line_text(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
 }
 
 /// Frames repaired lines and hands them to the state, splitting runs when asked.
@@ -206,10 +210,14 @@ struct Batch {
 }
 
 impl Batch {
-    fn push(&mut self, line: u64, text: &str) {
-        self.text.push_str(text);
-        self.numbers.push(line);
-        self.ends.push(self.text.len());
+    /// Moves repaired lines into the batch, their buffers back to the repairer.
+    fn take(&mut self, repaired: &mut Vec<RepairedLine>, repairer: &mut Repairer) {
+        for line in repaired.drain(..) {
+            self.text.push_str(&line.text);
+            self.numbers.push(line.line);
+            self.ends.push(self.text.len());
+            repairer.recycle(line.text);
+        }
     }
 
     fn find_candidates(&mut self, signals: &SignalSet) {
@@ -302,28 +310,19 @@ fn read_in_two<R: io::BufRead + Send>(
                 match lines.next_line() {
                     Ok(Some(bytes)) => {
                         line_no += 1;
-                        let text = match std::str::from_utf8(bytes) {
-                            Ok(text) => Cow::Borrowed(text),
-                            Err(_) => String::from_utf8_lossy(bytes),
-                        };
-                        repairer.push(line_no, &text, &mut repaired);
+                        repairer.push(line_no, &line_text(bytes), &mut repaired);
                     }
                     Ok(None) => break None,
                     Err(e) => break Some(e),
                 }
-                for line in repaired.drain(..) {
-                    batch.push(line.line, &line.text);
-                    repairer.recycle(line.text);
-                }
+                batch.take(&mut repaired, &mut repairer);
                 let full = batch.numbers.len() >= BATCH_LINES || batch.text.len() >= BATCH_BYTES;
                 if full && !send(&mut batch) {
                     break None;
                 }
             };
             repairer.finish(&mut repaired);
-            for line in repaired.drain(..) {
-                batch.push(line.line, &line.text);
-            }
+            batch.take(&mut repaired, &mut repairer);
             send(&mut batch);
             (lines.stats(), error)
         });
@@ -653,6 +652,17 @@ mod tests {
         (state.finish(stats.lines, Vec::new()), error.is_some())
     }
 
+    /// Reads `text` on one thread and on two with every balance, asserts the same
+    /// reports, and returns the one-thread result.
+    fn same_in_two(rules: &RuleSet, text: &[u8], runs: Runs) -> (Vec<SourceReport>, bool) {
+        let one = one_thread(rules, source(text.to_vec()), runs);
+        for balance in BALANCES {
+            let two = two_threads(rules, source(text.to_vec()), runs, balance);
+            assert_eq!(format!("{one:?}"), format!("{two:?}"), "{balance:?}");
+        }
+        one
+    }
+
     fn source(bytes: Vec<u8>) -> Source {
         Source::from_reader("t.log".into(), std::io::Cursor::new(bytes)).unwrap()
     }
@@ -681,15 +691,11 @@ mod tests {
         let text = long_log();
         assert!(text.iter().filter(|&&b| b == b'\n').count() > 4 * BATCH_LINES * BATCHES_IN_FLIGHT);
         for runs in [Runs::Latest, Runs::All] {
-            let one = one_thread(&rules, source(text.clone()), runs);
+            let one = same_in_two(&rules, &text, runs);
             assert!(
                 !one.0.iter().all(|r| r.diagnoses.is_empty()),
                 "the log diagnoses something"
             );
-            for balance in BALANCES {
-                let two = two_threads(&rules, source(text.clone()), runs, balance);
-                assert_eq!(format!("{one:?}"), format!("{two:?}"), "{balance:?}");
-            }
         }
     }
 
@@ -698,12 +704,8 @@ mod tests {
         let rules = RuleSet::embedded().unwrap();
         let gzip = crate::decode::tests::gzip(&long_log());
         let cut = gzip[..gzip.len() * 2 / 3].to_vec();
-        let one = one_thread(&rules, source(cut.clone()), Runs::All);
+        let one = same_in_two(&rules, &cut, Runs::All);
         assert!(one.1, "the truncated gzip is an error");
-        for balance in BALANCES {
-            let two = two_threads(&rules, source(cut.clone()), Runs::All, balance);
-            assert_eq!(format!("{one:?}"), format!("{two:?}"), "{balance:?}");
-        }
     }
 
     /// Long lines fill a batch by bytes before lines: the reports stay the same.
@@ -720,21 +722,13 @@ mod tests {
             }
         }
         assert!(text.len() > 8 * BATCH_BYTES);
-        let one = one_thread(&rules, source(text.clone()), Runs::Latest);
+        let one = same_in_two(&rules, &text, Runs::Latest);
         assert!(!one.0[0].diagnoses.is_empty(), "{one:?}");
-        for balance in BALANCES {
-            let two = two_threads(&rules, source(text.clone()), Runs::Latest, balance);
-            assert_eq!(format!("{one:?}"), format!("{two:?}"), "{balance:?}");
-        }
     }
 
     #[test]
     fn two_threads_read_an_empty_source() {
         let rules = RuleSet::embedded().unwrap();
-        let two = two_threads(&rules, source(Vec::new()), Runs::Latest, Balance::Adaptive);
-        assert_eq!(
-            format!("{:?}", one_thread(&rules, source(Vec::new()), Runs::Latest)),
-            format!("{two:?}")
-        );
+        same_in_two(&rules, &[], Runs::Latest);
     }
 }

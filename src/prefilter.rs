@@ -411,10 +411,7 @@ impl<'a> Lines<'a> {
 /// Every literal in `haystack`, one text (a `\n` in it is a byte like any other),
 /// overlapping.
 fn walk<A: Automaton>(automaton: &A, haystack: &[u8], lines: &mut Lines<'_>) {
-    let Ok(start) = automaton.start_state(Anchored::No) else {
-        return;
-    };
-    let mut state = start;
+    let mut state = start_state(automaton);
     let mut at = 0;
     while at < haystack.len() {
         let (stepped, next) = run(automaton, state, &haystack[at..]);
@@ -422,6 +419,12 @@ fn walk<A: Automaton>(automaton: &A, haystack: &[u8], lines: &mut Lines<'_>) {
         state = next;
         report(automaton, state, lines);
     }
+}
+
+/// The unanchored start state. Both automata are built unanchored (the default), so it
+/// exists; were it missing, the dead state (0) would walk every line and find nothing.
+fn start_state<A: Automaton>(automaton: &A) -> StateID {
+    automaton.start_state(Anchored::No).unwrap_or(StateID::ZERO)
 }
 
 /// Steps through `bytes` until a special (match) state or the end: how many bytes were
@@ -492,15 +495,7 @@ impl<'t, 'o> Chain<'t, 'o> {
 /// interleave, so the CPU runs them in parallel.
 fn walk_two<A: Automaton>(automaton: &A, chains: [Chain<'_, '_>; 2]) {
     let [mut a, mut b] = chains;
-    let Ok(start) = automaton.start_state(Anchored::No) else {
-        while !a.rest(StateID::ZERO).is_empty() {
-            a.at = a.ends[a.next];
-        }
-        while !b.rest(StateID::ZERO).is_empty() {
-            b.at = b.ends[b.next];
-        }
-        return;
-    };
+    let start = start_state(automaton);
     (a.state, b.state) = (start, start);
     loop {
         let (rest_a, rest_b) = (a.rest(start), b.rest(start));

@@ -69,6 +69,16 @@ fn findings(report: &Value) -> Vec<(String, Vec<u64>)> {
         .collect()
 }
 
+/// What `magediag --format json` prints for `input` on stdin, as text.
+fn json_stdout(input: impl Into<Vec<u8>>) -> String {
+    let output = magediag()
+        .args(["--format", "json"])
+        .write_stdin(input.into())
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 fn diagnose_bytes(bytes: Vec<u8>) -> (Value, i32, String) {
     let output = magediag()
         .args(["--format", "json"])
@@ -946,12 +956,7 @@ fn secrets_behind_ansi_codes_or_zero_width_characters_are_masked() {
             &PUBLIC[..10],
             &PUBLIC[10..]
         );
-        let output = magediag()
-            .args(["--format", "json"])
-            .write_stdin(hint)
-            .output()
-            .unwrap();
-        let out = String::from_utf8_lossy(&output.stdout);
+        let out = json_stdout(hint);
         assert!(out.contains("composer install failed"), "{out}");
         no_fragment(&out, &PUBLIC[10..]);
         no_fragment(&out, &PUBLIC[..10]);
@@ -974,12 +979,7 @@ fn a_secret_at_the_hint_length_limit_is_masked() {
         " and more".repeat(200_000)
     );
     for line in [short, long] {
-        let output = magediag()
-            .args(["--format", "json"])
-            .write_stdin(line)
-            .output()
-            .unwrap();
-        let out = String::from_utf8_lossy(&output.stdout);
+        let out = json_stdout(line);
         assert!(out.contains("composer install failed"), "{out}");
         no_fragment(&out, PUBLIC);
     }
@@ -992,12 +992,7 @@ fn a_secret_longer_than_the_mask_window_is_masked_in_a_hint() {
     // Base64 JSON of the project's variables, env:COMPOSER_AUTH among them.
     let value: String = "eyJlbnY6Q09NUE9TRVJfQVVUSCI6".repeat(2000);
     let line = format!("ERROR: deploy failed, MAGENTO_CLOUD_VARIABLES={value}\n");
-    let output = magediag()
-        .args(["--format", "json"])
-        .write_stdin(line)
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&output.stdout);
+    let out = json_stdout(line);
     assert!(out.contains("deploy failed"), "{out}");
     no_fragment(&out, &value[..40]);
 }
