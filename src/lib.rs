@@ -13,6 +13,7 @@ pub mod decode;
 pub mod diagnosis;
 pub mod engine;
 pub mod envelope;
+pub mod gate;
 pub mod line;
 pub mod mask;
 pub mod pipeline;

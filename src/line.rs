@@ -6,7 +6,7 @@
 
 use std::io::{self, BufRead};
 
-use crate::prefilter::LineGate;
+use crate::gate::LineGate;
 
 /// The most bytes of one line kept for matching; the rest of a longer line is skipped.
 pub const LINE_CAP: usize = 1 << 20;
@@ -32,8 +32,14 @@ pub struct LineReader<R> {
     stats: LineStats,
     /// How far into the reader's buffer the gate has searched (from the buffer's start).
     searched: usize,
-    /// Where the gate's next hit in the searched part starts, if it has one.
-    hit: Option<usize>,
+    /// Where the hot lines of the searched part start, from where the buffer started
+    /// when it was searched; `consumed` bytes of it were read since, and the next hot
+    /// line is `hot[next_hot]`.
+    hot: Vec<usize>,
+    next_hot: usize,
+    consumed: usize,
+    /// Scratch for the gate (a lowercased copy).
+    lower: Vec<u8>,
 }
 
 impl<R: BufRead> LineReader<R> {
@@ -45,7 +51,10 @@ impl<R: BufRead> LineReader<R> {
             pending: 0,
             stats: LineStats::default(),
             searched: 0,
-            hit: None,
+            hot: Vec::new(),
+            next_hot: 0,
+            consumed: 0,
+            lower: Vec::new(),
         }
     }
 
@@ -69,7 +78,7 @@ impl<R: BufRead> LineReader<R> {
         if self.pending > 0 {
             self.inner.consume(self.pending);
             self.searched = self.searched.saturating_sub(self.pending);
-            self.hit = self.hit.and_then(|hit| hit.checked_sub(self.pending));
+            self.consumed += self.pending;
             self.pending = 0;
         }
         loop {
@@ -91,13 +100,17 @@ impl<R: BufRead> LineReader<R> {
                         // Complete lines only: a literal cut at the buffer's end is not seen.
                         let complete = memchr::memrchr(b'\n', chunk).map_or(end + 1, |i| i + 1);
                         self.searched = complete;
-                        self.hit = gate.find(&chunk[..complete]);
+                        self.hot.clear();
+                        gate.hot_lines(&chunk[..complete], &mut self.lower, &mut self.hot);
+                        self.next_hot = 0;
+                        self.consumed = 0;
                     }
-                    let hot = self.hit.is_some_and(|hit| hit < end);
-                    if hot {
-                        let from = (end + 1).min(self.searched);
-                        self.hit = gate.find(&chunk[from..self.searched]).map(|hit| hit + from);
+                    // Hot lines are where they started when the buffer was searched.
+                    while self.hot.get(self.next_hot).is_some_and(|&at| at < self.consumed) {
+                        self.next_hot += 1;
                     }
+                    let hot = self.hot.get(self.next_hot) == Some(&self.consumed);
+                    self.next_hot += usize::from(hot);
                     hot
                 }
                 None => true,
@@ -112,7 +125,6 @@ impl<R: BufRead> LineReader<R> {
         }
         // The line is gathered across reads: whatever was searched is consumed below.
         self.searched = 0;
-        self.hit = None;
         self.buf.clear();
         let mut saw_any = false;
         let mut cut = false;
@@ -152,7 +164,7 @@ impl<R: BufRead> LineReader<R> {
         if memchr::memchr(0, &self.buf).is_some() {
             self.stats.binary_lines += 1;
         }
-        let hot = gate.is_none_or(|gate| gate.find(&self.buf).is_some());
+        let hot = gate.is_none_or(|gate| gate.is_hot(&self.buf, &mut self.lower));
         Ok(Some((&self.buf, hot)))
     }
 }

@@ -18,7 +18,7 @@ use aho_corasick::automaton::Automaton;
 use aho_corasick::automaton::StateID;
 use aho_corasick::nfa::contiguous;
 use aho_corasick::{
-    AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Anchored, MatchKind, PatternID, dfa,
+    Anchored, MatchKind, PatternID, dfa,
 };
 use regex_syntax::hir::{Class, Hir, HirKind};
 
@@ -533,58 +533,6 @@ fn walk_two<A: Automaton>(automaton: &A, chains: [Chain<'_, '_>; 2]) {
     }
 }
 
-/// An ASCII case-insensitive automaton of `kind` reporting every match.
-fn automaton(literals: &[Vec<u8>], kind: AhoCorasickKind) -> Result<AhoCorasick, String> {
-    AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
-        .match_kind(MatchKind::Standard)
-        .kind(Some(kind))
-        .build(literals)
-        .map_err(|e| e.to_string())
-}
-
-/// Finds the lines that hold any literal of a set, searching a whole buffer of lines at a
-/// time: the lines between two hits hold none, and cost nothing but finding their ends.
-#[derive(Debug, Clone)]
-pub struct LineGate {
-    /// `None` when some item has no literal: then every line must be looked at.
-    automaton: Option<AhoCorasick>,
-}
-
-impl LineGate {
-    /// A gate over every literal of `items` and `extra`; one item without literals (or
-    /// too many literals for the automaton) makes every line pass.
-    pub fn new(items: &[Option<Vec<Vec<u8>>>], extra: &[&str]) -> LineGate {
-        let mut literals: Vec<Vec<u8>> = Vec::new();
-        for set in items {
-            let Some(set) = set else {
-                return LineGate { automaton: None };
-            };
-            literals.extend(set.iter().cloned());
-        }
-        literals.extend(extra.iter().map(|word| fold(word.as_bytes())));
-        // A literal spanning a line break can never match inside one line.
-        literals.retain(|l| !l.is_empty() && !l.contains(&b'\n') && !l.contains(&b'\r'));
-        literals.sort();
-        literals.dedup();
-        let automaton = automaton(&literals, AhoCorasickKind::DFA).ok();
-        LineGate { automaton }
-    }
-
-    /// Where the first literal in `haystack` starts; `Some(0)` when every line passes.
-    pub fn find(&self, haystack: &[u8]) -> Option<usize> {
-        match &self.automaton {
-            Some(automaton) => automaton.find(haystack).map(|found| found.start()),
-            None => Some(0),
-        }
-    }
-
-    /// Whether every line passes (some item has no literal).
-    pub fn is_open(&self) -> bool {
-        self.automaton.is_none()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -701,16 +649,5 @@ mod tests {
                 start = end;
             }
         }
-    }
-
-    #[test]
-    fn the_line_gate_finds_the_first_literal_and_opens_for_literal_free_items() {
-        let gate = LineGate::new(&[Some(vec![b"could not".to_vec()])], &["starting "]);
-        assert_eq!(gate.find(b"ok\nall fine\nSTARTING deploy"), Some(12));
-        assert_eq!(gate.find(b"ok\nit Could Not\n"), Some(6));
-        assert_eq!(gate.find(b"nothing here\n"), None);
-        let open = LineGate::new(&[Some(vec![b"x".to_vec()]), None], &[]);
-        assert!(open.is_open());
-        assert_eq!(open.find(b"anything"), Some(0));
     }
 }

@@ -236,6 +236,17 @@ impl RuleSet {
             .collect();
         check_suppressions(files, &raw_rules, &mut errors);
         if errors.is_empty() {
+            let mut signals = signals;
+            let mut read = vec![false; signals.signals().len()];
+            for rule in &rules {
+                let mut used = rule.also.clone();
+                rule.when
+                    .atoms(&mut |t: &Test| used.extend(signals.index(t.signal())));
+                for i in used {
+                    read[i] = true;
+                }
+            }
+            signals.set_read(read);
             Ok(RuleSet { signals, rules })
         } else {
             Err(RuleErrors(errors))

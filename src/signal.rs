@@ -12,7 +12,8 @@ use std::sync::OnceLock;
 use regex::{Regex, RegexSet};
 
 use crate::envelope::Level;
-use crate::prefilter::{self, LineGate, Prefilter};
+use crate::gate::{GateItem, LineGate};
+use crate::prefilter::{self, Prefilter};
 use crate::record::Record;
 
 /// The most characters of a field or evidence line kept in an event.
@@ -214,12 +215,14 @@ pub struct SignalSet {
     owners: Vec<(usize, usize)>,
     /// The prefilter item that stands for [`ERROR_WORDS`].
     error_words: usize,
-    /// Every literal of the prefilter and [`crate::record::CONTEXT_WORDS`]: a line without
-    /// any cannot match a signal, be a hint or change the framer's state. Built on first
-    /// use from `items`: the default pipeline reads every line and never needs it.
+    /// Finds the lines that may match a read signal, be a hint or change the framer's
+    /// state (see [`LineGate`]). Built on first use.
     gate: OnceLock<LineGate>,
     /// Each prefilter item's literal set, for the gate.
     items: Vec<Option<Vec<Vec<u8>>>>,
+    /// Whether some rule reads each signal (all, until [`SignalSet::set_read`]): a line
+    /// only an unread signal could match is not hot.
+    read: Vec<bool>,
     by_id: HashMap<String, usize>,
 }
 
@@ -259,6 +262,7 @@ impl SignalSet {
             .map(|(i, s)| (s.id.clone(), i))
             .collect();
         Ok(SignalSet {
+            read: vec![true; signals.len()],
             signals,
             prefilter,
             unfiltered,
@@ -270,10 +274,43 @@ impl SignalSet {
         })
     }
 
+    /// Says which signals some rule reads (in `when` or `also`); the others are still
+    /// matched on the lines read, but make no line hot.
+    pub fn set_read(&mut self, read: Vec<bool>) {
+        self.read = read;
+        self.gate = OnceLock::new();
+    }
+
     /// The gate that tells the lines worth looking at (see [`LineGate`]).
     pub fn gate(&self) -> &LineGate {
-        self.gate
-            .get_or_init(|| LineGate::new(&self.items, crate::record::CONTEXT_WORDS))
+        self.gate.get_or_init(|| LineGate::new(self.gate_items()))
+    }
+
+    /// One gate item for each pattern of a read signal, checked by the pattern itself;
+    /// the error and context words make a line hot on their own.
+    fn gate_items(&self) -> Vec<GateItem> {
+        let mut items = Vec::new();
+        for (pattern, literals) in self.items[..self.error_words].iter().enumerate() {
+            let (s, p) = self.owners[pattern];
+            if !self.read[s] {
+                continue;
+            }
+            let check = regex_syntax::ParserBuilder::new()
+                .build()
+                .parse(self.signals[s].patterns[p].as_str())
+                .ok();
+            items.push(GateItem {
+                literals: literals.clone().unwrap_or_default(),
+                check,
+            });
+        }
+        let words = |words: &[&str]| GateItem {
+            literals: words.iter().map(|w| w.as_bytes().to_vec()).collect(),
+            check: None,
+        };
+        items.push(words(ERROR_WORDS));
+        items.push(words(crate::record::CONTEXT_WORDS));
+        items
     }
 
     /// The signals, in definition order.

@@ -1,0 +1,568 @@
+//! The line gate: finds, a buffer at a time, the few lines of a log worth reading.
+//!
+//! A line is *hot* when it may match a signal that some rule reads, be a hint, or change
+//! the framer's state; every other line only needs counting (see
+//! [`crate::pipeline::diagnose_gated`]). The gate decides in two steps:
+//!
+//! 1. a search of the whole buffer for the literals every such line holds one of (the
+//!    signals' required literals, [`crate::signal::ERROR_WORDS`] and
+//!    [`crate::record::CONTEXT_WORDS`]); the lines between two hits hold none;
+//! 2. on a line with a hit, a *check*: each signal pattern that owns a literal found is
+//!    run, relaxed (see [`relaxed`]), on the raw line. Progress bars hold `100%` and
+//!    `=== ` and Composer's `Installing` lines hold `installing `, but most match no
+//!    pattern: the check lets them stay quiet.
+//!
+//! The check is sound because a line the pipeline may skip is clean (ASCII, nothing to
+//! repair, no trailing blank, see [`crate::repair::Repairer::flush_before_quiet`]): the
+//! message a pattern is matched against is then a suffix of the raw line. A pattern with
+//! its start and word assertions dropped, searched anywhere in the line, matches whenever
+//! the pattern matches such a suffix. A line the check calls quiet that is not clean is
+//! read as usual.
+
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind, Span, packed};
+use memchr::memmem;
+use regex::bytes::{Regex, RegexBuilder};
+use regex_syntax::hir::{Hir, HirKind, Look, Repetition};
+
+/// The most bytes a relaxed pattern's compiled program may take.
+const CHECK_SIZE_LIMIT: usize = 1 << 22;
+
+/// What the gate is built from: one literal set, and how to check a line that holds one.
+#[derive(Debug, Clone)]
+pub struct GateItem {
+    /// The literals, one of which every line the item cares about holds (ASCII
+    /// case-insensitive).
+    pub literals: Vec<Vec<u8>>,
+    /// The pattern a line holding one must also match, relaxed; `None`: the literal alone
+    /// makes the line hot.
+    pub check: Option<Hir>,
+}
+
+/// Finds the hot lines of a buffer (see the module docs).
+#[derive(Debug, Clone)]
+pub struct LineGate {
+    /// `None` when some item has no literal: then every line is hot.
+    inner: Option<Inner>,
+}
+
+#[derive(Debug, Clone)]
+struct Inner {
+    finder: Finder,
+    /// Every literal, ASCII-lowercased.
+    literals: Vec<Vec<u8>>,
+    /// For each literal: the items that own it.
+    owners: Vec<Vec<u32>>,
+    /// For each item: its check, compiled on first use.
+    checks: Vec<Option<Check>>,
+}
+
+/// How a lowercased buffer is searched.
+#[derive(Debug, Clone)]
+enum Finder {
+    /// SIMD (Teddy) over a few short fragments such that every literal holds one; a hit
+    /// is only a line to look at more closely.
+    Fragments {
+        searcher: packed::Searcher,
+        /// Each fragment's bytes and the literals that hold it, with where in each,
+        /// sorted by bytes.
+        fragments: Vec<(Vec<u8>, Vec<(u32, u32)>)>,
+        /// Where the fragments that start with each byte are in `fragments`.
+        by_first: Vec<usize>,
+    },
+    /// An automaton over the literals themselves, when no small fragment set covers
+    /// them or the CPU has no SIMD search.
+    Literals(AhoCorasick),
+}
+
+#[derive(Debug, Clone)]
+struct Check {
+    source: String,
+    compiled: OnceLock<Option<Regex>>,
+}
+
+impl Check {
+    /// Whether `line` may match; a check that does not compile passes every line.
+    fn passes(&self, line: &[u8]) -> bool {
+        let regex = self.compiled.get_or_init(|| {
+            RegexBuilder::new(&self.source)
+                .size_limit(CHECK_SIZE_LIMIT)
+                .build()
+                .ok()
+        });
+        regex.as_ref().is_none_or(|regex| regex.is_match(line))
+    }
+}
+
+impl LineGate {
+    /// A gate over `items`; an item without literals (or too many literals for the
+    /// automaton) makes every line hot.
+    pub fn new(items: Vec<GateItem>) -> LineGate {
+        let mut by_literal: Vec<(Vec<u8>, u32)> = Vec::new();
+        let mut checks = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            if item.literals.is_empty() {
+                return LineGate { inner: None };
+            }
+            let index = u32::try_from(i).unwrap_or(u32::MAX);
+            for literal in item.literals {
+                let literal = literal.to_ascii_lowercase();
+                // A literal spanning a line break can never match inside one line.
+                if !literal.is_empty() && !literal.contains(&b'\n') && !literal.contains(&b'\r') {
+                    by_literal.push((literal, index));
+                }
+            }
+            checks.push(item.check.map(|hir| Check {
+                source: relaxed(&hir).to_string(),
+                compiled: OnceLock::new(),
+            }));
+        }
+        by_literal.sort();
+        by_literal.dedup();
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut owners: Vec<Vec<u32>> = Vec::new();
+        for (literal, item) in by_literal {
+            if literals.last() == Some(&literal) {
+                if let Some(last) = owners.last_mut() {
+                    last.push(item);
+                }
+            } else {
+                literals.push(literal);
+                owners.push(vec![item]);
+            }
+        }
+        let finder = match fragments_finder(&literals) {
+            Some(finder) => finder,
+            None => match AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(&literals)
+            {
+                Ok(automaton) => Finder::Literals(automaton),
+                Err(_) => return LineGate { inner: None },
+            },
+        };
+        LineGate {
+            inner: Some(Inner {
+                finder,
+                literals,
+                owners,
+                checks,
+            }),
+        }
+    }
+
+    /// Whether the gate searches with SIMD over fragments (else with an automaton).
+    pub fn uses_fragments(&self) -> bool {
+        matches!(
+            self.inner,
+            Some(Inner {
+                finder: Finder::Fragments { .. },
+                ..
+            })
+        )
+    }
+
+    /// Pushes to `hot` where each hot line of `buffer` starts, in order. `buffer` holds
+    /// whole lines, each but the last ended by `\n` (a `\r` before it is not part of the
+    /// line); `lower` is scratch, for the buffer lowercased.
+    pub fn hot_lines(&self, buffer: &[u8], lower: &mut Vec<u8>, hot: &mut Vec<usize>) {
+        let Some(inner) = &self.inner else {
+            hot.push(0);
+            hot.extend(memchr::memchr_iter(b'\n', buffer).map(|end| end + 1));
+            if buffer.last() == Some(&b'\n') {
+                hot.pop();
+            }
+            return;
+        };
+        lower.clear();
+        lowercase_into(buffer, lower);
+        let lower = &lower[..];
+        // The line being judged: where it starts and ends, and the items checked on it
+        // already (a few at most; past that a check may only run twice).
+        let mut line = 0..0;
+        let mut checked = [u32::MAX; 8];
+        let mut n = 0;
+        let mut judge = |at: usize, literal: usize, line: &mut std::ops::Range<usize>| -> bool {
+            if at >= line.end {
+                let start = memchr::memrchr(b'\n', &lower[..at]).map_or(0, |i| i + 1);
+                let end = memchr::memchr(b'\n', &lower[at..]).map_or(lower.len(), |i| at + i);
+                *line = start..end;
+                n = 0;
+            }
+            let raw = &buffer[line.clone()];
+            let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+            for &item in &inner.owners[literal] {
+                if checked[..n].contains(&item) {
+                    continue;
+                }
+                match &inner.checks[item as usize] {
+                    None => return true,
+                    Some(check) if check.passes(raw) => return true,
+                    Some(_) => {}
+                }
+                if n < checked.len() {
+                    checked[n] = item;
+                    n += 1;
+                }
+            }
+            false
+        };
+        match &inner.finder {
+            Finder::Literals(automaton) => {
+                for found in automaton.find_overlapping_iter(lower) {
+                    let at = found.start();
+                    if hot.last().is_some_and(|&start| start <= at && at < line.end) {
+                        continue;
+                    }
+                    if judge(at, found.pattern().as_usize(), &mut line) {
+                        hot.push(line.start);
+                    }
+                }
+            }
+            Finder::Fragments {
+                searcher,
+                fragments,
+                by_first,
+            } => {
+                let mut from = 0;
+                while let Some(found) = searcher.find_in(lower, Span::from(from..lower.len())) {
+                    let at = found.start();
+                    from = at + 1;
+                    // Every fragment that starts here, not only the one the search gave.
+                    let first = usize::from(lower[at]);
+                    let here = &fragments[by_first[first]..by_first[first + 1]];
+                    'fragments: for (bytes, holders) in here {
+                        if !lower[at..].starts_with(bytes) {
+                            continue;
+                        }
+                        for &(literal, offset) in holders {
+                            let literal = literal as usize;
+                            let held = at
+                                .checked_sub(offset as usize)
+                                .and_then(|start| lower.get(start..))
+                                .is_some_and(|rest| rest.starts_with(&inner.literals[literal]));
+                            if held && judge(at, literal, &mut line) {
+                                hot.push(line.start);
+                                // The rest of this line needs no look.
+                                from = line.end + 1;
+                                break 'fragments;
+                            }
+                        }
+                    }
+                    if from >= lower.len() {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether one line (without its `\n`) is hot; `scratch` is for its lowercased copy.
+    pub fn is_hot(&self, line: &[u8], scratch: &mut Vec<u8>) -> bool {
+        let mut hot = Vec::new();
+        self.hot_lines(line, scratch, &mut hot);
+        !hot.is_empty()
+    }
+
+    /// The fragments the SIMD search looks for (none when it uses the automaton).
+    pub fn fragments(&self) -> Vec<&[u8]> {
+        match &self.inner {
+            Some(Inner {
+                finder: Finder::Fragments { fragments, .. },
+                ..
+            }) => fragments.iter().map(|(bytes, _)| bytes.as_slice()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether every line is hot (some item has no literal).
+    pub fn is_open(&self) -> bool {
+        self.inner.is_none()
+    }
+}
+
+/// Appends `bytes` ASCII-lowercased to `out`.
+pub fn lowercase_into(bytes: &[u8], out: &mut Vec<u8>) {
+    out.extend(bytes.iter().map(u8::to_ascii_lowercase));
+}
+
+/// The most fragments the SIMD search takes (Teddy's limit).
+const MAX_FRAGMENTS: usize = 64;
+/// Fragments are this long, or the whole literal when shorter.
+const FRAGMENT_LEN: usize = 4;
+
+/// A SIMD search over fragments that cover every literal, if at most
+/// [`MAX_FRAGMENTS`] do and the CPU has one.
+///
+/// The fragments are picked greedily: each round takes the window of the uncovered
+/// literals that covers the most of them for how often it is expected in log text (from
+/// a fixed table of byte frequencies, [`byte_rarity`]). A rare fragment keeps hits, and
+/// so closer looks, few.
+fn fragments_finder(literals: &[Vec<u8>]) -> Option<Finder> {
+    // How much covering more literals is worth against rarity: the least that still
+    // fits the fragments in the limit.
+    // A literal that holds another needs no fragment of its own: one of the other's is
+    // one of its own.
+    let minimal: Vec<Vec<u8>> = literals
+        .iter()
+        .filter(|literal| {
+            !literals.iter().any(|other| {
+                other.len() < literal.len() && memmem::find(literal, other).is_some()
+            })
+        })
+        .cloned()
+        .collect();
+    let chosen = [2.0, 2.25, 2.5, 2.75, 3.0, 3.5, 4.0, 6.0, 8.0]
+        .into_iter()
+        .find_map(|weight| cover(&minimal, weight))?;
+    let searcher = packed::Config::new()
+        .match_kind(packed::MatchKind::LeftmostFirst)
+        .builder()
+        .extend(chosen.iter())
+        .build()?;
+    let mut fragments: Vec<(Vec<u8>, Vec<(u32, u32)>)> = chosen
+        .into_iter()
+        .map(|fragment| {
+            let mut holders = Vec::new();
+            for (l, literal) in literals.iter().enumerate() {
+                for offset in memmem::find_iter(literal, &fragment) {
+                    if let (Ok(l), Ok(offset)) = (u32::try_from(l), u32::try_from(offset)) {
+                        holders.push((l, offset));
+                    }
+                }
+            }
+            (fragment, holders)
+        })
+        .collect();
+    fragments.sort();
+    let by_first = (0..=256)
+        .map(|byte| fragments.partition_point(|(bytes, _)| usize::from(bytes[0]) < byte))
+        .collect();
+    Some(Finder::Fragments {
+        searcher,
+        fragments,
+        by_first,
+    })
+}
+
+/// Fragments that cover every literal, picked greedily (see [`fragments_finder`]);
+/// `None` when more than [`MAX_FRAGMENTS`] are needed.
+fn cover(literals: &[Vec<u8>], weight: f64) -> Option<Vec<Vec<u8>>> {
+    let mut lengths: Vec<usize> = literals.iter().map(|l| FRAGMENT_LEN.min(l.len())).collect();
+    lengths.sort_unstable();
+    lengths.dedup();
+    // Every window a fragment may be, with the literals that hold it; and each literal's
+    // windows.
+    let mut windows: Vec<(&[u8], usize)> = Vec::new();
+    for (l, literal) in literals.iter().enumerate() {
+        for &len in &lengths {
+            windows.extend(literal.windows(len).map(|w| (w, l)));
+        }
+    }
+    windows.sort_unstable();
+    windows.dedup();
+    let mut names: Vec<&[u8]> = windows.iter().map(|&(w, _)| w).collect();
+    names.dedup();
+    let mut of_literal: Vec<Vec<usize>> = vec![Vec::new(); literals.len()];
+    let mut uncovered_holders = vec![0usize; names.len()];
+    let mut w = 0;
+    for &(window, l) in &windows {
+        while names[w] != window {
+            w += 1;
+        }
+        of_literal[l].push(w);
+        uncovered_holders[w] += 1;
+    }
+    let rarities: Vec<f64> = names.iter().map(|w| rarity(w)).collect();
+    let mut left = literals.len();
+    let mut covered = vec![false; literals.len()];
+    let mut chosen: Vec<Vec<u8>> = Vec::new();
+    while left > 0 {
+        if chosen.len() == MAX_FRAGMENTS {
+            return None;
+        }
+        let best = (0..names.len())
+            .filter(|&w| uncovered_holders[w] > 0)
+            .max_by(|&a, &b| {
+                let value = |w: usize| (uncovered_holders[w] as f64).ln() * weight + rarities[w];
+                value(a).total_cmp(&value(b)).then_with(|| names[b].cmp(names[a]))
+            })?;
+        for (l, windows) in of_literal.iter().enumerate() {
+            if !covered[l] && windows.contains(&best) {
+                covered[l] = true;
+                left -= 1;
+                for &w in windows {
+                    uncovered_holders[w] -= 1;
+                }
+            }
+        }
+        chosen.push(names[best].to_vec());
+    }
+    Some(chosen)
+}
+
+/// How rare a fragment is in log text: the sum of its bytes' [`byte_rarity`], less for
+/// each pair of letters common in English (`ing` and `tion` are everywhere).
+fn rarity(fragment: &[u8]) -> f64 {
+    const COMMON_PAIRS: &[&[u8; 2]] = &[
+        b"th", b"he", b"in", b"er", b"an", b"re", b"on", b"at", b"en", b"nd", b"ti", b"es",
+        b"or", b"te", b"of", b"ed", b"is", b"it", b"al", b"ar", b"st", b"to", b"nt", b"ng",
+        b"se", b"ha", b"as", b"ou", b"io", b"le", b"ve", b"co", b"me", b"de", b"hi", b"ri",
+        b"ro", b"ic", b"ne", b"ea", b"ra", b"ce", b"ll", b"e ", b"s ", b"d ", b"t ",
+        b"g ", b" t", b" a", b" s",
+    ];
+    let pairs = fragment
+        .windows(2)
+        .filter(|pair| COMMON_PAIRS.iter().any(|common| common[..] == **pair))
+        .count();
+    fragment.iter().map(|&b| byte_rarity(b)).sum::<f64>() - 1.5 * pairs as f64
+}
+
+/// How rare a byte is in log text, lowercased: minus the log of its rough frequency.
+fn byte_rarity(byte: u8) -> f64 {
+    // Letters by their frequency in English text (per mille), the rest by class.
+    const LETTERS: [f64; 26] = [
+        82.0, 15.0, 28.0, 43.0, 127.0, 22.0, 20.0, 61.0, 70.0, 1.5, 8.0, 40.0, 24.0, 67.0,
+        75.0, 19.0, 1.0, 60.0, 63.0, 91.0, 28.0, 10.0, 24.0, 1.5, 20.0, 0.7,
+    ];
+    let per_mille = match byte {
+        b'a'..=b'z' => LETTERS[usize::from(byte - b'a')] * 0.6,
+        b' ' => 150.0,
+        b'0'..=b'9' => 20.0,
+        b'.' | b'/' | b'-' | b':' | b'_' | b'=' => 15.0,
+        b'\'' | b'"' | b'(' | b')' | b'[' | b']' | b',' | b'\\' => 5.0,
+        0x80..=0xff => 0.5,
+        _ => 2.0,
+    };
+    -(per_mille / 1000.0).ln()
+}
+
+/// `hir` with every assertion but the end of the text dropped, and without captures: it
+/// matches, somewhere in a line, whenever `hir` matches a suffix of that line.
+///
+/// A dropped assertion only lets more through. The end assertions stay, since the end of
+/// a suffix is the end of the line; the multi-line ones become plain ends, as a line holds
+/// no line break.
+pub fn relaxed(hir: &Hir) -> Hir {
+    match hir.kind() {
+        HirKind::Look(Look::End | Look::EndLF | Look::EndCRLF) => Hir::look(Look::End),
+        HirKind::Look(_) => Hir::empty(),
+        HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) => hir.clone(),
+        HirKind::Capture(capture) => relaxed(&capture.sub),
+        HirKind::Repetition(rep) => Hir::repetition(Repetition {
+            min: rep.min,
+            max: rep.max,
+            greedy: rep.greedy,
+            sub: Box::new(relaxed(&rep.sub)),
+        }),
+        HirKind::Concat(pieces) => Hir::concat(pieces.iter().map(relaxed).collect()),
+        HirKind::Alternation(alternatives) => {
+            Hir::alternation(alternatives.iter().map(relaxed).collect())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hir(pattern: &str) -> Hir {
+        regex_syntax::parse(pattern).unwrap()
+    }
+
+    fn item(literals: &[&str], check: Option<&str>) -> GateItem {
+        GateItem {
+            literals: literals.iter().map(|l| l.as_bytes().to_vec()).collect(),
+            check: check.map(hir),
+        }
+    }
+
+    fn hot_lines(gate: &LineGate, text: &[u8]) -> Vec<usize> {
+        let mut hot = Vec::new();
+        gate.hot_lines(text, &mut Vec::new(), &mut hot);
+        hot
+    }
+
+    fn is_hot(gate: &LineGate, line: &[u8]) -> bool {
+        gate.is_hot(line, &mut Vec::new())
+    }
+
+    #[test]
+    fn finds_the_lines_with_a_literal_and_opens_for_literal_free_items() {
+        let gate = LineGate::new(vec![item(&["could not"], None), item(&["starting "], None)]);
+        assert!(gate.uses_fragments());
+        assert_eq!(hot_lines(&gate, b"ok\nall fine\nSTARTING deploy"), [12]);
+        assert_eq!(hot_lines(&gate, b"it Could Not\r\nok\nstarting x\n"), [0, 17]);
+        assert!(hot_lines(&gate, b"nothing here\n").is_empty());
+        let open = LineGate::new(vec![item(&["x"], None), item(&[], None)]);
+        assert!(open.is_open());
+        assert_eq!(hot_lines(&open, b"any\nthing\n"), [0, 4]);
+        assert!(is_hot(&open, b"anything"));
+    }
+
+    #[test]
+    fn a_line_with_a_literal_is_hot_only_when_a_check_passes() {
+        let gate = LineGate::new(vec![
+            item(&["100%"], Some(r"^(?P<fs>\S+)\s.*\s100%\s+(?P<mount>/\S*)\s*$")),
+            item(&["error"], None),
+        ]);
+        assert!(is_hot(&gate, b"/dev/nvme1n1  20G  20G  0 100% /app/var"));
+        assert!(!is_hot(&gate, b"frontend/Magento/luma/en_US  951/951  ====== 100%   5 sec"));
+        // A literal without a check makes the line hot whatever else it holds.
+        assert!(is_hot(&gate, b"=== 100% ERROR"));
+        assert!(!is_hot(&gate, b"all is well"));
+    }
+
+    #[test]
+    fn the_end_of_the_text_still_binds_a_relaxed_pattern() {
+        let gate = LineGate::new(vec![item(
+            &["installing "],
+            Some(r"^(?:- )?Installing (?P<p>[a-z/]+) \((?P<v>[^)\s]+)\)\s*$"),
+        )]);
+        assert!(is_hot(&gate, b"    W:   - Installing acme/x (1.0.2)"));
+        assert!(!is_hot(&gate, b"    W:   - Installing acme/x (1.0.2): Extracting archive"));
+    }
+
+    #[test]
+    fn fragments_cover_every_literal_and_each_hot_line_is_found() {
+        // Two literals whose fragments start at the same place in a line: both are seen.
+        let literals = ["could not", "could", "forbidden", "starting ", "url could not be"];
+        let gate = LineGate::new(
+            literals
+                .iter()
+                .map(|l| item(&[l], None))
+                .chain([item(&["could nab"], Some("could nab$"))])
+                .collect(),
+        );
+        assert!(gate.uses_fragments());
+        for literal in literals {
+            let line = format!("a line that holds {} here", literal.to_uppercase());
+            assert!(is_hot(&gate, line.as_bytes()), "{line}");
+        }
+        assert!(!is_hot(&gate, b"it could nab more"));
+        assert!(is_hot(&gate, b"it could nab"));
+    }
+
+    #[test]
+    fn too_many_literals_for_fragments_use_the_automaton() {
+        let literals: Vec<String> = (0..300).map(|i| format!("q{i:03}x")).collect();
+        let gate = LineGate::new(literals.iter().map(|l| item(&[l], None)).collect());
+        assert!(!gate.uses_fragments());
+        assert!(is_hot(&gate, b"in Q123X out"));
+        assert!(!is_hot(&gate, b"in q12x out"));
+    }
+
+    #[test]
+    fn a_relaxed_pattern_drops_start_and_word_assertions() {
+        let relaxed = |p: &str| relaxed(&hir(p)).to_string();
+        let check =
+            |p: &str, line: &str| Regex::new(&relaxed(p)).unwrap().is_match(line.as_bytes());
+        // The message `Killed` starts after a prefix in the raw line.
+        assert!(check(r"^\bKilled$", "W: Killed"));
+        assert!(check(r"(?m)^=== (\w+) ===$", "  === frontend ==="));
+        assert!(!check(r"(?m)^=== (\w+) ===$", "  === frontend === more"));
+        assert!(!relaxed(r"(?P<name>a)").contains("name"));
+    }
+}
