@@ -67,7 +67,7 @@ enum Finder {
         searcher: packed::Searcher,
         /// Each fragment's bytes and the literals that hold it, with where in each,
         /// sorted by bytes.
-        fragments: Vec<(Vec<u8>, Vec<(u32, u32)>)>,
+        fragments: Vec<Fragment>,
         /// Where the fragments that start with each byte are in `fragments`.
         by_first: Vec<usize>,
     },
@@ -75,6 +75,9 @@ enum Finder {
     /// them or the CPU has no SIMD search.
     Literals(AhoCorasick),
 }
+
+/// A fragment's bytes, and the literals that hold it with where in each.
+type Fragment = (Vec<u8>, Vec<(u32, u32)>);
 
 #[derive(Debug, Clone)]
 struct Check {
@@ -213,7 +216,10 @@ impl LineGate {
             Finder::Literals(automaton) => {
                 for found in automaton.find_overlapping_iter(lower) {
                     let at = found.start();
-                    if hot.last().is_some_and(|&start| start <= at && at < line.end) {
+                    if hot
+                        .last()
+                        .is_some_and(|&start| start <= at && at < line.end)
+                    {
                         continue;
                     }
                     if judge(at, found.pattern().as_usize(), &mut line) {
@@ -272,7 +278,10 @@ impl LineGate {
             Some(Inner {
                 finder: Finder::Fragments { fragments, .. },
                 ..
-            }) => fragments.iter().map(|(bytes, _)| bytes.as_slice()).collect(),
+            }) => fragments
+                .iter()
+                .map(|(bytes, _)| bytes.as_slice())
+                .collect(),
             _ => Vec::new(),
         }
     }
@@ -308,9 +317,9 @@ fn fragments_finder(literals: &[Vec<u8>]) -> Option<Finder> {
     let minimal: Vec<Vec<u8>> = literals
         .iter()
         .filter(|literal| {
-            !literals.iter().any(|other| {
-                other.len() < literal.len() && memmem::find(literal, other).is_some()
-            })
+            !literals
+                .iter()
+                .any(|other| other.len() < literal.len() && memmem::find(literal, other).is_some())
         })
         .cloned()
         .collect();
@@ -322,7 +331,7 @@ fn fragments_finder(literals: &[Vec<u8>]) -> Option<Finder> {
         .builder()
         .extend(chosen.iter())
         .build()?;
-    let mut fragments: Vec<(Vec<u8>, Vec<(u32, u32)>)> = chosen
+    let mut fragments: Vec<Fragment> = chosen
         .into_iter()
         .map(|fragment| {
             let mut holders = Vec::new();
@@ -387,7 +396,9 @@ fn cover(literals: &[Vec<u8>], weight: f64) -> Option<Vec<Vec<u8>>> {
             .filter(|&w| uncovered_holders[w] > 0)
             .max_by(|&a, &b| {
                 let value = |w: usize| (uncovered_holders[w] as f64).ln() * weight + rarities[w];
-                value(a).total_cmp(&value(b)).then_with(|| names[b].cmp(names[a]))
+                value(a)
+                    .total_cmp(&value(b))
+                    .then_with(|| names[b].cmp(names[a]))
             })?;
         for (l, windows) in of_literal.iter().enumerate() {
             if !covered[l] && windows.contains(&best) {
@@ -407,11 +418,10 @@ fn cover(literals: &[Vec<u8>], weight: f64) -> Option<Vec<Vec<u8>>> {
 /// each pair of letters common in English (`ing` and `tion` are everywhere).
 fn rarity(fragment: &[u8]) -> f64 {
     const COMMON_PAIRS: &[&[u8; 2]] = &[
-        b"th", b"he", b"in", b"er", b"an", b"re", b"on", b"at", b"en", b"nd", b"ti", b"es",
-        b"or", b"te", b"of", b"ed", b"is", b"it", b"al", b"ar", b"st", b"to", b"nt", b"ng",
-        b"se", b"ha", b"as", b"ou", b"io", b"le", b"ve", b"co", b"me", b"de", b"hi", b"ri",
-        b"ro", b"ic", b"ne", b"ea", b"ra", b"ce", b"ll", b"e ", b"s ", b"d ", b"t ",
-        b"g ", b" t", b" a", b" s",
+        b"th", b"he", b"in", b"er", b"an", b"re", b"on", b"at", b"en", b"nd", b"ti", b"es", b"or",
+        b"te", b"of", b"ed", b"is", b"it", b"al", b"ar", b"st", b"to", b"nt", b"ng", b"se", b"ha",
+        b"as", b"ou", b"io", b"le", b"ve", b"co", b"me", b"de", b"hi", b"ri", b"ro", b"ic", b"ne",
+        b"ea", b"ra", b"ce", b"ll", b"e ", b"s ", b"d ", b"t ", b"g ", b" t", b" a", b" s",
     ];
     let pairs = fragment
         .windows(2)
@@ -424,8 +434,8 @@ fn rarity(fragment: &[u8]) -> f64 {
 fn byte_rarity(byte: u8) -> f64 {
     // Letters by their frequency in English text (per mille), the rest by class.
     const LETTERS: [f64; 26] = [
-        82.0, 15.0, 28.0, 43.0, 127.0, 22.0, 20.0, 61.0, 70.0, 1.5, 8.0, 40.0, 24.0, 67.0,
-        75.0, 19.0, 1.0, 60.0, 63.0, 91.0, 28.0, 10.0, 24.0, 1.5, 20.0, 0.7,
+        82.0, 15.0, 28.0, 43.0, 127.0, 22.0, 20.0, 61.0, 70.0, 1.5, 8.0, 40.0, 24.0, 67.0, 75.0,
+        19.0, 1.0, 60.0, 63.0, 91.0, 28.0, 10.0, 24.0, 1.5, 20.0, 0.7,
     ];
     let per_mille = match byte {
         b'a'..=b'z' => LETTERS[usize::from(byte - b'a')] * 0.6,
@@ -494,7 +504,10 @@ mod tests {
         let gate = LineGate::new(vec![item(&["could not"], None), item(&["starting "], None)]);
         assert!(gate.uses_fragments());
         assert_eq!(hot_lines(&gate, b"ok\nall fine\nSTARTING deploy"), [12]);
-        assert_eq!(hot_lines(&gate, b"it Could Not\r\nok\nstarting x\n"), [0, 17]);
+        assert_eq!(
+            hot_lines(&gate, b"it Could Not\r\nok\nstarting x\n"),
+            [0, 17]
+        );
         assert!(hot_lines(&gate, b"nothing here\n").is_empty());
         let open = LineGate::new(vec![item(&["x"], None), item(&[], None)]);
         assert!(open.is_open());
@@ -505,11 +518,17 @@ mod tests {
     #[test]
     fn a_line_with_a_literal_is_hot_only_when_a_check_passes() {
         let gate = LineGate::new(vec![
-            item(&["100%"], Some(r"^(?P<fs>\S+)\s.*\s100%\s+(?P<mount>/\S*)\s*$")),
+            item(
+                &["100%"],
+                Some(r"^(?P<fs>\S+)\s.*\s100%\s+(?P<mount>/\S*)\s*$"),
+            ),
             item(&["error"], None),
         ]);
         assert!(is_hot(&gate, b"/dev/nvme1n1  20G  20G  0 100% /app/var"));
-        assert!(!is_hot(&gate, b"frontend/Magento/luma/en_US  951/951  ====== 100%   5 sec"));
+        assert!(!is_hot(
+            &gate,
+            b"frontend/Magento/luma/en_US  951/951  ====== 100%   5 sec"
+        ));
         // A literal without a check makes the line hot whatever else it holds.
         assert!(is_hot(&gate, b"=== 100% ERROR"));
         assert!(!is_hot(&gate, b"all is well"));
@@ -522,18 +541,27 @@ mod tests {
             Some(r"^(?:- )?Installing (?P<p>[a-z/]+) \((?P<v>[^)\s]+)\)\s*$"),
         )]);
         assert!(is_hot(&gate, b"    W:   - Installing acme/x (1.0.2)"));
-        assert!(!is_hot(&gate, b"    W:   - Installing acme/x (1.0.2): Extracting archive"));
+        assert!(!is_hot(
+            &gate,
+            b"    W:   - Installing acme/x (1.0.2): Extracting archive"
+        ));
     }
 
     #[test]
     fn fragments_cover_every_literal_and_each_hot_line_is_found() {
         // Two literals whose fragments start at the same place in a line: both are seen.
-        let literals = ["could not", "could", "forbidden", "starting ", "url could not be"];
+        let literals = [
+            "could not",
+            "could",
+            "forbidden",
+            "starting ",
+            "url could not be",
+        ];
         let gate = LineGate::new(
             literals
                 .iter()
                 .map(|l| item(&[l], None))
-                .chain([item(&["could nab"], Some("could nab$"))])
+                .chain([item(&["zebra"], Some("zebra$"))])
                 .collect(),
         );
         assert!(gate.uses_fragments());
@@ -541,8 +569,8 @@ mod tests {
             let line = format!("a line that holds {} here", literal.to_uppercase());
             assert!(is_hot(&gate, line.as_bytes()), "{line}");
         }
-        assert!(!is_hot(&gate, b"it could nab more"));
-        assert!(is_hot(&gate, b"it could nab"));
+        assert!(!is_hot(&gate, b"a Zebra crossing"));
+        assert!(is_hot(&gate, b"a crossing, then a zebra"));
     }
 
     #[test]

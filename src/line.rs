@@ -106,7 +106,11 @@ impl<R: BufRead> LineReader<R> {
                         self.consumed = 0;
                     }
                     // Hot lines are where they started when the buffer was searched.
-                    while self.hot.get(self.next_hot).is_some_and(|&at| at < self.consumed) {
+                    while self
+                        .hot
+                        .get(self.next_hot)
+                        .is_some_and(|&at| at < self.consumed)
+                    {
                         self.next_hot += 1;
                     }
                     let hot = self.hot.get(self.next_hot) == Some(&self.consumed);

@@ -46,34 +46,54 @@ const HINT_CHARS: usize = 300;
 /// The most bytes of a hint line masked before it is cut to [`HINT_CHARS`].
 const HINT_MASK_WINDOW: usize = 16 * 1024;
 
-/// Diagnoses one source, looking at every line.
-///
-/// [`diagnose_gated`] gives the same reports while skipping lines without any literal,
-/// but measured no faster (see docs/performance.md), so it is not the default.
-pub fn diagnose_source(rules: &RuleSet, source: Source, runs: Runs) -> Outcome {
-    if std::env::var_os("MAGEDIAG_GATE").is_some() {
-        return diagnose(rules, source, runs, Some(rules.signals.gate()));
-    }
-    diagnose(rules, source, runs, None)
+/// When the line gate (see [`crate::gate`]) starts to skip quiet lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gate {
+    /// Never: every line is read (for tests, and when every line is hot anyway).
+    Off,
+    /// From this line on. Building the gate takes a few milliseconds, more than a short
+    /// log takes to read, so the default waits for [`GATE_FROM_LINE`].
+    From(u64),
 }
 
-/// Diagnoses one source with the signals' line gate: lines that hold no literal skip
-/// repair, framing and matching when nothing could change because of them. Same reports
-/// as [`diagnose_source`] (held to it by `tests/gate.rs`); the first half of a single
-/// literal pass per buffer, which is what would make it pay (docs/performance.md).
+/// The line from which the default pipeline gates.
+const GATE_FROM_LINE: u64 = 2000;
+
+/// Diagnoses one source. Past its first [`GATE_FROM_LINE`] lines, lines that no read
+/// signal, hint or the framer could use are only counted (see [`crate::gate`]); the
+/// reports are those of reading every line ([`diagnose_every_line`], held to it by
+/// `tests/gate.rs`).
+pub fn diagnose_source(rules: &RuleSet, source: Source, runs: Runs) -> Outcome {
+    let gate = if rules.signals.gate_is_open() {
+        Gate::Off
+    } else {
+        Gate::From(GATE_FROM_LINE)
+    };
+    diagnose(rules, source, runs, gate)
+}
+
+/// Diagnoses one source with the gate from its first line.
 #[doc(hidden)]
 pub fn diagnose_gated(rules: &RuleSet, source: Source, runs: Runs) -> Outcome {
-    diagnose(rules, source, runs, Some(rules.signals.gate()))
+    diagnose(rules, source, runs, Gate::From(1))
 }
 
-fn diagnose(rules: &RuleSet, source: Source, runs: Runs, gate: Option<&LineGate>) -> Outcome {
+/// Diagnoses one source looking at every line: what the gated pipeline must equal.
+#[doc(hidden)]
+pub fn diagnose_every_line(rules: &RuleSet, source: Source, runs: Runs) -> Outcome {
+    diagnose(rules, source, runs, Gate::Off)
+}
+
+fn diagnose(rules: &RuleSet, source: Source, runs: Runs, gate: Gate) -> Outcome {
     let mut state = RunState::new(rules, source.name.clone());
     // A small file is read faster than a second thread starts (a folder of thousands).
-    let one_thread = gate.is_some() || source.size.is_some_and(|size| size < TWO_THREADS_FROM);
+    let one_thread = source.size.is_some_and(|size| size < TWO_THREADS_FROM);
     let (stats, error) = if one_thread {
         let mut lines = LineReader::new(source.reader);
         let error = read_into(&mut lines, &mut state, Some(runs), gate);
         (lines.stats(), error)
+    } else if let Gate::From(from) = gate {
+        read_gated_in_two(source.reader, &mut state, runs, from)
     } else {
         read_in_two(source.reader, &mut state, runs, Balance::Adaptive)
     };
@@ -106,48 +126,178 @@ pub fn collect_events(rules: &RuleSet, source: Source) -> Events {
     let mut state = RunState::new(rules, source.name.clone());
     let mut lines = LineReader::new(source.reader);
     // A read error here can only come from an in-memory example: nothing to report.
-    let _ = read_into(&mut lines, &mut state, None, None);
+    let _ = read_into(&mut lines, &mut state, None, Gate::Off);
     state.build_events();
     state.events
 }
 
+/// The gate a reader uses for line `line_no`, built on first use.
+fn gate_at(gate: Gate, line_no: u64, signals: &SignalSet) -> Option<&LineGate> {
+    match gate {
+        Gate::From(from) if line_no >= from => Some(signals.gate()),
+        _ => None,
+    }
+}
+
 /// Feeds every line to the state; `runs` is `None` to keep all runs together.
-///
-/// Most lines of a deployment log hold nothing any signal, hint or the framer looks for:
-/// the signals' gate finds those a buffer at a time, and such a line is only counted when
-/// neither the repairer nor the framer could be changed by it ([`RunState::may_skip`]).
 fn read_into<R: io::BufRead>(
     lines: &mut LineReader<R>,
     state: &mut RunState<'_>,
     runs: Option<Runs>,
-    gate: Option<&LineGate>,
+    gate: Gate,
 ) -> Option<io::Error> {
-    let mut framer = Framer::new();
-    let mut repairer = Repairer::new();
-    let mut repaired = Vec::new();
-    let mut line_no = 0;
+    let mut steps = Steps::new(runs);
+    let signals = &state.rules.signals;
     let error = loop {
-        match lines.next_gated(gate) {
-            Ok(Some((bytes, hot))) => {
-                line_no += 1;
-                if !hot && repairer.flush_before_quiet(bytes, &mut repaired) {
-                    feed(&mut framer, state, &mut repairer, &mut repaired, runs);
-                    if state.may_skip(&framer, bytes) {
-                        repairer.skipped(bytes.len());
-                        framer.skipped();
-                        continue;
-                    }
-                }
-                repairer.push(line_no, &line_text(bytes), &mut repaired);
-            }
+        let line_no = steps.line_no + 1;
+        match lines.next_gated(gate_at(gate, line_no, signals)) {
+            Ok(Some((bytes, hot))) => steps.line(bytes, hot, state),
             Ok(None) => break None,
             Err(e) => break Some(e),
         }
-        feed(&mut framer, state, &mut repairer, &mut repaired, runs);
     };
-    repairer.finish(&mut repaired);
-    feed(&mut framer, state, &mut repairer, &mut repaired, runs);
+    steps.finish(state);
     error
+}
+
+/// The per-line work after reading: repair, framing and matching, in order.
+///
+/// Most lines of a deployment log hold nothing any signal, hint or the framer looks for:
+/// the gate finds those a buffer at a time, and such a line is only counted when neither
+/// the repairer nor the framer could be changed by it ([`RunState::may_skip`]).
+struct Steps {
+    framer: Framer,
+    repairer: Repairer,
+    repaired: Vec<RepairedLine>,
+    line_no: u64,
+    runs: Option<Runs>,
+}
+
+impl Steps {
+    fn new(runs: Option<Runs>) -> Steps {
+        Steps {
+            framer: Framer::new(),
+            repairer: Repairer::new(),
+            repaired: Vec::new(),
+            line_no: 0,
+            runs,
+        }
+    }
+
+    /// Takes the next physical line; `hot` is `false` when the gate found it quiet.
+    fn line(&mut self, bytes: &[u8], hot: bool, state: &mut RunState<'_>) {
+        self.line_no += 1;
+        if !hot && self.repairer.flush_before_quiet(bytes, &mut self.repaired) {
+            self.feed(state);
+            if state.may_skip(&self.framer, bytes) {
+                self.repairer.skipped(bytes.len());
+                self.framer.skipped();
+                return;
+            }
+        }
+        self.repairer
+            .push(self.line_no, &line_text(bytes), &mut self.repaired);
+        self.feed(state);
+    }
+
+    fn feed(&mut self, state: &mut RunState<'_>) {
+        feed(
+            &mut self.framer,
+            state,
+            &mut self.repairer,
+            &mut self.repaired,
+            self.runs,
+        );
+    }
+
+    fn finish(&mut self, state: &mut RunState<'_>) {
+        self.repairer.finish(&mut self.repaired);
+        self.feed(state);
+    }
+}
+
+/// Raw lines passed from the reading thread to the working one, in one buffer, with
+/// whether the gate found each hot.
+#[derive(Default)]
+struct RawBatch {
+    bytes: Vec<u8>,
+    /// Where each line ends in `bytes` (it starts where the line before's ends).
+    ends: Vec<usize>,
+    hot: Vec<bool>,
+}
+
+impl RawBatch {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.bytes.shrink_to(BATCH_BYTES);
+        self.ends.clear();
+        self.hot.clear();
+    }
+}
+
+/// Lines per raw batch: most are only counted, so a hand-over holds more of them.
+const RAW_BATCH_LINES: usize = 4096;
+
+/// Reads a gated source on two threads: one reads, decodes, splits lines and runs the
+/// gate over each buffer; the other does the rest, in order, as [`read_into`] would (held
+/// to it by the unit tests below). Memory stays bounded by the batches in flight.
+fn read_gated_in_two<R: io::BufRead + Send>(
+    reader: R,
+    state: &mut RunState<'_>,
+    runs: Runs,
+    from: u64,
+) -> (crate::line::LineStats, Option<io::Error>) {
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<RawBatch>(BATCHES_IN_FLIGHT);
+    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<RawBatch>();
+    let signals = &state.rules.signals;
+    std::thread::scope(|scope| {
+        let reading = scope.spawn(move || {
+            let mut lines = LineReader::new(reader);
+            let mut batch = RawBatch::default();
+            let mut line_no = 0;
+            let send = |batch: &mut RawBatch| -> bool {
+                let mut next = empty_rx.try_recv().unwrap_or_default();
+                next.clear();
+                full_tx.send(std::mem::replace(batch, next)).is_ok()
+            };
+            let error = loop {
+                line_no += 1;
+                match lines.next_gated(gate_at(Gate::From(from), line_no, signals)) {
+                    Ok(Some((bytes, hot))) => {
+                        batch.bytes.extend_from_slice(bytes);
+                        batch.ends.push(batch.bytes.len());
+                        batch.hot.push(hot);
+                    }
+                    Ok(None) => break None,
+                    Err(e) => break Some(e),
+                }
+                let full = batch.ends.len() >= RAW_BATCH_LINES || batch.bytes.len() >= BATCH_BYTES;
+                if full && !send(&mut batch) {
+                    break None;
+                }
+            };
+            send(&mut batch);
+            (lines.stats(), error)
+        });
+        let mut steps = Steps::new(Some(runs));
+        for batch in full_rx {
+            let mut start = 0;
+            for (&end, &hot) in batch.ends.iter().zip(&batch.hot) {
+                steps.line(&batch.bytes[start..end], hot, state);
+                start = end;
+            }
+            // The reading thread may be gone already; the batch is then dropped.
+            let _ = empty_tx.send(batch);
+        }
+        steps.finish(state);
+        match reading.join() {
+            Ok(done) => done,
+            Err(_) => (
+                crate::line::LineStats::default(),
+                Some(io::Error::other("the reading thread stopped unexpectedly")),
+            ),
+        }
+    })
 }
 
 /// A line's text: valid UTF-8 (nearly every line) is borrowed; only invalid lines are
@@ -631,7 +781,7 @@ mod tests {
     fn one_thread(rules: &RuleSet, source: Source, runs: Runs) -> (Vec<SourceReport>, bool) {
         let mut state = RunState::new(rules, source.name.clone());
         let mut lines = LineReader::new(source.reader);
-        let error = read_into(&mut lines, &mut state, Some(runs), None);
+        let error = read_into(&mut lines, &mut state, Some(runs), Gate::Off);
         (
             state.finish(lines.stats().lines, Vec::new()),
             error.is_some(),
@@ -655,13 +805,33 @@ mod tests {
         (state.finish(stats.lines, Vec::new()), error.is_some())
     }
 
-    /// Reads `text` on one thread and on two with every balance, asserts the same
-    /// reports, and returns the one-thread result.
+    fn gated_in_two(
+        rules: &RuleSet,
+        source: Source,
+        runs: Runs,
+        from: u64,
+    ) -> (Vec<SourceReport>, bool) {
+        let mut state = RunState::new(rules, source.name.clone());
+        let (stats, error) = read_gated_in_two(source.reader, &mut state, runs, from);
+        (state.finish(stats.lines, Vec::new()), error.is_some())
+    }
+
+    /// Reads `text` on one thread and on two with every balance, gated or not (from the
+    /// first line and from a later one), asserts the same reports, and returns the
+    /// one-thread result.
     fn same_in_two(rules: &RuleSet, text: &[u8], runs: Runs) -> (Vec<SourceReport>, bool) {
         let one = one_thread(rules, source(text.to_vec()), runs);
         for balance in BALANCES {
             let two = two_threads(rules, source(text.to_vec()), runs, balance);
             assert_eq!(format!("{one:?}"), format!("{two:?}"), "{balance:?}");
+        }
+        for from in [1, 700] {
+            let gated = gated_in_two(rules, source(text.to_vec()), runs, from);
+            assert_eq!(
+                format!("{one:?}"),
+                format!("{gated:?}"),
+                "gated from line {from}"
+            );
         }
         one
     }

@@ -17,9 +17,7 @@ use std::sync::OnceLock;
 use aho_corasick::automaton::Automaton;
 use aho_corasick::automaton::StateID;
 use aho_corasick::nfa::contiguous;
-use aho_corasick::{
-    Anchored, MatchKind, PatternID, dfa,
-};
+use aho_corasick::{Anchored, MatchKind, PatternID, dfa};
 use regex_syntax::hir::{Class, Hir, HirKind};
 
 /// The most alternatives one required-literal set may hold.
@@ -596,14 +594,12 @@ mod tests {
     /// What [`Prefilter::candidates`] must give: every overlapping match of the
     /// aho-corasick crate's own search, its items sorted and each once.
     fn reference(literals: &[&str], items_of: &[Vec<usize>], line: &[u8]) -> Vec<usize> {
-        let automaton = automaton(
-            &literals
-                .iter()
-                .map(|l| l.as_bytes().to_vec())
-                .collect::<Vec<_>>(),
-            AhoCorasickKind::NoncontiguousNFA,
-        )
-        .unwrap();
+        let automaton = aho_corasick::AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(aho_corasick::AhoCorasickKind::NoncontiguousNFA))
+            .build(literals)
+            .unwrap();
         let mut out: Vec<usize> = automaton
             .find_overlapping_iter(line)
             .flat_map(|found| items_of[found.pattern().as_usize()].clone())

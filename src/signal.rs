@@ -281,6 +281,15 @@ impl SignalSet {
         self.gate = OnceLock::new();
     }
 
+    /// Whether the gate would let every line through: a read signal has a pattern
+    /// without any literal (cheap: the gate itself is not built).
+    pub fn gate_is_open(&self) -> bool {
+        self.items[..self.error_words]
+            .iter()
+            .zip(&self.owners)
+            .any(|(literals, &(s, _))| self.read[s] && literals.as_ref().is_none_or(Vec::is_empty))
+    }
+
     /// The gate that tells the lines worth looking at (see [`LineGate`]).
     pub fn gate(&self) -> &LineGate {
         self.gate.get_or_init(|| LineGate::new(self.gate_items()))

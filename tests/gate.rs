@@ -1,11 +1,12 @@
-//! The quiet-line skip changes nothing: a source diagnosed with the gate (lines without
-//! any literal skipped) gives the same reports as the same source read line by line.
+//! The quiet-line skip changes nothing: a source diagnosed with the gate (lines that no
+//! read signal, hint or the framer could use only counted) gives the same reports as the
+//! same source read line by line, on one thread and on two.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::LazyLock;
 
-use magediag::pipeline::{Runs, diagnose_gated, diagnose_source};
+use magediag::pipeline::{Runs, diagnose_every_line, diagnose_gated};
 use magediag::rule::RuleSet;
 use magediag::source::Source;
 use proptest::prelude::*;
@@ -57,12 +58,22 @@ fn both_with(rules: &RuleSet, input: &[u8]) -> Vec<(String, String)> {
                 Source::from_reader("input.log".into(), std::io::Cursor::new(input.to_vec()))
                     .unwrap()
             };
+            // Without a size, a source is read on two threads; a small file on one.
             let gated = diagnose_gated(rules, source(), runs);
-            let every = diagnose_source(rules, source(), runs);
-            (
-                serde_json::to_string_pretty(&gated.reports).unwrap(),
-                serde_json::to_string_pretty(&every.reports).unwrap(),
-            )
+            let small = Source {
+                size: Some(input.len() as u64),
+                ..source()
+            };
+            let gated_small = diagnose_gated(rules, small, runs);
+            let every = diagnose_every_line(rules, source(), runs);
+            let json =
+                |o: &magediag::pipeline::Outcome| serde_json::to_string_pretty(&o.reports).unwrap();
+            assert_eq!(
+                json(&gated),
+                json(&gated_small),
+                "one thread and two differ"
+            );
+            (json(&gated), json(&every))
         })
         .collect()
 }
@@ -153,6 +164,11 @@ const LINES: &[&str] = &[
     "    default: Could not resolve host: repo.magento.com",
     "> quoted line from an e-mail",
     "a long line that is not wrapped but holds nothing any rule wants to see at all, only words",
+    "Filesystem      Size  Used Avail Use% Mounted on",
+    "/dev/nvme1n1     20G   20G     0 100% /app/var",
+    "=== frontend -> Magento/luma -> en_US ===",
+    "  - Updating magento/module-rma (101.0.6 => 101.0.7): Downloading (100%)",
+    "Updating modules:",
 ];
 
 proptest! {
