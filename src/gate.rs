@@ -240,7 +240,7 @@ impl LineGate {
                     let first = usize::from(lower[at]);
                     let here = &fragments[by_first[first]..by_first[first + 1]];
                     'fragments: for (bytes, holders) in here {
-                        if !lower[at..].starts_with(bytes) {
+                        if !starts_with(&lower[at..], bytes) {
                             continue;
                         }
                         for &(literal, offset) in holders {
@@ -248,7 +248,7 @@ impl LineGate {
                             let held = at
                                 .checked_sub(offset as usize)
                                 .and_then(|start| lower.get(start..))
-                                .is_some_and(|rest| rest.starts_with(&inner.literals[literal]));
+                                .is_some_and(|rest| starts_with(rest, &inner.literals[literal]));
                             if held && judge(at, literal, &mut line) {
                                 hot.push(line.start);
                                 // The rest of this line needs no look.
@@ -292,6 +292,12 @@ impl LineGate {
     }
 }
 
+/// `haystack.starts_with(needle)` for the short needles here, compared inline (the
+/// library call costs more than the compare).
+fn starts_with(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.len() >= needle.len() && haystack.iter().zip(needle).all(|(a, b)| a == b)
+}
+
 /// Appends `bytes` ASCII-lowercased to `out`.
 pub fn lowercase_into(bytes: &[u8], out: &mut Vec<u8>) {
     out.extend(bytes.iter().map(u8::to_ascii_lowercase));
@@ -323,7 +329,7 @@ fn fragments_finder(literals: &[Vec<u8>]) -> Option<Finder> {
         })
         .cloned()
         .collect();
-    let chosen = [2.0, 2.25, 2.5, 2.75, 3.0, 3.5, 4.0, 6.0, 8.0]
+    let chosen = [2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 8.0, 12.0, 16.0]
         .into_iter()
         .find_map(|weight| cover(&minimal, weight))?;
     let searcher = packed::Config::new()
