@@ -56,7 +56,7 @@ enum Gate {
     From(u64),
 }
 
-/// The line from which the default pipeline gates.
+/// The line from which the default pipeline gates, while the gate is not built yet.
 const GATE_FROM_LINE: u64 = 2000;
 
 /// Diagnoses one source. Past its first [`GATE_FROM_LINE`] lines, lines that no read
@@ -86,8 +86,9 @@ pub fn diagnose_every_line(rules: &RuleSet, source: Source, runs: Runs) -> Outco
 
 fn diagnose(rules: &RuleSet, source: Source, runs: Runs, gate: Gate) -> Outcome {
     let mut state = RunState::new(rules, source.name.clone());
-    // A small file is read faster than a second thread starts (a folder of thousands).
-    let one_thread = source.size.is_some_and(|size| size < TWO_THREADS_FROM);
+    // A small file is read faster than a second thread starts (a folder of thousands);
+    // beside other files, the cores are busy already.
+    let one_thread = source.among_others || source.size.is_some_and(|size| size < TWO_THREADS_FROM);
     let (stats, error) = if one_thread {
         let mut lines = LineReader::new(source.reader);
         let error = read_into(&mut lines, &mut state, Some(runs), gate);
@@ -131,10 +132,11 @@ pub fn collect_events(rules: &RuleSet, source: Source) -> Events {
     state.events
 }
 
-/// The gate a reader uses for line `line_no`, built on first use.
+/// The gate a reader uses for line `line_no`, built on first use; once built (for an
+/// earlier or a concurrent source), it costs nothing to use from the first line.
 fn gate_at(gate: Gate, line_no: u64, signals: &SignalSet) -> Option<&LineGate> {
     match gate {
-        Gate::From(from) if line_no >= from => Some(signals.gate()),
+        Gate::From(from) if line_no >= from || signals.gate_is_built() => Some(signals.gate()),
         _ => None,
     }
 }

@@ -56,7 +56,7 @@ pub fn scan_found(rules: &RuleSet, found: &[Found], runs: Runs) -> Scan {
     let reads: Vec<Read> = files
         .par_iter()
         .map(|path| {
-            let read = read_file(rules, path, runs);
+            let read = read_file(rules, path, runs, files.len() > 1);
             progress.inc(1);
             read
         })
@@ -131,11 +131,13 @@ fn failed(path: &Path, reason: String) -> Failed {
     }
 }
 
-fn read_file(rules: &RuleSet, path: &Path, runs: Runs) -> Read {
+/// Reads one file; `among_others` when the scan reads other files beside it.
+fn read_file(rules: &RuleSet, path: &Path, runs: Runs, among_others: bool) -> Read {
     let mut source = match Source::open(path) {
         Ok(source) => source,
         Err(e) => return Read::Failed(describe_io(&e)),
     };
+    source.among_others = among_others;
     match source.reader.fill_buf() {
         Ok(head) if memchr::memchr(0, &head[..head.len().min(BINARY_PROBE)]).is_some() => {
             return Read::Binary;

@@ -290,6 +290,11 @@ impl SignalSet {
             .any(|(literals, &(s, _))| self.read[s] && literals.as_ref().is_none_or(Vec::is_empty))
     }
 
+    /// Whether [`SignalSet::gate`] was built already.
+    pub fn gate_is_built(&self) -> bool {
+        self.gate.get().is_some()
+    }
+
     /// The gate that tells the lines worth looking at (see [`LineGate`]).
     pub fn gate(&self) -> &LineGate {
         self.gate.get_or_init(|| LineGate::new(self.gate_items()))

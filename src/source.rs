@@ -23,6 +23,9 @@ pub struct Source {
     pub compressed: bool,
     /// Its size on disk, when it is a file (how it is read depends on it).
     pub size: Option<u64>,
+    /// Whether other sources are read at the same time (a folder): each then gets one
+    /// thread, the cores being busy with the others.
+    pub among_others: bool,
 }
 
 impl Source {
@@ -56,6 +59,7 @@ impl Source {
             reader,
             compressed,
             size: None,
+            among_others: false,
         })
     }
 }
