@@ -2,11 +2,14 @@
 //!
 //! A line is *hot* when it may match a signal that some rule reads, be a hint, or change
 //! the framer's state; every other line only needs counting (see
-//! [`crate::pipeline::diagnose_gated`]). The gate decides in two steps:
+//! [`crate::pipeline::diagnose_source`]). The gate decides in two steps:
 //!
 //! 1. a search of the whole buffer for the literals every such line holds one of (the
 //!    signals' required literals, [`crate::signal::ERROR_WORDS`] and
-//!    [`crate::record::CONTEXT_WORDS`]); the lines between two hits hold none;
+//!    [`crate::record::CONTEXT_WORDS`]); the lines between two hits hold none. The
+//!    search is SIMD (Teddy) over a few fragments of the literals (see
+//!    `fragments_finder`), each hit compared in place with the literals that hold it;
+//!    an automaton over the literals when the fragments do not fit;
 //! 2. on a line with a hit, a *check*: each signal pattern that owns a literal found is
 //!    run, relaxed (see [`relaxed`]), on the raw line. Progress bars hold `100%` and
 //!    `=== ` and Composer's `Installing` lines hold `installing `, but most match no

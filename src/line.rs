@@ -68,12 +68,12 @@ impl<R: BufRead> LineReader<R> {
         Ok(self.next_gated(None)?.map(|(line, _)| line))
     }
 
-    /// Reads the next line and tells whether it holds one of `gate`'s literals (always
-    /// `true` without a gate).
+    /// Reads the next line and tells whether `gate` finds it hot (always `true` without
+    /// a gate).
     ///
-    /// The gate searches the reader's whole buffer of complete lines at once, then again
-    /// only after each line it hit, so that lines without a literal cost no search of
-    /// their own. A line gathered across buffers is searched on its own.
+    /// The gate judges the reader's whole buffer of complete lines at once, when the
+    /// first of them is read, so that quiet lines cost no search of their own. A line
+    /// gathered across buffers is judged on its own.
     pub fn next_gated(&mut self, gate: Option<&LineGate>) -> io::Result<Option<(&[u8], bool)>> {
         if self.pending > 0 {
             self.inner.consume(self.pending);

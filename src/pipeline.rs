@@ -59,10 +59,10 @@ enum Gate {
 /// The line from which the default pipeline gates, while the gate is not built yet.
 const GATE_FROM_LINE: u64 = 2000;
 
-/// Diagnoses one source. Past its first [`GATE_FROM_LINE`] lines, lines that no read
-/// signal, hint or the framer could use are only counted (see [`crate::gate`]); the
-/// reports are those of reading every line ([`diagnose_every_line`], held to it by
-/// `tests/gate.rs`).
+/// Diagnoses one source. From its 2,000th line (from its first once the gate is built),
+/// lines that no read signal, hint or the framer could use are only counted (see
+/// [`crate::gate`]); the reports are those of reading every line
+/// ([`diagnose_every_line`], held to it by `tests/gate.rs`).
 pub fn diagnose_source(rules: &RuleSet, source: Source, runs: Runs) -> Outcome {
     let gate = if rules.signals.gate_is_open() {
         Gate::Off
