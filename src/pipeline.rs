@@ -148,18 +148,34 @@ fn read_into<R: io::BufRead>(
     runs: Option<Runs>,
     gate: Gate,
 ) -> Option<io::Error> {
+    read_into_gating(lines, state, runs, gate).0
+}
+
+/// [`read_into`], also saying how it ended: gating, or with the gate turned off.
+fn read_into_gating<R: io::BufRead>(
+    lines: &mut LineReader<R>,
+    state: &mut RunState<'_>,
+    runs: Option<Runs>,
+    gate: Gate,
+) -> (Option<io::Error>, Gate) {
     let mut steps = Steps::new(runs);
     let signals = &state.rules.signals;
+    let mut gate = gate;
     let error = loop {
         let line_no = steps.line_no + 1;
-        match lines.next_gated(gate_at(gate, line_no, signals)) {
-            Ok(Some((bytes, hot))) => steps.line(bytes, hot, state),
+        let gate_now = gate_at(gate, line_no, signals);
+        match lines.next_gated(gate_now) {
+            Ok(Some((bytes, hot))) => steps.line(bytes, hot, gate_now.is_some(), state),
             Ok(None) => break None,
             Err(e) => break Some(e),
         }
+        if steps.gate_loses() {
+            // Reading every line from here on gives the same reports, faster.
+            gate = Gate::Off;
+        }
     };
     steps.finish(state);
-    error
+    (error, gate)
 }
 
 /// The per-line work after reading: repair, framing and matching, in order.
@@ -173,7 +189,13 @@ struct Steps {
     repaired: Vec<RepairedLine>,
     line_no: u64,
     runs: Option<Runs>,
+    /// Lines read with the gate on, and how many of them were skipped.
+    gated: u64,
+    skipped: u64,
 }
+
+/// Gated lines after which [`Steps::gate_loses`] judges the gate.
+const GATE_TRIAL_LINES: u64 = 10_000;
 
 impl Steps {
     fn new(runs: Option<Runs>) -> Steps {
@@ -183,23 +205,36 @@ impl Steps {
             repaired: Vec::new(),
             line_no: 0,
             runs,
+            gated: 0,
+            skipped: 0,
         }
     }
 
-    /// Takes the next physical line; `hot` is `false` when the gate found it quiet.
-    fn line(&mut self, bytes: &[u8], hot: bool, state: &mut RunState<'_>) {
+    /// Takes the next physical line; `hot` is `false` when the gate found it quiet,
+    /// `gated` whether the gate looked at it.
+    fn line(&mut self, bytes: &[u8], hot: bool, gated: bool, state: &mut RunState<'_>) {
         self.line_no += 1;
+        self.gated += u64::from(gated);
         if !hot && self.repairer.flush_before_quiet(bytes, &mut self.repaired) {
             self.feed(state);
             if state.may_skip(&self.framer, bytes) {
                 self.repairer.skipped(bytes.len());
                 self.framer.skipped();
+                self.skipped += 1;
                 return;
             }
         }
         self.repairer
             .push(self.line_no, &line_text(bytes), &mut self.repaired);
         self.feed(state);
+    }
+
+    /// Whether the gate costs more than it saves here: after [`GATE_TRIAL_LINES`] gated
+    /// lines, fewer than a quarter of them were skipped (the gate's search and checks
+    /// cost about a fifth of reading a line; a log whose quiet lines sit in exception
+    /// boxes or look wrapped skips few).
+    fn gate_loses(&self) -> bool {
+        self.gated == GATE_TRIAL_LINES && self.skipped * 4 < self.gated
     }
 
     fn feed(&mut self, state: &mut RunState<'_>) {
@@ -285,7 +320,9 @@ fn read_gated_in_two<R: io::BufRead + Send>(
         for batch in full_rx {
             let mut start = 0;
             for (&end, &hot) in batch.ends.iter().zip(&batch.hot) {
-                steps.line(&batch.bytes[start..end], hot, state);
+                // Not counted as gated: this loop does not turn the gate off, since
+                // the work it would save runs on the other thread.
+                steps.line(&batch.bytes[start..end], hot, false, state);
                 start = end;
             }
             // The reading thread may be gone already; the batch is then dropped.
@@ -834,6 +871,12 @@ mod tests {
                 format!("{gated:?}"),
                 "gated from line {from}"
             );
+            let gated = gated_one_thread(rules, source(text.to_vec()), runs, from);
+            assert_eq!(
+                format!("{one:?}"),
+                format!("{gated:?}"),
+                "one thread gated from line {from}"
+            );
         }
         one
     }
@@ -858,6 +901,53 @@ mod tests {
             }
         }
         text
+    }
+
+    /// The one-thread loop with the gate from line `from` (it may turn the gate off).
+    fn gated_one_thread(
+        rules: &RuleSet,
+        source: Source,
+        runs: Runs,
+        from: u64,
+    ) -> (Vec<SourceReport>, bool) {
+        let mut state = RunState::new(rules, source.name.clone());
+        let mut lines = LineReader::new(source.reader);
+        let error = read_into(&mut lines, &mut state, Some(runs), Gate::From(from));
+        (
+            state.finish(lines.stats().lines, Vec::new()),
+            error.is_some(),
+        )
+    }
+
+    #[test]
+    fn the_gate_is_turned_off_only_when_it_skips_too_few_lines() {
+        let mut steps = Steps::new(None);
+        steps.gated = GATE_TRIAL_LINES - 1;
+        assert!(!steps.gate_loses(), "not judged before the trial ends");
+        steps.gated = GATE_TRIAL_LINES;
+        steps.skipped = GATE_TRIAL_LINES / 4 - 1;
+        assert!(steps.gate_loses());
+        steps.skipped = GATE_TRIAL_LINES / 4;
+        assert!(!steps.gate_loses());
+    }
+
+    /// The shipped samples over and over: their quiet lines sit near exception boxes and
+    /// wide lines, so few can be skipped and the gate is turned off, with the same reports.
+    #[test]
+    fn turning_the_gate_off_keeps_the_reports() {
+        let rules = RuleSet::embedded().unwrap();
+        let text = long_log().repeat(2);
+        let one = one_thread(&rules, source(text.clone()), Runs::All);
+        let mut state = RunState::new(&rules, "t.log".into());
+        let mut lines = LineReader::new(source(text).reader);
+        let (error, gate) =
+            read_into_gating(&mut lines, &mut state, Some(Runs::All), Gate::From(1));
+        assert_eq!(gate, Gate::Off, "the gate was kept");
+        let gated = (
+            state.finish(lines.stats().lines, Vec::new()),
+            error.is_some(),
+        );
+        assert_eq!(format!("{one:?}"), format!("{gated:?}"));
     }
 
     #[test]
