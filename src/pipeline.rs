@@ -93,10 +93,8 @@ fn diagnose(rules: &RuleSet, source: Source, runs: Runs, gate: Gate) -> Outcome 
         let mut lines = LineReader::new(source.reader);
         let error = read_into(&mut lines, &mut state, Some(runs), gate);
         (lines.stats(), error)
-    } else if let Gate::From(from) = gate {
-        read_gated_in_two(source.reader, &mut state, runs, from)
     } else {
-        read_in_two(source.reader, &mut state, runs, Balance::Adaptive)
+        read_large(source.reader, &mut state, runs, gate)
     };
     let mut notes = Vec::new();
     if stats.binary_lines > 0 {
@@ -159,23 +157,63 @@ fn read_into_gating<R: io::BufRead>(
     gate: Gate,
 ) -> (Option<io::Error>, Gate) {
     let mut steps = Steps::new(runs);
-    let signals = &state.rules.signals;
     let mut gate = gate;
-    let error = loop {
+    let error = read_lines(lines, &mut steps, state, &mut gate, false).flatten();
+    steps.finish(state);
+    (error, gate)
+}
+
+/// Takes lines into `steps` to the end of the input (`Some`, with the read error if one
+/// stopped it) or, with `until_judged`, until the gate is judged (`None`). The gate is
+/// turned off for the rest of the input when it loses ([`Steps::gate_loses`]).
+fn read_lines<R: io::BufRead>(
+    lines: &mut LineReader<R>,
+    steps: &mut Steps,
+    state: &mut RunState<'_>,
+    gate: &mut Gate,
+    until_judged: bool,
+) -> Option<Option<io::Error>> {
+    let signals = &state.rules.signals;
+    loop {
         let line_no = steps.line_no + 1;
-        let gate_now = gate_at(gate, line_no, signals);
+        let gate_now = gate_at(*gate, line_no, signals);
         match lines.next_gated(gate_now) {
             Ok(Some((bytes, hot))) => steps.line(bytes, hot, gate_now.is_some(), state),
-            Ok(None) => break None,
-            Err(e) => break Some(e),
+            Ok(None) => return Some(None),
+            Err(e) => return Some(Some(e)),
         }
         if steps.gate_loses() {
             // Reading every line from here on gives the same reports, faster.
-            gate = Gate::Off;
+            *gate = Gate::Off;
         }
-    };
-    steps.finish(state);
-    (error, gate)
+        if until_judged && steps.gated >= GATE_TRIAL_LINES {
+            return None;
+        }
+    }
+}
+
+/// Reads a large source on two threads. With the gate, its first lines are read on this
+/// thread until the gate is judged; then the gated two-thread loop goes on if the gate
+/// pays, else the one that reads every line (which splits the work more evenly).
+fn read_large<R: io::BufRead + Send>(
+    reader: R,
+    state: &mut RunState<'_>,
+    runs: Runs,
+    gate: Gate,
+) -> (crate::line::LineStats, Option<io::Error>) {
+    let mut lines = LineReader::new(reader);
+    let mut steps = Steps::new(Some(runs));
+    let mut gate = gate;
+    if matches!(gate, Gate::From(_))
+        && let Some(error) = read_lines(&mut lines, &mut steps, state, &mut gate, true)
+    {
+        steps.finish(state);
+        return (lines.stats(), error);
+    }
+    match gate {
+        Gate::From(from) => read_gated_in_two_from(lines, steps, state, from),
+        Gate::Off => read_in_two_from(lines, steps, state, runs, Balance::Adaptive),
+    }
 }
 
 /// The per-line work after reading: repair, framing and matching, in order.
@@ -278,20 +316,32 @@ const RAW_BATCH_LINES: usize = 4096;
 /// Reads a gated source on two threads: one reads, decodes, splits lines and runs the
 /// gate over each buffer; the other does the rest, in order, as [`read_into`] would (held
 /// to it by the unit tests below). Memory stays bounded by the batches in flight.
+#[cfg(test)]
 fn read_gated_in_two<R: io::BufRead + Send>(
     reader: R,
     state: &mut RunState<'_>,
     runs: Runs,
     from: u64,
 ) -> (crate::line::LineStats, Option<io::Error>) {
+    let lines = LineReader::new(reader);
+    read_gated_in_two_from(lines, Steps::new(Some(runs)), state, from)
+}
+
+/// [`read_gated_in_two`] from where `lines` and `steps` are (after a trial on one thread).
+fn read_gated_in_two_from<R: io::BufRead + Send>(
+    mut lines: LineReader<R>,
+    mut steps: Steps,
+    state: &mut RunState<'_>,
+    from: u64,
+) -> (crate::line::LineStats, Option<io::Error>) {
     let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<RawBatch>(BATCHES_IN_FLIGHT);
     let (empty_tx, empty_rx) = std::sync::mpsc::channel::<RawBatch>();
     let signals = &state.rules.signals;
+    let first_line = steps.line_no;
     std::thread::scope(|scope| {
         let reading = scope.spawn(move || {
-            let mut lines = LineReader::new(reader);
             let mut batch = RawBatch::default();
-            let mut line_no = 0;
+            let mut line_no = first_line;
             let send = |batch: &mut RawBatch| -> bool {
                 let mut next = empty_rx.try_recv().unwrap_or_default();
                 next.clear();
@@ -316,7 +366,6 @@ fn read_gated_in_two<R: io::BufRead + Send>(
             send(&mut batch);
             (lines.stats(), error)
         });
-        let mut steps = Steps::new(Some(runs));
         for batch in full_rx {
             let mut start = 0;
             for (&end, &hot) in batch.ends.iter().zip(&batch.hot) {
@@ -466,8 +515,22 @@ const BATCHES_IN_FLIGHT: usize = 2;
 /// Which thread finds a line's prefilter candidates (a quarter of the work) is decided
 /// per batch: the reading thread does it while the matching thread has batches waiting,
 /// so that neither waits for the other. The candidates are the same either way.
+#[cfg(test)]
 fn read_in_two<R: io::BufRead + Send>(
     reader: R,
+    state: &mut RunState<'_>,
+    runs: Runs,
+    balance: Balance,
+) -> (crate::line::LineStats, Option<io::Error>) {
+    let lines = LineReader::new(reader);
+    read_in_two_from(lines, Steps::new(Some(runs)), state, runs, balance)
+}
+
+/// [`read_in_two`] from where `lines` and `steps` are (after a trial on one thread): the
+/// repairer goes to the reading thread, the framer stays.
+fn read_in_two_from<R: io::BufRead + Send>(
+    mut lines: LineReader<R>,
+    steps: Steps,
     state: &mut RunState<'_>,
     runs: Runs,
     balance: Balance,
@@ -477,13 +540,17 @@ fn read_in_two<R: io::BufRead + Send>(
     let signals = &state.rules.signals;
     let waiting = std::sync::atomic::AtomicUsize::new(0);
     let waiting = &waiting;
+    let Steps {
+        mut framer,
+        mut repairer,
+        mut repaired,
+        line_no,
+        ..
+    } = steps;
     std::thread::scope(|scope| {
         let reading = scope.spawn(move || {
-            let mut lines = LineReader::new(reader);
-            let mut repairer = Repairer::new();
-            let mut repaired = Vec::new();
             let mut batch = Batch::default();
-            let mut line_no = 0;
+            let mut line_no = line_no;
             let send = |batch: &mut Batch| -> bool {
                 let next = empty_rx.try_recv().unwrap_or_default();
                 let mut full = std::mem::replace(batch, next);
@@ -518,7 +585,6 @@ fn read_in_two<R: io::BufRead + Send>(
             send(&mut batch);
             (lines.stats(), error)
         });
-        let mut framer = Framer::new();
         for mut batch in full_rx {
             waiting.fetch_sub(1, Ordering::Relaxed);
             if !batch.found {
@@ -877,6 +943,19 @@ mod tests {
                 format!("{gated:?}"),
                 "one thread gated from line {from}"
             );
+            let mut state = RunState::new(rules, "t.log".into());
+            let (stats, error) = read_large(
+                source(text.to_vec()).reader,
+                &mut state,
+                runs,
+                Gate::From(from),
+            );
+            let large = (state.finish(stats.lines, Vec::new()), error.is_some());
+            assert_eq!(
+                format!("{one:?}"),
+                format!("{large:?}"),
+                "large from line {from}"
+            );
         }
         one
     }
@@ -919,6 +998,29 @@ mod tests {
         )
     }
 
+    /// A long build log of mostly quiet lines, with a refusal near its end: the gate
+    /// pays, so it stays on, and a large source goes on gated on two threads.
+    #[test]
+    fn a_gate_that_pays_is_kept_past_the_trial() {
+        let rules = RuleSet::embedded().unwrap();
+        let mut text = String::from("[2024-06-02 03:25:50] INFO: Starting build.\n");
+        for i in 0..30_000 {
+            text.push_str(match i % 3 {
+                0 => "Module 'Magento_Catalog':\n",
+                1 => "frontend/Magento/luma/en_US  1724/1724  ==== 100%\n",
+                _ => "Nothing to import.\n",
+            });
+        }
+        text.push_str("    W:   - Downloading magento/module-rma (101.0.6)\n");
+        text.push_str("    W:   The 'https://repo.magento.com/archives/magento/module-rma/magento-module-rma-101.0.6.zip' URL could not be accessed: HTTP/1.1 403 Forbidden\n");
+        let mut state = RunState::new(&rules, "t.log".into());
+        let mut lines = LineReader::new(source(text.clone().into_bytes()).reader);
+        let (_, gate) = read_into_gating(&mut lines, &mut state, Some(Runs::All), Gate::From(1));
+        assert_eq!(gate, Gate::From(1), "the gate was turned off");
+        let one = same_in_two(&rules, text.as_bytes(), Runs::All);
+        assert!(!one.0[0].diagnoses.is_empty(), "{one:?}");
+    }
+
     #[test]
     fn the_gate_is_turned_off_only_when_it_skips_too_few_lines() {
         let mut steps = Steps::new(None);
@@ -948,6 +1050,8 @@ mod tests {
             error.is_some(),
         );
         assert_eq!(format!("{one:?}"), format!("{gated:?}"));
+        // A large source goes on two threads after the trial, reading every line.
+        same_in_two(&rules, &long_log().repeat(2), Runs::All);
     }
 
     #[test]
