@@ -334,50 +334,82 @@ fn read_gated_in_two_from<R: io::BufRead + Send>(
     state: &mut RunState<'_>,
     from: u64,
 ) -> (crate::line::LineStats, Option<io::Error>) {
-    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<RawBatch>(BATCHES_IN_FLIGHT);
-    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<RawBatch>();
     let signals = &state.rules.signals;
     let first_line = steps.line_no;
-    std::thread::scope(|scope| {
-        let reading = scope.spawn(move || {
-            let mut batch = RawBatch::default();
-            let mut line_no = first_line;
-            let send = |batch: &mut RawBatch| -> bool {
-                let mut next = empty_rx.try_recv().unwrap_or_default();
-                next.clear();
-                full_tx.send(std::mem::replace(batch, next)).is_ok()
-            };
-            let error = loop {
-                line_no += 1;
-                match lines.next_gated(gate_at(Gate::From(from), line_no, signals)) {
-                    Ok(Some((bytes, hot))) => {
-                        batch.bytes.extend_from_slice(bytes);
-                        batch.ends.push(batch.bytes.len());
-                        batch.hot.push(hot);
-                    }
-                    Ok(None) => break None,
-                    Err(e) => break Some(e),
+    let read = move |hand: &Handoff<RawBatch>| {
+        let mut batch = RawBatch::default();
+        let mut line_no = first_line;
+        let send = |batch: &mut RawBatch| -> bool {
+            let mut next = hand.spare();
+            next.clear();
+            hand.pass(std::mem::replace(batch, next))
+        };
+        let error = loop {
+            line_no += 1;
+            match lines.next_gated(gate_at(Gate::From(from), line_no, signals)) {
+                Ok(Some((bytes, hot))) => {
+                    batch.bytes.extend_from_slice(bytes);
+                    batch.ends.push(batch.bytes.len());
+                    batch.hot.push(hot);
                 }
-                let full = batch.ends.len() >= RAW_BATCH_LINES || batch.bytes.len() >= BATCH_BYTES;
-                if full && !send(&mut batch) {
-                    break None;
-                }
-            };
-            send(&mut batch);
-            (lines.stats(), error)
-        });
-        for batch in full_rx {
-            let mut start = 0;
-            for (&end, &hot) in batch.ends.iter().zip(&batch.hot) {
-                // Not counted as gated: this loop does not turn the gate off, since
-                // the work it would save runs on the other thread.
-                steps.line(&batch.bytes[start..end], hot, false, state);
-                start = end;
+                Ok(None) => break None,
+                Err(e) => break Some(e),
             }
+            let full = batch.ends.len() >= RAW_BATCH_LINES || batch.bytes.len() >= BATCH_BYTES;
+            if full && !send(&mut batch) {
+                break None;
+            }
+        };
+        send(&mut batch);
+        (lines.stats(), error)
+    };
+    let done = in_two(read, |batch: &mut RawBatch| {
+        let mut start = 0;
+        for (&end, &hot) in batch.ends.iter().zip(&batch.hot) {
+            // Not counted as gated: this loop does not turn the gate off, since the work
+            // it would save runs on the other thread.
+            steps.line(&batch.bytes[start..end], hot, false, state);
+            start = end;
+        }
+    });
+    steps.finish(state);
+    done
+}
+
+/// The two ends of the hand-over between [`in_two`]'s threads, as the reading one sees
+/// them: full batches go, emptied ones come back for reuse.
+struct Handoff<B> {
+    full: std::sync::mpsc::SyncSender<B>,
+    empty: std::sync::mpsc::Receiver<B>,
+}
+
+impl<B: Default> Handoff<B> {
+    /// A batch given back by the working thread, or a new one.
+    fn spare(&self) -> B {
+        self.empty.try_recv().unwrap_or_default()
+    }
+
+    /// Hands a full batch over; `false` when the working thread is gone.
+    fn pass(&self, batch: B) -> bool {
+        self.full.send(batch).is_ok()
+    }
+}
+
+/// Runs `read` on a second thread and `work` on each batch it hands over, here, in order,
+/// with at most [`BATCHES_IN_FLIGHT`] batches between them (memory stays bounded).
+fn in_two<B: Default + Send>(
+    read: impl FnOnce(&Handoff<B>) -> (crate::line::LineStats, Option<io::Error>) + Send,
+    mut work: impl FnMut(&mut B),
+) -> (crate::line::LineStats, Option<io::Error>) {
+    let (full, full_rx) = std::sync::mpsc::sync_channel::<B>(BATCHES_IN_FLIGHT);
+    let (empty_tx, empty) = std::sync::mpsc::channel::<B>();
+    std::thread::scope(|scope| {
+        let reading = scope.spawn(move || read(&Handoff { full, empty }));
+        for mut batch in full_rx {
+            work(&mut batch);
             // The reading thread may be gone already; the batch is then dropped.
             let _ = empty_tx.send(batch);
         }
-        steps.finish(state);
         match reading.join() {
             Ok(done) => done,
             Err(_) => (
@@ -535,8 +567,6 @@ fn read_in_two_from<R: io::BufRead + Send>(
     runs: Runs,
     balance: Balance,
 ) -> (crate::line::LineStats, Option<io::Error>) {
-    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
-    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Batch>();
     let signals = &state.rules.signals;
     let waiting = std::sync::atomic::AtomicUsize::new(0);
     let waiting = &waiting;
@@ -547,66 +577,54 @@ fn read_in_two_from<R: io::BufRead + Send>(
         line_no,
         ..
     } = steps;
-    std::thread::scope(|scope| {
-        let reading = scope.spawn(move || {
-            let mut batch = Batch::default();
-            let mut line_no = line_no;
-            let send = |batch: &mut Batch| -> bool {
-                let next = empty_rx.try_recv().unwrap_or_default();
-                let mut full = std::mem::replace(batch, next);
-                batch.clear();
-                let behind = waiting.fetch_add(1, Ordering::Relaxed) >= 1;
-                let here = match balance {
-                    Balance::Adaptive => behind,
-                    Balance::Fixed(on_reader) => on_reader,
-                };
-                if here {
-                    full.find_candidates(signals);
-                }
-                full_tx.send(full).is_ok()
+    let read = move |hand: &Handoff<Batch>| {
+        let mut batch = Batch::default();
+        let mut line_no = line_no;
+        let send = |batch: &mut Batch| -> bool {
+            let mut full = std::mem::replace(batch, hand.spare());
+            batch.clear();
+            let behind = waiting.fetch_add(1, Ordering::Relaxed) >= 1;
+            let here = match balance {
+                Balance::Adaptive => behind,
+                Balance::Fixed(on_reader) => on_reader,
             };
-            let error = loop {
-                match lines.next_line() {
-                    Ok(Some(bytes)) => {
-                        line_no += 1;
-                        repairer.push(line_no, &line_text(bytes), &mut repaired);
-                    }
-                    Ok(None) => break None,
-                    Err(e) => break Some(e),
+            if here {
+                full.find_candidates(signals);
+            }
+            hand.pass(full)
+        };
+        let error = loop {
+            match lines.next_line() {
+                Ok(Some(bytes)) => {
+                    line_no += 1;
+                    repairer.push(line_no, &line_text(bytes), &mut repaired);
                 }
-                batch.take(&mut repaired, &mut repairer);
-                let full = batch.numbers.len() >= BATCH_LINES || batch.text.len() >= BATCH_BYTES;
-                if full && !send(&mut batch) {
-                    break None;
-                }
-            };
-            repairer.finish(&mut repaired);
+                Ok(None) => break None,
+                Err(e) => break Some(e),
+            }
             batch.take(&mut repaired, &mut repairer);
-            send(&mut batch);
-            (lines.stats(), error)
-        });
-        for mut batch in full_rx {
-            waiting.fetch_sub(1, Ordering::Relaxed);
-            if !batch.found {
-                batch.find_candidates(signals);
+            let full = batch.numbers.len() >= BATCH_LINES || batch.text.len() >= BATCH_BYTES;
+            if full && !send(&mut batch) {
+                break None;
             }
-            let (mut text_start, mut candidates_start) = (0, 0);
-            for (i, &line) in batch.numbers.iter().enumerate() {
-                let (text_end, candidates_end) = (batch.ends[i], batch.candidate_ends[i]);
-                let text = &batch.text[text_start..text_end];
-                let candidates = &batch.candidates[candidates_start..candidates_end];
-                take_line(&mut framer, state, line, text, Some(runs), Some(candidates));
-                (text_start, candidates_start) = (text_end, candidates_end);
-            }
-            // The reading thread may be gone already; the batch is then dropped.
-            let _ = empty_tx.send(batch);
+        };
+        repairer.finish(&mut repaired);
+        batch.take(&mut repaired, &mut repairer);
+        send(&mut batch);
+        (lines.stats(), error)
+    };
+    in_two(read, |batch: &mut Batch| {
+        waiting.fetch_sub(1, Ordering::Relaxed);
+        if !batch.found {
+            batch.find_candidates(signals);
         }
-        match reading.join() {
-            Ok(done) => done,
-            Err(_) => (
-                crate::line::LineStats::default(),
-                Some(io::Error::other("the reading thread stopped unexpectedly")),
-            ),
+        let (mut text_start, mut candidates_start) = (0, 0);
+        for (i, &line) in batch.numbers.iter().enumerate() {
+            let (text_end, candidates_end) = (batch.ends[i], batch.candidate_ends[i]);
+            let text = &batch.text[text_start..text_end];
+            let candidates = &batch.candidates[candidates_start..candidates_end];
+            take_line(&mut framer, state, line, text, Some(runs), Some(candidates));
+            (text_start, candidates_start) = (text_end, candidates_end);
         }
     })
 }
