@@ -41,6 +41,8 @@ pub struct GateItem {
     /// The pattern a line holding one must also match, relaxed; `None`: the literal alone
     /// makes the line hot.
     pub check: Option<Hir>,
+    /// The item is a context signal's pattern: a line only it passes is [`Heat::Context`].
+    pub context: bool,
 }
 
 /// Finds the hot lines of a buffer (see the module docs).
@@ -59,6 +61,8 @@ struct Inner {
     owners: Vec<Vec<u32>>,
     /// For each item: its check, compiled on first use.
     checks: Vec<Option<Check>>,
+    /// For each item: whether it is context (see [`GateItem::context`]).
+    context: Vec<bool>,
 }
 
 /// How a lowercased buffer is searched.
@@ -101,12 +105,84 @@ impl Check {
     }
 }
 
+/// What a line asks of the pipeline, as the gate sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heat {
+    /// Nothing worth reading: the line is only counted when it is clean.
+    Quiet,
+    /// Only context signals may match it (see [`GateItem::context`]): a clean line is
+    /// read only when a later line needs it.
+    Context,
+    /// It may match a signal, be a hint or change the framer: it is read.
+    Hot,
+}
+
+/// Judges the lines of one buffer, a literal found at a time.
+struct Judge<'a> {
+    inner: &'a Inner,
+    buffer: &'a [u8],
+    lower: &'a [u8],
+    /// The line being judged.
+    line: std::ops::Range<usize>,
+    /// The items checked on it already (a few at most; past that a check may run twice).
+    checked: [u32; 8],
+    n: usize,
+    /// The line's start, when a context item passed on it.
+    context: Option<usize>,
+}
+
+impl Judge<'_> {
+    /// Judges the line of the literal `literal` found at `at`: whether an item that owns it
+    /// passes and is not context (a context one is noted for [`Judge::close_line`]).
+    fn is_hot(&mut self, at: usize, literal: usize, hot: &mut Vec<(usize, Heat)>) -> bool {
+        if at >= self.line.end {
+            self.close_line(hot);
+            let lower = self.lower;
+            let start = memchr::memrchr(b'\n', &lower[..at]).map_or(0, |i| i + 1);
+            let end = memchr::memchr(b'\n', &lower[at..]).map_or(lower.len(), |i| at + i);
+            self.line = start..end;
+            self.n = 0;
+        }
+        let raw = &self.buffer[self.line.clone()];
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        for &item in &self.inner.owners[literal] {
+            if self.checked[..self.n].contains(&item) {
+                continue;
+            }
+            let passes = match &self.inner.checks[item as usize] {
+                None => true,
+                Some(check) => check.passes(raw),
+            };
+            if passes {
+                if !self.inner.context[item as usize] {
+                    self.context = None;
+                    return true;
+                }
+                self.context = Some(self.line.start);
+            }
+            if self.n < self.checked.len() {
+                self.checked[self.n] = item;
+                self.n += 1;
+            }
+        }
+        false
+    }
+
+    /// Ends the line being judged: a context item passed on it and nothing made it hot.
+    fn close_line(&mut self, hot: &mut Vec<(usize, Heat)>) {
+        if let Some(start) = self.context.take() {
+            hot.push((start, Heat::Context));
+        }
+    }
+}
+
 impl LineGate {
     /// A gate over `items`; an item without literals (or too many literals for the
     /// automaton) makes every line hot.
     pub fn new(items: Vec<GateItem>) -> LineGate {
         let mut by_literal: Vec<(Vec<u8>, u32)> = Vec::new();
         let mut checks = Vec::with_capacity(items.len());
+        let mut context = Vec::with_capacity(items.len());
         for (i, item) in items.into_iter().enumerate() {
             if item.literals.is_empty() {
                 return LineGate { inner: None };
@@ -119,6 +195,7 @@ impl LineGate {
                     by_literal.push((literal, index));
                 }
             }
+            context.push(item.context);
             checks.push(item.check.map(|hir| Check {
                 source: relaxed(&hir).to_string(),
                 compiled: OnceLock::new(),
@@ -155,6 +232,7 @@ impl LineGate {
                 literals,
                 owners,
                 checks,
+                context,
             }),
         }
     }
@@ -170,13 +248,14 @@ impl LineGate {
         )
     }
 
-    /// Pushes to `hot` where each hot line of `buffer` starts, in order. `buffer` holds
-    /// whole lines, each but the last ended by `\n` (a `\r` before it is not part of the
-    /// line); `lower` is scratch, for the buffer lowercased.
-    pub fn hot_lines(&self, buffer: &[u8], lower: &mut Vec<u8>, hot: &mut Vec<usize>) {
+    /// Pushes to `hot` where each line of `buffer` that is not quiet starts, in order,
+    /// with its [`Heat`]. `buffer` holds whole lines, each but the last ended by `\n` (a
+    /// `\r` before it is not part of the line); `lower` is scratch, for the buffer
+    /// lowercased.
+    pub fn hot_lines(&self, buffer: &[u8], lower: &mut Vec<u8>, hot: &mut Vec<(usize, Heat)>) {
         let Some(inner) = &self.inner else {
-            hot.push(0);
-            hot.extend(memchr::memchr_iter(b'\n', buffer).map(|end| end + 1));
+            hot.push((0, Heat::Hot));
+            hot.extend(memchr::memchr_iter(b'\n', buffer).map(|end| (end + 1, Heat::Hot)));
             if buffer.last() == Some(&b'\n') {
                 hot.pop();
             }
@@ -184,49 +263,27 @@ impl LineGate {
         };
         lower.clear();
         lowercase_into(buffer, lower);
-        let lower = &lower[..];
-        // The line being judged: where it starts and ends, and the items checked on it
-        // already (a few at most; past that a check may only run twice).
-        let mut line = 0..0;
-        let mut checked = [u32::MAX; 8];
-        let mut n = 0;
-        let mut judge = |at: usize, literal: usize, line: &mut std::ops::Range<usize>| -> bool {
-            if at >= line.end {
-                let start = memchr::memrchr(b'\n', &lower[..at]).map_or(0, |i| i + 1);
-                let end = memchr::memchr(b'\n', &lower[at..]).map_or(lower.len(), |i| at + i);
-                *line = start..end;
-                n = 0;
-            }
-            let raw = &buffer[line.clone()];
-            let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-            for &item in &inner.owners[literal] {
-                if checked[..n].contains(&item) {
-                    continue;
-                }
-                match &inner.checks[item as usize] {
-                    None => return true,
-                    Some(check) if check.passes(raw) => return true,
-                    Some(_) => {}
-                }
-                if n < checked.len() {
-                    checked[n] = item;
-                    n += 1;
-                }
-            }
-            false
+        let mut judge = Judge {
+            inner,
+            buffer,
+            lower,
+            line: 0..0,
+            checked: [u32::MAX; 8],
+            n: 0,
+            context: None,
         };
+        let lower = &lower[..];
         match &inner.finder {
             Finder::Literals(automaton) => {
                 for found in automaton.find_overlapping_iter(lower) {
                     let at = found.start();
-                    if hot
-                        .last()
-                        .is_some_and(|&start| start <= at && at < line.end)
-                    {
+                    if hot.last().is_some_and(|&(start, heat)| {
+                        heat == Heat::Hot && start <= at && at < judge.line.end
+                    }) {
                         continue;
                     }
-                    if judge(at, found.pattern().as_usize(), &mut line) {
-                        hot.push(line.start);
+                    if judge.is_hot(at, found.pattern().as_usize(), hot) {
+                        hot.push((judge.line.start, Heat::Hot));
                     }
                 }
             }
@@ -252,10 +309,10 @@ impl LineGate {
                                 .checked_sub(offset as usize)
                                 .and_then(|start| lower.get(start..))
                                 .is_some_and(|rest| starts_with(rest, &inner.literals[literal]));
-                            if held && judge(at, literal, &mut line) {
-                                hot.push(line.start);
+                            if held && judge.is_hot(at, literal, hot) {
+                                hot.push((judge.line.start, Heat::Hot));
                                 // The rest of this line needs no look.
-                                from = line.end + 1;
+                                from = judge.line.end + 1;
                                 break 'fragments;
                             }
                         }
@@ -266,13 +323,14 @@ impl LineGate {
                 }
             }
         }
+        judge.close_line(hot);
     }
 
-    /// Whether one line (without its `\n`) is hot; `scratch` is for its lowercased copy.
-    pub fn is_hot(&self, line: &[u8], scratch: &mut Vec<u8>) -> bool {
+    /// The [`Heat`] of one line (without its `\n`); `scratch` is for its lowercased copy.
+    pub fn heat(&self, line: &[u8], scratch: &mut Vec<u8>) -> Heat {
         let mut hot = Vec::new();
         self.hot_lines(line, scratch, &mut hot);
-        !hot.is_empty()
+        hot.first().map_or(Heat::Quiet, |&(_, heat)| heat)
     }
 
     /// The fragments the SIMD search looks for (none when it uses the automaton).
@@ -495,17 +553,21 @@ mod tests {
         GateItem {
             literals: literals.iter().map(|l| l.as_bytes().to_vec()).collect(),
             check: check.map(hir),
+            context: false,
         }
     }
 
     fn hot_lines(gate: &LineGate, text: &[u8]) -> Vec<usize> {
         let mut hot = Vec::new();
         gate.hot_lines(text, &mut Vec::new(), &mut hot);
-        hot
+        hot.iter()
+            .filter(|&&(_, heat)| heat == Heat::Hot)
+            .map(|&(at, _)| at)
+            .collect()
     }
 
     fn is_hot(gate: &LineGate, line: &[u8]) -> bool {
-        gate.is_hot(line, &mut Vec::new())
+        gate.heat(line, &mut Vec::new()) == Heat::Hot
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use std::io::{self, BufRead};
 
-use crate::gate::LineGate;
+use crate::gate::{Heat, LineGate};
 
 /// The most bytes of one line kept for matching; the rest of a longer line is skipped.
 pub const LINE_CAP: usize = 1 << 20;
@@ -35,7 +35,7 @@ pub struct LineReader<R> {
     /// Where the hot lines of the searched part start, from where the buffer started
     /// when it was searched; `consumed` bytes of it were read since, and the next hot
     /// line is `hot[next_hot]`.
-    hot: Vec<usize>,
+    hot: Vec<(usize, Heat)>,
     next_hot: usize,
     consumed: usize,
     /// Scratch for the gate (a lowercased copy).
@@ -68,13 +68,13 @@ impl<R: BufRead> LineReader<R> {
         Ok(self.next_gated(None)?.map(|(line, _)| line))
     }
 
-    /// Reads the next line and tells whether `gate` finds it hot (always `true` without
+    /// Reads the next line and tells its [`Heat`] as `gate` finds it (always hot without
     /// a gate).
     ///
     /// The gate judges the reader's whole buffer of complete lines at once, when the
     /// first of them is read, so that quiet lines cost no search of their own. A line
     /// gathered across buffers is judged on its own.
-    pub fn next_gated(&mut self, gate: Option<&LineGate>) -> io::Result<Option<(&[u8], bool)>> {
+    pub fn next_gated(&mut self, gate: Option<&LineGate>) -> io::Result<Option<(&[u8], Heat)>> {
         if self.pending > 0 {
             self.inner.consume(self.pending);
             self.searched = self.searched.saturating_sub(self.pending);
@@ -109,15 +109,19 @@ impl<R: BufRead> LineReader<R> {
                     while self
                         .hot
                         .get(self.next_hot)
-                        .is_some_and(|&at| at < self.consumed)
+                        .is_some_and(|&(at, _)| at < self.consumed)
                     {
                         self.next_hot += 1;
                     }
-                    let hot = self.hot.get(self.next_hot) == Some(&self.consumed);
-                    self.next_hot += usize::from(hot);
-                    hot
+                    match self.hot.get(self.next_hot) {
+                        Some(&(at, heat)) if at == self.consumed => {
+                            self.next_hot += 1;
+                            heat
+                        }
+                        _ => Heat::Quiet,
+                    }
                 }
-                None => true,
+                None => Heat::Hot,
             };
             let line = &chunk[..end];
             let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -168,7 +172,7 @@ impl<R: BufRead> LineReader<R> {
         if memchr::memchr(0, &self.buf).is_some() {
             self.stats.binary_lines += 1;
         }
-        let hot = gate.is_none_or(|gate| gate.is_hot(&self.buf, &mut self.lower));
+        let hot = gate.map_or(Heat::Hot, |gate| gate.heat(&self.buf, &mut self.lower));
         Ok(Some((&self.buf, hot)))
     }
 }

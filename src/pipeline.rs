@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 use crate::diagnosis::{Hint, RunInfo, SourceReport};
 use crate::engine::{self, Events};
 use crate::envelope::{Envelope, Level};
-use crate::gate::LineGate;
+use crate::gate::{Heat, LineGate};
 use crate::line::{LINE_CAP, LineReader};
 use crate::mask::mask;
 use crate::record::{Framer, Record, Stage};
@@ -230,7 +230,23 @@ struct Steps {
     /// Lines read with the gate on, and how many of them were skipped.
     gated: u64,
     skipped: u64,
+    /// Clean context lines skipped for now, oldest first (see [`Steps::hold`]); the
+    /// first `held` entries are in use, the rest keep their buffers.
+    lazy: Vec<HeldLine>,
+    held: usize,
 }
+
+/// A context line held back: its number, its text as the repairer would give it, and
+/// the stage it was in.
+#[derive(Default)]
+struct HeldLine {
+    line: u64,
+    text: String,
+    stage: Option<Stage>,
+}
+
+/// The most context lines held back at once: when full, they are read.
+const HELD_LINES: usize = 16;
 
 /// Gated lines after which [`Steps::gate_loses`] judges the gate.
 const GATE_TRIAL_LINES: u64 = 10_000;
@@ -245,26 +261,82 @@ impl Steps {
             runs,
             gated: 0,
             skipped: 0,
+            lazy: Vec::new(),
+            held: 0,
         }
     }
 
-    /// Takes the next physical line; `hot` is `false` when the gate found it quiet,
-    /// `gated` whether the gate looked at it.
-    fn line(&mut self, bytes: &[u8], hot: bool, gated: bool, state: &mut RunState<'_>) {
+    /// Takes the next physical line, of the [`Heat`] the gate found (hot when the gate did
+    /// not look); `gated` whether it looked.
+    ///
+    /// A quiet line is only counted when it is clean and nothing around it could use it.
+    /// So is a context line, but it is also held back ([`Steps::hold`]): only the last
+    /// one before a line that is read can matter.
+    fn line(&mut self, bytes: &[u8], heat: Heat, gated: bool, state: &mut RunState<'_>) {
         self.line_no += 1;
         self.gated += u64::from(gated);
-        if !hot && self.repairer.flush_before_quiet(bytes, &mut self.repaired) {
+        if heat != Heat::Hot && self.repairer.flush_before_quiet(bytes, &mut self.repaired) {
             self.feed(state);
-            if state.may_skip(&self.framer, bytes) {
+            if state.may_skip(&self.framer, bytes)
+                && (heat == Heat::Quiet || self.hold(bytes, state))
+            {
                 self.repairer.skipped(bytes.len());
                 self.framer.skipped();
                 self.skipped += 1;
                 return;
             }
         }
+        self.read_held(state);
         self.repairer
             .push(self.line_no, &line_text(bytes), &mut self.repaired);
         self.feed(state);
+    }
+
+    /// Holds back a clean context line that may be skipped, as the repairer would give
+    /// it; `false` when it cannot be held (reading it may change some state: it holds a
+    /// `[`, which may open a timestamp or level, or the repairer would drop or learn from
+    /// it), and must be read now.
+    ///
+    /// A held line is read when the next line is (before it), at the end, or when
+    /// [`HELD_LINES`] are held: newest first, until one matches. The others would only
+    /// have been replaced as their signal's latest match (see [`RunState::hold_context`]),
+    /// since nothing else was read in between.
+    fn hold(&mut self, bytes: &[u8], state: &mut RunState<'_>) -> bool {
+        if memchr::memchr(b'[', bytes).is_some() {
+            return false;
+        }
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return false;
+        };
+        let Some(text) = self.repairer.lone_text(text) else {
+            return false;
+        };
+        if CloudErrorEntry::parse(text).is_some() {
+            return false;
+        }
+        if self.held == HELD_LINES {
+            self.read_held(state);
+        }
+        if self.held == self.lazy.len() {
+            self.lazy.push(HeldLine::default());
+        }
+        let entry = &mut self.lazy[self.held];
+        entry.line = self.line_no;
+        entry.text.clear();
+        entry.text.push_str(text);
+        entry.stage = self.framer.stage();
+        self.held += 1;
+        true
+    }
+
+    /// Reads the held context lines, newest first, until one matches.
+    fn read_held(&mut self, state: &mut RunState<'_>) {
+        for entry in self.lazy[..self.held].iter().rev() {
+            if state.take_held(entry.line, &entry.text, entry.stage) {
+                break;
+            }
+        }
+        self.held = 0;
     }
 
     /// Whether the gate costs more than it saves here: after [`GATE_TRIAL_LINES`] gated
@@ -286,6 +358,7 @@ impl Steps {
     }
 
     fn finish(&mut self, state: &mut RunState<'_>) {
+        self.read_held(state);
         self.repairer.finish(&mut self.repaired);
         self.feed(state);
     }
@@ -298,7 +371,7 @@ struct RawBatch {
     bytes: Vec<u8>,
     /// Where each line ends in `bytes` (it starts where the line before's ends).
     ends: Vec<usize>,
-    hot: Vec<bool>,
+    hot: Vec<Heat>,
 }
 
 impl RawBatch {
@@ -688,6 +761,72 @@ impl CloudErrorEntry {
     }
 }
 
+/// A context signal's latest match, with what its event needs.
+#[derive(Debug, Default)]
+struct Pending {
+    signal: usize,
+    pattern: usize,
+    line: u64,
+    text: String,
+    message: String,
+    level: Option<Level>,
+    code: Option<u32>,
+    stage: Option<Stage>,
+    exception: Option<std::rc::Rc<str>>,
+    /// ece-tools suggestion lines attached to it, joined by spaces.
+    suggestion: String,
+}
+
+impl Pending {
+    /// Makes this the match of `pattern` of `signal` on `record` (line text `text`),
+    /// reusing the buffers.
+    fn set(&mut self, signal: usize, pattern: usize, record: &Record<'_>, text: &str) {
+        self.signal = signal;
+        self.pattern = pattern;
+        self.line = record.line;
+        self.text.clear();
+        self.text.push_str(text);
+        self.message.clear();
+        self.message.push_str(record.envelope.message);
+        self.level = record.envelope.level;
+        self.code = record.envelope.code;
+        self.stage = record.stage;
+        self.exception.clone_from(&record.exception);
+        self.suggestion.clear();
+    }
+
+    fn attach(&mut self, message: &str) {
+        if !self.suggestion.is_empty() {
+            self.suggestion.push(' ');
+        }
+        self.suggestion.push_str(message);
+    }
+
+    /// Keeps the match for good, in `deferred`.
+    fn commit(&self, signals: &SignalSet, deferred: &mut Deferred) {
+        let record = Record {
+            line: self.line,
+            envelope: Envelope {
+                indent: 0,
+                prefix: None,
+                timestamp: None,
+                level: self.level,
+                code: self.code,
+                header: None,
+                message: &self.message,
+            },
+            stage: self.stage,
+            exception: self.exception.clone(),
+            continues_ece: false,
+            new_run: None,
+        };
+        deferred.push(signals, (self.signal, self.pattern), &record, &self.text);
+        if !self.suggestion.is_empty() {
+            deferred.attach_suggestion(self.signal, &self.suggestion);
+        }
+    }
+}
+
 /// The events and hints of the run being read, and the reports of finished runs.
 struct RunState<'r> {
     rules: &'r RuleSet,
@@ -700,6 +839,10 @@ struct RunState<'r> {
     matched: Vec<(usize, usize)>,
     /// The run's matches, made into events only when the run is reported.
     deferred: Deferred,
+    /// Each context signal's latest match, not kept yet (see [`RunState::hold_context`]).
+    pending: Vec<Pending>,
+    /// The line of the latest event of a signal that is not context (0: none yet).
+    last_primary: u64,
     /// The prefilter's candidate patterns for the line being matched (reused).
     candidates: Vec<usize>,
     run_label: Option<String>,
@@ -718,6 +861,8 @@ impl<'r> RunState<'r> {
             ece_signals: Vec::new(),
             matched: Vec::new(),
             deferred: Deferred::new(rules.signals.signals().len()),
+            pending: Vec::new(),
+            last_primary: 0,
             candidates: Vec::new(),
             run_label: None,
             run_first_line: 1,
@@ -761,19 +906,69 @@ impl<'r> RunState<'r> {
         if self.matched.is_empty() && looks_like_error {
             self.consider_hint(record.line, text);
         }
-        for &found in &self.matched {
-            self.deferred.push(&self.rules.signals, found, record, text);
+        for i in 0..self.matched.len() {
+            let found = self.matched[i];
+            if signals.is_context(found.0) {
+                self.hold_context(found, record, text);
+            } else {
+                self.deferred.push(signals, found, record, text);
+                self.last_primary = self.last_primary.max(record.line);
+            }
         }
+    }
+
+    /// Takes a line held back as context (see [`Steps::hold`]): it is framed as it would
+    /// have been then, with `stage`, outside any box. Whether a signal matched it.
+    fn take_held(&mut self, line: u64, text: &str, stage: Option<Stage>) -> bool {
+        let record = Record {
+            line,
+            envelope: crate::envelope::parse(text),
+            stage,
+            exception: None,
+            continues_ece: false,
+            new_run: None,
+        };
+        self.take(&record, text, None);
+        !self.matched.is_empty()
+    }
+
+    /// Keeps a context signal's match as the signal's latest; the one it replaces is
+    /// kept for good only when an event of another signal came at or after it (for
+    /// that event, it is the nearest before). Rules read a context signal only as the
+    /// nearest event before a failure, so no other one can be read.
+    fn hold_context(&mut self, (signal, pattern): (usize, usize), record: &Record<'_>, text: &str) {
+        let at = match self.pending.iter().position(|p| p.signal == signal) {
+            Some(at) => {
+                if self.last_primary >= self.pending[at].line {
+                    let done = std::mem::take(&mut self.pending[at]);
+                    done.commit(&self.rules.signals, &mut self.deferred);
+                    self.pending[at] = done;
+                }
+                at
+            }
+            None => {
+                self.pending.push(Pending::default());
+                self.pending.len() - 1
+            }
+        };
+        self.pending[at].set(signal, pattern, record, text);
     }
 
     fn attach_suggestion(&mut self, message: &str) {
         for &signal in &self.ece_signals {
-            self.deferred.attach_suggestion(signal, message);
+            match self.pending.iter_mut().find(|p| p.signal == signal) {
+                Some(pending) => pending.attach(message),
+                None => self.deferred.attach_suggestion(signal, message),
+            }
         }
     }
 
     /// The run's events, built from the matches held so far.
     fn build_events(&mut self) {
+        for pending in self.pending.drain(..) {
+            pending.commit(&self.rules.signals, &mut self.deferred);
+        }
+        self.last_primary = 0;
         self.deferred.build(&self.rules.signals, &mut self.events);
     }
 
@@ -811,6 +1006,8 @@ impl<'r> RunState<'r> {
         self.runs_seen += 1;
         self.events = Events::new(self.rules.signals.signals().len());
         self.deferred.clear();
+        self.pending.clear();
+        self.last_primary = 0;
         self.hints.clear();
         self.ece_signals.clear();
         self.run_label = Some(label);
@@ -1037,6 +1234,43 @@ mod tests {
         assert_eq!(gate, Gate::From(1), "the gate was turned off");
         let one = same_in_two(&rules, text.as_bytes(), Runs::All);
         assert!(!one.0[0].diagnoses.is_empty(), "{one:?}");
+    }
+
+    /// Composer's `Downloading` lines are context (read only in `also`): a failure's
+    /// evidence holds the last one before it, however many came before (more than a run
+    /// keeps events of one signal), and not one that only looks like it. Context lines
+    /// after a failure must not replace the one it needs.
+    #[test]
+    fn a_failure_shows_the_nearest_context_line_however_many_came_before() {
+        let rules = RuleSet::embedded().unwrap();
+        let mut text = String::from("[2024-06-02 03:25:50] INFO: Starting build.\n");
+        for i in 0..3_000 {
+            text.push_str(&format!("  - Downloading acme/module-{i} (1.0.{i})\n"));
+            text.push_str("Nothing to import.\n");
+        }
+        // Passes the gate's relaxed check, but the message does not start with the verb.
+        text.push_str("note: Downloading acme/decoy (9.9.9)\n");
+        text.push_str("Could not resolve host: repo.example.com\n");
+        for i in 0..50 {
+            text.push_str(&format!("  - Downloading acme/after-{i} (2.0.{i})\n"));
+        }
+        let (reports, _) = same_in_two(&rules, text.as_bytes(), Runs::All);
+        let dns = reports[0]
+            .diagnoses
+            .iter()
+            .find(|d| d.rule == "network-dns-failed")
+            .unwrap_or_else(|| panic!("{reports:?}"));
+        let evidence: Vec<&str> = dns.evidence.iter().map(|e| e.text.as_str()).collect();
+        assert!(
+            evidence.contains(&"- Downloading acme/module-2999 (1.0.2999)")
+                || evidence.contains(&"Downloading acme/module-2999 (1.0.2999)"),
+            "{evidence:?}"
+        );
+        assert!(
+            !evidence
+                .iter()
+                .any(|e| e.contains("decoy") || e.contains("after-"))
+        );
     }
 
     #[test]

@@ -103,6 +103,11 @@ impl Framer {
         }
     }
 
+    /// The stage of the line framed last.
+    pub fn stage(&self) -> Option<Stage> {
+        self.stage
+    }
+
     /// Whether an exception box is open: its body lines are framed one by one.
     pub fn in_box(&self) -> bool {
         self.exception.is_some()

@@ -185,6 +185,22 @@ impl Repairer {
         true
     }
 
+    /// The text a clean line that [`Repairer::flush_before_quiet`] let skip would have
+    /// been read as, had it been pushed instead: it would have been emitted alone, its
+    /// prefixes stripped. `None` when pushing it would have dropped it (a code fence) or
+    /// taught the repairer something (a Vagrant machine's name).
+    pub fn lone_text<'a>(&self, text: &'a str) -> Option<&'a str> {
+        let body = if may_have_prefix(text) {
+            if vagrant_machine(text).is_some() {
+                return None;
+            }
+            strip_transport(strip_paste_layers(text)?, self.vagrant_machine.as_deref())?
+        } else {
+            text
+        };
+        Some(strip_leading_bullets(body.trim_end()))
+    }
+
     /// Counts a line of `len` bytes that [`Repairer::flush_before_quiet`] let skip.
     ///
     /// The lookbehind forgets what it held: the lines around a later wrap then show less

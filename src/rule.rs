@@ -237,16 +237,19 @@ impl RuleSet {
         check_suppressions(files, &raw_rules, &mut errors);
         if errors.is_empty() {
             let mut signals = signals;
-            let mut read = vec![false; signals.signals().len()];
+            let mut in_when = vec![false; signals.signals().len()];
+            let mut in_also = vec![false; signals.signals().len()];
             for rule in &rules {
-                let mut used = rule.also.clone();
-                rule.when
-                    .atoms(&mut |t: &Test| used.extend(signals.index(t.signal())));
-                for i in used {
-                    read[i] = true;
+                rule.when.atoms(&mut |t: &Test| {
+                    if let Some(i) = signals.index(t.signal()) {
+                        in_when[i] = true;
+                    }
+                });
+                for &i in &rule.also {
+                    in_also[i] = true;
                 }
             }
-            signals.set_read(read);
+            signals.set_read(&in_when, &in_also);
             Ok(RuleSet { signals, rules })
         } else {
             Err(RuleErrors(errors))

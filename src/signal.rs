@@ -223,6 +223,8 @@ pub struct SignalSet {
     /// Whether some rule reads each signal (all, until [`SignalSet::set_read`]): a line
     /// only an unread signal could match is not hot.
     read: Vec<bool>,
+    /// Whether each signal is read only in `also` (none, until [`SignalSet::set_read`]).
+    context: Vec<bool>,
     by_id: HashMap<String, usize>,
 }
 
@@ -263,6 +265,7 @@ impl SignalSet {
             .collect();
         Ok(SignalSet {
             read: vec![true; signals.len()],
+            context: vec![false; signals.len()],
             signals,
             prefilter,
             unfiltered,
@@ -274,11 +277,26 @@ impl SignalSet {
         })
     }
 
-    /// Says which signals some rule reads (in `when` or `also`); the others are still
-    /// matched on the lines read, but make no line hot.
-    pub fn set_read(&mut self, read: Vec<bool>) {
-        self.read = read;
+    /// Says which signals some rule reads in `when` and which in `also`. A signal read by
+    /// neither is still matched on the lines read, but makes no line hot; one read only in
+    /// `also` is *context* (see [`SignalSet::is_context`]).
+    pub fn set_read(&mut self, in_when: &[bool], in_also: &[bool]) {
+        let n = self.signals.len();
+        let flag = |flags: &[bool], i: usize| flags.get(i).copied().unwrap_or(false);
+        self.read = (0..n)
+            .map(|i| flag(in_when, i) || flag(in_also, i))
+            .collect();
+        self.context = (0..n)
+            .map(|i| flag(in_also, i) && !flag(in_when, i))
+            .collect();
         self.gate = OnceLock::new();
+    }
+
+    /// Whether a signal is *context*: rules read it only in `also`, as the nearest event
+    /// before a failure. Of its matches a run keeps only those that some later event of
+    /// another signal may need: the last before each (see `RunState::take`).
+    pub fn is_context(&self, signal: usize) -> bool {
+        self.context.get(signal).copied().unwrap_or(false)
     }
 
     /// Whether the gate would let every line through: a read signal has a pattern
@@ -302,25 +320,31 @@ impl SignalSet {
 
     /// One gate item for each pattern of a read signal, checked by the pattern itself;
     /// the error and context words make a line hot on their own.
-    fn gate_items(&self) -> Vec<GateItem> {
+    pub fn gate_items(&self) -> Vec<GateItem> {
         let mut items = Vec::new();
         for (pattern, literals) in self.items[..self.error_words].iter().enumerate() {
             let (s, p) = self.owners[pattern];
             if !self.read[s] {
                 continue;
             }
-            let check = regex_syntax::ParserBuilder::new()
-                .build()
-                .parse(self.signals[s].patterns[p].as_str())
-                .ok();
+            // A pattern whose literals are its levels' words is not checked: what it
+            // matches need not hold them.
+            let check = self.signals[s].patterns[p].literals().and_then(|_| {
+                regex_syntax::ParserBuilder::new()
+                    .build()
+                    .parse(self.signals[s].patterns[p].as_str())
+                    .ok()
+            });
             items.push(GateItem {
                 literals: literals.clone().unwrap_or_default(),
                 check,
+                context: self.context[s],
             });
         }
         let words = |words: &[&str]| GateItem {
             literals: words.iter().map(|w| w.as_bytes().to_vec()).collect(),
             check: None,
+            context: false,
         };
         items.push(words(ERROR_WORDS));
         items.push(words(crate::record::CONTEXT_WORDS));
