@@ -211,7 +211,7 @@ fn read_large<R: io::BufRead + Send>(
         return (lines.stats(), error);
     }
     match gate {
-        Gate::From(from) => read_gated_in_two_from(lines, steps, state, from),
+        Gate::From(from) => read_gated_in_two_from(lines, steps, state, from, Balance::Adaptive),
         Gate::Off => read_in_two_from(lines, steps, state, runs, Balance::Adaptive),
     }
 }
@@ -365,13 +365,16 @@ impl Steps {
 }
 
 /// Raw lines passed from the reading thread to the working one, in one buffer, with
-/// whether the gate found each hot.
+/// the [`Heat`] the gate found for each, or none yet.
 #[derive(Default)]
 struct RawBatch {
+    /// The lines, each followed by `\n`.
     bytes: Vec<u8>,
-    /// Where each line ends in `bytes` (it starts where the line before's ends).
+    /// Where each line ends in `bytes` (the next starts after its `\n`).
     ends: Vec<usize>,
-    hot: Vec<Heat>,
+    heat: Vec<Heat>,
+    /// The gate is left to the working thread (every `heat` is then `Hot`).
+    ungated: bool,
 }
 
 impl RawBatch {
@@ -379,7 +382,24 @@ impl RawBatch {
         self.bytes.clear();
         self.bytes.shrink_to(BATCH_BYTES);
         self.ends.clear();
-        self.hot.clear();
+        self.heat.clear();
+        self.ungated = false;
+    }
+
+    /// Runs the gate over the batch's lines (left to this thread by the reading one).
+    fn gate(&mut self, gate: &LineGate, lower: &mut Vec<u8>, found: &mut Vec<(usize, Heat)>) {
+        found.clear();
+        gate.hot_lines(&self.bytes, lower, found);
+        let mut found = found.iter().peekable();
+        let mut start = 0;
+        for (heat, &end) in self.heat.iter_mut().zip(&self.ends) {
+            *heat = match found.next_if(|&&(at, _)| at == start) {
+                Some(&(_, heat)) => heat,
+                None => Heat::Quiet,
+            };
+            start = end + 1;
+        }
+        self.ungated = false;
     }
 }
 
@@ -395,35 +415,58 @@ fn read_gated_in_two<R: io::BufRead + Send>(
     state: &mut RunState<'_>,
     runs: Runs,
     from: u64,
+    balance: Balance,
 ) -> (crate::line::LineStats, Option<io::Error>) {
     let lines = LineReader::new(reader);
-    read_gated_in_two_from(lines, Steps::new(Some(runs)), state, from)
+    read_gated_in_two_from(lines, Steps::new(Some(runs)), state, from, balance)
 }
 
 /// [`read_gated_in_two`] from where `lines` and `steps` are (after a trial on one thread).
+///
+/// Which thread runs the gate over a batch is decided as it starts: the reading one
+/// while the working one has batches waiting, else the working one (the gate is about
+/// half of the reading thread's work, and the working one does little on a log the gate
+/// pays on). The heats are the same either way.
 fn read_gated_in_two_from<R: io::BufRead + Send>(
     mut lines: LineReader<R>,
     mut steps: Steps,
     state: &mut RunState<'_>,
     from: u64,
+    balance: Balance,
 ) -> (crate::line::LineStats, Option<io::Error>) {
     let signals = &state.rules.signals;
     let first_line = steps.line_no;
+    let waiting = std::sync::atomic::AtomicUsize::new(0);
+    let waiting = &waiting;
     let read = move |hand: &Handoff<RawBatch>| {
         let mut batch = RawBatch::default();
         let mut line_no = first_line;
         let send = |batch: &mut RawBatch| -> bool {
             let mut next = hand.spare();
             next.clear();
+            waiting.fetch_add(1, Ordering::Relaxed);
             hand.pass(std::mem::replace(batch, next))
         };
         let error = loop {
             line_no += 1;
-            match lines.next_gated(gate_at(Gate::From(from), line_no, signals)) {
-                Ok(Some((bytes, hot))) => {
+            let mut gate = gate_at(Gate::From(from), line_no, signals);
+            if batch.ends.is_empty() {
+                let behind = waiting.load(Ordering::Relaxed) >= BATCHES_IN_FLIGHT;
+                batch.ungated = gate.is_some()
+                    && match balance {
+                        Balance::Adaptive => !behind,
+                        Balance::Fixed(on_reader) => !on_reader,
+                    };
+            }
+            if batch.ungated {
+                gate = None;
+            }
+            match lines.next_gated(gate) {
+                Ok(Some((bytes, heat))) => {
                     batch.bytes.extend_from_slice(bytes);
                     batch.ends.push(batch.bytes.len());
-                    batch.hot.push(hot);
+                    batch.bytes.push(b'\n');
+                    batch.heat.push(heat);
                 }
                 Ok(None) => break None,
                 Err(e) => break Some(e),
@@ -436,13 +479,18 @@ fn read_gated_in_two_from<R: io::BufRead + Send>(
         send(&mut batch);
         (lines.stats(), error)
     };
+    let (mut lower, mut found) = (Vec::new(), Vec::new());
     let done = in_two(read, |batch: &mut RawBatch| {
+        waiting.fetch_sub(1, Ordering::Relaxed);
+        if batch.ungated {
+            batch.gate(signals.gate(), &mut lower, &mut found);
+        }
         let mut start = 0;
-        for (&end, &hot) in batch.ends.iter().zip(&batch.hot) {
+        for (&end, &heat) in batch.ends.iter().zip(&batch.heat) {
             // Not counted as gated: this loop does not turn the gate off, since the work
             // it would save runs on the other thread.
-            steps.line(&batch.bytes[start..end], hot, false, state);
-            start = end;
+            steps.line(&batch.bytes[start..end], heat, false, state);
+            start = end + 1;
         }
     });
     steps.finish(state);
@@ -590,10 +638,11 @@ impl Batch {
     }
 }
 
-/// Which thread of [`read_in_two`] finds the prefilter candidates.
+/// Which thread of a two-thread loop does the part of the work either can do: the
+/// prefilter's candidates ([`read_in_two`]) or the gate ([`read_gated_in_two`]).
 #[derive(Debug, Clone, Copy)]
 enum Balance {
-    /// The reading thread while batches wait for matching, else the matching thread.
+    /// The reading thread while batches wait for the working one, else the working one.
     Adaptive,
     /// Always the reading thread (`true`) or always the matching one (for tests).
     #[cfg_attr(not(test), allow(dead_code))]
@@ -1130,9 +1179,10 @@ mod tests {
         source: Source,
         runs: Runs,
         from: u64,
+        balance: Balance,
     ) -> (Vec<SourceReport>, bool) {
         let mut state = RunState::new(rules, source.name.clone());
-        let (stats, error) = read_gated_in_two(source.reader, &mut state, runs, from);
+        let (stats, error) = read_gated_in_two(source.reader, &mut state, runs, from, balance);
         (state.finish(stats.lines, Vec::new()), error.is_some())
     }
 
@@ -1146,12 +1196,14 @@ mod tests {
             assert_eq!(format!("{one:?}"), format!("{two:?}"), "{balance:?}");
         }
         for from in [1, 700] {
-            let gated = gated_in_two(rules, source(text.to_vec()), runs, from);
-            assert_eq!(
-                format!("{one:?}"),
-                format!("{gated:?}"),
-                "gated from line {from}"
-            );
+            for balance in BALANCES {
+                let gated = gated_in_two(rules, source(text.to_vec()), runs, from, balance);
+                assert_eq!(
+                    format!("{one:?}"),
+                    format!("{gated:?}"),
+                    "gated from line {from}, {balance:?}"
+                );
+            }
             let gated = gated_one_thread(rules, source(text.to_vec()), runs, from);
             assert_eq!(
                 format!("{one:?}"),
@@ -1271,6 +1323,29 @@ mod tests {
                 .iter()
                 .any(|e| e.contains("decoy") || e.contains("after-"))
         );
+    }
+
+    /// The working thread gates a batch to the same heats the reading thread finds.
+    #[test]
+    fn a_batch_gated_on_the_working_thread_has_the_readers_heats() {
+        let rules = RuleSet::embedded().unwrap();
+        let gate = rules.signals.gate();
+        let text = long_log();
+        let mut lines = LineReader::new(source(text.clone()).reader);
+        let mut batch = RawBatch::default();
+        let mut read = Vec::new();
+        while let Some((bytes, heat)) = lines.next_gated(Some(gate)).unwrap() {
+            batch.bytes.extend_from_slice(bytes);
+            batch.ends.push(batch.bytes.len());
+            batch.bytes.push(b'\n');
+            batch.heat.push(Heat::Hot);
+            read.push(heat);
+        }
+        assert!(read.contains(&Heat::Quiet) && read.contains(&Heat::Context));
+        batch.ungated = true;
+        batch.gate(gate, &mut Vec::new(), &mut Vec::new());
+        assert!(!batch.ungated);
+        assert_eq!(batch.heat, read);
     }
 
     #[test]
