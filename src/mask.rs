@@ -256,6 +256,12 @@ fn key_value_patterns() -> Vec<(String, Kind)> {
             format!(r#"(?i)\\*['"]key\\*['"]\s*=>\s*(?:{SINGLE_VALUE}|{JSON_VALUE})"#),
             Kind::Groups,
         ),
+        // COMPOSER_AUTH whose value is not a JSON object (malformed, or a shell word):
+        // all of it. An object's secrets are found by the rules above, its keys kept.
+        (
+            r#"(?i)COMPOSER_AUTH\\*["']?\s*[=:]\s*(?:'([^'{\\](?:[^'\\]|\\.)*)'?|"([^"{\\](?:[^"\\]|\\.)*)"?|([^\s&"'\\,;{\[][^\s&"'\\,;]*))"#.into(),
+            Kind::SkipBenign,
+        ),
         // MAGENTO_CLOUD_VARIABLES / _RELATIONSHIPS / _APPLICATION (base64 JSON).
         (
             r#"(?:MAGENTO_CLOUD|PLATFORM)_(?:VARIABLES|RELATIONSHIPS|APPLICATION)\\*["']?\s*[=:]\s*\\*["']?([^\s"'\\]+)"#.into(),
@@ -661,6 +667,26 @@ mod tests {
             r#"\"bearer\":{\"repo.example.com\":\"abc\\\"def\"}"#,
             r#"\"bearer\":{\"repo.example.com\":\"****\"}"#,
         );
+    }
+
+    #[test]
+    fn composer_auth_that_is_not_json_is_masked_whole() {
+        check("COMPOSER_AUTH=abc123secret", "COMPOSER_AUTH=****");
+        check("COMPOSER_AUTH: opaque-value-1234", "COMPOSER_AUTH: ****");
+        check(
+            "env:COMPOSER_AUTH = 'not json at all'",
+            "env:COMPOSER_AUTH = '****'",
+        );
+        check(
+            r#"export COMPOSER_AUTH="plain value""#,
+            r#"export COMPOSER_AUTH="****""#,
+        );
+        check(
+            r#"{"COMPOSER_AUTH": "u:p"}"#,
+            r#"{"COMPOSER_AUTH": "****"}"#,
+        );
+        keep("COMPOSER_AUTH environment variable is not set");
+        keep("COMPOSER_AUTH=null");
     }
 
     #[test]
