@@ -212,7 +212,11 @@ fn read_large<R: io::BufRead + Send>(
     }
     match gate {
         Gate::From(from) => read_gated_in_two_from(lines, steps, state, from, Balance::Adaptive),
-        Gate::Off => read_in_two_from(lines, steps, state, runs, Balance::Adaptive),
+        Gate::Off => {
+            // The every-line loop takes the repairer and framer, not the held lines.
+            steps.read_held(state);
+            read_in_two_from(lines, steps, state, runs, Balance::Adaptive)
+        }
     }
 }
 
@@ -1346,6 +1350,33 @@ mod tests {
         batch.gate(gate, &mut Vec::new(), &mut Vec::new());
         assert!(!batch.ungated);
         assert_eq!(batch.heat, read);
+    }
+
+    /// The gate loses on a log of padded lines (never clean, so never skipped), and the
+    /// trial ends on a held context line: the loop that reads every line from there on
+    /// must still have it for the failure after it.
+    #[test]
+    fn a_context_line_held_when_the_gate_is_turned_off_is_not_lost() {
+        let rules = RuleSet::embedded().unwrap();
+        let mut text = String::new();
+        for _ in 1..GATE_TRIAL_LINES {
+            text.push_str("Nothing to import. \n");
+        }
+        text.push_str("  - Downloading acme/module-last (1.0.1)\n");
+        text.push_str("Could not resolve host: repo.example.com\n");
+        let (reports, _) = same_in_two(&rules, text.as_bytes(), Runs::All);
+        let dns = reports[0]
+            .diagnoses
+            .iter()
+            .find(|d| d.rule == "network-dns-failed")
+            .unwrap_or_else(|| panic!("{reports:?}"));
+        assert!(
+            dns.evidence
+                .iter()
+                .any(|e| e.text.contains("acme/module-last")),
+            "{:?}",
+            dns.evidence
+        );
     }
 
     #[test]
