@@ -81,12 +81,16 @@ impl<R: BufRead> LineReader<R> {
             self.consumed += self.pending;
             self.pending = 0;
         }
-        loop {
+        let available = loop {
             match self.inner.fill_buf() {
-                Ok(_) => break,
+                Ok(chunk) => break chunk.len(),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             }
+        };
+        if available == 0 {
+            // The end: another `fill_buf` would read again, and may be interrupted.
+            return Ok(None);
         }
         // The fast path: the whole line is in the reader's buffer; borrow it.
         let whole = memchr::memchr(b'\n', self.inner.fill_buf()?).filter(|&end| end <= LINE_CAP);
@@ -211,6 +215,34 @@ mod tests {
         assert_eq!(reader.next_line().unwrap().unwrap().len(), LINE_CAP);
         assert_eq!(reader.next_line().unwrap().unwrap(), b"next");
         assert_eq!(reader.stats().truncated, 1);
+    }
+
+    /// A reader that is interrupted after its end (as `fill_buf` reads again there).
+    struct InterruptedAtEnd(&'static [u8], bool);
+
+    impl io::Read for InterruptedAtEnd {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                self.1 = !self.1;
+                if self.1 {
+                    return Err(io::ErrorKind::Interrupted.into());
+                }
+                return Ok(0);
+            }
+            let n = self.0.len().min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn an_interruption_after_the_end_is_retried() {
+        let reader = io::BufReader::new(InterruptedAtEnd(b"a\nb\n", true));
+        let mut lines = LineReader::new(reader);
+        assert_eq!(lines.next_line().unwrap().unwrap(), b"a");
+        assert_eq!(lines.next_line().unwrap().unwrap(), b"b");
+        assert!(lines.next_line().unwrap().is_none());
     }
 
     #[test]
