@@ -894,7 +894,7 @@ struct RunState<'r> {
     deferred: Deferred,
     /// Each context signal's latest match, not kept yet (see [`RunState::hold_context`]).
     pending: Vec<Pending>,
-    /// The line of the latest event of a signal that is not context (0: none yet).
+    /// The line of the latest event of a signal read in `when` (0: none yet).
     last_primary: u64,
     /// The prefilter's candidate patterns for the line being matched (reused).
     candidates: Vec<usize>,
@@ -965,7 +965,9 @@ impl<'r> RunState<'r> {
                 self.hold_context(found, record, text);
             } else {
                 self.deferred.push(signals, found, record, text);
-                self.last_primary = self.last_primary.max(record.line);
+                if signals.is_read_in_when(found.0) {
+                    self.last_primary = self.last_primary.max(record.line);
+                }
             }
         }
     }
@@ -986,9 +988,10 @@ impl<'r> RunState<'r> {
     }
 
     /// Keeps a context signal's match as the signal's latest; the one it replaces is
-    /// kept for good only when an event of another signal came at or after it (for
-    /// that event, it is the nearest before). Rules read a context signal only as the
-    /// nearest event before a failure, so no other one can be read.
+    /// kept for good only when an event of a signal read in `when` came at or after it
+    /// (for that event, it is the nearest before). Rules read a context signal only as
+    /// the nearest event before a failure, so no other one can be read. Events of
+    /// signals no rule reads do not count: the gate skips their lines.
     fn hold_context(&mut self, (signal, pattern): (usize, usize), record: &Record<'_>, text: &str) {
         let at = match self.pending.iter().position(|p| p.signal == signal) {
             Some(at) => {
@@ -1350,6 +1353,36 @@ mod tests {
         batch.gate(gate, &mut Vec::new(), &mut Vec::new());
         assert!(!batch.ungated);
         assert_eq!(batch.heat, read);
+    }
+
+    /// Composer 2 lines alternate between `Downloading` (context) and `Installing ...:
+    /// Extracting archive` (a signal no rule reads, whose lines the gate skips): the
+    /// latter must not make the former kept, or reading every line would keep 1,000 of
+    /// them and show a stale one where the gated read shows the nearest.
+    #[test]
+    fn events_no_rule_reads_do_not_keep_context_lines() {
+        let rules = RuleSet::embedded().unwrap();
+        let mut text = String::new();
+        for i in 0..1_500 {
+            text.push_str(&format!("  - Downloading acme/module-{i} (1.0.{i})\n"));
+            text.push_str(&format!(
+                "  - Installing acme/module-{i} (1.0.{i}): Extracting archive\n"
+            ));
+        }
+        text.push_str("Could not resolve host: repo.example.com\n");
+        let (reports, _) = same_in_two(&rules, text.as_bytes(), Runs::All);
+        let dns = reports[0]
+            .diagnoses
+            .iter()
+            .find(|d| d.rule == "network-dns-failed")
+            .unwrap_or_else(|| panic!("{reports:?}"));
+        assert!(
+            dns.evidence
+                .iter()
+                .any(|e| e.text.contains("acme/module-1499 ")),
+            "{:?}",
+            dns.evidence
+        );
     }
 
     /// The gate loses on a log of padded lines (never clean, so never skipped), and the

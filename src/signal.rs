@@ -294,9 +294,14 @@ impl SignalSet {
 
     /// Whether a signal is *context*: rules read it only in `also`, as the nearest event
     /// before a failure. Of its matches a run keeps only those that some later event of
-    /// another signal may need: the last before each (see `RunState::take`).
+    /// a signal read in `when` may need: the last before each (see `RunState::take`).
     pub fn is_context(&self, signal: usize) -> bool {
         self.context.get(signal).copied().unwrap_or(false)
+    }
+
+    /// Whether some rule reads a signal in `when` (all, until [`SignalSet::set_read`]).
+    pub fn is_read_in_when(&self, signal: usize) -> bool {
+        self.read.get(signal).copied().unwrap_or(false) && !self.is_context(signal)
     }
 
     /// Whether the gate would let every line through: a read signal has a pattern
