@@ -456,11 +456,7 @@ fn read_gated_in_two_from<R: io::BufRead + Send>(
             let mut gate = gate_at(Gate::From(from), line_no, signals);
             if batch.ends.is_empty() {
                 let behind = waiting.load(Ordering::Relaxed) >= BATCHES_IN_FLIGHT;
-                batch.ungated = gate.is_some()
-                    && match balance {
-                        Balance::Adaptive => !behind,
-                        Balance::Fixed(on_reader) => !on_reader,
-                    };
+                batch.ungated = gate.is_some() && !balance.on_reader(behind);
             }
             if batch.ungated {
                 gate = None;
@@ -653,6 +649,17 @@ enum Balance {
     Fixed(bool),
 }
 
+impl Balance {
+    /// Whether the reading thread does the shareable work on the batch it starts, given
+    /// whether the working thread is `behind` (has batches waiting).
+    fn on_reader(self, behind: bool) -> bool {
+        match self {
+            Balance::Adaptive => behind,
+            Balance::Fixed(on_reader) => on_reader,
+        }
+    }
+}
+
 /// Files smaller than this are read on one thread: starting the second costs more than it
 /// saves (a folder of 5,000 small logs took 3x as long on two threads per file).
 const TWO_THREADS_FROM: u64 = 1 << 20;
@@ -710,11 +717,7 @@ fn read_in_two_from<R: io::BufRead + Send>(
             let mut full = std::mem::replace(batch, hand.spare());
             batch.clear();
             let behind = waiting.fetch_add(1, Ordering::Relaxed) >= 1;
-            let here = match balance {
-                Balance::Adaptive => behind,
-                Balance::Fixed(on_reader) => on_reader,
-            };
-            if here {
+            if balance.on_reader(behind) {
                 full.find_candidates(signals);
             }
             hand.pass(full)
