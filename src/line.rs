@@ -6,8 +6,6 @@
 
 use std::io::{self, BufRead};
 
-use crate::gate::{Heat, LineGate};
-
 /// The most bytes of one line kept for matching; the rest of a longer line is skipped.
 pub const LINE_CAP: usize = 1 << 20;
 
@@ -22,24 +20,26 @@ pub struct LineStats {
     pub binary_lines: u64,
 }
 
-/// Reads byte lines one at a time: borrowed from the reader's buffer when the whole line
-/// is in it (the usual case, no copy), else gathered into a reused buffer.
+/// Reads byte lines one at a time, or a buffer of them at once: borrowed from the
+/// reader's buffer when whole lines are in it (the usual case, no copy), else one line
+/// gathered into a reused buffer.
 pub struct LineReader<R> {
     inner: R,
     buf: Vec<u8>,
-    /// Bytes of the line last returned from the reader's buffer, consumed on the next call.
+    /// Bytes last returned from the reader's buffer, consumed on the next call.
     pending: usize,
     stats: LineStats,
-    /// How far into the reader's buffer the gate has searched (from the buffer's start).
-    searched: usize,
-    /// Where the hot lines of the searched part start, from where the buffer started
-    /// when it was searched; `consumed` bytes of it were read since, and the next hot
-    /// line is `hot[next_hot]`.
-    hot: Vec<(usize, Heat)>,
-    next_hot: usize,
-    consumed: usize,
-    /// Scratch for the gate (a lowercased copy).
-    lower: Vec<u8>,
+}
+
+/// A piece of input, as [`LineReader::next_block`] gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Block<'a> {
+    /// Whole lines, each ended by `\n` (a `\r` before it is in the bytes but not part of
+    /// the line), none longer than [`LINE_CAP`].
+    Lines(&'a [u8]),
+    /// One line without its terminator: gathered across reads (cut at [`LINE_CAP`]), or
+    /// the last line of the input when it has no `\n`.
+    Line(&'a [u8]),
 }
 
 impl<R: BufRead> LineReader<R> {
@@ -50,11 +50,6 @@ impl<R: BufRead> LineReader<R> {
             buf: Vec::with_capacity(256),
             pending: 0,
             stats: LineStats::default(),
-            searched: 0,
-            hot: Vec::new(),
-            next_hot: 0,
-            consumed: 0,
-            lower: Vec::new(),
         }
     }
 
@@ -63,80 +58,75 @@ impl<R: BufRead> LineReader<R> {
         self.stats
     }
 
-    /// Reads the next line without its terminator (`\n` or `\r\n`); `None` at the end.
-    pub fn next_line(&mut self) -> io::Result<Option<&[u8]>> {
-        Ok(self.next_gated(None)?.map(|(line, _)| line))
-    }
-
-    /// Reads the next line and tells its [`Heat`] as `gate` finds it (always hot without
-    /// a gate).
-    ///
-    /// The gate judges the reader's whole buffer of complete lines at once, when the
-    /// first of them is read, so that quiet lines cost no search of their own. A line
-    /// gathered across buffers is judged on its own.
-    pub fn next_gated(&mut self, gate: Option<&LineGate>) -> io::Result<Option<(&[u8], Heat)>> {
+    /// Consumes what the last call returned and fills the reader's buffer: its length, 0
+    /// at the end.
+    fn fill(&mut self) -> io::Result<usize> {
         if self.pending > 0 {
             self.inner.consume(self.pending);
-            self.searched = self.searched.saturating_sub(self.pending);
-            self.consumed += self.pending;
             self.pending = 0;
         }
-        let available = loop {
+        loop {
             match self.inner.fill_buf() {
-                Ok(chunk) => break chunk.len(),
+                Ok(chunk) => return Ok(chunk.len()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             }
-        };
-        if available == 0 {
+        }
+    }
+
+    /// Reads the next line without its terminator (`\n` or `\r\n`); `None` at the end.
+    pub fn next_line(&mut self) -> io::Result<Option<&[u8]>> {
+        if self.fill()? == 0 {
             // The end: another `fill_buf` would read again, and may be interrupted.
             return Ok(None);
         }
-        // The fast path: the whole line is in the reader's buffer; borrow it.
+        // The fast path: the whole line is in the reader's buffer; borrow it. A second
+        // `fill_buf` only hands back the same buffer (no read).
         let whole = memchr::memchr(b'\n', self.inner.fill_buf()?).filter(|&end| end <= LINE_CAP);
         if let Some(end) = whole {
-            // A second `fill_buf` only hands back the same buffer (no read).
             let chunk = self.inner.fill_buf()?;
             self.pending = end + 1;
-            let hot = match gate {
-                Some(gate) => {
-                    if self.searched == 0 {
-                        // Complete lines only: a literal cut at the buffer's end is not seen.
-                        let complete = memchr::memrchr(b'\n', chunk).map_or(end + 1, |i| i + 1);
-                        self.searched = complete;
-                        self.hot.clear();
-                        gate.hot_lines(&chunk[..complete], &mut self.lower, &mut self.hot);
-                        self.next_hot = 0;
-                        self.consumed = 0;
-                    }
-                    // Hot lines are where they started when the buffer was searched.
-                    while self
-                        .hot
-                        .get(self.next_hot)
-                        .is_some_and(|&(at, _)| at < self.consumed)
-                    {
-                        self.next_hot += 1;
-                    }
-                    match self.hot.get(self.next_hot) {
-                        Some(&(at, heat)) if at == self.consumed => {
-                            self.next_hot += 1;
-                            heat
-                        }
-                        _ => Heat::Quiet,
-                    }
-                }
-                None => Heat::Hot,
-            };
             let line = &chunk[..end];
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             self.stats.lines += 1;
             if memchr::memchr(0, line).is_some() {
                 self.stats.binary_lines += 1;
             }
-            return Ok(Some((line, hot)));
+            return Ok(Some(line));
         }
-        // The line is gathered across reads: whatever was searched is consumed below.
-        self.searched = 0;
+        self.gather()
+    }
+
+    /// Reads every whole line in the reader's buffer at once, or one line when none is
+    /// whole there; `None` at the end. The lines are counted as [`LineReader::next_line`]
+    /// counts them.
+    pub fn next_block(&mut self) -> io::Result<Option<Block<'_>>> {
+        if self.fill()? == 0 {
+            return Ok(None);
+        }
+        // No line of the block may be longer than the cap.
+        let whole = {
+            let chunk = self.inner.fill_buf()?;
+            memchr::memrchr(b'\n', &chunk[..chunk.len().min(LINE_CAP + 1)])
+        };
+        if let Some(last) = whole {
+            let block = &self.inner.fill_buf()?[..=last];
+            self.pending = block.len();
+            self.stats.lines += memchr::memchr_iter(b'\n', block).count() as u64;
+            if memchr::memchr(0, block).is_some() {
+                let binary = block
+                    .split(|&b| b == b'\n')
+                    .filter(|line| line.contains(&0));
+                self.stats.binary_lines += binary.count() as u64;
+            }
+            return Ok(Some(Block::Lines(block)));
+        }
+        Ok(self.gather()?.map(Block::Line))
+    }
+
+    /// Gathers the next line across reads into the reused buffer, cut at [`LINE_CAP`]
+    /// (the rest is skipped); `None` at the end.
+    fn gather(&mut self) -> io::Result<Option<&[u8]>> {
         self.buf.clear();
         let mut saw_any = false;
         let mut cut = false;
@@ -176,8 +166,7 @@ impl<R: BufRead> LineReader<R> {
         if memchr::memchr(0, &self.buf).is_some() {
             self.stats.binary_lines += 1;
         }
-        let hot = gate.map_or(Heat::Hot, |gate| gate.heat(&self.buf, &mut self.lower));
-        Ok(Some((&self.buf, hot)))
+        Ok(Some(&self.buf))
     }
 }
 
@@ -186,7 +175,10 @@ mod tests {
     use super::*;
 
     fn lines(input: &[u8]) -> Vec<Vec<u8>> {
-        let mut reader = LineReader::new(input);
+        lines_of(&mut LineReader::new(input))
+    }
+
+    fn lines_of<R: BufRead>(reader: &mut LineReader<R>) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
         while let Some(line) = reader.next_line().unwrap() {
             out.push(line.to_vec());
@@ -243,6 +235,61 @@ mod tests {
         assert_eq!(lines.next_line().unwrap().unwrap(), b"a");
         assert_eq!(lines.next_line().unwrap().unwrap(), b"b");
         assert!(lines.next_line().unwrap().is_none());
+    }
+
+    /// Blocks hold the same lines as `next_line` gives, counted alike: whole lines of the
+    /// buffer, a line gathered across reads, one cut at the cap, the unended last.
+    #[test]
+    fn blocks_hold_the_lines_next_line_gives() {
+        let mut input = b"a\r\nb\0c\nd\n".to_vec();
+        input.extend(std::iter::repeat_n(b'x', LINE_CAP + 10));
+        input.extend_from_slice(b"\nshort\nlast");
+        let mut blocks = LineReader::new(io::BufReader::with_capacity(4096, &input[..]));
+        let mut got = Vec::new();
+        while let Some(block) = blocks.next_block().unwrap() {
+            match block {
+                Block::Lines(bytes) => {
+                    assert_eq!(bytes.last(), Some(&b'\n'));
+                    let body = &bytes[..bytes.len() - 1];
+                    got.extend(
+                        body.split(|&b| b == b'\n')
+                            .map(|line| line.strip_suffix(b"\r").unwrap_or(line).to_vec()),
+                    );
+                }
+                Block::Line(line) => got.push(line.to_vec()),
+            }
+        }
+        let mut reader = LineReader::new(io::BufReader::with_capacity(4096, &input[..]));
+        assert_eq!(got, lines_of(&mut reader));
+        assert_eq!(blocks.stats(), reader.stats());
+        assert_eq!(
+            blocks.stats(),
+            LineStats {
+                lines: 6,
+                truncated: 1,
+                binary_lines: 1
+            }
+        );
+    }
+
+    /// A reader over a buffer larger than the cap gives no block with a longer line.
+    #[test]
+    fn a_block_holds_no_line_longer_than_the_cap() {
+        let mut input = b"one\n".to_vec();
+        input.extend(std::iter::repeat_n(b'y', LINE_CAP + 1));
+        input.extend_from_slice(b"\ntwo\n");
+        let mut blocks = LineReader::new(&input[..]);
+        let Some(Block::Lines(first)) = blocks.next_block().unwrap() else {
+            panic!("a block of whole lines first");
+        };
+        assert_eq!(first, b"one\n");
+        let Some(Block::Line(long)) = blocks.next_block().unwrap() else {
+            panic!("the long line gathered");
+        };
+        assert_eq!(long.len(), LINE_CAP);
+        assert_eq!(blocks.next_block().unwrap(), Some(Block::Lines(b"two\n")));
+        assert_eq!(blocks.next_block().unwrap(), None);
+        assert_eq!(blocks.stats().truncated, 1);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::diagnosis::{Hint, RunInfo, SourceReport};
 use crate::engine::{self, Events};
 use crate::envelope::{Envelope, Level};
 use crate::gate::{Heat, LineGate};
-use crate::line::{LINE_CAP, LineReader};
+use crate::line::{Block, LINE_CAP, LineReader};
 use crate::mask::mask;
 use crate::record::{Framer, Record, Stage};
 use crate::repair::{RepairedLine, Repairer};
@@ -165,7 +165,10 @@ fn read_into_gating<R: io::BufRead>(
 
 /// Takes lines into `steps` to the end of the input (`Some`, with the read error if one
 /// stopped it) or, with `until_judged`, until the gate is judged (`None`). The gate is
-/// turned off for the rest of the input when it loses ([`Steps::gate_loses`]).
+/// turned off for the rest of the input when it loses ([`Steps::judge_gate`]).
+///
+/// Gated, the lines come a reader's buffer at a time: the gate finds the few worth
+/// reading, and the quiet ones between them are only counted ([`Steps::block`]).
 fn read_lines<R: io::BufRead>(
     lines: &mut LineReader<R>,
     steps: &mut Steps,
@@ -174,19 +177,38 @@ fn read_lines<R: io::BufRead>(
     until_judged: bool,
 ) -> Option<Option<io::Error>> {
     let signals = &state.rules.signals;
+    let (mut lower, mut hot) = (Vec::new(), Vec::new());
     loop {
-        let line_no = steps.line_no + 1;
-        let gate_now = gate_at(*gate, line_no, signals);
-        match lines.next_gated(gate_now) {
-            Ok(Some((bytes, hot))) => steps.line(bytes, hot, gate_now.is_some(), state),
+        let read = match gate_at(*gate, steps.line_no + 1, signals) {
+            None => lines
+                .next_line()
+                .map(|line| line.map(|bytes| steps.line(bytes, Heat::Hot, false, state))),
+            Some(gate) => lines.next_block().map(|block| {
+                block.map(|block| match block {
+                    Block::Lines(bytes) => {
+                        hot.clear();
+                        gate.hot_lines(bytes, &mut lower, &mut hot);
+                        steps.block(bytes, &hot, true, state);
+                    }
+                    Block::Line(bytes) => {
+                        let heat = gate.heat(bytes, &mut lower);
+                        steps.line(bytes, heat, true, state);
+                    }
+                })
+            }),
+        };
+        match read {
+            Ok(Some(())) => {}
             Ok(None) => return Some(None),
             Err(e) => return Some(Some(e)),
         }
-        if steps.gate_loses() {
+        match steps.judge_gate() {
             // Reading every line from here on gives the same reports, faster.
-            *gate = Gate::Off;
+            Some(true) => *gate = Gate::Off,
+            Some(false) => {}
+            None => continue,
         }
-        if until_judged && steps.gated >= GATE_TRIAL_LINES {
+        if until_judged {
             return None;
         }
     }
@@ -234,6 +256,8 @@ struct Steps {
     /// Lines read with the gate on, and how many of them were skipped.
     gated: u64,
     skipped: u64,
+    /// Whether the gate was judged ([`Steps::judge_gate`]).
+    judged: bool,
     /// Clean context lines skipped for now, oldest first (see [`Steps::hold`]); the
     /// first `held` entries are in use, the rest keep their buffers.
     lazy: Vec<HeldLine>,
@@ -252,7 +276,7 @@ struct HeldLine {
 /// The most context lines held back at once: when full, they are read.
 const HELD_LINES: usize = 16;
 
-/// Gated lines after which [`Steps::gate_loses`] judges the gate.
+/// Gated lines after which [`Steps::judge_gate`] judges the gate.
 const GATE_TRIAL_LINES: u64 = 10_000;
 
 impl Steps {
@@ -265,6 +289,7 @@ impl Steps {
             runs,
             gated: 0,
             skipped: 0,
+            judged: false,
             lazy: Vec::new(),
             held: 0,
         }
@@ -277,10 +302,29 @@ impl Steps {
     /// So is a context line, but it is also held back ([`Steps::hold`]): only the last
     /// one before a line that is read can matter.
     fn line(&mut self, bytes: &[u8], heat: Heat, gated: bool, state: &mut RunState<'_>) {
+        self.line_of(bytes, heat, false, gated, state);
+    }
+
+    /// [`Steps::line`] for a line known to hold no byte the repairer looks at when
+    /// `plain` (see [`crate::repair::is_plain_lines`]).
+    fn line_of(
+        &mut self,
+        bytes: &[u8],
+        heat: Heat,
+        plain: bool,
+        gated: bool,
+        state: &mut RunState<'_>,
+    ) {
         self.line_no += 1;
         self.gated += u64::from(gated);
-        if heat != Heat::Hot && self.repairer.flush_before_quiet(bytes, &mut self.repaired) {
-            self.feed(state);
+        if heat != Heat::Hot
+            && self
+                .repairer
+                .flush_before_quiet(bytes, plain, &mut self.repaired)
+        {
+            if !self.repaired.is_empty() {
+                self.feed(state);
+            }
             if state.may_skip(&self.framer, bytes)
                 && (heat == Heat::Quiet || self.hold(bytes, state))
             {
@@ -294,6 +338,51 @@ impl Steps {
         self.repairer
             .push(self.line_no, &line_text(bytes), &mut self.repaired);
         self.feed(state);
+    }
+
+    /// Takes a block of whole lines, each ended by `\n` (see [`Block::Lines`]), with where
+    /// those that are not quiet start and their [`Heat`], in order (the gate's
+    /// [`LineGate::hot_lines`]); every other line of it is quiet.
+    fn block(
+        &mut self,
+        bytes: &[u8],
+        hot: &[(usize, Heat)],
+        gated: bool,
+        state: &mut RunState<'_>,
+    ) {
+        let mut at = 0;
+        for &(start, heat) in hot {
+            if start < at {
+                continue;
+            }
+            self.quiet_lines(&bytes[at..start], gated, state);
+            let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+            self.line(without_cr(&bytes[start..end]), heat, gated, state);
+            at = end + 1;
+        }
+        if at < bytes.len() {
+            self.quiet_lines(&bytes[at..], gated, state);
+        }
+    }
+
+    /// Takes quiet whole lines, each ended by `\n`. Whether they hold a byte the repairer
+    /// looks at is asked of all of them at once.
+    fn quiet_lines(&mut self, bytes: &[u8], gated: bool, state: &mut RunState<'_>) {
+        if bytes.is_empty() {
+            return;
+        }
+        let plain = crate::repair::is_plain_lines(bytes);
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', bytes) {
+            self.line_of(
+                without_cr(&bytes[start..end]),
+                Heat::Quiet,
+                plain,
+                gated,
+                state,
+            );
+            start = end + 1;
+        }
     }
 
     /// Holds back a clean context line that may be skipped, as the repairer would give
@@ -343,12 +432,17 @@ impl Steps {
         self.held = 0;
     }
 
-    /// Whether the gate costs more than it saves here: after [`GATE_TRIAL_LINES`] gated
-    /// lines, fewer than a quarter of them were skipped (the gate's search and checks
-    /// cost about a fifth of reading a line; a log whose quiet lines sit in exception
-    /// boxes or look wrapped skips few).
-    fn gate_loses(&self) -> bool {
-        self.gated == GATE_TRIAL_LINES && self.skipped * 4 < self.gated
+    /// Judges the gate once [`GATE_TRIAL_LINES`] lines were read with it: whether it
+    /// costs more than it saves here (fewer than a quarter of them were skipped: the
+    /// gate's search and checks cost about a fifth of reading a line, and a log whose
+    /// quiet lines sit in exception boxes or look wrapped skips few). `None` before the
+    /// trial ends, and after the gate was judged.
+    fn judge_gate(&mut self) -> Option<bool> {
+        if self.judged || self.gated < GATE_TRIAL_LINES {
+            return None;
+        }
+        self.judged = true;
+        Some(self.skipped * 4 < self.gated)
     }
 
     fn feed(&mut self, state: &mut RunState<'_>) {
@@ -369,50 +463,69 @@ impl Steps {
 }
 
 /// Raw lines passed from the reading thread to the working one, in one buffer, with
-/// the [`Heat`] the gate found for each, or none yet.
+/// where the gate found the lines that are not quiet, or not yet.
 #[derive(Default)]
 struct RawBatch {
-    /// The lines, each followed by `\n`.
+    /// Whole lines, each ended by `\n` (a `\r` before it is not part of the line).
     bytes: Vec<u8>,
-    /// Where each line ends in `bytes` (the next starts after its `\n`).
-    ends: Vec<usize>,
-    heat: Vec<Heat>,
-    /// The gate is left to the working thread (every `heat` is then `Hot`).
-    ungated: bool,
+    /// Where the lines that are not quiet start, in order, and their [`Heat`].
+    hot: Vec<(usize, Heat)>,
+    /// Where the lines the gate looks at start: those before were read before the gate
+    /// was on, and are in `hot` as hot.
+    gated_from: usize,
+    /// Whether the gate ran over `bytes[gated_from..]` (else the working thread runs it).
+    gated: bool,
 }
 
 impl RawBatch {
     fn clear(&mut self) {
         self.bytes.clear();
-        self.bytes.shrink_to(BATCH_BYTES);
-        self.ends.clear();
-        self.heat.clear();
-        self.ungated = false;
+        self.bytes.shrink_to(2 * BATCH_BYTES);
+        self.hot.clear();
+        self.gated_from = 0;
+        self.gated = false;
     }
 
-    /// Runs the gate over the batch's lines (left to this thread by the reading one).
-    fn gate(&mut self, gate: &LineGate, lower: &mut Vec<u8>, found: &mut Vec<(usize, Heat)>) {
-        found.clear();
-        gate.hot_lines(&self.bytes, lower, found);
-        let mut found = found.iter().peekable();
-        let mut start = 0;
-        for (heat, &end) in self.heat.iter_mut().zip(&self.ends) {
-            *heat = match found.next_if(|&&(at, _)| at == start) {
-                Some(&(_, heat)) => heat,
-                None => Heat::Quiet,
-            };
-            start = end + 1;
+    /// Adds a line read before the gate was on: it is hot.
+    fn push_ungated(&mut self, line: &[u8]) {
+        self.hot.push((self.bytes.len(), Heat::Hot));
+        self.bytes.extend_from_slice(line);
+        self.bytes.push(b'\n');
+        self.gated_from = self.bytes.len();
+    }
+
+    /// Adds what the gate is to look at: a block of lines, or one line.
+    fn push(&mut self, block: Block<'_>) {
+        match block {
+            Block::Lines(lines) => self.bytes.extend_from_slice(lines),
+            Block::Line(line) => {
+                self.bytes.extend_from_slice(line);
+                self.bytes.push(b'\n');
+            }
         }
-        self.ungated = false;
+    }
+
+    /// Runs the gate over the lines read with it on, on whichever thread calls it.
+    fn gate(&mut self, gate: &LineGate, lower: &mut Vec<u8>, found: &mut Vec<(usize, Heat)>) {
+        if self.gated {
+            return;
+        }
+        self.gated = true;
+        let from = self.gated_from;
+        if from == self.bytes.len() {
+            return;
+        }
+        found.clear();
+        gate.hot_lines(&self.bytes[from..], lower, found);
+        self.hot
+            .extend(found.iter().map(|&(start, heat)| (from + start, heat)));
     }
 }
 
-/// Lines per raw batch: most are only counted, so a hand-over holds more of them.
-const RAW_BATCH_LINES: usize = 4096;
-
-/// Reads a gated source on two threads: one reads, decodes, splits lines and runs the
-/// gate over each buffer; the other does the rest, in order, as [`read_into`] would (held
-/// to it by the unit tests below). Memory stays bounded by the batches in flight.
+/// Reads a gated source on two threads: one reads, decodes and (while the other is
+/// behind) runs the gate over each buffer of lines; the other does the rest, in order, as
+/// [`read_into`] would (held to it by the unit tests below). Memory stays bounded by
+/// the batches in flight.
 #[cfg(test)]
 fn read_gated_in_two<R: io::BufRead + Send>(
     reader: R,
@@ -427,10 +540,10 @@ fn read_gated_in_two<R: io::BufRead + Send>(
 
 /// [`read_gated_in_two`] from where `lines` and `steps` are (after a trial on one thread).
 ///
-/// Which thread runs the gate over a batch is decided as it starts: the reading one
-/// while the working one has batches waiting, else the working one (the gate is about
-/// half of the reading thread's work, and the working one does little on a log the gate
-/// pays on). The heats are the same either way.
+/// Lines are handed over a reader's buffer at a time (no work per line on the reading
+/// thread). Which thread runs the gate over a batch is decided as it is sent: the
+/// reading one while the working one has batches waiting, else the working one (the
+/// gate is most of the work on a log it pays on). The heats are the same either way.
 fn read_gated_in_two_from<R: io::BufRead + Send>(
     mut lines: LineReader<R>,
     mut steps: Steps,
@@ -439,40 +552,39 @@ fn read_gated_in_two_from<R: io::BufRead + Send>(
     balance: Balance,
 ) -> (crate::line::LineStats, Option<io::Error>) {
     let signals = &state.rules.signals;
-    let first_line = steps.line_no;
     let waiting = std::sync::atomic::AtomicUsize::new(0);
     let waiting = &waiting;
     let read = move |hand: &Handoff<RawBatch>| {
         let mut batch = RawBatch::default();
-        let mut line_no = first_line;
-        let send = |batch: &mut RawBatch| -> bool {
+        let (mut lower, mut found) = (Vec::new(), Vec::new());
+        let mut send = |batch: &mut RawBatch| -> bool {
+            let behind = waiting.load(Ordering::Relaxed) >= BATCHES_IN_FLIGHT;
+            if balance.on_reader(behind) {
+                batch.gate(signals.gate(), &mut lower, &mut found);
+            }
             let mut next = hand.spare();
             next.clear();
             waiting.fetch_add(1, Ordering::Relaxed);
             hand.pass(std::mem::replace(batch, next))
         };
         let error = loop {
-            line_no += 1;
-            let mut gate = gate_at(Gate::From(from), line_no, signals);
-            if batch.ends.is_empty() {
-                let behind = waiting.load(Ordering::Relaxed) >= BATCHES_IN_FLIGHT;
-                batch.ungated = gate.is_some() && !balance.on_reader(behind);
-            }
-            if batch.ungated {
-                gate = None;
-            }
-            match lines.next_gated(gate) {
-                Ok(Some((bytes, heat))) => {
-                    batch.bytes.extend_from_slice(bytes);
-                    batch.ends.push(batch.bytes.len());
-                    batch.bytes.push(b'\n');
-                    batch.heat.push(heat);
-                }
+            // Every line read so far went to `steps` (the trial) or into a batch.
+            let line_no = lines.stats().lines + 1;
+            let read = if gate_at(Gate::From(from), line_no, signals).is_some() {
+                lines
+                    .next_block()
+                    .map(|block| block.map(|block| batch.push(block)))
+            } else {
+                lines
+                    .next_line()
+                    .map(|line| line.map(|line| batch.push_ungated(line)))
+            };
+            match read {
+                Ok(Some(())) => {}
                 Ok(None) => break None,
                 Err(e) => break Some(e),
             }
-            let full = batch.ends.len() >= RAW_BATCH_LINES || batch.bytes.len() >= BATCH_BYTES;
-            if full && !send(&mut batch) {
+            if batch.bytes.len() >= BATCH_BYTES && !send(&mut batch) {
                 break None;
             }
         };
@@ -482,16 +594,10 @@ fn read_gated_in_two_from<R: io::BufRead + Send>(
     let (mut lower, mut found) = (Vec::new(), Vec::new());
     let done = in_two(read, |batch: &mut RawBatch| {
         waiting.fetch_sub(1, Ordering::Relaxed);
-        if batch.ungated {
-            batch.gate(signals.gate(), &mut lower, &mut found);
-        }
-        let mut start = 0;
-        for (&end, &heat) in batch.ends.iter().zip(&batch.heat) {
-            // Not counted as gated: this loop does not turn the gate off, since the work
-            // it would save runs on the other thread.
-            steps.line(&batch.bytes[start..end], heat, false, state);
-            start = end + 1;
-        }
+        batch.gate(signals.gate(), &mut lower, &mut found);
+        // Not counted as gated: this loop does not turn the gate off, since the work
+        // it would save runs on the other thread.
+        steps.block(&batch.bytes, &batch.hot, false, state);
     });
     steps.finish(state);
     done
@@ -548,6 +654,11 @@ fn line_text(bytes: &[u8]) -> Cow<'_, str> {
         Ok(text) => Cow::Borrowed(text),
         Err(_) => String::from_utf8_lossy(bytes),
     }
+}
+
+/// A line of a block without the `\r` of its `\r\n`.
+fn without_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
 }
 
 /// Frames repaired lines and hands them to the state, splitting runs when asked.
@@ -1335,27 +1446,50 @@ mod tests {
         );
     }
 
-    /// The working thread gates a batch to the same heats the reading thread finds.
+    /// A batch of blocks, gated at once, gives each line the heat the gate gives it on its
+    /// own: the line gathered across reads (appended with a `\n`) and the `\r\n` lines
+    /// included; lines read before the gate was on stay hot.
     #[test]
-    fn a_batch_gated_on_the_working_thread_has_the_readers_heats() {
+    fn a_gated_batch_gives_every_line_its_own_heat() {
         let rules = RuleSet::embedded().unwrap();
         let gate = rules.signals.gate();
-        let text = long_log();
-        let mut lines = LineReader::new(source(text.clone()).reader);
+        let mut text = long_log();
+        text.extend_from_slice(b"  - Downloading acme/crlf (1.0.0)\r\nNothing to import.\r\n");
+        text.extend(std::iter::repeat_n(b'x', 5000));
+        text.extend_from_slice(b" error\n  - Downloading acme/last (1.0.0)");
+        let reader = io::BufReader::with_capacity(4096, &text[..]);
+        let mut lines = LineReader::new(reader);
         let mut batch = RawBatch::default();
-        let mut read = Vec::new();
-        while let Some((bytes, heat)) = lines.next_gated(Some(gate)).unwrap() {
-            batch.bytes.extend_from_slice(bytes);
-            batch.ends.push(batch.bytes.len());
-            batch.bytes.push(b'\n');
-            batch.heat.push(Heat::Hot);
-            read.push(heat);
+        let mut each = Vec::new();
+        let mut scratch = Vec::new();
+        for _ in 0..3 {
+            let line = lines.next_line().unwrap().unwrap();
+            each.push(Heat::Hot);
+            batch.push_ungated(line);
         }
-        assert!(read.contains(&Heat::Quiet) && read.contains(&Heat::Context));
-        batch.ungated = true;
+        while let Some(block) = lines.next_block().unwrap() {
+            match block {
+                Block::Lines(bytes) => each.extend(
+                    bytes
+                        .split(|&b| b == b'\n')
+                        .take(memchr::memchr_iter(b'\n', bytes).count())
+                        .map(|line| gate.heat(without_cr(line), &mut scratch)),
+                ),
+                Block::Line(line) => each.push(gate.heat(line, &mut scratch)),
+            }
+            batch.push(block);
+        }
         batch.gate(gate, &mut Vec::new(), &mut Vec::new());
-        assert!(!batch.ungated);
-        assert_eq!(batch.heat, read);
+        let mut heats = vec![Heat::Quiet; each.len()];
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', &batch.bytes).map(|i| i + 1))
+            .collect();
+        for &(start, heat) in &batch.hot {
+            heats[starts.binary_search(&start).unwrap()] = heat;
+        }
+        assert!(each.contains(&Heat::Quiet) && each.contains(&Heat::Context));
+        assert_eq!(heats, each);
+        assert_eq!(lines.stats().lines, each.len() as u64);
     }
 
     /// Composer 2 lines alternate between `Downloading` (context) and `Installing ...:
@@ -1419,12 +1553,15 @@ mod tests {
     fn the_gate_is_turned_off_only_when_it_skips_too_few_lines() {
         let mut steps = Steps::new(None);
         steps.gated = GATE_TRIAL_LINES - 1;
-        assert!(!steps.gate_loses(), "not judged before the trial ends");
-        steps.gated = GATE_TRIAL_LINES;
-        steps.skipped = GATE_TRIAL_LINES / 4 - 1;
-        assert!(steps.gate_loses());
+        assert_eq!(steps.judge_gate(), None, "not judged before the trial ends");
+        steps.gated = GATE_TRIAL_LINES + 100;
         steps.skipped = GATE_TRIAL_LINES / 4;
-        assert!(!steps.gate_loses());
+        assert_eq!(steps.judge_gate(), Some(true));
+        assert_eq!(steps.judge_gate(), None, "judged once");
+        let mut steps = Steps::new(None);
+        steps.gated = GATE_TRIAL_LINES;
+        steps.skipped = GATE_TRIAL_LINES / 4;
+        assert_eq!(steps.judge_gate(), Some(false));
     }
 
     /// The shipped samples over and over: their quiet lines sit near exception boxes and

@@ -156,7 +156,12 @@ impl Repairer {
     /// A line is clean when it is ASCII without a byte that asks for a repair or a
     /// prefix check beyond the Cloud ones, and does not end in whitespace (a padded line
     /// can tell a box's width).
-    pub fn flush_before_quiet(&mut self, line: &[u8], out: &mut Vec<RepairedLine>) -> bool {
+    pub fn flush_before_quiet(
+        &mut self,
+        line: &[u8],
+        plain: bool,
+        out: &mut Vec<RepairedLine>,
+    ) -> bool {
         let len = line.len();
         let can_wrap = len >= MIN_WRAP_WIDTH && self.longest_seen <= len;
         let near_box = self.box_width_evidence > 0
@@ -164,7 +169,7 @@ impl Repairer {
                 .since_box_header
                 .is_some_and(|since| since <= LOOKBEHIND)
             || self.ahead.iter().any(|physical| physical.header);
-        if can_wrap || near_box || !is_quiet_clean(line) {
+        if can_wrap || near_box || !is_quiet_clean(line, plain) {
             return false;
         }
         let longest = self.longest_seen;
@@ -643,9 +648,21 @@ fn is_special(bytes: &[u8]) -> bool {
 }
 
 /// Whether a line can pass the repairer unchanged but for the final trim, whatever its
-/// neighbours: none of the special bytes (so ASCII), and no trailing whitespace.
-fn is_quiet_clean(line: &[u8]) -> bool {
-    !line.last().is_some_and(u8::is_ascii_whitespace) && !is_special(line)
+/// neighbours: none of the special bytes (so ASCII; known when `plain`, see
+/// [`is_plain_lines`]), and no trailing whitespace.
+fn is_quiet_clean(line: &[u8], plain: bool) -> bool {
+    !line.last().is_some_and(u8::is_ascii_whitespace) && (plain || !is_special(line))
+}
+
+/// Whether no line of `lines` (whole lines, each ended by `\n`, a `\r` before it not
+/// part of the line) holds a byte the repairer looks at: asked of a run of quiet lines
+/// at once, so that each line need not be.
+pub fn is_plain_lines(lines: &[u8]) -> bool {
+    let [amp, esc, cr, backslash, backtick, pipe] = SPECIAL_ASCII;
+    lines.is_ascii()
+        && memchr::memchr3(amp, esc, backslash, lines).is_none()
+        && memchr::memchr2(backtick, pipe, lines).is_none()
+        && memchr::memchr_iter(cr, lines).all(|at| lines.get(at + 1) == Some(&b'\n'))
 }
 
 /// Whether the first byte could open a transport prefix.
