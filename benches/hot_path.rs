@@ -90,12 +90,12 @@ fn line_gate_per_buffer(bencher: divan::Bencher) {
     .expect("the sample exists");
     let buffer = text.repeat((256 << 10) / text.len().max(1) + 1);
     let gate = rules.signals.gate();
-    let (mut lower, mut hot) = (Vec::new(), Vec::new());
+    let (mut scratch, mut hot) = (magediag::gate::GateScratch::default(), Vec::new());
     bencher
         .counter(divan::counter::BytesCount::new(buffer.len()))
         .bench_local(|| {
             hot.clear();
-            gate.hot_lines(divan::black_box(&buffer), &mut lower, &mut hot);
+            gate.hot_lines(divan::black_box(&buffer), &mut scratch, &mut hot);
             hot.len()
         });
 }

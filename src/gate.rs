@@ -26,7 +26,8 @@ use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind, Span, packed};
 use memchr::memmem;
-use regex::bytes::{Regex, RegexBuilder};
+use regex_automata::Input;
+use regex_automata::meta::{self, Regex};
 use regex_syntax::hir::{Hir, HirKind, Look, Repetition};
 
 /// The most bytes a relaxed pattern's compiled program may take.
@@ -88,21 +89,35 @@ type Fragment = (Vec<u8>, Vec<(u32, u32)>);
 
 #[derive(Debug, Clone)]
 struct Check {
-    source: String,
+    relaxed: Hir,
     compiled: OnceLock<Option<Regex>>,
 }
 
 impl Check {
-    /// Whether `line` may match; a check that does not compile passes every line.
-    fn passes(&self, line: &[u8]) -> bool {
+    /// Whether `line` may match, searched with this thread's `cache`; a check that does
+    /// not compile passes every line.
+    fn passes(&self, line: &[u8], cache: &mut Option<meta::Cache>) -> bool {
         let regex = self.compiled.get_or_init(|| {
-            RegexBuilder::new(&self.source)
-                .size_limit(CHECK_SIZE_LIMIT)
-                .build()
+            Regex::builder()
+                .configure(Regex::config().nfa_size_limit(Some(CHECK_SIZE_LIMIT)))
+                .build_from_hir(&self.relaxed)
                 .ok()
         });
-        regex.as_ref().is_none_or(|regex| regex.is_match(line))
+        regex.as_ref().is_none_or(|regex| {
+            let cache = cache.get_or_insert_with(|| regex.create_cache());
+            regex
+                .search_with(cache, &Input::new(line).earliest(true))
+                .is_some()
+        })
     }
+}
+
+/// What one thread needs to run the gate: room for a buffer lowercased, and the checks'
+/// search caches (each thread its own, so that the threads share no cache pool).
+#[derive(Debug, Default)]
+pub struct GateScratch {
+    lower: Vec<u8>,
+    caches: Vec<Option<meta::Cache>>,
 }
 
 /// What a line asks of the pipeline, as the gate sees it.
@@ -122,6 +137,8 @@ struct Judge<'a> {
     inner: &'a Inner,
     buffer: &'a [u8],
     lower: &'a [u8],
+    /// This thread's search cache of each check.
+    caches: &'a mut [Option<meta::Cache>],
     /// The line being judged.
     line: std::ops::Range<usize>,
     /// The items checked on it already (a few at most; past that a check may run twice).
@@ -151,7 +168,7 @@ impl Judge<'_> {
             }
             let passes = match &self.inner.checks[item as usize] {
                 None => true,
-                Some(check) => check.passes(raw),
+                Some(check) => check.passes(raw, &mut self.caches[item as usize]),
             };
             if passes {
                 if !self.inner.context[item as usize] {
@@ -197,7 +214,7 @@ impl LineGate {
             }
             context.push(item.context);
             checks.push(item.check.map(|hir| Check {
-                source: relaxed(&hir).to_string(),
+                relaxed: relaxed(&hir),
                 compiled: OnceLock::new(),
             }));
         }
@@ -250,9 +267,13 @@ impl LineGate {
 
     /// Pushes to `hot` where each line of `buffer` that is not quiet starts, in order,
     /// with its [`Heat`]. `buffer` holds whole lines, each but the last ended by `\n` (a
-    /// `\r` before it is not part of the line); `lower` is scratch, for the buffer
-    /// lowercased.
-    pub fn hot_lines(&self, buffer: &[u8], lower: &mut Vec<u8>, hot: &mut Vec<(usize, Heat)>) {
+    /// `\r` before it is not part of the line); `scratch` is this thread's.
+    pub fn hot_lines(
+        &self,
+        buffer: &[u8],
+        scratch: &mut GateScratch,
+        hot: &mut Vec<(usize, Heat)>,
+    ) {
         let Some(inner) = &self.inner else {
             hot.push((0, Heat::Hot));
             hot.extend(memchr::memchr_iter(b'\n', buffer).map(|end| (end + 1, Heat::Hot)));
@@ -261,12 +282,17 @@ impl LineGate {
             }
             return;
         };
+        let GateScratch { lower, caches } = scratch;
         lower.clear();
         lowercase_into(buffer, lower);
+        if caches.len() < inner.checks.len() {
+            caches.resize_with(inner.checks.len(), || None);
+        }
         let mut judge = Judge {
             inner,
             buffer,
             lower,
+            caches,
             line: 0..0,
             checked: [u32::MAX; 8],
             n: 0,
@@ -326,8 +352,8 @@ impl LineGate {
         judge.close_line(hot);
     }
 
-    /// The [`Heat`] of one line (without its `\n`); `scratch` is for its lowercased copy.
-    pub fn heat(&self, line: &[u8], scratch: &mut Vec<u8>) -> Heat {
+    /// The [`Heat`] of one line (without its `\n`); `scratch` is this thread's.
+    pub fn heat(&self, line: &[u8], scratch: &mut GateScratch) -> Heat {
         let mut hot = Vec::new();
         self.hot_lines(line, scratch, &mut hot);
         hot.first().map_or(Heat::Quiet, |&(_, heat)| heat)
@@ -559,7 +585,7 @@ mod tests {
 
     fn hot_lines(gate: &LineGate, text: &[u8]) -> Vec<usize> {
         let mut hot = Vec::new();
-        gate.hot_lines(text, &mut Vec::new(), &mut hot);
+        gate.hot_lines(text, &mut GateScratch::default(), &mut hot);
         hot.iter()
             .filter(|&&(_, heat)| heat == Heat::Hot)
             .map(|&(at, _)| at)
@@ -567,7 +593,7 @@ mod tests {
     }
 
     fn is_hot(gate: &LineGate, line: &[u8]) -> bool {
-        gate.heat(line, &mut Vec::new()) == Heat::Hot
+        gate.heat(line, &mut GateScratch::default()) == Heat::Hot
     }
 
     #[test]

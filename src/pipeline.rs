@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 use crate::diagnosis::{Hint, RunInfo, SourceReport};
 use crate::engine::{self, Events};
 use crate::envelope::{Envelope, Level};
-use crate::gate::{Heat, LineGate};
+use crate::gate::{GateScratch, Heat, LineGate};
 use crate::line::{Block, LINE_CAP, LineReader};
 use crate::mask::mask;
 use crate::record::{Framer, Record, Stage};
@@ -177,7 +177,7 @@ fn read_lines<R: io::BufRead>(
     until_judged: bool,
 ) -> Option<Option<io::Error>> {
     let signals = &state.rules.signals;
-    let (mut lower, mut hot) = (Vec::new(), Vec::new());
+    let (mut scratch, mut hot) = (GateScratch::default(), Vec::new());
     loop {
         let read = match gate_at(*gate, steps.line_no + 1, signals) {
             None => lines
@@ -187,11 +187,11 @@ fn read_lines<R: io::BufRead>(
                 block.map(|block| match block {
                     Block::Lines(bytes) => {
                         hot.clear();
-                        gate.hot_lines(bytes, &mut lower, &mut hot);
+                        gate.hot_lines(bytes, &mut scratch, &mut hot);
                         steps.block(bytes, &hot, true, state);
                     }
                     Block::Line(bytes) => {
-                        let heat = gate.heat(bytes, &mut lower);
+                        let heat = gate.heat(bytes, &mut scratch);
                         steps.line(bytes, heat, true, state);
                     }
                 })
@@ -506,7 +506,7 @@ impl RawBatch {
     }
 
     /// Runs the gate over the lines read with it on, on whichever thread calls it.
-    fn gate(&mut self, gate: &LineGate, lower: &mut Vec<u8>, found: &mut Vec<(usize, Heat)>) {
+    fn gate(&mut self, gate: &LineGate, scratch: &mut GateScratch, found: &mut Vec<(usize, Heat)>) {
         if self.gated {
             return;
         }
@@ -516,7 +516,7 @@ impl RawBatch {
             return;
         }
         found.clear();
-        gate.hot_lines(&self.bytes[from..], lower, found);
+        gate.hot_lines(&self.bytes[from..], scratch, found);
         self.hot
             .extend(found.iter().map(|&(start, heat)| (from + start, heat)));
     }
@@ -556,11 +556,11 @@ fn read_gated_in_two_from<R: io::BufRead + Send>(
     let waiting = &waiting;
     let read = move |hand: &Handoff<RawBatch>| {
         let mut batch = RawBatch::default();
-        let (mut lower, mut found) = (Vec::new(), Vec::new());
+        let (mut scratch, mut found) = (GateScratch::default(), Vec::new());
         let mut send = |batch: &mut RawBatch| -> bool {
             let behind = waiting.load(Ordering::Relaxed) >= BATCHES_IN_FLIGHT;
             if balance.on_reader(behind) {
-                batch.gate(signals.gate(), &mut lower, &mut found);
+                batch.gate(signals.gate(), &mut scratch, &mut found);
             }
             let mut next = hand.spare();
             next.clear();
@@ -591,10 +591,10 @@ fn read_gated_in_two_from<R: io::BufRead + Send>(
         send(&mut batch);
         (lines.stats(), error)
     };
-    let (mut lower, mut found) = (Vec::new(), Vec::new());
+    let (mut scratch, mut found) = (GateScratch::default(), Vec::new());
     let done = in_two(read, |batch: &mut RawBatch| {
         waiting.fetch_sub(1, Ordering::Relaxed);
-        batch.gate(signals.gate(), &mut lower, &mut found);
+        batch.gate(signals.gate(), &mut scratch, &mut found);
         // Not counted as gated: this loop does not turn the gate off, since the work
         // it would save runs on the other thread.
         steps.block(&batch.bytes, &batch.hot, false, state);
@@ -1461,7 +1461,7 @@ mod tests {
         let mut lines = LineReader::new(reader);
         let mut batch = RawBatch::default();
         let mut each = Vec::new();
-        let mut scratch = Vec::new();
+        let mut scratch = GateScratch::default();
         for _ in 0..3 {
             let line = lines.next_line().unwrap().unwrap();
             each.push(Heat::Hot);
@@ -1479,7 +1479,7 @@ mod tests {
             }
             batch.push(block);
         }
-        batch.gate(gate, &mut Vec::new(), &mut Vec::new());
+        batch.gate(gate, &mut GateScratch::default(), &mut Vec::new());
         let mut heats = vec![Heat::Quiet; each.len()];
         let starts: Vec<usize> = std::iter::once(0)
             .chain(memchr::memchr_iter(b'\n', &batch.bytes).map(|i| i + 1))
