@@ -209,15 +209,29 @@ fn score(set: &Set) -> usize {
     set.iter().map(Vec::len).min().unwrap_or(0)
 }
 
-/// The more selective of two sets: longer shortest string, then fewer strings.
+/// The more selective of two sets: longer shortest string, then fewer strings, then
+/// more distinct bytes in the least varied string (runs of one byte, `=== ` or `---`,
+/// are what separators and progress bars are drawn with).
 fn better(a: Option<Set>, b: Option<Set>) -> Option<Set> {
     match (a, b) {
         (Some(a), Some(b)) => {
-            let key = |s: &Set| (score(s), std::cmp::Reverse(s.len()));
+            let key = |s: &Set| (score(s), std::cmp::Reverse(s.len()), variety(s));
             Some(if key(&b) > key(&a) { b } else { a })
         }
         (a, b) => a.or(b),
     }
+}
+
+/// The fewest distinct bytes of any string of `set`.
+fn variety(set: &Set) -> usize {
+    set.iter()
+        .map(|string| {
+            let mut seen = [false; 256];
+            string.iter().for_each(|&b| seen[usize::from(b)] = true);
+            seen.iter().filter(|&&s| s).count()
+        })
+        .min()
+        .unwrap_or(0)
 }
 
 /// How many lines of a source are searched with the automaton that is cheap to build
@@ -550,6 +564,18 @@ mod tests {
             Some(vec![" returned code ".into()])
         );
         assert_eq!(lits(r"^ *(W: +)?Killed"), Some(vec!["killed".into()]));
+    }
+
+    /// Of two literals as long, the one that is not drawn with one repeated byte: `=== `
+    /// is in every progress bar of a static content deployment, ` -> ` is not.
+    #[test]
+    fn of_literals_as_long_prefers_the_more_varied() {
+        assert_eq!(
+            lits(r"^=== (?P<area>\w+) -> (?P<theme>[\w-]+/[\w-]+)"),
+            Some(vec![" -> ".into()])
+        );
+        assert_eq!(lits(r"abcd \d+ ----"), Some(vec!["abcd ".into()]));
+        assert_eq!(lits(r"---- \d+ ab-d"), Some(vec![" ab-d".into()]));
     }
 
     #[test]
