@@ -1088,6 +1088,9 @@ impl<'r> RunState<'r> {
 
     /// Takes a line held back as context (see [`Steps::hold`]): it is framed as it would
     /// have been then, with `stage`, outside any box. Whether a signal matched it.
+    ///
+    /// Only the context signals' patterns are tried: the gate found that no other
+    /// pattern of a signal some rule reads can match the (clean) line.
     fn take_held(&mut self, line: u64, text: &str, stage: Option<Stage>) -> bool {
         let record = Record {
             line,
@@ -1097,7 +1100,8 @@ impl<'r> RunState<'r> {
             continues_ece: false,
             new_run: None,
         };
-        self.take(&record, text, None);
+        let signals = &self.rules.signals;
+        self.take(&record, text, Some(signals.context_patterns()));
         !self.matched.is_empty()
     }
 

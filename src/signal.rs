@@ -225,6 +225,8 @@ pub struct SignalSet {
     read: Vec<bool>,
     /// Whether each signal is read only in `also` (none, until [`SignalSet::set_read`]).
     context: Vec<bool>,
+    /// The patterns (prefilter items) of the context signals, in order.
+    context_patterns: Vec<usize>,
     by_id: HashMap<String, usize>,
 }
 
@@ -266,6 +268,7 @@ impl SignalSet {
         Ok(SignalSet {
             read: vec![true; signals.len()],
             context: vec![false; signals.len()],
+            context_patterns: Vec::new(),
             signals,
             prefilter,
             unfiltered,
@@ -289,6 +292,9 @@ impl SignalSet {
         self.context = (0..n)
             .map(|i| flag(in_also, i) && !flag(in_when, i))
             .collect();
+        self.context_patterns = (0..self.owners.len())
+            .filter(|&item| self.context[self.owners[item].0])
+            .collect();
         self.gate = OnceLock::new();
     }
 
@@ -297,6 +303,12 @@ impl SignalSet {
     /// a signal read in `when` may need: the last before each (see `RunState::take`).
     pub fn is_context(&self, signal: usize) -> bool {
         self.context.get(signal).copied().unwrap_or(false)
+    }
+
+    /// The patterns of the context signals, as prefilter candidates: all a line the gate
+    /// found to be context can match of what some rule reads.
+    pub fn context_patterns(&self) -> &[usize] {
+        &self.context_patterns
     }
 
     /// Whether some rule reads a signal in `when` (all, until [`SignalSet::set_read`]).
