@@ -55,6 +55,9 @@ pub struct LineGate {
 
 #[derive(Debug, Clone)]
 struct Inner {
+    /// Tells this gate's checks from another's, for the caches in a [`GateScratch`] (a
+    /// clone has the same checks, and the same id).
+    id: u64,
     finder: Finder,
     /// Every literal, ASCII-lowercased.
     literals: Vec<Vec<u8>>,
@@ -113,10 +116,13 @@ impl Check {
 }
 
 /// What one thread needs to run the gate: room for a buffer lowercased, and the checks'
-/// search caches (each thread its own, so that the threads share no cache pool).
+/// search caches (each thread its own, so that the threads share no cache pool). Kept
+/// from one source to the next, the caches need not be warmed again.
 #[derive(Debug, Default)]
 pub struct GateScratch {
     lower: Vec<u8>,
+    /// The gate the caches are for (see `Inner::id`; 0: none).
+    gate: u64,
     caches: Vec<Option<meta::Cache>>,
 }
 
@@ -243,8 +249,10 @@ impl LineGate {
                 Err(_) => return LineGate { inner: None },
             },
         };
+        static IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         LineGate {
             inner: Some(Inner {
+                id: IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                 finder,
                 literals,
                 owners,
@@ -282,10 +290,17 @@ impl LineGate {
             }
             return;
         };
-        let GateScratch { lower, caches } = scratch;
+        let GateScratch {
+            lower,
+            gate,
+            caches,
+        } = scratch;
         lower.clear();
         lowercase_into(buffer, lower);
-        if caches.len() < inner.checks.len() {
+        if *gate != inner.id {
+            // A cache serves the regex that made it only.
+            *gate = inner.id;
+            caches.clear();
             caches.resize_with(inner.checks.len(), || None);
         }
         let mut judge = Judge {
@@ -610,6 +625,36 @@ mod tests {
         assert!(open.is_open());
         assert_eq!(hot_lines(&open, b"any\nthing\n"), [0, 4]);
         assert!(is_hot(&open, b"anything"));
+    }
+
+    /// One scratch kept across gates (a thread reads sources of two rule sets): each
+    /// gate's checks run with caches of their own, never another gate's.
+    #[test]
+    fn a_scratch_serves_one_gate_after_another() {
+        let disk = LineGate::new(vec![item(&["100%"], Some(r"\s100%\s+/\S*$"))]);
+        let other = LineGate::new(vec![
+            item(&["refused"], Some(r"connection refused$")),
+            item(&["100%"], Some(r"^100% done$")),
+        ]);
+        let mut scratch = GateScratch::default();
+        for _ in 0..2 {
+            assert_eq!(
+                disk.heat(b"/dev/sda 20G 100% /app", &mut scratch),
+                Heat::Hot
+            );
+            assert_eq!(
+                other.heat(b"/dev/sda 20G 100% /app", &mut scratch),
+                Heat::Quiet
+            );
+            assert_eq!(other.heat(b"connection refused", &mut scratch), Heat::Hot);
+            assert_eq!(disk.heat(b"100% done", &mut scratch), Heat::Quiet);
+            assert_eq!(other.heat(b"100% done", &mut scratch), Heat::Hot);
+        }
+        let copy = disk.clone();
+        assert_eq!(
+            copy.heat(b"/dev/sda 20G 100% /app", &mut scratch),
+            Heat::Hot
+        );
     }
 
     #[test]

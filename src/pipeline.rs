@@ -177,41 +177,49 @@ fn read_lines<R: io::BufRead>(
     until_judged: bool,
 ) -> Option<Option<io::Error>> {
     let signals = &state.rules.signals;
-    let (mut scratch, mut hot) = (GateScratch::default(), Vec::new());
-    loop {
-        let read = match gate_at(*gate, steps.line_no + 1, signals) {
-            None => lines
-                .next_line()
-                .map(|line| line.map(|bytes| steps.line(bytes, Heat::Hot, false, state))),
-            Some(gate) => lines.next_block().map(|block| {
-                block.map(|block| match block {
-                    Block::Lines(bytes) => {
-                        hot.clear();
-                        gate.hot_lines(bytes, &mut scratch, &mut hot);
-                        steps.block(bytes, &hot, true, state);
-                    }
-                    Block::Line(bytes) => {
-                        let heat = gate.heat(bytes, &mut scratch);
-                        steps.line(bytes, heat, true, state);
-                    }
-                })
-            }),
-        };
-        match read {
-            Ok(Some(())) => {}
-            Ok(None) => return Some(None),
-            Err(e) => return Some(Some(e)),
+    let mut hot = Vec::new();
+    SCRATCH.with_borrow_mut(|scratch| {
+        loop {
+            let read = match gate_at(*gate, steps.line_no + 1, signals) {
+                None => lines
+                    .next_line()
+                    .map(|line| line.map(|bytes| steps.line(bytes, Heat::Hot, false, state))),
+                Some(gate) => lines.next_block().map(|block| {
+                    block.map(|block| match block {
+                        Block::Lines(bytes) => {
+                            hot.clear();
+                            gate.hot_lines(bytes, scratch, &mut hot);
+                            steps.block(bytes, &hot, true, state);
+                        }
+                        Block::Line(bytes) => {
+                            let heat = gate.heat(bytes, scratch);
+                            steps.line(bytes, heat, true, state);
+                        }
+                    })
+                }),
+            };
+            match read {
+                Ok(Some(())) => {}
+                Ok(None) => return Some(None),
+                Err(e) => return Some(Some(e)),
+            }
+            match steps.judge_gate() {
+                // Reading every line from here on gives the same reports, faster.
+                Some(true) => *gate = Gate::Off,
+                Some(false) => {}
+                None => continue,
+            }
+            if until_judged {
+                return None;
+            }
         }
-        match steps.judge_gate() {
-            // Reading every line from here on gives the same reports, faster.
-            Some(true) => *gate = Gate::Off,
-            Some(false) => {}
-            None => continue,
-        }
-        if until_judged {
-            return None;
-        }
-    }
+    })
+}
+
+thread_local! {
+    /// Each thread's gate scratch, kept across sources (a folder's files are read by a
+    /// few threads, one after the other).
+    static SCRATCH: std::cell::RefCell<GateScratch> = std::cell::RefCell::default();
 }
 
 /// Reads a large source on two threads. With the gate, its first lines are read on this
@@ -591,10 +599,10 @@ fn read_gated_in_two_from<R: io::BufRead + Send>(
         send(&mut batch);
         (lines.stats(), error)
     };
-    let (mut scratch, mut found) = (GateScratch::default(), Vec::new());
+    let mut found = Vec::new();
     let done = in_two(read, |batch: &mut RawBatch| {
         waiting.fetch_sub(1, Ordering::Relaxed);
-        batch.gate(signals.gate(), &mut scratch, &mut found);
+        SCRATCH.with_borrow_mut(|scratch| batch.gate(signals.gate(), scratch, &mut found));
         // Not counted as gated: this loop does not turn the gate off, since the work
         // it would save runs on the other thread.
         steps.block(&batch.bytes, &batch.hot, false, state);
