@@ -109,7 +109,7 @@ impl Check {
         regex.as_ref().is_none_or(|regex| {
             let cache = cache.get_or_insert_with(|| regex.create_cache());
             regex
-                .search_with(cache, &Input::new(line).earliest(true))
+                .search_half_with(cache, &Input::new(line).earliest(true))
                 .is_some()
         })
     }
