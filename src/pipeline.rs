@@ -244,7 +244,7 @@ fn read_large<R: io::BufRead + Send>(
         Gate::From(from) => read_gated_in_two_from(lines, steps, state, from, Balance::Adaptive),
         Gate::Off => {
             // The every-line loop takes the repairer and framer, not the held lines.
-            steps.read_held(state);
+            state.read_held();
             read_in_two_from(lines, steps, state, runs, Balance::Adaptive)
         }
     }
@@ -266,10 +266,6 @@ struct Steps {
     skipped: u64,
     /// Whether the gate was judged ([`Steps::judge_gate`]).
     judged: bool,
-    /// Clean context lines skipped for now, oldest first (see [`Steps::hold`]); the
-    /// first `held` entries are in use, the rest keep their buffers.
-    lazy: Vec<HeldLine>,
-    held: usize,
 }
 
 /// A context line held back: its number, its text as the repairer would give it, and
@@ -298,8 +294,6 @@ impl Steps {
             gated: 0,
             skipped: 0,
             judged: false,
-            lazy: Vec::new(),
-            held: 0,
         }
     }
 
@@ -342,7 +336,6 @@ impl Steps {
                 return;
             }
         }
-        self.read_held(state);
         self.repairer
             .push(self.line_no, &line_text(bytes), &mut self.repaired);
         self.feed(state);
@@ -394,14 +387,9 @@ impl Steps {
     }
 
     /// Holds back a clean context line that may be skipped, as the repairer would give
-    /// it; `false` when it cannot be held (reading it may change some state: it holds a
-    /// `[`, which may open a timestamp or level, or the repairer would drop or learn from
-    /// it), and must be read now.
-    ///
-    /// A held line is read when the next line is (before it), at the end, or when
-    /// [`HELD_LINES`] are held: newest first, until one matches. The others would only
-    /// have been replaced as their signal's latest match (see [`RunState::hold_context`]),
-    /// since nothing else was read in between.
+    /// it (see [`RunState::hold`]); `false` when it cannot be held (reading it may change
+    /// some state: it holds a `[`, which may open a timestamp or level, or the repairer
+    /// would drop or learn from it), and must be read now.
     fn hold(&mut self, bytes: &[u8], state: &mut RunState<'_>) -> bool {
         if memchr::memchr(b'[', bytes).is_some() {
             return false;
@@ -415,29 +403,8 @@ impl Steps {
         if CloudErrorEntry::parse(text).is_some() {
             return false;
         }
-        if self.held == HELD_LINES {
-            self.read_held(state);
-        }
-        if self.held == self.lazy.len() {
-            self.lazy.push(HeldLine::default());
-        }
-        let entry = &mut self.lazy[self.held];
-        entry.line = self.line_no;
-        entry.text.clear();
-        entry.text.push_str(text);
-        entry.stage = self.framer.stage();
-        self.held += 1;
+        state.hold(self.line_no, text, self.framer.stage());
         true
-    }
-
-    /// Reads the held context lines, newest first, until one matches.
-    fn read_held(&mut self, state: &mut RunState<'_>) {
-        for entry in self.lazy[..self.held].iter().rev() {
-            if state.take_held(entry.line, &entry.text, entry.stage) {
-                break;
-            }
-        }
-        self.held = 0;
     }
 
     /// Judges the gate once [`GATE_TRIAL_LINES`] lines were read with it: whether it
@@ -464,7 +431,7 @@ impl Steps {
     }
 
     fn finish(&mut self, state: &mut RunState<'_>) {
-        self.read_held(state);
+        state.read_held();
         self.repairer.finish(&mut self.repaired);
         self.feed(state);
     }
@@ -1018,6 +985,10 @@ struct RunState<'r> {
     pending: Vec<Pending>,
     /// The line of the latest event of a signal read in `when` (0: none yet).
     last_primary: u64,
+    /// Clean context lines not read yet, oldest first (see [`RunState::hold`]); the
+    /// first `held` entries are in use, the rest keep their buffers.
+    lazy: Vec<HeldLine>,
+    held: usize,
     /// The prefilter's candidate patterns for the line being matched (reused).
     candidates: Vec<usize>,
     run_label: Option<String>,
@@ -1038,6 +1009,8 @@ impl<'r> RunState<'r> {
             deferred: Deferred::new(rules.signals.signals().len()),
             pending: Vec::new(),
             last_primary: 0,
+            lazy: Vec::new(),
+            held: 0,
             candidates: Vec::new(),
             run_label: None,
             run_first_line: 1,
@@ -1059,6 +1032,11 @@ impl<'r> RunState<'r> {
     /// Matches a framed line; `candidates` are the prefilter's for `text` when they were
     /// found already.
     fn take(&mut self, record: &Record<'_>, text: &str, candidates: Option<&[usize]>) {
+        if self.held > 0 && (self.run_label.is_none() || record.continues_ece) {
+            // The held lines may give the run its label, or change what a suggestion
+            // is attached to.
+            self.read_held();
+        }
         if self.run_label.is_none() {
             self.run_label = record.envelope.timestamp.map(str::to_owned);
         }
@@ -1071,6 +1049,17 @@ impl<'r> RunState<'r> {
         }
         let looks_like_error =
             signals.matches_candidates(record, text, &mut self.candidates, &mut self.matched);
+        if self.held > 0
+            && self
+                .matched
+                .iter()
+                .any(|&(s, _)| signals.is_read_in_when(s) || signals.is_context(s))
+        {
+            // A match some rule reads: the context before it must be known first.
+            let matched = std::mem::take(&mut self.matched);
+            self.read_held();
+            self.matched = matched;
+        }
         if record.continues_ece {
             self.attach_suggestion(record.envelope.message);
         } else if record.envelope.level.is_some() {
@@ -1094,7 +1083,47 @@ impl<'r> RunState<'r> {
         }
     }
 
-    /// Takes a line held back as context (see [`Steps::hold`]): it is framed as it would
+    /// Holds back a clean context line that was skipped (`text` as the repairer would
+    /// have given it, in `stage`): only the last one that matches before a line that
+    /// changes what the context is needed for can matter.
+    ///
+    /// Held lines are read ([`RunState::read_held`]) just before a line that matches a
+    /// signal some rule reads, a suggestion line, a line before the run has its label,
+    /// a new run, the end, or when [`HELD_LINES`] are held: newest first, until one
+    /// matches. The others would only have been replaced as their signal's latest match
+    /// (see [`RunState::hold_context`]): the lines read in between changed neither the
+    /// latest event read in `when` nor the run.
+    fn hold(&mut self, line: u64, text: &str, stage: Option<Stage>) {
+        if self.held == HELD_LINES {
+            self.read_held();
+        }
+        if self.held == self.lazy.len() {
+            self.lazy.push(HeldLine::default());
+        }
+        let entry = &mut self.lazy[self.held];
+        entry.line = line;
+        entry.text.clear();
+        entry.text.push_str(text);
+        entry.stage = stage;
+        self.held += 1;
+    }
+
+    /// Reads the held context lines, newest first, until one matches.
+    fn read_held(&mut self) {
+        let held = std::mem::take(&mut self.held);
+        if held == 0 {
+            return;
+        }
+        let lazy = std::mem::take(&mut self.lazy);
+        for entry in lazy[..held].iter().rev() {
+            if self.take_held(entry.line, &entry.text, entry.stage) {
+                break;
+            }
+        }
+        self.lazy = lazy;
+    }
+
+    /// Takes a line held back as context (see [`RunState::hold`]): it is framed as it would
     /// have been then, with `stage`, outside any box. Whether a signal matched it.
     ///
     /// Only the context signals' patterns are tried: the gate found that no other
@@ -1147,6 +1176,7 @@ impl<'r> RunState<'r> {
 
     /// The run's events, built from the matches held so far.
     fn build_events(&mut self) {
+        self.read_held();
         for pending in self.pending.drain(..) {
             pending.commit(&self.rules.signals, &mut self.deferred);
         }
@@ -1181,6 +1211,8 @@ impl<'r> RunState<'r> {
     }
 
     fn start_run(&mut self, label: String, line: u64, runs: Runs) {
+        // The held lines belong to the run that ends here.
+        self.read_held();
         if runs == Runs::All {
             let report = self.report(0, Vec::new());
             self.finished.push(report);
