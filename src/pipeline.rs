@@ -1536,6 +1536,39 @@ mod tests {
         assert_eq!(lines.stats().lines, each.len() as u64);
     }
 
+    /// A line read between a context line and a failure that matches nothing a rule
+    /// reads (a hint) does not make the context line read early, and a look-alike after
+    /// it does not hide it: the failure still shows the real context line before it.
+    #[test]
+    fn a_context_line_read_late_is_still_the_nearest() {
+        let rules = RuleSet::embedded().unwrap();
+        let mut text = String::from("[2024-06-02 03:25:50] INFO: Starting build.\n");
+        for i in 0..50 {
+            text.push_str(&format!("  - Downloading acme/early-{i} (1.0.{i})\n"));
+        }
+        text.push_str("  - Downloading acme/real (1.0.0)\n");
+        text.push_str("note: cannot reuse the cache\n");
+        text.push_str("Nothing to import.\n");
+        text.push_str("note: Downloading acme/decoy (9.9.9)\n");
+        text.push_str("Could not resolve host: repo.example.com\n");
+        let (reports, _) = same_in_two(&rules, text.as_bytes(), Runs::All);
+        let dns = reports[0]
+            .diagnoses
+            .iter()
+            .find(|d| d.rule == "network-dns-failed")
+            .unwrap_or_else(|| panic!("{reports:?}"));
+        let evidence: Vec<&str> = dns.evidence.iter().map(|e| e.text.as_str()).collect();
+        assert!(
+            evidence.iter().any(|e| e.contains("acme/real ")),
+            "{evidence:?}"
+        );
+        assert!(
+            !evidence
+                .iter()
+                .any(|e| e.contains("decoy") || e.contains("early-"))
+        );
+    }
+
     /// Composer 2 lines alternate between `Downloading` (context) and `Installing ...:
     /// Extracting archive` (a signal no rule reads, whose lines the gate skips): the
     /// latter must not make the former kept, or reading every line would keep 1,000 of
