@@ -243,7 +243,7 @@ fn read_large<R: io::BufRead + Send>(
     match gate {
         Gate::From(from) => read_gated_in_two_from(lines, steps, state, from, Balance::Adaptive),
         Gate::Off => {
-            // The every-line loop takes the repairer and framer, not the held lines.
+            // The every-line loop holds no lines: read those the trial held first.
             state.read_held();
             read_in_two_from(lines, steps, state, runs, Balance::Adaptive)
         }
