@@ -1392,6 +1392,18 @@ mod tests {
         one
     }
 
+    /// Reads `text` every way [`same_in_two`] does and gives the evidence texts of its
+    /// `network-dns-failed` diagnosis (which must be there).
+    fn dns_evidence(rules: &RuleSet, text: &str) -> Vec<String> {
+        let (reports, _) = same_in_two(rules, text.as_bytes(), Runs::All);
+        let dns = reports[0]
+            .diagnoses
+            .iter()
+            .find(|d| d.rule == "network-dns-failed")
+            .unwrap_or_else(|| panic!("{reports:?}"));
+        dns.evidence.iter().map(|e| e.text.clone()).collect()
+    }
+
     fn source(bytes: Vec<u8>) -> Source {
         Source::from_reader("t.log".into(), std::io::Cursor::new(bytes)).unwrap()
     }
@@ -1471,16 +1483,12 @@ mod tests {
         for i in 0..50 {
             text.push_str(&format!("  - Downloading acme/after-{i} (2.0.{i})\n"));
         }
-        let (reports, _) = same_in_two(&rules, text.as_bytes(), Runs::All);
-        let dns = reports[0]
-            .diagnoses
-            .iter()
-            .find(|d| d.rule == "network-dns-failed")
-            .unwrap_or_else(|| panic!("{reports:?}"));
-        let evidence: Vec<&str> = dns.evidence.iter().map(|e| e.text.as_str()).collect();
+        let evidence = dns_evidence(&rules, &text);
         assert!(
-            evidence.contains(&"- Downloading acme/module-2999 (1.0.2999)")
-                || evidence.contains(&"Downloading acme/module-2999 (1.0.2999)"),
+            evidence
+                .iter()
+                .any(|e| e == "- Downloading acme/module-2999 (1.0.2999)"
+                    || e == "Downloading acme/module-2999 (1.0.2999)"),
             "{evidence:?}"
         );
         assert!(
@@ -1551,13 +1559,7 @@ mod tests {
         text.push_str("Nothing to import.\n");
         text.push_str("note: Downloading acme/decoy (9.9.9)\n");
         text.push_str("Could not resolve host: repo.example.com\n");
-        let (reports, _) = same_in_two(&rules, text.as_bytes(), Runs::All);
-        let dns = reports[0]
-            .diagnoses
-            .iter()
-            .find(|d| d.rule == "network-dns-failed")
-            .unwrap_or_else(|| panic!("{reports:?}"));
-        let evidence: Vec<&str> = dns.evidence.iter().map(|e| e.text.as_str()).collect();
+        let evidence = dns_evidence(&rules, &text);
         assert!(
             evidence.iter().any(|e| e.contains("acme/real ")),
             "{evidence:?}"
@@ -1584,18 +1586,10 @@ mod tests {
             ));
         }
         text.push_str("Could not resolve host: repo.example.com\n");
-        let (reports, _) = same_in_two(&rules, text.as_bytes(), Runs::All);
-        let dns = reports[0]
-            .diagnoses
-            .iter()
-            .find(|d| d.rule == "network-dns-failed")
-            .unwrap_or_else(|| panic!("{reports:?}"));
+        let evidence = dns_evidence(&rules, &text);
         assert!(
-            dns.evidence
-                .iter()
-                .any(|e| e.text.contains("acme/module-1499 ")),
-            "{:?}",
-            dns.evidence
+            evidence.iter().any(|e| e.contains("acme/module-1499 ")),
+            "{evidence:?}"
         );
     }
 
@@ -1611,18 +1605,10 @@ mod tests {
         }
         text.push_str("  - Downloading acme/module-last (1.0.1)\n");
         text.push_str("Could not resolve host: repo.example.com\n");
-        let (reports, _) = same_in_two(&rules, text.as_bytes(), Runs::All);
-        let dns = reports[0]
-            .diagnoses
-            .iter()
-            .find(|d| d.rule == "network-dns-failed")
-            .unwrap_or_else(|| panic!("{reports:?}"));
+        let evidence = dns_evidence(&rules, &text);
         assert!(
-            dns.evidence
-                .iter()
-                .any(|e| e.text.contains("acme/module-last")),
-            "{:?}",
-            dns.evidence
+            evidence.iter().any(|e| e.contains("acme/module-last")),
+            "{evidence:?}"
         );
     }
 
