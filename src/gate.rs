@@ -42,8 +42,9 @@ pub struct GateItem {
     /// The pattern a line holding one must also match, relaxed; `None`: the literal alone
     /// makes the line hot.
     pub check: Option<Hir>,
-    /// The item is a context signal's pattern: a line only it passes is [`Heat::Context`].
-    pub context: bool,
+    /// Nonzero when the item is a context signal's pattern: the groups (bits) it stands
+    /// for. A line only context items pass is [`Heat::Context`], with their groups.
+    pub context: u64,
 }
 
 /// Finds the hot lines of a buffer (see the module docs).
@@ -65,8 +66,8 @@ struct Inner {
     owners: Vec<Vec<u32>>,
     /// For each item: its check, compiled on first use.
     checks: Vec<Option<Check>>,
-    /// For each item: whether it is context (see [`GateItem::context`]).
-    context: Vec<bool>,
+    /// For each item: its context groups (see [`GateItem::context`]).
+    context: Vec<u64>,
 }
 
 /// How a lowercased buffer is searched.
@@ -131,9 +132,9 @@ pub struct GateScratch {
 pub enum Heat {
     /// Nothing worth reading: the line is only counted when it is clean.
     Quiet,
-    /// Only context signals may match it (see [`GateItem::context`]): a clean line is
-    /// read only when a later line needs it.
-    Context,
+    /// Only context signals may match it, of these groups (see [`GateItem::context`]):
+    /// a clean line is read only when a later line needs it.
+    Context(u64),
     /// It may match a signal, be a hint or change the framer: it is read.
     Hot,
 }
@@ -150,8 +151,8 @@ struct Judge<'a> {
     /// The items checked on it already (a few at most; past that a check may run twice).
     checked: [u32; 8],
     n: usize,
-    /// The line's start, when a context item passed on it.
-    context: Option<usize>,
+    /// The line's start and the groups of the context items that passed on it, if any.
+    context: Option<(usize, u64)>,
 }
 
 impl Judge<'_> {
@@ -177,11 +178,13 @@ impl Judge<'_> {
                 Some(check) => check.passes(raw, &mut self.caches[item as usize]),
             };
             if passes {
-                if !self.inner.context[item as usize] {
+                let groups = self.inner.context[item as usize];
+                if groups == 0 {
                     self.context = None;
                     return true;
                 }
-                self.context = Some(self.line.start);
+                let (_, all) = self.context.get_or_insert((self.line.start, 0));
+                *all |= groups;
             }
             if self.n < self.checked.len() {
                 self.checked[self.n] = item;
@@ -193,8 +196,8 @@ impl Judge<'_> {
 
     /// Ends the line being judged: a context item passed on it and nothing made it hot.
     fn close_line(&mut self, hot: &mut Vec<(usize, Heat)>) {
-        if let Some(start) = self.context.take() {
-            hot.push((start, Heat::Context));
+        if let Some((start, groups)) = self.context.take() {
+            hot.push((start, Heat::Context(groups)));
         }
     }
 }
@@ -594,7 +597,7 @@ mod tests {
         GateItem {
             literals: literals.iter().map(|l| l.as_bytes().to_vec()).collect(),
             check: check.map(hir),
-            context: false,
+            context: 0,
         }
     }
 

@@ -268,13 +268,14 @@ struct Steps {
     judged: bool,
 }
 
-/// A context line held back: its number, its text as the repairer would give it, and
-/// the stage it was in.
+/// A context line held back: its number, its text as the repairer would give it, the
+/// stage it was in, and the context groups the gate found may match it.
 #[derive(Default)]
 struct HeldLine {
     line: u64,
     text: String,
     stage: Option<Stage>,
+    groups: u64,
 }
 
 /// The most context lines held back at once: when full, they are read.
@@ -328,7 +329,10 @@ impl Steps {
                 self.feed(state);
             }
             if state.may_skip(&self.framer, bytes)
-                && (heat == Heat::Quiet || self.hold(bytes, state))
+                && match heat {
+                    Heat::Context(groups) => self.hold(bytes, groups, state),
+                    _ => true,
+                }
             {
                 self.repairer.skipped(bytes.len());
                 self.framer.skipped();
@@ -390,7 +394,7 @@ impl Steps {
     /// it (see [`RunState::hold`]); `false` when it cannot be held (reading it may change
     /// some state: it holds a `[`, which may open a timestamp or level, or the repairer
     /// would drop or learn from it), and must be read now.
-    fn hold(&mut self, bytes: &[u8], state: &mut RunState<'_>) -> bool {
+    fn hold(&mut self, bytes: &[u8], groups: u64, state: &mut RunState<'_>) -> bool {
         if memchr::memchr(b'[', bytes).is_some() {
             return false;
         }
@@ -403,7 +407,7 @@ impl Steps {
         if CloudErrorEntry::parse(text).is_some() {
             return false;
         }
-        state.hold(self.line_no, text, self.framer.stage());
+        state.hold(self.line_no, text, self.framer.stage(), groups);
         true
     }
 
@@ -1089,11 +1093,12 @@ impl<'r> RunState<'r> {
     ///
     /// Held lines are read ([`RunState::read_held`]) just before a line that matches a
     /// signal some rule reads, a suggestion line, a line before the run has its label,
-    /// a new run, the end, or when [`HELD_LINES`] are held: newest first, until one
-    /// matches. The others would only have been replaced as their signal's latest match
-    /// (see [`RunState::hold_context`]): the lines read in between changed neither the
-    /// latest event read in `when` nor the run.
-    fn hold(&mut self, line: u64, text: &str, stage: Option<Stage>) {
+    /// a new run, the end, or when [`HELD_LINES`] are held: newest first, each only for
+    /// the context signals (of its `groups`, see [`SignalSet::context_group`]) that no
+    /// newer one matched. The older matches would only have been replaced as their
+    /// signal's latest (see [`RunState::hold_context`]): the lines read in between
+    /// changed neither the latest event read in `when` nor the run.
+    fn hold(&mut self, line: u64, text: &str, stage: Option<Stage>, groups: u64) {
         if self.held == HELD_LINES {
             self.read_held();
         }
@@ -1105,41 +1110,58 @@ impl<'r> RunState<'r> {
         entry.text.clear();
         entry.text.push_str(text);
         entry.stage = stage;
+        entry.groups = groups;
         self.held += 1;
     }
 
-    /// Reads the held context lines, newest first, until one matches.
+    /// Reads the held context lines, newest first: each for the signals of its groups
+    /// that no newer one matched, until every group that was held is matched (a group
+    /// shared by several signals, never).
     fn read_held(&mut self) {
         let held = std::mem::take(&mut self.held);
         if held == 0 {
             return;
         }
         let lazy = std::mem::take(&mut self.lazy);
+        let mut wanted = lazy[..held].iter().fold(0, |all, entry| all | entry.groups);
+        let mut taken = Vec::new();
+        let mut candidates = Vec::new();
+        let signals = &self.rules.signals;
         for entry in lazy[..held].iter().rev() {
-            if self.take_held(entry.line, &entry.text, entry.stage) {
+            if wanted == 0 {
                 break;
+            }
+            candidates.clear();
+            signals.context_patterns_of(entry.groups & wanted, &taken, &mut candidates);
+            if candidates.is_empty() {
+                continue;
+            }
+            self.take_held(entry, &candidates);
+            for &(signal, _) in &self.matched {
+                taken.push(signal);
+                let group = signals.context_group(signal);
+                if group != crate::signal::SHARED_CONTEXT_GROUP {
+                    wanted &= !group;
+                }
             }
         }
         self.lazy = lazy;
     }
 
     /// Takes a line held back as context (see [`RunState::hold`]): it is framed as it would
-    /// have been then, with `stage`, outside any box. Whether a signal matched it.
-    ///
-    /// Only the context signals' patterns are tried: the gate found that no other
-    /// pattern of a signal some rule reads can match the (clean) line.
-    fn take_held(&mut self, line: u64, text: &str, stage: Option<Stage>) -> bool {
+    /// have been then, in its stage, outside any box, and matched against `candidates`
+    /// only: context signals' patterns (the gate found that no other pattern of a signal
+    /// some rule reads can match the clean line).
+    fn take_held(&mut self, entry: &HeldLine, candidates: &[usize]) {
         let record = Record {
-            line,
-            envelope: crate::envelope::parse(text),
-            stage,
+            line: entry.line,
+            envelope: crate::envelope::parse(&entry.text),
+            stage: entry.stage,
             exception: None,
             continues_ece: false,
             new_run: None,
         };
-        let signals = &self.rules.signals;
-        self.take(&record, text, Some(signals.context_patterns()));
-        !self.matched.is_empty()
+        self.take(&record, &entry.text, Some(candidates));
     }
 
     /// Keeps a context signal's match as the signal's latest; the one it replaces is
@@ -1539,7 +1561,8 @@ mod tests {
         for &(start, heat) in &batch.hot {
             heats[starts.binary_search(&start).unwrap()] = heat;
         }
-        assert!(each.contains(&Heat::Quiet) && each.contains(&Heat::Context));
+        assert!(each.contains(&Heat::Quiet));
+        assert!(each.iter().any(|heat| matches!(heat, Heat::Context(_))));
         assert_eq!(heats, each);
         assert_eq!(lines.stats().lines, each.len() as u64);
     }
@@ -1569,6 +1592,32 @@ mod tests {
                 .iter()
                 .any(|e| e.contains("decoy") || e.contains("early-"))
         );
+    }
+
+    /// Two context signals held at once: the newer line (`Downloading`, read first) does
+    /// not hide the older one (`composer require`), which is its own signal's
+    /// latest; an older line of the newer one's signal stays hidden.
+    #[test]
+    fn held_lines_of_two_context_signals_are_both_read() {
+        let rules = RuleSet::embedded().unwrap();
+        let mut text = String::from("[2024-06-02 03:25:50] INFO: Starting build.\n");
+        // Quiet lines, which the gate skips.
+        text.push_str(&"Cache cleared successfully\n".repeat(20));
+        text.push_str("composer require acme/extra:1.2.0\n");
+        text.push_str("  - Downloading acme/early (1.0.1)\n");
+        text.push_str("  - Downloading acme/real (1.0.0)\n");
+        text.push_str("Nothing to import.\n");
+        text.push_str(
+            "Warning from repo.magento.com: You haven't provided your Magento authentication keys.\n",
+        );
+        let (reports, _) = same_in_two(&rules, text.as_bytes(), Runs::All);
+        let keys = reports[0]
+            .diagnoses
+            .iter()
+            .find(|d| d.rule == "repo-keys-missing")
+            .unwrap_or_else(|| panic!("{reports:?}"));
+        let packages: Vec<&str> = keys.packages.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(packages, ["acme/extra", "acme/real"], "{keys:?}");
     }
 
     /// Composer 2 lines alternate between `Downloading` (context) and `Installing ...:

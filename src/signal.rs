@@ -200,6 +200,10 @@ pub const ERROR_WORDS: &[&str] = &[
     "killed",
 ];
 
+/// The context group (see [`SignalSet::context_group`]) of every context signal past the
+/// 63rd: matching one of them says nothing of the others.
+pub const SHARED_CONTEXT_GROUP: u64 = 1 << (u64::BITS - 1);
+
 /// Every signal of a rule set, matched together.
 ///
 /// Each pattern's required literals (see [`crate::prefilter`]) go into one automaton,
@@ -225,6 +229,8 @@ pub struct SignalSet {
     read: Vec<bool>,
     /// Whether each signal is read only in `also` (none, until [`SignalSet::set_read`]).
     context: Vec<bool>,
+    /// Each signal's context group (see [`SignalSet::context_group`]); 0 for others.
+    context_groups: Vec<u64>,
     /// The patterns (prefilter items) of the context signals, in order.
     context_patterns: Vec<usize>,
     by_id: HashMap<String, usize>,
@@ -268,6 +274,7 @@ impl SignalSet {
         Ok(SignalSet {
             read: vec![true; signals.len()],
             context: vec![false; signals.len()],
+            context_groups: vec![0; signals.len()],
             context_patterns: Vec::new(),
             signals,
             prefilter,
@@ -292,6 +299,18 @@ impl SignalSet {
         self.context = (0..n)
             .map(|i| flag(in_also, i) && !flag(in_when, i))
             .collect();
+        let mut groups = 0;
+        self.context_groups = self
+            .context
+            .iter()
+            .map(|&context| {
+                if !context {
+                    return 0;
+                }
+                groups += 1;
+                1 << (groups - 1).min(u64::BITS - 1)
+            })
+            .collect();
         self.context_patterns = (0..self.owners.len())
             .filter(|&item| self.context[self.owners[item].0])
             .collect();
@@ -305,10 +324,26 @@ impl SignalSet {
         self.context.get(signal).copied().unwrap_or(false)
     }
 
+    /// A context signal's group: one bit, its own among the first 63 context signals,
+    /// [`SHARED_CONTEXT_GROUP`] for the rest; 0 for a signal that is not context. The gate
+    /// tells which groups may match a context line (see [`crate::gate::Heat::Context`]).
+    pub fn context_group(&self, signal: usize) -> u64 {
+        self.context_groups.get(signal).copied().unwrap_or(0)
+    }
+
     /// The patterns of the context signals, as prefilter candidates: all a line the gate
     /// found to be context can match of what some rule reads.
     pub fn context_patterns(&self) -> &[usize] {
         &self.context_patterns
+    }
+
+    /// Pushes to `out` the context patterns (see [`SignalSet::context_patterns`]) of the
+    /// signals in `groups` that are not in `taken`.
+    pub fn context_patterns_of(&self, groups: u64, taken: &[usize], out: &mut Vec<usize>) {
+        out.extend(self.context_patterns.iter().copied().filter(|&pattern| {
+            let signal = self.owners[pattern].0;
+            self.context_group(signal) & groups != 0 && !taken.contains(&signal)
+        }));
     }
 
     /// Whether some rule reads a signal in `when` (all, until [`SignalSet::set_read`]).
@@ -355,13 +390,13 @@ impl SignalSet {
             items.push(GateItem {
                 literals: literals.clone().unwrap_or_default(),
                 check,
-                context: self.context[s],
+                context: self.context_group(s),
             });
         }
         let words = |words: &[&str]| GateItem {
             literals: words.iter().map(|w| w.as_bytes().to_vec()).collect(),
             check: None,
-            context: false,
+            context: 0,
         };
         items.push(words(ERROR_WORDS));
         items.push(words(crate::record::CONTEXT_WORDS));

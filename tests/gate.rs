@@ -169,6 +169,8 @@ const LINES: &[&str] = &[
     "=== frontend -> Magento/luma -> en_US ===",
     "  - Updating magento/module-rma (101.0.6 => 101.0.7): Downloading (100%)",
     "Updating modules:",
+    "composer require acme/module-extra:1.2.0",
+    "Warning from repo.magento.com: You haven't provided your Magento authentication keys.",
 ];
 
 proptest! {
