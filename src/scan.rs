@@ -53,20 +53,31 @@ pub fn scan_found(rules: &RuleSet, found: &[Found], runs: Runs) -> Scan {
         })
         .collect();
     let progress = progress_bar(files.len());
-    let reads: Vec<Read> = files
-        .par_iter()
-        .map(|path| {
-            let read = read_file(rules, path, runs, files.len() > 1);
+    // Largest first, each taken by the next free thread: a large file read last would
+    // leave the other cores idle while it ends (the reports keep path order).
+    let mut order: Vec<(u64, usize)> = files
+        .iter()
+        .enumerate()
+        .map(|(i, path)| (expected_text(path), i))
+        .collect();
+    order.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut reads: Vec<(usize, Read)> = order
+        .into_iter()
+        .par_bridge()
+        .map(|(_, i)| {
+            let read = read_file(rules, files[i], runs, files.len() > 1);
             progress.inc(1);
-            read
+            (i, read)
         })
         .collect();
     progress.finish_and_clear();
+    reads.sort_unstable_by_key(|&(i, _)| i);
+    let reads = reads.into_iter().map(|(_, read)| read);
 
     let mut rollup = Rollup::default();
     let mut messages = Vec::new();
     let mut sources = Vec::new();
-    let mut reads = reads.into_iter();
+    let mut reads = reads;
     for entry in found {
         match entry {
             Found::File(path) => match reads.next() {
@@ -131,6 +142,21 @@ fn failed(path: &Path, reason: String) -> Failed {
     }
 }
 
+/// About how much text a file holds, to read the largest first: its size, a gzip file's
+/// times a typical log's compression ratio (0 when it cannot be read: it fails fast).
+fn expected_text(path: &Path) -> u64 {
+    const GZIP_RATIO: u64 = 8;
+    let size = std::fs::metadata(path).map_or(0, |meta| meta.len());
+    let gzip = path
+        .extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("gz") || ext.eq_ignore_ascii_case("tgz"));
+    if gzip {
+        size.saturating_mul(GZIP_RATIO)
+    } else {
+        size
+    }
+}
+
 /// Reads one file; `among_others` when the scan reads other files beside it.
 fn read_file(rules: &RuleSet, path: &Path, runs: Runs, among_others: bool) -> Read {
     let mut source = match Source::open(path) {
@@ -169,6 +195,27 @@ fn progress_bar(files: usize) -> ProgressBar {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// Files are read largest first, but reported in path order.
+    #[test]
+    fn reports_keep_path_order_whatever_the_sizes() {
+        let dir = tempfile::tempdir().unwrap();
+        let sizes = [
+            ("a.log", 3),
+            ("b.log", 3000),
+            ("c.log", 300),
+            ("d.log", 30000),
+        ];
+        for (name, lines) in sizes {
+            std::fs::write(dir.path().join(name), "ERROR: one\n".repeat(lines)).unwrap();
+        }
+        let found = walk::walk(&[dir.path().to_path_buf()], &WalkOptions::default()).unwrap();
+        let rules = RuleSet::embedded().unwrap();
+        let scan = scan_found(&rules, &found, Runs::Latest);
+        let read: Vec<u64> = scan.report.sources.iter().map(|s| s.lines).collect();
+        assert_eq!(read, [3, 3000, 300, 30000]);
+        assert_eq!(expected_text(&dir.path().join("missing.log.gz")), 0);
+    }
 
     /// A file that vanishes between the walk and the read is reported by name and counted
     /// as failed; one that shrank is read as it is now. Neither panics.
