@@ -7,8 +7,10 @@
 # Makes the corpus under /tmp if missing (gen_corpus.py), builds magediag (release),
 # installs ripgrep into /tmp/rgbin if it is not on PATH, then runs every tool RUNS times,
 # interleaved (tool A, B, C, A, B, C, ...) so that a busy machine hurts all alike, and
-# prints a Markdown table: median wall time (min-max), MB/s of log text, peak RSS, and the
-# ratio to ripgrep. Two blocks: the folder (`scan` vs `rg -z -c -f`) and stdin (one file).
+# prints a Markdown table: median wall time (min-max), MB/s of log text, median CPU time
+# (user + system, all threads and child processes: steadier than wall time on a busy
+# host), peak RSS, and the ratio to ripgrep. Two blocks: the folder (`scan` vs
+# `rg -z -c -f`) and stdin (one file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE=${1:-100M}
@@ -40,14 +42,15 @@ DIR_BYTES=$(bytes "$DIR.answers.json")
 FILE_BYTES=$(bytes "$FILE.answers.json")
 RESULTS=$(mktemp /tmp/magediag-bench.XXXXXX)
 
-# run NAME BLOCK COMMAND...: one timed run, appended to $RESULTS as "block|name|secs|kb".
+# run NAME BLOCK COMMAND...: one timed run, appended to $RESULTS as
+# "block|name|secs|kb|cpu secs".
 run() {
   local name=$1 block=$2; shift 2
   # Not /dev/null: GNU grep stops at the first match when its output is /dev/null.
-  /usr/bin/time -o "$RESULTS.t" -f "%e %M" "$@" > "$RESULTS.out" 2>&1 || true
-  local t
-  t=$(tail -1 "$RESULTS.t")
-  echo "$block|$name|${t% *}|${t#* }" >> "$RESULTS"
+  /usr/bin/time -o "$RESULTS.t" -f "%e %M %U %S" "$@" > "$RESULTS.out" 2>&1 || true
+  local wall kb user sys
+  read -r wall kb user sys < <(tail -1 "$RESULTS.t")
+  echo "$block|$name|$wall|$kb|$(python3 -c "print($user + $sys)")" >> "$RESULTS"
 }
 
 for _ in $(seq "$RUNS"); do
@@ -66,20 +69,21 @@ import collections, statistics, sys
 path, dir_bytes, file_bytes, size, runs, cores = sys.argv[1:]
 rows = collections.OrderedDict()
 for line in open(path):
-    block, name, secs, kb = line.strip().split("|")
-    rows.setdefault((block, name), []).append((float(secs), int(kb)))
+    block, name, secs, kb, cpu = line.strip().split("|")
+    rows.setdefault((block, name), []).append((float(secs), int(kb), float(cpu)))
 print(f"\n{size} corpus, {runs} interleaved runs, {cores} cores, page cache warm\n")
 for block, total in (("folder", int(dir_bytes)), ("stdin", int(file_bytes))):
-    print(f"| {block} ({total / 2**20:.0f} MiB of log text) | wall, median (min-max) | MB/s | peak RSS | vs rg |")
-    print("|---|---:|---:|---:|---:|")
-    rg = next(statistics.median(s for s, _ in v) for (b, n), v in rows.items() if b == block and n.startswith("rg"))
+    print(f"| {block} ({total / 2**20:.0f} MiB of log text) | wall, median (min-max) | MB/s | CPU, median | peak RSS | vs rg |")
+    print("|---|---:|---:|---:|---:|---:|")
+    rg = next(statistics.median(s for s, _, _ in v) for (b, n), v in rows.items() if b == block and n.startswith("rg"))
     for (b, name), v in rows.items():
         if b != block:
             continue
-        secs = [s for s, _ in v]
+        secs = [s for s, _, _ in v]
         med = max(statistics.median(secs), 0.005)
-        rss = max(k for _, k in v) / 1024
-        print(f"| {name} | {med:.2f} s ({min(secs):.2f}-{max(secs):.2f}) | {total / 1e6 / med:.0f} | {rss:.0f} MB | {med / rg:.2f} |")
+        cpu = statistics.median(c for _, _, c in v)
+        rss = max(k for _, k, _ in v) / 1024
+        print(f"| {name} | {med:.2f} s ({min(secs):.2f}-{max(secs):.2f}) | {total / 1e6 / med:.0f} | {cpu:.2f} s | {rss:.0f} MB | {med / rg:.2f} |")
     print()
 PY
 rm -f "$RESULTS" "$RESULTS.t" "$RESULTS.out"
