@@ -72,12 +72,11 @@ pub fn scan_found(rules: &RuleSet, found: &[Found], runs: Runs) -> Scan {
         .collect();
     progress.finish_and_clear();
     reads.sort_unstable_by_key(|&(i, _)| i);
-    let reads = reads.into_iter().map(|(_, read)| read);
+    let mut reads = reads.into_iter().map(|(_, read)| read);
 
     let mut rollup = Rollup::default();
     let mut messages = Vec::new();
     let mut sources = Vec::new();
-    let mut reads = reads;
     for entry in found {
         match entry {
             Found::File(path) => match reads.next() {
