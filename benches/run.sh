@@ -43,14 +43,12 @@ FILE_BYTES=$(bytes "$FILE.answers.json")
 RESULTS=$(mktemp /tmp/magediag-bench.XXXXXX)
 
 # run NAME BLOCK COMMAND...: one timed run, appended to $RESULTS as
-# "block|name|secs|kb|cpu secs".
+# "block|name|secs|kb|user secs|system secs".
 run() {
   local name=$1 block=$2; shift 2
   # Not /dev/null: GNU grep stops at the first match when its output is /dev/null.
-  /usr/bin/time -o "$RESULTS.t" -f "%e %M %U %S" "$@" > "$RESULTS.out" 2>&1 || true
-  local wall kb user sys
-  read -r wall kb user sys < <(tail -1 "$RESULTS.t")
-  echo "$block|$name|$wall|$kb|$(python3 -c "print($user + $sys)")" >> "$RESULTS"
+  /usr/bin/time -o "$RESULTS.t" -f "%e|%M|%U|%S" "$@" > "$RESULTS.out" 2>&1 || true
+  echo "$block|$name|$(tail -1 "$RESULTS.t")" >> "$RESULTS"
 }
 
 for _ in $(seq "$RUNS"); do
@@ -69,8 +67,8 @@ import collections, statistics, sys
 path, dir_bytes, file_bytes, size, runs, cores = sys.argv[1:]
 rows = collections.OrderedDict()
 for line in open(path):
-    block, name, secs, kb, cpu = line.strip().split("|")
-    rows.setdefault((block, name), []).append((float(secs), int(kb), float(cpu)))
+    block, name, secs, kb, user, system = line.strip().split("|")
+    rows.setdefault((block, name), []).append((float(secs), int(kb), float(user) + float(system)))
 print(f"\n{size} corpus, {runs} interleaved runs, {cores} cores, page cache warm\n")
 for block, total in (("folder", int(dir_bytes)), ("stdin", int(file_bytes))):
     print(f"| {block} ({total / 2**20:.0f} MiB of log text) | wall, median (min-max) | MB/s | CPU, median | peak RSS | vs rg |")
