@@ -21,7 +21,7 @@
 
 use std::borrow::Cow;
 use std::ops::Range;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use aho_corasick::AhoCorasick;
 use regex::Regex;
@@ -61,27 +61,42 @@ const PEM_LABEL: &str = "[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?";
 /// escape sequences or zero-width characters and a secret is masked, the
 /// result has those codes removed.
 pub fn mask(text: &str) -> Cow<'_, str> {
+    mask_with(text, Select::ByTriggers)
+}
+
+/// Which rules a masking pass runs.
+#[derive(Clone, Copy)]
+enum Select {
+    /// Those whose trigger words occur in the text ([`Rules::found_in`]).
+    ByTriggers,
+    /// Every rule: what the trigger words must never change (see the unit tests).
+    #[cfg(test)]
+    Every,
+}
+
+/// [`mask`], running the rules `select` picks.
+fn mask_with(text: &str, select: Select) -> Cow<'_, str> {
     if has_hidden(text) {
         let clean = strip_hidden(text);
-        return match mask_clean(&clean) {
+        return match mask_clean(&clean, select) {
             Some(masked) => Cow::Owned(masked),
             None => Cow::Borrowed(text),
         };
     }
-    match mask_clean(text) {
+    match mask_clean(text, select) {
         Some(masked) => Cow::Owned(masked),
         None => Cow::Borrowed(text),
     }
 }
 
 /// Masks `text` (already free of hidden characters) until it is stable; `None` when unchanged.
-fn mask_clean(text: &str) -> Option<String> {
+fn mask_clean(text: &str, select: Select) -> Option<String> {
     if !may_hold_secret(text) {
         return None;
     }
-    let mut current = mask_once(text)?;
+    let mut current = mask_once(text, select)?;
     for _ in 1..MAX_PASSES {
-        match mask_once(&current) {
+        match mask_once(&current, select) {
             Some(next) => current = next,
             None => break,
         }
@@ -89,12 +104,19 @@ fn mask_clean(text: &str) -> Option<String> {
     Some(current)
 }
 
-/// Runs every rule once over `text`; `None` when no span changed the text.
-fn mask_once(text: &str) -> Option<String> {
+/// Runs the rules `select` picks once over `text`; `None` when no span changed the text.
+fn mask_once(text: &str, select: Select) -> Option<String> {
     let mut spans = Vec::new();
     hex_key_spans(text, &mut spans);
-    for rule in RULES.iter() {
-        rule.collect(text, &mut spans);
+    let found = match select {
+        Select::ByTriggers => RULES.found_in(text),
+        #[cfg(test)]
+        Select::Every => u64::MAX,
+    };
+    for rule in &RULES.rules {
+        if rule.triggers & found != 0 {
+            rule.collect(text, &mut spans);
+        }
     }
     let out = replace_spans(text, spans)?;
     (out != text).then_some(out)
@@ -134,26 +156,34 @@ enum Kind {
     MapBody,
 }
 
+/// A secret shape as written: its pattern, how to read its groups, and its trigger words
+/// (at least one of which occurs, ASCII case-insensitively, in every match).
+type Pattern = (String, Kind, &'static [&'static str]);
+
 /// One secret shape: a pattern plus how to read its groups.
 struct Rule {
-    /// The compiled pattern; each capture group is a secret.
-    re: Regex,
+    pattern: String,
+    /// The pattern compiled, on the first text that holds one of its trigger words:
+    /// a run that masks only URLs never compiles the other shapes.
+    re: OnceLock<Regex>,
     /// How the groups become spans.
     kind: Kind,
+    /// Its trigger words, as a bit set: bit `i` is the scan's pattern `i`.
+    triggers: u64,
 }
 
 impl Rule {
-    /// Compiles a constant pattern into a rule.
+    /// The compiled pattern.
     // Constant pattern, exercised by the unit tests: it cannot fail at run time.
     #[allow(clippy::expect_used)]
-    fn new(pattern: &str, kind: Kind) -> Self {
-        let re = Regex::new(pattern).expect("valid regex");
-        Self { re, kind }
+    fn re(&self) -> &Regex {
+        self.re
+            .get_or_init(|| Regex::new(&self.pattern).expect("valid regex"))
     }
 
     /// Appends the byte ranges of every secret this rule finds in `text`.
     fn collect(&self, text: &str, spans: &mut Vec<Range<usize>>) {
-        for caps in self.re.captures_iter(text) {
+        for caps in self.re().captures_iter(text) {
             if caps.len() == 1 {
                 spans.extend(caps.get(0).map(|m| m.range()));
                 continue;
@@ -207,18 +237,74 @@ static MAP_VALUE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&pattern).expect("valid regex")
 });
 
-/// Every regex-based secret shape; the 32-hex key scan is separate ([`hex_key_spans`]).
-static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
+/// Every regex-based secret shape (the 32-hex key scan is separate,
+/// [`hex_key_spans`]), and the trigger words that let each run.
+struct Rules {
+    rules: Vec<Rule>,
+    /// Finds every rule's trigger words (ASCII case-insensitively), each word one
+    /// pattern.
+    scan: AhoCorasick,
+}
+
+impl Rules {
+    /// The trigger words that occur in `text`, as a bit set (see [`Rule::triggers`]): a
+    /// rule runs only on a text that holds one of its own.
+    ///
+    /// A pattern folds case in Unicode (`ſ` is an `s`, the Kelvin sign a `k`) where the
+    /// words are ASCII: on a text that is not ASCII, every rule runs.
+    fn found_in(&self, text: &str) -> u64 {
+        if !text.is_ascii() {
+            return u64::MAX;
+        }
+        self.scan
+            .find_overlapping_iter(text)
+            .fold(0, |found, m| found | word_bit(m.pattern().as_usize()))
+    }
+}
+
+/// The bit of the trigger word at `index` in a set; past 64 words, every bit (the rules
+/// then run whatever their words).
+fn word_bit(index: usize) -> u64 {
+    u32::try_from(index)
+        .ok()
+        .and_then(|index| 1u64.checked_shl(index))
+        .unwrap_or(u64::MAX)
+}
+
+// Constant patterns, exercised by the unit tests: they cannot fail at run time.
+#[allow(clippy::expect_used)]
+static RULES: LazyLock<Rules> = LazyLock::new(|| {
     let mut patterns = key_value_patterns();
     patterns.extend(credential_patterns());
-    patterns
-        .iter()
-        .map(|(pattern, kind)| Rule::new(pattern, *kind))
-        .collect()
+    let mut words: Vec<&'static str> = Vec::new();
+    let rules = patterns
+        .into_iter()
+        .map(|(pattern, kind, triggers)| {
+            let mut bits = 0;
+            for &word in triggers {
+                let index = words.iter().position(|&w| w == word).unwrap_or_else(|| {
+                    words.push(word);
+                    words.len() - 1
+                });
+                bits |= word_bit(index);
+            }
+            Rule {
+                pattern,
+                re: OnceLock::new(),
+                kind,
+                triggers: bits,
+            }
+        })
+        .collect();
+    let scan = AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(&words)
+        .expect("valid trigger words");
+    Rules { rules, scan }
 });
 
 /// Patterns for secrets that are the value of a named key (JSON, PHP, env, Composer).
-fn key_value_patterns() -> Vec<(String, Kind)> {
+fn key_value_patterns() -> Vec<Pattern> {
     let json = format!("(?:{JSON_VALUE_ESCAPED}|{JSON_VALUE})");
     let any = format!("(?:{JSON_VALUE_ESCAPED}|{JSON_VALUE}|{SINGLE_VALUE}|{BARE_VALUE})");
     let sep = r#"\\*["']?\s*(?:=>|[:=])\s*"#;
@@ -228,71 +314,83 @@ fn key_value_patterns() -> Vec<(String, Kind)> {
         (
             format!(r"(?i)(?:^|[^/a-z0-9_.\-]){SECRET_KEY}{sep}{any}"),
             Kind::SkipBenign,
+            &["pass", "secret", "token", "key"],
         ),
         // Composer http-basic username (the Marketplace public key).
-        (format!(r#"(?i)\\*"username\\*"\s*:\s*{json}"#), Kind::SkipBenign),
+        (format!(r#"(?i)\\*"username\\*"\s*:\s*{json}"#), Kind::SkipBenign, &["username"]),
         // Composer maps of host => token: github-oauth, gitlab-token, bearer, ...
         (
             format!(r#"(?i)\\*"(?:{AUTH_MAPS})\\*"\s*:\s*\{{([^{{}}]*)"#),
             Kind::MapBody,
+            &["github", "gitlab", "bearer", "auth"],
         ),
         // A pretty-printed auth map entry keyed by a GitHub or GitLab host.
         (
             format!(r#"(?i)\\*"[a-z0-9.\-]*(?:github|gitlab)[a-z0-9.\-]*\\*"\s*:\s*{json}"#),
             Kind::Groups,
+            &["github", "gitlab"],
         ),
         // `composer config [--auth] github-oauth.github.com TOKEN`.
         (
             format!(r#"(?i)(?:{AUTH_MAPS})\.[a-z0-9.\-]+\s+["']?([^\s"']+)"#),
             Kind::Groups,
+            &["github", "gitlab", "bearer", "auth"],
         ),
         // `composer config http-basic.repo.magento.com PUBLIC PRIVATE`.
         (
             r#"(?i)http-basic\.[a-z0-9.\-]+\s+["']?([^\s"']+)["']?(?:\s+["']?([^\s"']+))?"#.into(),
             Kind::Groups,
+            &["http-basic"],
         ),
         // env.php: 'key' => '...' (the crypt key).
         (
             format!(r#"(?i)\\*['"]key\\*['"]\s*=>\s*(?:{SINGLE_VALUE}|{JSON_VALUE})"#),
             Kind::Groups,
+            &["key"],
         ),
         // COMPOSER_AUTH whose value is not a JSON object (malformed, or a shell word):
         // all of it. An object's secrets are found by the rules above, its keys kept.
         (
             r#"(?i)COMPOSER_AUTH\\*["']?\s*[=:]\s*(?:'([^'{\\](?:[^'\\]|\\.)*)'?|"([^"{\\](?:[^"\\]|\\.)*)"?|([^\s&"'\\,;{\[][^\s&"'\\,;]*))"#.into(),
             Kind::SkipBenign,
+            &["auth"],
         ),
         // MAGENTO_CLOUD_VARIABLES / _RELATIONSHIPS / _APPLICATION (base64 JSON).
         (
             r#"(?:MAGENTO_CLOUD|PLATFORM)_(?:VARIABLES|RELATIONSHIPS|APPLICATION)\\*["']?\s*[=:]\s*\\*["']?([^\s"'\\]+)"#.into(),
             Kind::Groups,
+            &["magento_cloud_", "platform_"],
         ),
     ]
 }
 
 /// Patterns for credentials recognised by their own shape (URLs, headers, tokens, flags, keys).
-fn credential_patterns() -> Vec<(String, Kind)> {
+fn credential_patterns() -> Vec<Pattern> {
     let shell = format!(r#"(?:{JSON_VALUE_ESCAPED}|{JSON_VALUE}|{SINGLE_VALUE}|([^\s"']+))"#);
     vec![
         // user:password@ in a URL.
         (
             r#"(?i)[a-z][a-z0-9+.\-]*://([^\s/?#@:"'<>\\]*):([^\s/?#"'<>\\]*)@"#.into(),
             Kind::Groups,
+            &["://"],
         ),
         // Authorization headers, with or without a scheme word.
         (
             r#"(?i)authorization\\*["']?\s*[:=]\s*\\*["']?(?:(?:basic|bearer|token)\s+)?([^\s"'\\,;]+)"#.into(),
             Kind::Groups,
+            &["auth"],
         ),
         // A bare `Bearer <token>` outside a header.
         (
             r"(?-u:\b)Bearer\s+([A-Za-z0-9\-._~+/]{16,}=*)".into(),
             Kind::Groups,
+            &["bearer"],
         ),
         // GitHub and GitLab tokens; the prefix is kept.
         (
             r"(?:ghp|gho|ghu|ghs|ghr)_([A-Za-z0-9]{20,})|github_pat_([A-Za-z0-9_]{20,})|gl(?:pat|ptt|dt|rt|cbt|oas|soat|ft|imt|agent)-([A-Za-z0-9_\-]{20,})".into(),
             Kind::Groups,
+            &["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github", "glpat-", "glptt-", "gldt-", "glrt-", "glcbt-", "gloas-", "glsoat-", "glft-", "glimt-", "glagent-"],
         ),
         // Command-line flags: --db-password=x, --admin-password 'x', --key=x, --encryption-key x.
         (
@@ -300,94 +398,44 @@ fn credential_patterns() -> Vec<(String, Kind)> {
                 r"(?i)--[a-z0-9\-]*(?:password|passwd|passphrase|secret|token|key)[a-z0-9\-]*(?:\s*=\s*|\s+){shell}"
             ),
             Kind::Groups,
+            &["pass", "secret", "token", "key"],
         ),
         // mysql -pSECRET.
         (
             format!(r#"(?i:mysql(?:dump|admin)?)[^\r\n]*?\s-p(?:{JSON_VALUE}|{SINGLE_VALUE}|([^\s"']+))"#),
             Kind::Groups,
+            &["mysql"],
         ),
         // curl -u user:password / --user user:password.
         (
             r#"(?:^|\s)(?:-u|--user)\s*["']?([^\s:"']+):([^\s"']+)"#.into(),
             Kind::Groups,
+            &["-u"],
         ),
         // AWS access key ids; the 4-letter prefix is kept.
         (
             r"(?-u:\b)(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)([0-9A-Z]{16})".into(),
             Kind::Groups,
+            &["akia", "asia", "agpa", "aida", "aroa", "aipa", "anpa", "anva", "abia", "acca"],
         ),
         // JWTs and other base64-encoded JSON ("eyJ" is base64 for `{"`).
         (
             r"(?-u:\b)eyJ[A-Za-z0-9_\-+/]{8,}=*(?:\.[A-Za-z0-9_\-+/=]+){0,2}".into(),
             Kind::Groups,
+            &["eyj"],
         ),
         // PEM private keys: the body up to the END marker, or to the end of the text.
         (
             format!(r"-----BEGIN {PEM_LABEL}-----((?s:.)*?)(?:-----END {PEM_LABEL}-----|\z)"),
             Kind::Groups,
+            &["-----begin"],
         ),
     ]
 }
 
-/// Words at least one of which occurs (ASCII case-insensitively) in every regex rule's match.
-const TRIGGERS: &[&str] = &[
-    "pass",
-    "secret",
-    "token",
-    "key",
-    "auth",
-    "username",
-    "github",
-    "gitlab",
-    "bearer",
-    "http-basic",
-    "ghp_",
-    "gho_",
-    "ghu_",
-    "ghs_",
-    "ghr_",
-    "glpat-",
-    "glptt-",
-    "gldt-",
-    "glrt-",
-    "glcbt-",
-    "gloas-",
-    "glsoat-",
-    "glft-",
-    "glimt-",
-    "glagent-",
-    "://",
-    "magento_cloud_",
-    "platform_",
-    "akia",
-    "asia",
-    "agpa",
-    "aida",
-    "aroa",
-    "aipa",
-    "anpa",
-    "anva",
-    "abia",
-    "acca",
-    "eyj",
-    "-----begin",
-    "mysql",
-    "-u",
-];
-
-/// Finds any trigger word; built once.
-// Constant pattern, exercised by the unit tests: it cannot fail at run time.
-#[allow(clippy::expect_used)]
-static TRIGGER_SCAN: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::builder()
-        .ascii_case_insensitive(true)
-        .build(TRIGGERS)
-        .expect("valid trigger words")
-});
-
 /// Cheap pre-check: can any rule match `text`?
 fn may_hold_secret(text: &str) -> bool {
-    if TRIGGER_SCAN.is_match(text) {
+    if RULES.scan.is_match(text) {
         return true;
     }
     let mut spans = Vec::new();
@@ -599,13 +647,21 @@ mod tests {
     const PUB: &str = "0123456789abcdef0123456789abcdef";
     const PRIV: &str = "fedcba9876543210fedcba9876543210";
 
-    /// Asserts that masking `input` gives exactly `expected`.
+    /// Asserts that masking `input` gives exactly `expected`, as it would with every
+    /// rule run: each rule's trigger words are in each example it masks.
     fn check(input: &str, expected: &str) {
         assert_eq!(mask(input), expected, "input: {input:?}");
+        assert_eq!(
+            mask_with(input, Select::Every),
+            expected,
+            "input: {input:?}"
+        );
     }
 
-    /// Asserts that `input` comes back untouched and borrowed.
+    /// Asserts that `input` comes back untouched and borrowed, with every rule run too.
     fn keep(input: &str) {
+        let every = mask_with(input, Select::Every);
+        assert!(matches!(every, Cow::Borrowed(_)), "{input:?} -> {every:?}");
         let out = mask(input);
         assert!(
             matches!(out, Cow::Borrowed(_)),
@@ -947,6 +1003,43 @@ mod tests {
             "8;;https://****:****@h/xlink",
         );
         keep("\x1b[1mBuilding\x1b[0m \u{200B}ok");
+    }
+
+    #[test]
+    fn every_trigger_word_has_a_bit() {
+        assert!(RULES.scan.patterns_len() <= 64);
+        assert!(RULES.rules.iter().all(|rule| rule.triggers != 0));
+    }
+
+    /// A rule runs on a text with one of its trigger words only, and compiles then.
+    #[test]
+    fn a_rule_runs_on_its_own_trigger_words() {
+        let url = "https://alice:pw@repo.example.com/x";
+        let found = RULES.found_in(url);
+        let running: Vec<&str> = RULES
+            .rules
+            .iter()
+            .filter(|rule| rule.triggers & found != 0)
+            .map(|rule| rule.pattern.as_str())
+            .collect();
+        assert_eq!(running.len(), 1, "{running:?}");
+        assert!(running[0].contains("://"));
+        check(url, "https://****:****@repo.example.com/x");
+    }
+
+    /// A pattern folds `ſ` to `s` and the Kelvin sign to `k`; the trigger words do not,
+    /// so a text that is not ASCII runs every rule once any trigger word is in it.
+    #[test]
+    fn a_text_that_is_not_ascii_runs_every_rule() {
+        assert_eq!(RULES.found_in("paſſword=x"), u64::MAX);
+        check(
+            "https://repo.example.com paſſword=hunter2",
+            "https://repo.example.com paſſword=****",
+        );
+        check(
+            "ssh://h api_\u{212A}ey=abc123",
+            "ssh://h api_\u{212A}ey=****",
+        );
     }
 
     #[test]
