@@ -172,11 +172,22 @@ impl Repairer {
         if can_wrap || near_box || !is_quiet_clean(line, plain) {
             return false;
         }
+        // A line in the window that may wrap into the one after it holds this line back:
+        // reading every line, it would be decided with more lines of lookahead. Unless the
+        // line after it cannot continue a line (it starts a log line, or is blank): then
+        // it wraps into nothing, whatever the lookahead shows (see `wrap_into_next`).
         let longest = self.longest_seen;
-        let held_can_wrap = self
-            .ahead
-            .iter()
-            .any(|physical| physical.shape.len >= MIN_WRAP_WIDTH && longest <= physical.shape.len);
+        let held_can_wrap = self.ahead.iter().enumerate().any(|(i, physical)| {
+            physical.shape.len >= MIN_WRAP_WIDTH
+                && longest <= physical.shape.len
+                && match self.ahead.get(i + 1) {
+                    Some(next) => can_continue(&next.body),
+                    None => std::str::from_utf8(line)
+                        .ok()
+                        .and_then(|text| self.queued_body(text))
+                        .is_none_or(can_continue),
+                }
+        });
         if held_can_wrap {
             return false;
         }
@@ -195,15 +206,20 @@ impl Repairer {
     /// prefixes stripped. `None` when pushing it would have dropped it (a code fence) or
     /// taught the repairer something (a Vagrant machine's name).
     pub fn lone_text<'a>(&self, text: &'a str) -> Option<&'a str> {
-        let body = if may_have_prefix(text) {
-            if vagrant_machine(text).is_some() {
-                return None;
-            }
-            strip_transport(strip_paste_layers(text)?, self.vagrant_machine.as_deref())?
-        } else {
-            text
-        };
+        let body = self.queued_body(text)?;
         Some(strip_leading_bullets(body.trim_end()))
+    }
+
+    /// The body a clean line would enter the window with, had it been pushed: its
+    /// prefixes stripped. `None` as for [`Repairer::lone_text`].
+    fn queued_body<'a>(&self, text: &'a str) -> Option<&'a str> {
+        if !may_have_prefix(text) {
+            return Some(text);
+        }
+        if vagrant_machine(text).is_some() {
+            return None;
+        }
+        strip_transport(strip_paste_layers(text)?, self.vagrant_machine.as_deref())
     }
 
     /// Counts a line of `len` bytes that [`Repairer::flush_before_quiet`] let skip.
@@ -1140,6 +1156,32 @@ mod tests {
             .into_iter()
             .map(|line| line.text)
             .collect()
+    }
+
+    /// A line that may be wrapped holds the quiet lines after it back (they are read, so
+    /// that it is decided with its full lookahead), unless the line right after it starts
+    /// a log line: nothing then continues it, whatever comes later.
+    #[test]
+    fn a_line_that_may_wrap_holds_quiet_lines_only_when_the_next_can_continue_it() {
+        let long = format!("    W: {}", "x".repeat(80));
+        let mut out = Vec::new();
+        let mut repairer = Repairer::new();
+        repairer.push(1, &long, &mut out);
+        let log_line = b"    W:   - Downloading acme/module-a (1.0.0)";
+        let plain = b"and the rest of it";
+        assert!(!repairer.flush_before_quiet(plain, false, &mut out));
+        assert!(repairer.flush_before_quiet(log_line, false, &mut out));
+        assert_eq!(out.len(), 1, "the window was emitted before the skip");
+
+        // The same with the line still in the window after another.
+        let mut repairer = Repairer::new();
+        repairer.push(1, &long, &mut out);
+        repairer.push(2, "[2024-06-02 03:25:50] INFO: Cache warmed up.", &mut out);
+        assert!(repairer.flush_before_quiet(plain, false, &mut out));
+        let mut repairer = Repairer::new();
+        repairer.push(1, &long, &mut out);
+        repairer.push(2, "the rest of it", &mut out);
+        assert!(!repairer.flush_before_quiet(plain, false, &mut out));
     }
 
     #[test]

@@ -128,10 +128,51 @@ fn a_long_exception_box_is_followed_past_the_repair_window() {
     for i in 0..36 {
         text.push_str(&format!("    W:   detail {i} of the box\n"));
     }
-    text.push_str("    W:   The 'https://repo.magento.com/archives/magento/module-staging/magento-module-staging-101.1.4.0.zip' URL could not be accessed: HTTP/1.1 403 Forbidden\n");
+    // A failure cut at 80 columns whose last piece holds nothing the gate looks for: that
+    // piece is read all the same, and joined to the rest.
+    let failure = "    W:   The 'https://repo.magento.com/archives/magento/module-staging/magento-module-staging-101.1.4.0.zip' URL could not be accessed: HTTP/1.1 403 Forbidden while downloading the dist archive";
+    text.push_str(&wrapped(failure, 80));
+    text.push_str("Nothing to import.\n");
     for (gated, every) in both_with(&WITH_BOX_RULE, text.as_bytes()) {
         assert!(gated.contains("test-refused-in-box"), "{gated}");
         assert_eq!(gated, every, "the gate changed the reports of a long box");
+    }
+}
+
+#[test]
+fn a_line_as_wide_as_a_terminal_is_decided_alike_before_a_log_line_and_before_its_rest() {
+    // Each 80-column line may be a wrapped one. Before a log line nothing continues it and
+    // the quiet lines after are skipped at once; before its rest, they wait for it.
+    let wide = format!(
+        "    W: Package acme/module-{} is abandoned, you should avoid using it.",
+        "x".repeat(12)
+    );
+    assert_eq!(wide.len(), 80);
+    let mut text = String::new();
+    for round in 0..3 {
+        text.push_str(&wide);
+        text.push('\n');
+        if round == 1 {
+            text.push_str("    W: Use acme/module-y instead.\n");
+        }
+        text.push_str("    W:   - Downloading acme/module-a (1.0.0)\n");
+        text.push_str("Module 'Magento_Catalog':\n");
+        text.push_str("Nothing to import.\n");
+    }
+    // A failure cut at 80 columns whose last piece holds nothing the gate looks for: that
+    // piece is read all the same, and joined to the rest.
+    let failure = "    W:   The 'https://repo.magento.com/archives/magento/module-staging/magento-module-staging-101.1.4.0.zip' URL could not be accessed: HTTP/1.1 403 Forbidden while downloading the dist archive";
+    text.push_str(&wrapped(failure, 80));
+    text.push_str("Nothing to import.\n");
+    assert_same(
+        text.as_bytes(),
+        "wide lines before log lines and before their rest",
+    );
+    for (gated, _) in both(text.as_bytes()) {
+        assert!(
+            gated.contains("while downloading the dist archive"),
+            "{gated}"
+        );
     }
 }
 
