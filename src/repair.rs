@@ -173,19 +173,19 @@ impl Repairer {
             return false;
         }
         // A line in the window that may wrap into the one after it holds this line back:
-        // reading every line, it would be decided with more lines of lookahead. Unless the
-        // line after it cannot continue a line (it starts a log line, or is blank): then
-        // it wraps into nothing, whatever the lookahead shows (see `wrap_into_next`).
+        // reading every line, it would be decided with more lines of lookahead. Unless
+        // the line after it could not be its rest whatever the lookahead shows (see
+        // `may_wrap_into`).
         let longest = self.longest_seen;
         let held_can_wrap = self.ahead.iter().enumerate().any(|(i, physical)| {
             physical.shape.len >= MIN_WRAP_WIDTH
                 && longest <= physical.shape.len
                 && match self.ahead.get(i + 1) {
-                    Some(next) => can_continue(&next.body),
+                    Some(next) => may_wrap_into(physical.shape, &next.body),
                     None => std::str::from_utf8(line)
                         .ok()
                         .and_then(|text| self.queued_body(text))
-                        .is_none_or(can_continue),
+                        .is_none_or(|body| may_wrap_into(physical.shape, body)),
                 }
         });
         if held_can_wrap {
@@ -554,6 +554,17 @@ fn is_box_header(body: &str) -> bool {
         && (text.contains("Exception") || text.contains("Error"));
     let location = text.starts_with("In ") && text.ends_with(':') && text.contains(" line ");
     exception || location
+}
+
+/// Whether a line of shape `current` may wrap into the line after it, whose body is
+/// `next`, for some lookahead: what [`boxed_wrap`] and [`plain_wrap`] ask of the two
+/// lines themselves, and [`can_continue`]. The window's evidence (how many lines are as
+/// wide, a box's width) can only be known with the lines that come later.
+fn may_wrap_into(current: Shape, next: &str) -> bool {
+    let boxed = current.box_indent && next.starts_with("  ");
+    let padded_screen = current.len - current.trim_len >= 2;
+    let plain = !padded_screen && (current.padded || !opens_sentence(next));
+    (boxed || plain) && can_continue(next)
 }
 
 /// Whether a line may continue the one before: not blank and not the start of a log line.
@@ -1182,6 +1193,20 @@ mod tests {
         repairer.push(1, &long, &mut out);
         repairer.push(2, "the rest of it", &mut out);
         assert!(!repairer.flush_before_quiet(plain, false, &mut out));
+    }
+
+    /// Nor does a line that opens a sentence continue one cut in a word; one cut at a
+    /// space, it may.
+    #[test]
+    fn a_sentence_continues_only_a_line_cut_at_a_space() {
+        let mut out = Vec::new();
+        let module = b"Module 'Magento_Catalog':";
+        let mut repairer = Repairer::new();
+        repairer.push(1, &"x".repeat(80), &mut out);
+        assert!(repairer.flush_before_quiet(module, false, &mut out));
+        let mut repairer = Repairer::new();
+        repairer.push(1, &format!("{} ", "x".repeat(79)), &mut out);
+        assert!(!repairer.flush_before_quiet(module, false, &mut out));
     }
 
     #[test]
