@@ -1026,10 +1026,18 @@ impl<'r> RunState<'r> {
     /// Whether a line that holds no gate literal (and that the repairer let pass) may be
     /// skipped: it cannot open a box, start a run or match, so it matters only while a box
     /// is open, while it would be a suggestion for signals that matched the ece-tools line
-    /// before it, or, before the run has a label, when it may carry the first timestamp.
+    /// before it (when some rule reads suggestions: [`RuleSet::reads_suggestions`]), or,
+    /// before the run has a label, when it may carry the first timestamp.
+    ///
+    /// A suggestion line skipped leaves the framer counting it as one still to come: a
+    /// later line may then be taken as part of the suggestion, which only the
+    /// `suggestion` field shows, and earlier reading of held lines, which gives the
+    /// same matches ([`RunState::read_held`] keeps the newest of each signal).
     fn may_skip(&self, framer: &Framer, line: &[u8]) -> bool {
         !framer.in_box()
-            && (!framer.reads_suggestion() || self.ece_signals.is_empty())
+            && (!framer.reads_suggestion()
+                || self.ece_signals.is_empty()
+                || !self.rules.reads_suggestions)
             && (self.run_label.is_some() || memchr::memchr(b'[', line).is_none())
     }
 

@@ -176,6 +176,9 @@ pub struct Example {
 pub struct RuleSet {
     pub signals: SignalSet,
     pub rules: Vec<Rule>,
+    /// Whether some rule reads the `suggestion` field (in `when` or its summary): only
+    /// then must the lines of an ece-tools suggestion be read (see [`RuleSet::load`]).
+    pub reads_suggestions: bool,
 }
 
 /// Default rule priority.
@@ -250,7 +253,20 @@ impl RuleSet {
                 }
             }
             signals.set_read(&in_when, &in_also);
-            Ok(RuleSet { signals, rules })
+            // Told apart by name: a `when` that mentions the word anywhere counts.
+            let reads_suggestions = rules.iter().any(|rule| {
+                rule.when_text.contains("suggestion")
+                    || rule
+                        .summary
+                        .field_names()
+                        .iter()
+                        .any(|&(_, name)| name == "suggestion")
+            });
+            Ok(RuleSet {
+                signals,
+                rules,
+                reads_suggestions,
+            })
         } else {
             Err(RuleErrors(errors))
         }
@@ -692,6 +708,17 @@ mod tests {
     fn loads_a_valid_rule() {
         let set = load(&rule("any(s, n > 3)", "{count} times, n={n}")).unwrap();
         assert_eq!(set.rules.len(), 1);
+    }
+
+    /// The lines of an ece-tools suggestion are read only for a rule that shows it.
+    #[test]
+    fn tells_whether_a_rule_reads_suggestions() {
+        assert!(!load(&rule("any(s)", "n={n}")).unwrap().reads_suggestions);
+        let summary = load(&rule("any(s)", "{suggestion}")).unwrap();
+        assert!(summary.reads_suggestions);
+        let when = load(&rule("any(s, suggestion =~ \"chmod\")", "n={n}")).unwrap();
+        assert!(when.reads_suggestions);
+        assert!(!RuleSet::embedded().unwrap().reads_suggestions);
     }
 
     #[test]

@@ -45,6 +45,34 @@ fires = true
     RuleSet::with_extra(&[file]).unwrap()
 });
 
+/// The shipped rules and one whose summary shows the suggestion ece-tools printed under
+/// its error: the lines of a suggestion are read only for such a rule.
+static WITH_SUGGESTION_RULE: LazyLock<RuleSet> = LazyLock::new(|| {
+    let text = r#"
+[[rule]]
+id = "test-ece-error-advice"
+category = "deploy-command-failed"
+severity = "error"
+title = "ece-tools said what to do"
+when = "any(ece.error, code != '')"
+summary = "ece-tools error {code}, advice: {suggestion}"
+causes = ["A test."]
+remediation = ["None."]
+
+[[rule.example]]
+log = """
+[2024-03-12T10:21:00.000000+00:00] ERROR: [12] Unable to write to the app/etc/env.php file
+  Check the permissions of app/etc.
+"""
+fires = true
+"#;
+    let file = magediag::rule::RuleFile {
+        path: "advice.toml".into(),
+        text: text.into(),
+    };
+    RuleSet::with_extra(&[file]).unwrap()
+});
+
 /// The reports of both paths, as JSON, for every way runs are reported.
 fn both(input: &[u8]) -> Vec<(String, String)> {
     both_with(&RULES, input)
@@ -171,6 +199,32 @@ fn a_line_as_wide_as_a_terminal_is_decided_alike_before_a_log_line_and_before_it
     for (gated, _) in both(text.as_bytes()) {
         assert!(
             gated.contains("while downloading the dist archive"),
+            "{gated}"
+        );
+    }
+}
+
+#[test]
+fn the_lines_of_a_suggestion_are_read_when_a_rule_shows_them() {
+    assert!(!RULES.reads_suggestions);
+    assert!(WITH_SUGGESTION_RULE.reads_suggestions);
+    let mut text = String::new();
+    for i in 0..40 {
+        text.push_str(&format!("Module 'Magento_Module{i}':\n"));
+    }
+    text.push_str("[2024-03-12 10:21:00] ERROR: [12] Cannot write env.php\n");
+    text.push_str("  Check the permissions of app/etc.\n  Then redeploy.\n");
+    for i in 0..40 {
+        text.push_str(&format!("Module 'Magento_Other{i}':\n"));
+    }
+    for rules in [&*RULES, &*WITH_SUGGESTION_RULE] {
+        for (gated, every) in both_with(rules, text.as_bytes()) {
+            assert_eq!(gated, every, "the gate changed the reports");
+        }
+    }
+    for (gated, _) in both_with(&WITH_SUGGESTION_RULE, text.as_bytes()) {
+        assert!(
+            gated.contains("advice: Check the permissions of app/etc. Then redeploy."),
             "{gated}"
         );
     }
