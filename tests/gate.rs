@@ -13,6 +13,15 @@ use proptest::prelude::*;
 
 static RULES: LazyLock<RuleSet> = LazyLock::new(|| RuleSet::embedded().unwrap());
 
+/// The shipped rules and the rule file `text`, read as if from `path`.
+fn with_rule_file(path: &str, text: &str) -> RuleSet {
+    let file = magediag::rule::RuleFile {
+        path: path.into(),
+        text: text.into(),
+    };
+    RuleSet::with_extra(&[file]).unwrap()
+}
+
 /// The shipped rules and one that looks at the exception box a refusal sits in (no shipped
 /// rule does, but users' rules may).
 static WITH_BOX_RULE: LazyLock<RuleSet> = LazyLock::new(|| {
@@ -38,11 +47,7 @@ log = """
 """
 fires = true
 "#;
-    let file = magediag::rule::RuleFile {
-        path: "box.toml".into(),
-        text: text.into(),
-    };
-    RuleSet::with_extra(&[file]).unwrap()
+    with_rule_file("box.toml", text)
 });
 
 /// The shipped rules and one whose summary shows the suggestion ece-tools printed under
@@ -66,11 +71,7 @@ log = """
 """
 fires = true
 "#;
-    let file = magediag::rule::RuleFile {
-        path: "advice.toml".into(),
-        text: text.into(),
-    };
-    RuleSet::with_extra(&[file]).unwrap()
+    with_rule_file("advice.toml", text)
 });
 
 /// The reports of both paths, as JSON, for every way runs are reported.
