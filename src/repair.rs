@@ -207,7 +207,7 @@ impl Repairer {
     /// taught the repairer something (a Vagrant machine's name).
     pub fn lone_text<'a>(&self, text: &'a str) -> Option<&'a str> {
         let body = self.queued_body(text)?;
-        Some(strip_leading_bullets(body.trim_end()))
+        Some(strip_leading_bullets(trim_end_quick(body)))
     }
 
     /// The body a clean line would enter the window with, had it been pushed: its
@@ -216,6 +216,27 @@ impl Repairer {
         if !may_have_prefix(text) {
             return Some(text);
         }
+        // Most lines with a prefix here are Cloud's `    W:   - Downloading ...`: when
+        // no other stripper can apply before it or after it, that one prefix is all.
+        // (What is left after the prefix ends as the line does: it needs no
+        // `may_close_prefix` of its own.)
+        let knows_machine = self.vagrant_machine.is_some();
+        if !may_strip_but_cloud(text, knows_machine) {
+            match strip_cloud_prefix(text) {
+                None => return Some(text),
+                Some(rest)
+                    if !may_open_prefix(rest, knows_machine) && !may_open_cloud_prefix(rest) =>
+                {
+                    return Some(rest);
+                }
+                Some(_) => {}
+            }
+        }
+        self.queued_body_stripped(text)
+    }
+
+    /// [`Repairer::queued_body`] without the quick checks: every kind of prefix tried.
+    fn queued_body_stripped<'a>(&self, text: &'a str) -> Option<&'a str> {
         if vagrant_machine(text).is_some() {
             return None;
         }
@@ -635,9 +656,9 @@ fn finalize(mut line: RepairedLine) -> RepairedLine {
 
 /// Strips leading whitespace and list markers, as often as they repeat.
 fn strip_leading_bullets(text: &str) -> &str {
-    let mut rest = text.trim_start();
+    let mut rest = trim_start_quick(text);
     while let Some(after) = strip_bullet(rest) {
-        rest = after.trim_start();
+        rest = trim_start_quick(after);
     }
     rest
 }
@@ -697,6 +718,80 @@ fn may_have_prefix(text: &str) -> bool {
     text.bytes()
         .next()
         .is_some_and(|first| PREFIX_START.contains(&first))
+}
+
+/// `text.trim_start()`, quicker when the indentation is ASCII (the std one decodes each
+/// character): ASCII whitespace is skipped bytewise, and the std trim goes on only from
+/// a byte that is not ASCII.
+fn trim_start_quick(text: &str) -> &str {
+    let at = text
+        .bytes()
+        .position(|byte| !is_ascii_white_space(byte))
+        .unwrap_or(text.len());
+    let rest = &text[at..];
+    match rest.as_bytes().first() {
+        Some(byte) if !byte.is_ascii() => rest.trim_start(),
+        _ => rest,
+    }
+}
+
+/// `text.trim_end()`, quicker on ASCII as [`trim_start_quick`] is.
+fn trim_end_quick(text: &str) -> &str {
+    let at = text
+        .bytes()
+        .rposition(|byte| !is_ascii_white_space(byte))
+        .map_or(0, |last| last + 1);
+    let rest = &text[..at];
+    match rest.as_bytes().last() {
+        Some(byte) if !byte.is_ascii() => rest.trim_end(),
+        _ => rest,
+    }
+}
+
+/// The ASCII characters Rust calls whitespace (`char::is_whitespace`): tab, line feed,
+/// vertical tab, form feed, carriage return and space. (`u8::is_ascii_whitespace` leaves
+/// out the vertical tab.)
+fn is_ascii_white_space(byte: u8) -> bool {
+    matches!(byte, b'\t'..=b'\r' | b' ')
+}
+
+/// Whether a paste layer or transport prefix other than Cloud's `W:` and `E:` could be
+/// stripped from `text`, or it is a fence or a Vagrant `==> NAME: ` line, judged by its
+/// start ([`may_open_prefix`]) and its end or a pipe ([`may_close_prefix`]). `false`
+/// means no stripper but [`strip_cloud_prefix`] would take anything from it. A superset
+/// of what each stripper looks for, where trying them all costs trims and a dozen
+/// prefix checks, twice (held context lines come here).
+fn may_strip_but_cloud(text: &str, knows_machine: bool) -> bool {
+    may_open_prefix(text, knows_machine) || may_close_prefix(text)
+}
+
+/// The start of [`may_strip_but_cloud`]: the first byte, and the first after indentation.
+fn may_open_prefix(text: &str, knows_machine: bool) -> bool {
+    let Some(&first) = text.as_bytes().first() else {
+        return false;
+    };
+    // Bullets (`•` starts with 0xE2), Deployer's `[host]`, backticks, quotes, Vagrant.
+    if matches!(first, b'-' | b'*' | 0xE2 | b'[' | b'`' | b'>' | b'=')
+        || (knows_machine && first == b' ')
+    {
+        return true;
+    }
+    // After indentation: fences and indented quotes.
+    matches!(
+        trim_start_quick(text).as_bytes().first(),
+        Some(b'`' | b'~' | b'>')
+    )
+}
+
+/// The rest of [`may_strip_but_cloud`]: a closing backtick or fence, a docker-compose
+/// pipe. `false` for `text` is `false` for any suffix of it.
+fn may_close_prefix(text: &str) -> bool {
+    trim_end_quick(text).ends_with('`') || memchr::memchr(b'|', text.as_bytes()).is_some()
+}
+
+/// Whether `text` starts, after indentation, as a Cloud prefix could.
+fn may_open_cloud_prefix(text: &str) -> bool {
+    matches!(trim_start_quick(text).as_bytes().first(), Some(b'W' | b'E'))
 }
 
 /// Whether a line needs no repair at all (the fast path).
@@ -1081,7 +1176,7 @@ fn strip_backticks(text: &str) -> Option<&str> {
 
 /// Cloud build log stderr prefix: an indented `W:` or `E:` and one space.
 fn strip_cloud_prefix(text: &str) -> Option<&str> {
-    let rest = text.trim_start();
+    let rest = trim_start_quick(text);
     let rest = rest
         .strip_prefix("W:")
         .or_else(|| rest.strip_prefix("E:"))?;
@@ -1510,6 +1605,44 @@ mod tests {
         assert!(!is_clean("  - Installing x"));
         assert!(!is_clean("a &lt; b"));
         assert!(!is_clean("caf\u{e9}"));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+        /// The quick checks before stripping ([`may_strip_but_cloud`]) never changes what a line is
+        /// read as: lines made of the pieces each stripper looks for, in any order, come
+        /// out as trying every stripper gives them (on those whose first byte may open a
+        /// prefix, as before), with and without a Vagrant machine.
+        #[test]
+        fn quick_prefix_check_changes_no_lone_text(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                " ", "   ", "\t", "\u{b}", "\u{3000}", ">", "> ", "- ", "* ", "\u{2022} ",
+                "`", "```", "~~~", "W:", "E: ", "==> ", "default", ": ", "[host]", " err ",
+                " > ", "|", "web_1  | ", "    default: ", "-", "Installing a (1.0)", "x",
+            ]), 0..8),
+            knows_machine in proptest::bool::ANY,
+        ) {
+            let text = pieces.concat();
+            let mut repairer = Repairer::new();
+            if knows_machine {
+                repairer.push(1, "==> default: Booting", &mut Vec::new());
+            }
+            let every_stripper = if may_have_prefix(&text) {
+                repairer.queued_body_stripped(&text)
+            } else {
+                Some(text.as_str())
+            };
+            proptest::prop_assert_eq!(repairer.queued_body(&text), every_stripper, "{:?}", text);
+        }
+    }
+
+    proptest::proptest! {
+        /// The quick trims are the std ones, whatever the whitespace, ASCII or not.
+        #[test]
+        fn quick_trims_trim_as_std_does(text in "[ \t\n\u{b}\u{c}\r\u{85}\u{a0}\u{3000}\u{2028}a\u{e9}\u{1f600}-]{0,12}") {
+            proptest::prop_assert_eq!(trim_start_quick(&text), text.trim_start());
+            proptest::prop_assert_eq!(trim_end_quick(&text), text.trim_end());
+        }
     }
 
     /// Cuts `text` into pieces of `width` characters, as a terminal does.
