@@ -168,7 +168,7 @@ impl Repairer {
             || self
                 .since_box_header
                 .is_some_and(|since| since <= LOOKBEHIND)
-            || self.ahead.iter().any(|physical| physical.header);
+            || (!self.ahead.is_empty() && self.ahead.iter().any(|physical| physical.header));
         if can_wrap || near_box || !is_quiet_clean(line, plain) {
             return false;
         }
@@ -176,18 +176,21 @@ impl Repairer {
         // reading every line, it would be decided with more lines of lookahead. Unless
         // the line after it could not be its rest whatever the lookahead shows (see
         // `may_wrap_into`).
+        // (Asked only of a window that holds lines: the iterator is not inlined, and
+        // most quiet lines come with the window empty.)
         let longest = self.longest_seen;
-        let held_can_wrap = self.ahead.iter().enumerate().any(|(i, physical)| {
-            physical.shape.len >= MIN_WRAP_WIDTH
-                && longest <= physical.shape.len
-                && match self.ahead.get(i + 1) {
-                    Some(next) => may_wrap_into(physical.shape, &next.body),
-                    None => std::str::from_utf8(line)
-                        .ok()
-                        .and_then(|text| self.queued_body(text))
-                        .is_none_or(|body| may_wrap_into(physical.shape, body)),
-                }
-        });
+        let held_can_wrap = !self.ahead.is_empty()
+            && self.ahead.iter().enumerate().any(|(i, physical)| {
+                physical.shape.len >= MIN_WRAP_WIDTH
+                    && longest <= physical.shape.len
+                    && match self.ahead.get(i + 1) {
+                        Some(next) => may_wrap_into(physical.shape, &next.body),
+                        None => std::str::from_utf8(line)
+                            .ok()
+                            .and_then(|text| self.queued_body(text))
+                            .is_none_or(|body| may_wrap_into(physical.shape, body)),
+                    }
+            });
         if held_can_wrap {
             return false;
         }
