@@ -496,6 +496,9 @@ fn cover(literals: &[Vec<u8>], weight: f64) -> Option<Vec<Vec<u8>>> {
         uncovered_holders[w] += 1;
     }
     let rarities: Vec<f64> = names.iter().map(|w| rarity(w)).collect();
+    // The log of each count a window may hold, once (the rounds below ask for it of
+    // every window, up to 64 times).
+    let ln: Vec<f64> = (0..=literals.len()).map(|n| (n as f64).ln()).collect();
     let mut left = literals.len();
     let mut covered = vec![false; literals.len()];
     let mut chosen: Vec<Vec<u8>> = Vec::new();
@@ -506,7 +509,7 @@ fn cover(literals: &[Vec<u8>], weight: f64) -> Option<Vec<Vec<u8>>> {
         let best = (0..names.len())
             .filter(|&w| uncovered_holders[w] > 0)
             .max_by(|&a, &b| {
-                let value = |w: usize| (uncovered_holders[w] as f64).ln() * weight + rarities[w];
+                let value = |w: usize| ln[uncovered_holders[w]] * weight + rarities[w];
                 value(a)
                     .total_cmp(&value(b))
                     .then_with(|| names[b].cmp(names[a]))

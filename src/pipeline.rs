@@ -134,7 +134,9 @@ pub fn collect_events(rules: &RuleSet, source: Source) -> Events {
 /// earlier or a concurrent source), it costs nothing to use from the first line.
 fn gate_at(gate: Gate, line_no: u64, signals: &SignalSet) -> Option<&LineGate> {
     match gate {
-        Gate::From(from) if line_no >= from || signals.gate_is_built() => Some(signals.gate()),
+        Gate::From(from) if line_no >= from || signals.gate_is_built() => {
+            Some(signals.gate_and_prefilter())
+        }
         _ => None,
     }
 }

@@ -317,6 +317,12 @@ impl Prefilter {
         }
     }
 
+    /// Builds the DFA now, if it is not built yet (it is otherwise built on the first
+    /// line searched past [`WARM_LINES`]).
+    pub fn warm(&self) {
+        self.fast(WARM_LINES + 1);
+    }
+
     /// How many items are candidates on every line.
     pub fn unfiltered(&self) -> &[usize] {
         &self.always

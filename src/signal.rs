@@ -370,6 +370,27 @@ impl SignalSet {
         self.gate.get_or_init(|| LineGate::new(self.gate_items()))
     }
 
+    /// [`SignalSet::gate`], built (when it is not yet) on a second thread while this one
+    /// builds the prefilter's DFA: a large source needs both at its 2,000th line
+    /// ([`prefilter::WARM_LINES`]), and each takes several milliseconds. Built here alone
+    /// when no thread can be started.
+    pub fn gate_and_prefilter(&self) -> &LineGate {
+        if !self.gate_is_built() {
+            std::thread::scope(|scope| {
+                let building = std::thread::Builder::new()
+                    .name("gate".into())
+                    .spawn_scoped(scope, || {
+                        self.gate();
+                    });
+                self.prefilter.warm();
+                if building.is_err() {
+                    self.gate();
+                }
+            });
+        }
+        self.gate()
+    }
+
     /// One gate item for each pattern of a read signal, checked by the pattern itself;
     /// the error and context words make a line hot on their own.
     pub fn gate_items(&self) -> Vec<GateItem> {
