@@ -219,31 +219,10 @@ impl Repairer {
         if !may_have_prefix(text) {
             return Some(text);
         }
-        // Most lines with a prefix here are Cloud's `    W:   - Downloading ...`: when
-        // no other stripper can apply before it or after it, that one prefix is all.
-        // (What is left after the prefix ends as the line does: it needs no
-        // `may_close_prefix` of its own.)
-        let knows_machine = self.vagrant_machine.is_some();
-        if !may_strip_but_cloud(text, knows_machine) {
-            match strip_cloud_prefix(text) {
-                None => return Some(text),
-                Some(rest)
-                    if !may_open_prefix(rest, knows_machine) && !may_open_cloud_prefix(rest) =>
-                {
-                    return Some(rest);
-                }
-                Some(_) => {}
-            }
-        }
-        self.queued_body_stripped(text)
-    }
-
-    /// [`Repairer::queued_body`] without the quick checks: every kind of prefix tried.
-    fn queued_body_stripped<'a>(&self, text: &'a str) -> Option<&'a str> {
         if vagrant_machine(text).is_some() {
             return None;
         }
-        strip_transport(strip_paste_layers(text)?, self.vagrant_machine.as_deref())
+        strip_all(text, self.vagrant_machine.as_deref())?.1
     }
 
     /// Counts a line of `len` bytes that [`Repairer::flush_before_quiet`] let skip.
@@ -299,10 +278,10 @@ impl Repairer {
         }
         // A terminal wraps the line as the tool printed it (with `W:` or `name |`), and
         // quoting or bullets come later, on each wrapped piece: measure the width there.
-        let Some(as_printed) = strip_paste_layers(body) else {
+        let Some((as_printed, body)) = strip_all(body, self.vagrant_machine.as_deref()) else {
             return;
         };
-        if let Some(body) = strip_transport(as_printed, self.vagrant_machine.as_deref()) {
+        if let Some(body) = body {
             let body = self.copy_of(body);
             let mut physical = Physical::new(line_no, body);
             physical.shape.measure(as_printed);
@@ -1094,6 +1073,37 @@ fn strip_paste_layers(text: &str) -> Option<&str> {
     Some(text)
 }
 
+/// What the paste layers ([`strip_paste_layers`]) and then the transport prefixes
+/// ([`strip_transport`]) leave of `text`: the line as the tool printed it, and its body
+/// (`None` when a fence drops the line at either step).
+///
+/// Most lines with a prefix are Cloud's `    W:   - Downloading ...`: when no stripper
+/// but Cloud's can apply before that prefix or after it ([`may_strip_but_cloud`], which
+/// is cheap), that one prefix is all, and the strippers are not each tried. So for a
+/// line that starts with `[` and could only be Deployer's.
+fn strip_all<'a>(text: &'a str, machine: Option<&str>) -> Option<(&'a str, Option<&'a str>)> {
+    let knows_machine = machine.is_some();
+    if text.starts_with('[') && !may_close_prefix(text) {
+        // Only Deployer's `[host] err ` starts so (most hot lines start with a
+        // `[timestamp]`, which is not one).
+        if strip_deployer(text).is_none() {
+            return Some((text, Some(text)));
+        }
+    } else if !may_strip_but_cloud(text, knows_machine) {
+        // (What is left after the prefix ends as the line does: it needs no
+        // `may_close_prefix` of its own.)
+        match strip_cloud_prefix(text) {
+            None => return Some((text, Some(text))),
+            Some(rest) if !may_open_prefix(rest, knows_machine) && !may_open_cloud_prefix(rest) => {
+                return Some((text, Some(rest)));
+            }
+            Some(_) => {}
+        }
+    }
+    let as_printed = strip_paste_layers(text)?;
+    Some((as_printed, strip_transport(as_printed, machine)))
+}
+
 /// Removes what the paste wrapped around the log line; `None` drops the line.
 fn strip_transport<'a>(text: &'a str, vagrant_machine: Option<&str>) -> Option<&'a str> {
     let mut text = text;
@@ -1233,7 +1243,7 @@ fn strip_vagrant<'a>(text: &'a str, machine: Option<&str>) -> Option<&'a str> {
 /// Deployer's `[host] err ` and `[host] > ` prefixes.
 fn strip_deployer(text: &str) -> Option<&str> {
     let rest = text.strip_prefix('[')?;
-    let close = rest.find(']')?;
+    let close = memchr::memchr(b']', rest.as_bytes())?;
     let host = &rest[..close];
     if host.is_empty() || host.contains(char::is_whitespace) {
         return None;
@@ -1612,30 +1622,24 @@ mod tests {
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
-        /// The quick checks before stripping ([`may_strip_but_cloud`]) never changes what a line is
-        /// read as: lines made of the pieces each stripper looks for, in any order, come
-        /// out as trying every stripper gives them (on those whose first byte may open a
-        /// prefix, as before), with and without a Vagrant machine.
+        /// The quick way of [`strip_all`] never changes what a line is read as: lines
+        /// made of the pieces each stripper looks for, in any order, come out as trying
+        /// every stripper gives them, with and without a Vagrant machine.
         #[test]
-        fn quick_prefix_check_changes_no_lone_text(
+        fn quick_stripping_strips_as_every_stripper_does(
             pieces in proptest::collection::vec(proptest::sample::select(vec![
                 " ", "   ", "\t", "\u{b}", "\u{3000}", ">", "> ", "- ", "* ", "\u{2022} ",
                 "`", "```", "~~~", "W:", "E: ", "==> ", "default", ": ", "[host]", " err ",
                 " > ", "|", "web_1  | ", "    default: ", "-", "Installing a (1.0)", "x",
+                "caf\u{e9}",
             ]), 0..8),
             knows_machine in proptest::bool::ANY,
         ) {
             let text = pieces.concat();
-            let mut repairer = Repairer::new();
-            if knows_machine {
-                repairer.push(1, "==> default: Booting", &mut Vec::new());
-            }
-            let every_stripper = if may_have_prefix(&text) {
-                repairer.queued_body_stripped(&text)
-            } else {
-                Some(text.as_str())
-            };
-            proptest::prop_assert_eq!(repairer.queued_body(&text), every_stripper, "{:?}", text);
+            let machine = knows_machine.then_some("default");
+            let every_stripper = strip_paste_layers(&text)
+                .map(|as_printed| (as_printed, strip_transport(as_printed, machine)));
+            proptest::prop_assert_eq!(strip_all(&text, machine), every_stripper, "{:?}", text);
         }
     }
 
