@@ -13,7 +13,9 @@
 //! 2. on a line with a hit, a *check*: each signal pattern that owns a literal found is
 //!    run, relaxed (see [`relaxed`]), on the raw line. Progress bars hold `100%` and
 //!    `=== ` and Composer's `Installing` lines hold `installing `, but most match no
-//!    pattern: the check lets them stay quiet.
+//!    pattern: the check lets them stay quiet. A context signal's check is not run here:
+//!    its lines are held back, and the check runs on the few that are read (the newest
+//!    before a line that needs them, see [`Heat::Context`]).
 //!
 //! The check is sound because a line the pipeline may skip is clean (ASCII, nothing to
 //! repair, no trailing blank, see [`crate::repair::Repairer::flush_before_quiet`]): the
@@ -133,7 +135,9 @@ pub enum Heat {
     /// Nothing worth reading: the line is only counted when it is clean.
     Quiet,
     /// Only context signals may match it, of these groups (see [`GateItem::context`]):
-    /// a clean line is read only when a later line needs it.
+    /// a clean line is read only when a later line needs it. Their checks are not run
+    /// by the gate but then ([`LineGate::passes`]), and only on the lines that can
+    /// matter: the newest of each group before the line that needs them.
     Context(u64),
     /// It may match a signal, be a hint or change the framer: it is read.
     Hot,
@@ -173,9 +177,12 @@ impl Judge<'_> {
             if self.checked[..self.n].contains(&item) {
                 continue;
             }
+            // A context item's check waits until the line is read (see `Heat::Context`).
             let passes = match &self.inner.checks[item as usize] {
-                None => true,
-                Some(check) => check.passes(raw, &mut self.caches[item as usize]),
+                Some(check) if self.inner.context[item as usize] == 0 => {
+                    check.passes(raw, &mut self.caches[item as usize])
+                }
+                _ => true,
             };
             if passes {
                 let groups = self.inner.context[item as usize];
@@ -198,6 +205,18 @@ impl Judge<'_> {
     fn close_line(&mut self, hot: &mut Vec<(usize, Heat)>) {
         if let Some((start, groups)) = self.context.take() {
             hot.push((start, Heat::Context(groups)));
+        }
+    }
+}
+
+impl Inner {
+    /// Makes `caches` (of the gate `gate` names) this gate's: a cache serves the regex
+    /// that made it only.
+    fn fit_caches(&self, gate: &mut u64, caches: &mut Vec<Option<meta::Cache>>) {
+        if *gate != self.id {
+            *gate = self.id;
+            caches.clear();
+            caches.resize_with(self.checks.len(), || None);
         }
     }
 }
@@ -300,12 +319,7 @@ impl LineGate {
         } = scratch;
         lower.clear();
         lowercase_into(buffer, lower);
-        if *gate != inner.id {
-            // A cache serves the regex that made it only.
-            *gate = inner.id;
-            caches.clear();
-            caches.resize_with(inner.checks.len(), || None);
-        }
+        inner.fit_caches(gate, caches);
         let mut judge = Judge {
             inner,
             buffer,
@@ -368,6 +382,20 @@ impl LineGate {
             }
         }
         judge.close_line(hot);
+    }
+
+    /// Whether item `item` passes its check on `line` (one raw line without its `\n`), or
+    /// has none: how a context item's check is run, when its line is read (the gate does
+    /// not run it, see [`Heat::Context`]). `scratch` is the caller's own.
+    pub fn passes(&self, item: usize, line: &[u8], scratch: &mut GateScratch) -> bool {
+        let Some(inner) = &self.inner else {
+            return true;
+        };
+        let Some(Some(check)) = inner.checks.get(item) else {
+            return true;
+        };
+        inner.fit_caches(&mut scratch.gate, &mut scratch.caches);
+        check.passes(line, &mut scratch.caches[item])
     }
 
     /// The [`Heat`] of one line (without its `\n`); `scratch` is this thread's.

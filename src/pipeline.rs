@@ -270,18 +270,20 @@ struct Steps {
     judged: bool,
 }
 
-/// A context line held back: its number, its text as the repairer would give it, the
-/// stage it was in, and the context groups the gate found may match it.
-#[derive(Default)]
+/// A context line held back: its number, where its raw bytes are in
+/// [`RunState::held_bytes`], the stage it was in, and the context groups whose literals
+/// the gate found in it.
 struct HeldLine {
     line: u64,
-    text: String,
+    raw: std::ops::Range<usize>,
     stage: Option<Stage>,
     groups: u64,
 }
 
-/// The most context lines held back at once: when full, they are read.
-const HELD_LINES: usize = 16;
+/// The most context lines held back at once, and the most bytes they may hold (a
+/// longer line is held alone): when full, they are read.
+const HELD_LINES: usize = 64;
+const HELD_BYTES: usize = 64 << 10;
 
 /// Gated lines after which [`Steps::judge_gate`] judges the gate.
 const GATE_TRIAL_LINES: u64 = 10_000;
@@ -396,20 +398,39 @@ impl Steps {
     /// it (see [`RunState::hold`]); `false` when it cannot be held (reading it may change
     /// some state: it holds a `[`, which may open a timestamp or level, or the repairer
     /// would drop or learn from it), and must be read now.
+    ///
+    /// Most context lines hold none of `[`, `~` and `{`, and do not start as Vagrant's
+    /// `==> `: those are held as they are, unchecked. They can be, whatever their
+    /// checks would say: the repairer drops only fences (of backticks, which a clean
+    /// line does not hold, or of `~`) and learns only from Vagrant's lines, and a Cloud
+    /// error entry starts with `{`. The others are judged in full, after their context
+    /// checks (a line on which none passes is quiet, as the gate found before it left
+    /// the checks to the reader).
     fn hold(&mut self, bytes: &[u8], groups: u64, state: &mut RunState<'_>) -> bool {
-        if memchr::memchr(b'[', bytes).is_some() {
-            return false;
+        if memchr::memchr3(b'[', b'~', b'{', bytes).is_some() || bytes.starts_with(b"==> ") {
+            if !state.context_may_match(bytes, groups) {
+                return true;
+            }
+            if memchr::memchr(b'[', bytes).is_some() {
+                return false;
+            }
+            let Ok(text) = std::str::from_utf8(bytes) else {
+                return false;
+            };
+            let Some(text) = self.repairer.lone_text(text) else {
+                return false;
+            };
+            if CloudErrorEntry::parse(text).is_some() {
+                return false;
+            }
         }
-        let Ok(text) = std::str::from_utf8(bytes) else {
-            return false;
-        };
-        let Some(text) = self.repairer.lone_text(text) else {
-            return false;
-        };
-        if CloudErrorEntry::parse(text).is_some() {
-            return false;
-        }
-        state.hold(self.line_no, text, self.framer.stage(), groups);
+        state.hold(
+            self.line_no,
+            bytes,
+            self.framer.stage(),
+            groups,
+            self.repairer.vagrant_machine(),
+        );
         true
     }
 
@@ -991,10 +1012,14 @@ struct RunState<'r> {
     pending: Vec<Pending>,
     /// The line of the latest event of a signal read in `when` (0: none yet).
     last_primary: u64,
-    /// Clean context lines not read yet, oldest first (see [`RunState::hold`]); the
-    /// first `held` entries are in use, the rest keep their buffers.
-    lazy: Vec<HeldLine>,
-    held: usize,
+    /// Clean context lines not read yet, oldest first (see [`RunState::hold`]), their
+    /// raw bytes one after the other in `held_bytes`, and the Vagrant machine the
+    /// repairer knew when they were held (their text depends on it).
+    held: Vec<HeldLine>,
+    held_bytes: Vec<u8>,
+    held_machine: Option<String>,
+    /// The caches of the context checks run on held lines ([`SignalSet::context_may_match`]).
+    checks: GateScratch,
     /// The prefilter's candidate patterns for the line being matched (reused).
     candidates: Vec<usize>,
     run_label: Option<String>,
@@ -1015,8 +1040,10 @@ impl<'r> RunState<'r> {
             deferred: Deferred::new(rules.signals.signals().len()),
             pending: Vec::new(),
             last_primary: 0,
-            lazy: Vec::new(),
-            held: 0,
+            held: Vec::new(),
+            held_bytes: Vec::new(),
+            held_machine: None,
+            checks: GateScratch::default(),
             candidates: Vec::new(),
             run_label: None,
             run_first_line: 1,
@@ -1046,7 +1073,7 @@ impl<'r> RunState<'r> {
     /// Matches a framed line; `candidates` are the prefilter's for `text` when they were
     /// found already.
     fn take(&mut self, record: &Record<'_>, text: &str, candidates: Option<&[usize]>) {
-        if self.held > 0 && (self.run_label.is_none() || record.continues_ece) {
+        if !self.held.is_empty() && (self.run_label.is_none() || record.continues_ece) {
             // The held lines may give the run its label, or change what a suggestion
             // is attached to.
             self.read_held();
@@ -1063,7 +1090,7 @@ impl<'r> RunState<'r> {
         }
         let looks_like_error =
             signals.matches_candidates(record, text, &mut self.candidates, &mut self.matched);
-        if self.held > 0
+        if !self.held.is_empty()
             && self
                 .matched
                 .iter()
@@ -1097,56 +1124,93 @@ impl<'r> RunState<'r> {
         }
     }
 
-    /// Holds back a clean context line that was skipped (`text` as the repairer would
-    /// have given it, in `stage`): only the last one that matches before a line that
-    /// changes what the context is needed for can matter.
+    /// Holds back a clean context line that was skipped (`raw`, its bytes, to be read as
+    /// the repairer would give it with Vagrant machine `machine`, in `stage`): only the
+    /// last one that matches before a line that changes what the context is needed for
+    /// can matter.
     ///
     /// Held lines are read ([`RunState::read_held`]) just before a line that matches a
     /// signal some rule reads, a suggestion line, a line before the run has its label,
-    /// a new run, the end, or when [`HELD_LINES`] are held: newest first, each only for
-    /// the context signals (of its `groups`, see [`SignalSet::context_group`]) that no
-    /// newer one matched. The older matches would only have been replaced as their
-    /// signal's latest (see [`RunState::hold_context`]): the lines read in between
-    /// changed neither the latest event read in `when` nor the run.
-    fn hold(&mut self, line: u64, text: &str, stage: Option<Stage>, groups: u64) {
-        if self.held == HELD_LINES {
+    /// a new run, the end, when [`HELD_LINES`] or [`HELD_BYTES`] are held, or when the
+    /// Vagrant machine changes: newest first, each only for the context signals (of its
+    /// `groups`, see [`SignalSet::context_group`]) that no newer one matched. The older
+    /// matches would only have been replaced as their signal's latest (see
+    /// [`RunState::hold_context`]): the lines read in between changed neither the latest
+    /// event read in `when` nor the run.
+    fn hold(
+        &mut self,
+        line: u64,
+        raw: &[u8],
+        stage: Option<Stage>,
+        groups: u64,
+        machine: Option<&str>,
+    ) {
+        if !self.held.is_empty()
+            && (self.held.len() == HELD_LINES
+                || self.held_bytes.len() + raw.len() > HELD_BYTES
+                || self.held_machine.as_deref() != machine)
+        {
             self.read_held();
         }
-        if self.held == self.lazy.len() {
-            self.lazy.push(HeldLine::default());
+        if self.held_machine.as_deref() != machine {
+            self.held_machine = machine.map(str::to_owned);
         }
-        let entry = &mut self.lazy[self.held];
-        entry.line = line;
-        entry.text.clear();
-        entry.text.push_str(text);
-        entry.stage = stage;
-        entry.groups = groups;
-        self.held += 1;
+        let start = self.held_bytes.len();
+        self.held_bytes.extend_from_slice(raw);
+        self.held.push(HeldLine {
+            line,
+            raw: start..self.held_bytes.len(),
+            stage,
+            groups,
+        });
+    }
+
+    /// Whether some context pattern of `groups` may match the clean raw line `raw` (see
+    /// [`SignalSet::context_may_match`]).
+    fn context_may_match(&mut self, raw: &[u8], groups: u64) -> bool {
+        let signals = &self.rules.signals;
+        self.candidates.clear();
+        signals.context_patterns_of(groups, &[], &mut self.candidates);
+        let checks = &mut self.checks;
+        self.candidates
+            .iter()
+            .any(|&pattern| signals.context_may_match(pattern, raw, checks))
     }
 
     /// Reads the held context lines, newest first: each for the signals of its groups
     /// that no newer one matched, until every group that was held is matched (a group
-    /// shared by several signals, never).
+    /// shared by several signals, never). A line is only framed and matched when the
+    /// check of one of those signals' patterns passes on it.
     fn read_held(&mut self) {
-        let held = std::mem::take(&mut self.held);
-        if held == 0 {
+        if self.held.is_empty() {
             return;
         }
-        let lazy = std::mem::take(&mut self.lazy);
-        let mut wanted = lazy[..held].iter().fold(0, |all, entry| all | entry.groups);
+        let held = std::mem::take(&mut self.held);
+        let bytes = std::mem::take(&mut self.held_bytes);
+        let mut wanted = held.iter().fold(0, |all, entry| all | entry.groups);
         let mut taken = Vec::new();
         let mut candidates = Vec::new();
         let signals = &self.rules.signals;
-        for entry in lazy[..held].iter().rev() {
+        for entry in held.iter().rev() {
             if wanted == 0 {
                 break;
             }
             candidates.clear();
             signals.context_patterns_of(entry.groups & wanted, &taken, &mut candidates);
+            let raw = &bytes[entry.raw.clone()];
+            let checks = &mut self.checks;
+            candidates.retain(|&pattern| signals.context_may_match(pattern, raw, checks));
             if candidates.is_empty() {
                 continue;
             }
-            self.take_held(entry, &candidates);
+            // Held lines are ASCII, and their text was known to exist when held.
+            let Some(text) = std::str::from_utf8(raw)
+                .ok()
+                .and_then(|text| crate::repair::lone_text(text, self.held_machine.as_deref()))
+            else {
+                continue;
+            };
+            self.take_held(entry, text, &candidates);
             for &(signal, _) in &self.matched {
                 taken.push(signal);
                 let group = signals.context_group(signal);
@@ -1155,23 +1219,28 @@ impl<'r> RunState<'r> {
                 }
             }
         }
-        self.lazy = lazy;
+        // Keep the buffers, but not what one long line grew them to.
+        self.held = held;
+        self.held.clear();
+        self.held_bytes = bytes;
+        self.held_bytes.clear();
+        self.held_bytes.shrink_to(HELD_BYTES);
     }
 
     /// Takes a line held back as context (see [`RunState::hold`]): it is framed as it would
     /// have been then, in its stage, outside any box, and matched against `candidates`
     /// only: context signals' patterns (the gate found that no other pattern of a signal
     /// some rule reads can match the clean line).
-    fn take_held(&mut self, entry: &HeldLine, candidates: &[usize]) {
+    fn take_held(&mut self, entry: &HeldLine, text: &str, candidates: &[usize]) {
         let record = Record {
             line: entry.line,
-            envelope: crate::envelope::parse(&entry.text),
+            envelope: crate::envelope::parse(text),
             stage: entry.stage,
             exception: None,
             continues_ece: false,
             new_run: None,
         };
-        self.take(&record, &entry.text, Some(candidates));
+        self.take(&record, text, Some(candidates));
     }
 
     /// Keeps a context signal's match as the signal's latest; the one it replaces is

@@ -205,24 +205,20 @@ impl Repairer {
     }
 
     /// The text a clean line that [`Repairer::flush_before_quiet`] let skip would have
-    /// been read as, had it been pushed instead: it would have been emitted alone, its
-    /// prefixes stripped. `None` when pushing it would have dropped it (a code fence) or
-    /// taught the repairer something (a Vagrant machine's name).
+    /// been read as, had it been pushed instead (see [`lone_text`]).
     pub fn lone_text<'a>(&self, text: &'a str) -> Option<&'a str> {
-        let body = self.queued_body(text)?;
-        Some(strip_leading_bullets(trim_end_quick(body)))
+        lone_text(text, self.vagrant_machine())
     }
 
-    /// The body a clean line would enter the window with, had it been pushed: its
-    /// prefixes stripped. `None` as for [`Repairer::lone_text`].
+    /// The Vagrant machine whose `    NAME: ` prefix is stripped, once a `==> NAME: `
+    /// line named it.
+    pub fn vagrant_machine(&self) -> Option<&str> {
+        self.vagrant_machine.as_deref()
+    }
+
+    /// The body a clean line would enter the window with (see [`queued_body`]).
     fn queued_body<'a>(&self, text: &'a str) -> Option<&'a str> {
-        if !may_have_prefix(text) {
-            return Some(text);
-        }
-        if vagrant_machine(text).is_some() {
-            return None;
-        }
-        strip_all(text, self.vagrant_machine.as_deref())?.1
+        queued_body(text, self.vagrant_machine())
     }
 
     /// Counts a line of `len` bytes that [`Repairer::flush_before_quiet`] let skip.
@@ -1071,6 +1067,28 @@ fn strip_paste_layers(text: &str) -> Option<&str> {
         }
     }
     Some(text)
+}
+
+/// The text a clean line that [`Repairer::flush_before_quiet`] let skip would have been
+/// read as, had it been pushed instead, the Vagrant machine being `machine`: it would
+/// have been emitted alone, its prefixes stripped. `None` when pushing it would have
+/// dropped it (a code fence) or taught the repairer something (a Vagrant machine's
+/// name).
+pub fn lone_text<'a>(text: &'a str, machine: Option<&str>) -> Option<&'a str> {
+    let body = queued_body(text, machine)?;
+    Some(strip_leading_bullets(trim_end_quick(body)))
+}
+
+/// The body a clean line would enter the window with, had it been pushed: its prefixes
+/// stripped. `None` as for [`lone_text`].
+fn queued_body<'a>(text: &'a str, machine: Option<&str>) -> Option<&'a str> {
+    if !may_have_prefix(text) {
+        return Some(text);
+    }
+    if vagrant_machine(text).is_some() {
+        return None;
+    }
+    strip_all(text, machine)?.1
 }
 
 /// What the paste layers ([`strip_paste_layers`]) and then the transport prefixes

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use regex::{Regex, RegexSet};
 
 use crate::envelope::Level;
-use crate::gate::{GateItem, LineGate};
+use crate::gate::{GateItem, GateScratch, LineGate};
 use crate::prefilter::{self, Prefilter};
 use crate::record::Record;
 
@@ -222,6 +222,9 @@ pub struct SignalSet {
     /// Finds the lines that may match a read signal, be a hint or change the framer's
     /// state (see [`LineGate`]). Built on first use.
     gate: OnceLock<LineGate>,
+    /// For each pattern (prefilter item): its item in [`SignalSet::gate_items`]
+    /// (`u32::MAX`: none, its signal is not read).
+    gate_item_of: OnceLock<Vec<u32>>,
     /// Each prefilter item's literal set, for the gate.
     items: Vec<Option<Vec<Vec<u8>>>>,
     /// Whether some rule reads each signal (all, until [`SignalSet::set_read`]): a line
@@ -282,6 +285,7 @@ impl SignalSet {
             owners,
             error_words,
             gate: OnceLock::new(),
+            gate_item_of: OnceLock::new(),
             items,
             by_id,
         })
@@ -315,6 +319,7 @@ impl SignalSet {
             .filter(|&item| self.context[self.owners[item].0])
             .collect();
         self.gate = OnceLock::new();
+        self.gate_item_of = OnceLock::new();
     }
 
     /// Whether a signal is *context*: rules read it only in `also`, as the nearest event
@@ -389,6 +394,28 @@ impl SignalSet {
             });
         }
         self.gate()
+    }
+
+    /// Whether context pattern `pattern` (a prefilter item) may match the clean raw line
+    /// `raw`: its gate check (the pattern relaxed, see [`crate::gate`]), which the gate
+    /// leaves to the reader of held context lines. `scratch` is the caller's own.
+    pub fn context_may_match(&self, pattern: usize, raw: &[u8], scratch: &mut GateScratch) -> bool {
+        let item_of = self.gate_item_of.get_or_init(|| {
+            let mut next = 0;
+            (0..self.error_words)
+                .map(|pattern| {
+                    if !self.read[self.owners[pattern].0] {
+                        return u32::MAX;
+                    }
+                    next += 1;
+                    next - 1
+                })
+                .collect()
+        });
+        match item_of.get(pattern) {
+            Some(&item) if item != u32::MAX => self.gate().passes(item as usize, raw, scratch),
+            _ => true,
+        }
     }
 
     /// One gate item for each pattern of a read signal, checked by the pattern itself;

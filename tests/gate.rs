@@ -231,6 +231,45 @@ fn the_lines_of_a_suggestion_are_read_when_a_rule_shows_them() {
     }
 }
 
+/// Context lines are held back unchecked and read (checked, then matched) only before a
+/// line that needs them: many at once, one longer than all the others held together,
+/// the newest failing its check, and across a change of Vagrant machine.
+#[test]
+fn held_context_lines_are_read_as_every_line_reads_them() {
+    let refused = "    W:   The 'https://repo.magento.com/archives/acme/module-a/acme-module-a-1.0.0.zip' URL could not be accessed: HTTP/1.1 403 Forbidden\n";
+    let mut many = String::new();
+    for i in 0..300 {
+        many.push_str(&format!(
+            "    W:   - Downloading acme/module-{i} (1.0.{i})\n"
+        ));
+    }
+    many.push_str("    W:   - Installing acme/module-299 (1.0.299): Extracting archive\n");
+    many.push_str(refused);
+    assert_same(many.as_bytes(), "300 held lines");
+
+    // A held line longer than all the held bytes allowed (after a longer one, so that
+    // it cannot be a wrapped line and is skipped).
+    let long = format!(
+        "{}\n    W:   - Downloading acme/{} (2.0.0)\n    W:   - Downloading acme/module-b (1.0.0)\n{refused}",
+        "x".repeat(200_000),
+        "y".repeat(100_000),
+    );
+    assert_same(long.as_bytes(), "a long held line");
+    let long_last = format!(
+        "{}\n    W:   - Downloading acme/module-b (1.0.0)\n    W:   - Downloading acme/{} (2.0.0)\n{refused}",
+        "x".repeat(200_000),
+        "y".repeat(100_000),
+    );
+    assert_same(long_last.as_bytes(), "a long held line, newest");
+
+    // The line that names the package is held under one machine and read after a line
+    // held under the next (the newer one fails its check).
+    let machines = "==> default: Running provisioner: shell...\n    default:   - Downloading acme/module-c (1.0.0)\n==> web: Machine booted and ready!\n    web:   - Installing acme/module-c (1.0.0): Extracting archive\n    web: The 'https://repo.magento.com/archives/acme/module-c/acme-module-c-1.0.0.zip' URL could not be accessed: HTTP/1.1 403 Forbidden\n";
+    assert_same(machines.as_bytes(), "two Vagrant machines");
+    let (gated, _) = &both(machines.as_bytes())[0];
+    assert!(gated.contains("acme/module-c"), "{gated}");
+}
+
 /// Lines a deployment log is made of: most hold nothing the rules look for, some open a
 /// box, start a run, carry an ece-tools level or a failure.
 const LINES: &[&str] = &[
@@ -267,6 +306,13 @@ const LINES: &[&str] = &[
     "Updating modules:",
     "composer require acme/module-extra:1.2.0",
     "Warning from repo.magento.com: You haven't provided your Magento authentication keys.",
+    "  - Installing acme/module-cached (1.0.0) [from cache]",
+    "~~~ Downloading acme/module-fenced (2.0.0)",
+    "==> web: Machine booted and ready!",
+    "==> web: Downloading acme/module-w (1.0.0)",
+    "    web:   - Downloading magento/module-sales (103.0.6)",
+    "    default:   - Downloading magento/module-rma (101.0.6)",
+    "{\"errorCode\":1001,\"stage\":\"build\",\"suggestion\":\"Run composer require acme/module-x again\",\"title\":\"composer require acme/module-x failed\",\"type\":\"critical\"}",
 ];
 
 proptest! {
