@@ -528,10 +528,7 @@ fn matches_regex<'a>(input: &'a str, field: &str) -> Res<'a, FieldTest> {
         LazyRegex::new(s).map_err(|e| {
             format!(
                 "invalid regex: {}",
-                e.to_string()
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ")
+                e.split_whitespace().collect::<Vec<_>>().join(" ")
             )
         })
     })

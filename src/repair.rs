@@ -274,7 +274,7 @@ impl Repairer {
         }
         // A terminal wraps the line as the tool printed it (with `W:` or `name |`), and
         // quoting or bullets come later, on each wrapped piece: measure the width there.
-        let Some((as_printed, body)) = strip_all(body, self.vagrant_machine.as_deref()) else {
+        let Some((as_printed, body)) = strip_all(body, self.vagrant_machine()) else {
             return;
         };
         if let Some(body) = body {

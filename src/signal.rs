@@ -401,16 +401,11 @@ impl SignalSet {
     /// leaves to the reader of held context lines. `scratch` is the caller's own.
     pub fn context_may_match(&self, pattern: usize, raw: &[u8], scratch: &mut GateScratch) -> bool {
         let item_of = self.gate_item_of.get_or_init(|| {
-            let mut next = 0;
-            (0..self.error_words)
-                .map(|pattern| {
-                    if !self.read[self.owners[pattern].0] {
-                        return u32::MAX;
-                    }
-                    next += 1;
-                    next - 1
-                })
-                .collect()
+            let mut item_of = vec![u32::MAX; self.error_words];
+            for (item, pattern) in self.gated_patterns().enumerate() {
+                item_of[pattern] = u32::try_from(item).unwrap_or(u32::MAX);
+            }
+            item_of
         });
         match item_of.get(pattern) {
             Some(&item) if item != u32::MAX => self.gate().passes(item as usize, raw, scratch),
@@ -418,15 +413,19 @@ impl SignalSet {
         }
     }
 
+    /// The patterns (prefilter items) the gate has an item for, in the items' order: those
+    /// of the signals some rule reads.
+    fn gated_patterns(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.error_words).filter(|&pattern| self.read[self.owners[pattern].0])
+    }
+
     /// One gate item for each pattern of a read signal, checked by the pattern itself;
     /// the error and context words make a line hot on their own.
     pub fn gate_items(&self) -> Vec<GateItem> {
         let mut items = Vec::new();
-        for (pattern, literals) in self.items[..self.error_words].iter().enumerate() {
+        for pattern in self.gated_patterns() {
+            let literals = &self.items[pattern];
             let (s, p) = self.owners[pattern];
-            if !self.read[s] {
-                continue;
-            }
             // A pattern whose literals are its levels' words is not checked: what it
             // matches need not hold them.
             let check = self.signals[s].patterns[p].literals().and_then(|_| {
