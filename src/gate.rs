@@ -468,7 +468,7 @@ fn fragments_finder(literals: &[Vec<u8>]) -> Option<Finder> {
     let searcher = packed::Config::new()
         .match_kind(packed::MatchKind::LeftmostFirst)
         .builder()
-        .extend(chosen.iter())
+        .extend(spread_over_buckets(&chosen))
         .build()?;
     let mut fragments: Vec<Fragment> = chosen
         .into_iter()
@@ -572,8 +572,121 @@ fn rarity(fragment: &[u8]) -> f64 {
     fragment.iter().map(|&b| byte_rarity(b)).sum::<f64>() - 1.5 * pairs as f64
 }
 
-/// How rare a byte is in log text, lowercased: minus the log of its rough frequency.
-fn byte_rarity(byte: u8) -> f64 {
+/// `fragments` in the order that spreads them best over the SIMD search's buckets.
+///
+/// Teddy looks at each position of the text for the first bytes of the fragments of
+/// each bucket at once, by their low and high nibbles separately: a bucket holding `ting`
+/// and `code` also stops on `tode` and `cing`, and every stop is checked against all the
+/// fragments of its bucket. Which bucket a fragment goes to is set by the order it is
+/// given in (aho-corasick 1.1 gives the `i`th of `n` fragments bucket `i % buckets`,
+/// reversed, with 16 buckets past 32 fragments and 8 up to it; another version may
+/// deal them otherwise, which only costs speed).
+///
+/// The order is found by swapping fragments between buckets while that lowers the
+/// stops expected per byte of log text (from [`byte_frequency`]). On the shipped rules'
+/// 62 fragments it halves the stops counted over a megabyte of the bench corpus, and the
+/// gate's time over the 100 MiB bench file falls by about a fifth; it adds ~2 ms to
+/// building the gate.
+fn spread_over_buckets(fragments: &[Vec<u8>]) -> Vec<&[u8]> {
+    let n = fragments.len();
+    let buckets = teddy_buckets(n);
+    let mask = teddy_mask(fragments.iter().map(Vec::as_slice));
+    if n <= buckets || mask == 0 {
+        return fragments.iter().map(Vec::as_slice).collect();
+    }
+    let frequency = NibbleFrequency::new();
+    let stops =
+        |members: &[usize]| frequency.stops(members.iter().map(|&m| fragments[m].as_slice()), mask);
+    // Bucket `b` holds the fragments given at the places `i` with `i % buckets == b`:
+    // swaps keep each bucket's size, so the order can always be dealt back.
+    let mut members: Vec<Vec<usize>> = (0..buckets)
+        .map(|b| (b..n).step_by(buckets).collect())
+        .collect();
+    let mut cost: Vec<f64> = members.iter().map(|m| stops(m)).collect();
+    // A sweep tries every swap once; the shipped rules settle in four.
+    for _sweep in 0..8 {
+        let mut better = false;
+        for a in 0..buckets {
+            for b in a + 1..buckets {
+                for i in 0..members[a].len() {
+                    for j in 0..members[b].len() {
+                        let (x, y) = (members[a][i], members[b][j]);
+                        members[a][i] = y;
+                        members[b][j] = x;
+                        let (ca, cb) = (stops(&members[a]), stops(&members[b]));
+                        if ca + cb < (cost[a] + cost[b]) * (1.0 - 1e-9) {
+                            (cost[a], cost[b]) = (ca, cb);
+                            better = true;
+                        } else {
+                            members[a][i] = x;
+                            members[b][j] = y;
+                        }
+                    }
+                }
+            }
+        }
+        if !better {
+            break;
+        }
+    }
+    (0..n)
+        .map(|i| fragments[members[i % buckets][i / buckets]].as_slice())
+        .collect()
+}
+
+/// How many buckets Teddy deals `n` fragments into (see [`spread_over_buckets`]).
+fn teddy_buckets(n: usize) -> usize {
+    if n > 32 { 16 } else { 8 }
+}
+
+/// How many first bytes of each fragment Teddy looks at.
+fn teddy_mask<'a>(fragments: impl Iterator<Item = &'a [u8]>) -> usize {
+    fragments.map(<[u8]>::len).min().unwrap_or(0).min(4)
+}
+
+/// [`byte_frequency`] by a byte's high and low nibble.
+struct NibbleFrequency([[f64; 16]; 16]);
+
+impl NibbleFrequency {
+    fn new() -> NibbleFrequency {
+        let mut frequency = [[0.0; 16]; 16];
+        for byte in 0..=255u8 {
+            frequency[usize::from(byte >> 4)][usize::from(byte & 15)] = byte_frequency(byte);
+        }
+        NibbleFrequency(frequency)
+    }
+
+    /// The stops a bucket of `members` is expected to make per byte of log text: at each
+    /// of the first `mask` positions, the frequency of the bytes whose two nibbles are
+    /// each some member's there.
+    fn stops<'a>(&self, members: impl Iterator<Item = &'a [u8]> + Clone, mask: usize) -> f64 {
+        (0..mask)
+            .map(|k| {
+                let (mut low, mut high) = (0u16, 0u16);
+                for member in members.clone() {
+                    let byte = member[k];
+                    low |= 1 << (byte & 15);
+                    high |= 1 << (byte >> 4);
+                }
+                let mut passing = 0.0;
+                let mut highs = high;
+                while highs != 0 {
+                    let row = &self.0[highs.trailing_zeros() as usize];
+                    highs &= highs - 1;
+                    let mut lows = low;
+                    while lows != 0 {
+                        passing += row[lows.trailing_zeros() as usize];
+                        lows &= lows - 1;
+                    }
+                }
+                passing
+            })
+            .product()
+    }
+}
+
+/// How often a byte comes in log text, lowercased, roughly (per byte).
+fn byte_frequency(byte: u8) -> f64 {
     // Letters by their frequency in English text (per mille), the rest by class.
     const LETTERS: [f64; 26] = [
         82.0, 15.0, 28.0, 43.0, 127.0, 22.0, 20.0, 61.0, 70.0, 1.5, 8.0, 40.0, 24.0, 67.0, 75.0,
@@ -588,7 +701,12 @@ fn byte_rarity(byte: u8) -> f64 {
         0x80..=0xff => 0.5,
         _ => 2.0,
     };
-    -(per_mille / 1000.0).ln()
+    per_mille / 1000.0
+}
+
+/// How rare a byte is in log text, lowercased: minus the log of its rough frequency.
+fn byte_rarity(byte: u8) -> f64 {
+    -byte_frequency(byte).ln()
 }
 
 /// `hir` with every assertion but the end of the text dropped, and without captures: it
@@ -630,6 +748,44 @@ mod tests {
             check: check.map(hir),
             context: 0,
         }
+    }
+
+    /// The stops per byte Teddy is expected to make with fragments given in `order`.
+    fn expected_stops(order: &[&[u8]]) -> f64 {
+        let buckets = teddy_buckets(order.len());
+        let mask = teddy_mask(order.iter().copied());
+        let frequency = NibbleFrequency::new();
+        (0..buckets)
+            .map(|b| frequency.stops(order.iter().skip(b).step_by(buckets).copied(), mask))
+            .sum()
+    }
+
+    #[test]
+    fn fragments_are_spread_so_that_teddy_stops_less() {
+        let words = [
+            "ting", "ling", "ownl", "100%", "code", "upda", "ploy", "appl", "file", "pack", "mpil",
+            "(s):", "mpos", "foun", "spac", "disk", "ould", "bidd", " byt", "rror", "size", "loca",
+            "fata", " lin", "solv", "nval", "ical", "fail", "rrno", "nnot", "sqls", "quir", "your",
+            "xecu", "xcep", "url:", "unab", "ry p", "prob", "p://", "omma", "nput",
+        ];
+        for n in [9, 20, 33, words.len()] {
+            let fragments: Vec<Vec<u8>> =
+                words[..n].iter().map(|w| w.as_bytes().to_vec()).collect();
+            let given: Vec<&[u8]> = fragments.iter().map(Vec::as_slice).collect();
+            let spread = spread_over_buckets(&fragments);
+            let (mut a, mut b) = (given.clone(), spread.clone());
+            a.sort();
+            b.sort();
+            assert_eq!(a, b, "the same fragments, only reordered");
+            let (before, after) = (expected_stops(&given), expected_stops(&spread));
+            assert!(after < before * 0.8, "{n} fragments: {before} -> {after}");
+        }
+        // Too few to share a bucket: left as they are.
+        let few: Vec<Vec<u8>> = words[..8].iter().map(|w| w.as_bytes().to_vec()).collect();
+        assert_eq!(
+            spread_over_buckets(&few),
+            few.iter().map(Vec::as_slice).collect::<Vec<_>>()
+        );
     }
 
     fn hot_lines(gate: &LineGate, text: &[u8]) -> Vec<usize> {
