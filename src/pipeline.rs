@@ -339,7 +339,7 @@ impl Steps {
                 }
             {
                 self.repairer.skipped(bytes.len());
-                self.framer.skipped();
+                self.framer.skipped(1);
                 self.skipped += 1;
                 return;
             }
@@ -382,7 +382,23 @@ impl Steps {
         }
         let plain = crate::repair::is_plain_lines(bytes);
         let mut start = 0;
-        for end in memchr::memchr_iter(b'\n', bytes) {
+        while start < bytes.len() {
+            // Most quiet lines come in runs the repairer and the framer only count.
+            if plain && state.may_skip_run(&self.framer) {
+                let bracket_matters = state.run_label.is_none();
+                let (used, count) = self.repairer.skip_quiet_run(&bytes[start..], |line| {
+                    bracket_matters && memchr::memchr(b'[', line).is_some()
+                });
+                if count > 0 {
+                    self.line_no += count;
+                    self.gated += if gated { count } else { 0 };
+                    self.skipped += count;
+                    self.framer.skipped(count);
+                    start += used;
+                    continue;
+                }
+            }
+            let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
             self.line_of(
                 without_cr(&bytes[start..end]),
                 Heat::Quiet,
@@ -1066,11 +1082,17 @@ impl<'r> RunState<'r> {
     /// `suggestion` field shows, and earlier reading of held lines, which gives the
     /// same matches ([`RunState::read_held`] keeps the newest of each signal).
     fn may_skip(&self, framer: &Framer, line: &[u8]) -> bool {
+        self.may_skip_run(framer)
+            && (self.run_label.is_some() || memchr::memchr(b'[', line).is_none())
+    }
+
+    /// [`RunState::may_skip`] but for the line's `[`: what holds for every line of a run
+    /// of quiet lines, since skipping one changes none of it.
+    fn may_skip_run(&self, framer: &Framer) -> bool {
         !framer.in_box()
             && (!framer.reads_suggestion()
                 || self.ece_signals.is_empty()
                 || !self.rules.reads_suggestions)
-            && (self.run_label.is_some() || memchr::memchr(b'[', line).is_none())
     }
 
     /// Matches a framed line; `candidates` are the prefilter's for `text` when they were

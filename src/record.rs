@@ -118,11 +118,11 @@ impl Framer {
         self.after_ece.is_some()
     }
 
-    /// Counts a line that was not framed: one without any of [`CONTEXT_WORDS`] while no
+    /// Counts `lines` that were not framed, each one without any of [`CONTEXT_WORDS`] while no
     /// box is open. Such a line would only count, or be a suggestion line that nothing
     /// takes when the ece-tools line before it matched no signal.
-    pub fn skipped(&mut self) {
-        self.lines_in_run += 1;
+    pub fn skipped(&mut self, lines: u64) {
+        self.lines_in_run += lines;
     }
 
     /// A marker starts a new run when the run already saw the same marker, or when a

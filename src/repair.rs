@@ -162,14 +162,9 @@ impl Repairer {
         plain: bool,
         out: &mut Vec<RepairedLine>,
     ) -> bool {
-        let len = line.len();
-        let can_wrap = len >= MIN_WRAP_WIDTH && self.longest_seen <= len;
-        let near_box = self.box_width_evidence > 0
-            || self
-                .since_box_header
-                .is_some_and(|since| since <= LOOKBEHIND)
+        let near_box = self.near_box_header()
             || (!self.ahead.is_empty() && self.ahead.iter().any(|physical| physical.header));
-        if can_wrap || near_box || !is_quiet_clean(line, plain) {
+        if may_wrap(line.len(), self.longest_seen) || near_box || !is_quiet_clean(line, plain) {
             return false;
         }
         // A line in the window that may wrap into the one after it holds this line back:
@@ -181,8 +176,7 @@ impl Repairer {
         let longest = self.longest_seen;
         let held_can_wrap = !self.ahead.is_empty()
             && self.ahead.iter().enumerate().any(|(i, physical)| {
-                physical.shape.len >= MIN_WRAP_WIDTH
-                    && longest <= physical.shape.len
+                may_wrap(physical.shape.len, longest)
                     && match self.ahead.get(i + 1) {
                         Some(next) => may_wrap_into(physical.shape, &next.body),
                         None => std::str::from_utf8(line)
@@ -230,6 +224,54 @@ impl Repairer {
         self.since_box_header = self.since_box_header.map(|since| since.saturating_add(1));
         self.behind.clear();
         self.box_width_evidence = 0;
+    }
+
+    /// Skips the clean quiet lines at the start of `lines` (whole lines, each ended by
+    /// `\n`, with no byte the repairer looks at: [`is_plain_lines`]) that
+    /// [`Repairer::flush_before_quiet`] would let skip one after the other with nothing
+    /// to flush, and counts them as [`Repairer::skipped`] would; `keep` names a line the
+    /// caller must read. Returns how many bytes and lines it skipped: none when the
+    /// window holds lines or a box is near, and it stops before the first line that may
+    /// wrap, ends in whitespace or is kept.
+    ///
+    /// This is how a run of quiet lines is counted without a call per line.
+    pub fn skip_quiet_run(&mut self, lines: &[u8], keep: impl Fn(&[u8]) -> bool) -> (usize, u64) {
+        // Nothing to flush, and nothing `flush_before_quiet` looks at but the line.
+        let settled = self.ahead.is_empty()
+            && self.open.is_none()
+            && self.continues_as.is_none()
+            && !self.near_box_header();
+        if !settled {
+            return (0, 0);
+        }
+        let (mut used, mut count, mut longest) = (0, 0, self.longest_seen);
+        for end in memchr::memchr_iter(b'\n', lines) {
+            let line = &lines[used..end];
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if may_wrap(line.len(), longest) || !is_quiet_clean(line, true) || keep(line) {
+                break;
+            }
+            longest = longest.max(line.len());
+            used = end + 1;
+            count += 1;
+        }
+        if count > 0 {
+            self.longest_seen = longest;
+            self.since_box_header = self
+                .since_box_header
+                .map(|since| since.saturating_add(usize::try_from(count).unwrap_or(usize::MAX)));
+            self.behind.clear();
+        }
+        (used, count)
+    }
+
+    /// Whether a box may be near, from what the lines decided showed: a box width, or a
+    /// box header within [`LOOKBEHIND`] lines.
+    fn near_box_header(&self) -> bool {
+        self.box_width_evidence > 0
+            || self
+                .since_box_header
+                .is_some_and(|since| since <= LOOKBEHIND)
     }
 
     /// Gives back the buffer of a line that was emitted and is no longer needed, so that
@@ -671,6 +713,12 @@ fn is_special(bytes: &[u8]) -> bool {
     !bytes.is_ascii()
         || memchr::memchr3(a, b, c, bytes).is_some()
         || memchr::memchr3(d, e, f, bytes).is_some()
+}
+
+/// Whether a line of `len` bytes may be part of a wrapped paste, the longest line decided
+/// so far being `longest`: a paste wrapped at some width has no longer line.
+fn may_wrap(len: usize, longest: usize) -> bool {
+    len >= MIN_WRAP_WIDTH && longest <= len
 }
 
 /// Whether a line can pass the repairer unchanged but for the final trim, whatever its

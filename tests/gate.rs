@@ -312,6 +312,10 @@ const LINES: &[&str] = &[
     "==> web: Downloading acme/module-w (1.0.0)",
     "    web:   - Downloading magento/module-sales (103.0.6)",
     "    default:   - Downloading magento/module-rma (101.0.6)",
+    // Padded to a width, as the lines of Symfony's boxes are.
+    "  Generating optimized autoload files                                            ",
+    "  The 'https://repo.magento.com/archives/acme/module-boxed/acme-module-boxed-1.0 ",
+    "  .0.zip' URL could not be accessed: HTTP/1.1 404 Not Found                      ",
     "{\"errorCode\":1001,\"stage\":\"build\",\"suggestion\":\"Run composer require acme/module-x again\",\"title\":\"composer require acme/module-x failed\",\"type\":\"critical\"}",
 ];
 
