@@ -557,7 +557,7 @@ fn cover(literals: &[Vec<u8>], weight: f64) -> Option<Vec<Vec<u8>>> {
 }
 
 /// How rare a fragment is in log text: the sum of its bytes' [`byte_rarity`], less for
-/// each pair of letters common in English (`ing` and `tion` are everywhere).
+/// each pair and triple of letters common in English (`ing` and `tion` are everywhere).
 fn rarity(fragment: &[u8]) -> f64 {
     const COMMON_PAIRS: &[&[u8; 2]] = &[
         b"th", b"he", b"in", b"er", b"an", b"re", b"on", b"at", b"en", b"nd", b"ti", b"es", b"or",
@@ -565,11 +565,23 @@ fn rarity(fragment: &[u8]) -> f64 {
         b"as", b"ou", b"io", b"le", b"ve", b"co", b"me", b"de", b"hi", b"ri", b"ro", b"ic", b"ne",
         b"ea", b"ra", b"ce", b"ll", b"e ", b"s ", b"d ", b"t ", b"g ", b" t", b" a", b" s",
     ];
+    // And the most common triples: `ting` would cover `starting` and `updating`, but
+    // comes in every other word ending in `ing`.
+    const COMMON_TRIPLES: &[&[u8; 3]] = &[
+        b"ing", b"the", b"and", b"ion", b"tio", b"ent", b"ati", b"for", b"her", b"ter", b"ate",
+        b"ver", b"all", b"con", b"res", b"ted", b"ers", b"pro", b"com", b"ess",
+    ];
     let pairs = fragment
         .windows(2)
         .filter(|pair| COMMON_PAIRS.iter().any(|common| common[..] == **pair))
         .count();
-    fragment.iter().map(|&b| byte_rarity(b)).sum::<f64>() - 1.5 * pairs as f64
+    let triples = fragment
+        .windows(3)
+        .filter(|triple| COMMON_TRIPLES.iter().any(|common| common[..] == **triple))
+        .count();
+    fragment.iter().map(|&b| byte_rarity(b)).sum::<f64>()
+        - 1.5 * pairs as f64
+        - 2.0 * triples as f64
 }
 
 /// `fragments` in the order that spreads them best over the SIMD search's buckets.
