@@ -50,7 +50,12 @@ pub struct Record<'a> {
 /// entries, Vagrant's machine prefix. A line with none of them (and no signal literal)
 /// only counts.
 pub const CONTEXT_WORDS: &[&str] = &[
-    "starting ",
+    // The phase markers' (see `phase_marker`), not every `Starting`: ece-tools also
+    // starts `pre-deploy.` and much else, which changes nothing here.
+    "starting scenario(s): scenario/",
+    "starting build.",
+    "starting deploy.",
+    "starting post-deploy.",
     "building application",
     "executing ",
     "exception",

@@ -270,6 +270,41 @@ fn held_context_lines_are_read_as_every_line_reads_them() {
     assert!(gated.contains("acme/module-c"), "{gated}");
 }
 
+/// Each form of phase marker starts a run with the gate on, as it does reading every line:
+/// the gate looks for each form, not for every `Starting` (so `Starting pre-deploy.` is
+/// skipped).
+#[test]
+fn every_phase_marker_starts_its_run_with_the_gate() {
+    let failure = "  The 'https://repo.magento.com/archives/acme/module-a/acme-module-a-1.0.0.zip' URL could not be accessed: HTTP/1.1 403 Forbidden";
+    for marker in [
+        "Starting scenario(s): scenario/deploy.xml",
+        "Starting scenario(s): scenario/post-deploy.xml",
+        "Starting scenario(s): scenario/build/generate.xml",
+        "Starting build.",
+        "Starting deploy.",
+        "Starting post-deploy.",
+        "Building application 'mymagento' (runtime: php:8.3)",
+        "Executing deploy hook for application mymagento",
+        "Executing post_deploy hook for application mymagento",
+    ] {
+        let mut log = String::new();
+        for hour in 1..=3 {
+            log.push_str(&format!(
+                "[2024-06-02T0{hour}:00:00+00:00] NOTICE: {marker}\n"
+            ));
+            log.push_str("[2024-06-02T01:00:01+00:00] INFO: Starting pre-deploy.\n");
+            log.push_str(failure);
+            log.push('\n');
+        }
+        assert_same(log.as_bytes(), marker);
+        let (_, every) = &both(log.as_bytes())[1];
+        assert!(
+            every.contains("T03:00:00"),
+            "{marker}: the third run is its own\n{every}"
+        );
+    }
+}
+
 /// Lines a deployment log is made of: most hold nothing the rules look for, some open a
 /// box, start a run, carry an ece-tools level or a failure.
 const LINES: &[&str] = &[
@@ -286,6 +321,9 @@ const LINES: &[&str] = &[
     "[2024-06-02 03:25:55] DEBUG: Starting build.",
     "[2024-06-02T03:25:56.658898+00:00] INFO: Running step: deploy-static-content",
     "[2024-06-02T03:25:57.000000+00:00] NOTICE: Starting deploy.",
+    "[2024-06-02T03:25:57.100000+00:00] INFO: Starting pre-deploy.",
+    "[2024-06-02T03:25:57.200000+00:00] NOTICE: Starting scenario(s): scenario/post-deploy.xml",
+    "[2024-06-02T03:25:57.300000+00:00] DEBUG: Starting post-deploy.",
     "[2024-06-02T03:25:58.000000+00:00] ERROR: [13] The command \"composer install\" failed.",
     "Check that your access keys are valid and that the account owns the package.",
     "    W:   [Composer\\Downloader\\TransportException]",
