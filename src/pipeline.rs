@@ -385,10 +385,9 @@ impl Steps {
         while start < bytes.len() {
             // Most quiet lines come in runs the repairer and the framer only count.
             if plain && state.may_skip_run(&self.framer) {
-                let bracket_matters = state.run_label.is_none();
-                let (used, count) = self.repairer.skip_quiet_run(&bytes[start..], |line| {
-                    bracket_matters && memchr::memchr(b'[', line).is_some()
-                });
+                let (used, count) = self
+                    .repairer
+                    .skip_quiet_run(&bytes[start..], |line| state.may_label_run(line));
                 if count > 0 {
                     self.line_no += count;
                     self.gated += if gated { count } else { 0 };
@@ -1082,8 +1081,13 @@ impl<'r> RunState<'r> {
     /// `suggestion` field shows, and earlier reading of held lines, which gives the
     /// same matches ([`RunState::read_held`] keeps the newest of each signal).
     fn may_skip(&self, framer: &Framer, line: &[u8]) -> bool {
-        self.may_skip_run(framer)
-            && (self.run_label.is_some() || memchr::memchr(b'[', line).is_none())
+        self.may_skip_run(framer) && !self.may_label_run(line)
+    }
+
+    /// Whether `line` may carry the run's first timestamp: the run has no label yet and
+    /// the line holds a `[`.
+    fn may_label_run(&self, line: &[u8]) -> bool {
+        self.run_label.is_none() && memchr::memchr(b'[', line).is_some()
     }
 
     /// [`RunState::may_skip`] but for the line's `[`: what holds for every line of a run

@@ -123,8 +123,8 @@ impl Framer {
         self.after_ece.is_some()
     }
 
-    /// Counts `lines` that were not framed, each one without any of [`CONTEXT_WORDS`] while no
-    /// box is open. Such a line would only count, or be a suggestion line that nothing
+    /// Counts `lines` that were not framed, each without any of [`CONTEXT_WORDS`] while
+    /// no box is open. Such a line would only count, or be a suggestion line that nothing
     /// takes when the ece-tools line before it matched no signal.
     pub fn skipped(&mut self, lines: u64) {
         self.lines_in_run += lines;

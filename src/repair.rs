@@ -220,8 +220,16 @@ impl Repairer {
     /// The lookbehind forgets what it held: the lines around a later wrap then show less
     /// evidence of a width, never more, so skipping can miss a join but not invent one.
     pub fn skipped(&mut self, len: usize) {
-        self.longest_seen = self.longest_seen.max(len);
-        self.since_box_header = self.since_box_header.map(|since| since.saturating_add(1));
+        self.count_skipped(1, len);
+    }
+
+    /// Counts `lines` skipped lines, the longest `longest` bytes (see
+    /// [`Repairer::skipped`]).
+    fn count_skipped(&mut self, lines: usize, longest: usize) {
+        self.longest_seen = self.longest_seen.max(longest);
+        self.since_box_header = self
+            .since_box_header
+            .map(|since| since.saturating_add(lines));
         self.behind.clear();
         self.box_width_evidence = 0;
     }
@@ -256,11 +264,7 @@ impl Repairer {
             count += 1;
         }
         if count > 0 {
-            self.longest_seen = longest;
-            self.since_box_header = self
-                .since_box_header
-                .map(|since| since.saturating_add(usize::try_from(count).unwrap_or(usize::MAX)));
-            self.behind.clear();
+            self.count_skipped(usize::try_from(count).unwrap_or(usize::MAX), longest);
         }
         (used, count)
     }
