@@ -352,6 +352,9 @@ impl Steps {
     /// Takes a block of whole lines, each ended by `\n` (see [`Block::Lines`]), with where
     /// those that are not quiet start and their [`Heat`], in order (the gate's
     /// [`LineGate::hot_lines`]); every other line of it is quiet.
+    ///
+    /// Context lines do not end a run of quiet lines: most of them are held back in it
+    /// ([`Steps::quiet_lines`]).
     fn block(
         &mut self,
         bytes: &[u8],
@@ -360,34 +363,69 @@ impl Steps {
         state: &mut RunState<'_>,
     ) {
         let mut at = 0;
-        for &(start, heat) in hot {
-            if start < at {
+        let mut context_from = 0;
+        for (i, &(start, heat)) in hot.iter().enumerate() {
+            if heat != Heat::Hot || start < at {
                 continue;
             }
-            self.quiet_lines(&bytes[at..start], gated, state);
+            self.quiet_lines(&bytes[at..start], at, &hot[context_from..i], gated, state);
             let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
             self.line(without_cr(&bytes[start..end]), heat, gated, state);
             at = end + 1;
+            context_from = i + 1;
         }
         if at < bytes.len() {
-            self.quiet_lines(&bytes[at..], gated, state);
+            self.quiet_lines(&bytes[at..], at, &hot[context_from..], gated, state);
         }
     }
 
-    /// Takes quiet whole lines, each ended by `\n`. Whether they hold a byte the repairer
-    /// looks at is asked of all of them at once.
-    fn quiet_lines(&mut self, bytes: &[u8], gated: bool, state: &mut RunState<'_>) {
+    /// Takes whole lines, each ended by `\n`, that are quiet but for the context lines
+    /// of `context` (where they start, counted from `base` bytes before `bytes`, in order,
+    /// as in [`Steps::block`]). Whether they hold a byte the repairer looks at is asked of
+    /// all of them at once.
+    ///
+    /// Most of these lines come in runs that the repairer and the framer only count:
+    /// the context lines among them that [`Steps::hold`] would hold as they are (no byte
+    /// that asks for a check, see [`needs_a_check`]) are held in the run, without a call
+    /// per line, as long as holding them reads no held line ([`RunState::may_hold`]).
+    fn quiet_lines(
+        &mut self,
+        bytes: &[u8],
+        base: usize,
+        context: &[(usize, Heat)],
+        gated: bool,
+        state: &mut RunState<'_>,
+    ) {
         if bytes.is_empty() {
             return;
         }
         let plain = crate::repair::is_plain_lines(bytes);
+        let mut next = 0;
         let mut start = 0;
         while start < bytes.len() {
-            // Most quiet lines come in runs the repairer and the framer only count.
             if plain && state.may_skip_run(&self.framer) {
-                let (used, count) = self
-                    .repairer
-                    .skip_quiet_run(&bytes[start..], |line| state.may_label_run(line));
+                let first = self.line_no;
+                let stage = self.framer.stage();
+                let same_machine = state.holds_for(self.repairer.vagrant_machine());
+                let mut cursor = next;
+                let (used, count) =
+                    self.repairer
+                        .skip_quiet_run(&bytes[start..], |at, skipped, line| {
+                            if state.may_label_run(line) {
+                                return true;
+                            }
+                            let Some(groups) = context_at(context, &mut cursor, base + start + at)
+                            else {
+                                return false;
+                            };
+                            if !same_machine || needs_a_check(line) || !state.may_hold(line) {
+                                return true;
+                            }
+                            state.hold_as_is(first + skipped + 1, line, stage, groups);
+                            cursor += 1;
+                            false
+                        });
+                next = cursor;
                 if count > 0 {
                     self.line_no += count;
                     self.gated += if gated { count } else { 0 };
@@ -398,13 +436,14 @@ impl Steps {
                 }
             }
             let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
-            self.line_of(
-                without_cr(&bytes[start..end]),
-                Heat::Quiet,
-                plain,
-                gated,
-                state,
-            );
+            let heat = match context_at(context, &mut next, base + start) {
+                Some(groups) => {
+                    next += 1;
+                    Heat::Context(groups)
+                }
+                None => Heat::Quiet,
+            };
+            self.line_of(without_cr(&bytes[start..end]), heat, plain, gated, state);
             start = end + 1;
         }
     }
@@ -422,7 +461,7 @@ impl Steps {
     /// checks (a line on which none passes is quiet, as the gate found before it left
     /// the checks to the reader).
     fn hold(&mut self, bytes: &[u8], groups: u64, state: &mut RunState<'_>) -> bool {
-        if memchr::memchr3(b'[', b'~', b'{', bytes).is_some() || bytes.starts_with(b"==> ") {
+        if needs_a_check(bytes) {
             if !state.context_may_match(bytes, groups) {
                 return true;
             }
@@ -476,6 +515,24 @@ impl Steps {
         state.read_held();
         self.repairer.finish(&mut self.repaired);
         self.feed(state);
+    }
+}
+
+/// Whether a clean context line must be checked before it is held (see [`Steps::hold`]):
+/// it holds a `[`, `~` or `{`, or starts as Vagrant's `==> `.
+fn needs_a_check(line: &[u8]) -> bool {
+    memchr::memchr3(b'[', b'~', b'{', line).is_some() || line.starts_with(b"==> ")
+}
+
+/// The groups of the context line that starts at `at`, when `context[*cursor..]` (where
+/// context lines start, in order) has one there; `cursor` first passes those before it.
+fn context_at(context: &[(usize, Heat)], cursor: &mut usize, at: usize) -> Option<u64> {
+    while context.get(*cursor).is_some_and(|&(start, _)| start < at) {
+        *cursor += 1;
+    }
+    match context.get(*cursor) {
+        Some(&(start, Heat::Context(groups))) if start == at => Some(groups),
+        _ => None,
     }
 }
 
@@ -1174,16 +1231,18 @@ impl<'r> RunState<'r> {
         groups: u64,
         machine: Option<&str>,
     ) {
-        if !self.held.is_empty()
-            && (self.held.len() == HELD_LINES
-                || self.held_bytes.len() + raw.len() > HELD_BYTES
-                || self.held_machine.as_deref() != machine)
-        {
+        if !self.holds_for(machine) {
+            self.read_held();
+            self.held_machine = machine.map(str::to_owned);
+        } else if !self.may_hold(raw) {
             self.read_held();
         }
-        if self.held_machine.as_deref() != machine {
-            self.held_machine = machine.map(str::to_owned);
-        }
+        self.hold_as_is(line, raw, stage, groups);
+    }
+
+    /// [`RunState::hold`] when [`RunState::holds_for`] the repairer's machine and
+    /// [`RunState::may_hold`] `raw`: nothing is read.
+    fn hold_as_is(&mut self, line: u64, raw: &[u8], stage: Option<Stage>, groups: u64) {
         let start = self.held_bytes.len();
         self.held_bytes.extend_from_slice(raw);
         self.held.push(HeldLine {
@@ -1192,6 +1251,19 @@ impl<'r> RunState<'r> {
             stage,
             groups,
         });
+    }
+
+    /// Whether lines are held for the Vagrant machine `machine` (the repairer's when
+    /// they were held): a line of another must not be held with them.
+    fn holds_for(&self, machine: Option<&str>) -> bool {
+        self.held_machine.as_deref() == machine
+    }
+
+    /// Whether `raw` may be held with the lines held now without reading them (see
+    /// [`HELD_LINES`] and [`HELD_BYTES`]).
+    fn may_hold(&self, raw: &[u8]) -> bool {
+        self.held.is_empty()
+            || (self.held.len() < HELD_LINES && self.held_bytes.len() + raw.len() <= HELD_BYTES)
     }
 
     /// Whether some context pattern of `groups` may match the clean raw line `raw` (see
@@ -1625,6 +1697,40 @@ mod tests {
             !evidence
                 .iter()
                 .any(|e| e.contains("decoy") || e.contains("after-"))
+        );
+    }
+
+    /// Context lines held in a run of quiet lines are read when [`HELD_LINES`] are held,
+    /// as those held one by one are: what is held stays bounded.
+    #[test]
+    fn context_lines_held_in_a_run_stay_bounded() {
+        let rules = RuleSet::embedded().unwrap();
+        let mut state = RunState::new(&rules, "input.log".into());
+        let mut steps = Steps::new(Some(Runs::Latest));
+        steps.line(
+            b"[2024-06-02 03:25:50] INFO: Starting build.",
+            Heat::Hot,
+            true,
+            &mut state,
+        );
+        let mut block = String::new();
+        for i in 0..300 {
+            block.push_str(&format!("  - Downloading acme/module-{i} (1.0.{i})\n"));
+        }
+        let mut hot = Vec::new();
+        rules
+            .signals
+            .gate()
+            .hot_lines(block.as_bytes(), &mut GateScratch::default(), &mut hot);
+        assert_eq!(hot.len(), 300);
+        steps.block(block.as_bytes(), &hot, true, &mut state);
+        assert!(steps.skipped >= 290, "{}", steps.skipped);
+        assert!(!state.held.is_empty() && state.held.len() <= HELD_LINES);
+        assert!(state.held_bytes.len() <= HELD_BYTES);
+        assert_eq!(
+            state.held.last().map(|held| held.line),
+            Some(301),
+            "the newest is held with its own line number"
         );
     }
 

@@ -237,13 +237,19 @@ impl Repairer {
     /// Skips the clean quiet lines at the start of `lines` (whole lines, each ended by
     /// `\n`, with no byte the repairer looks at: [`is_plain_lines`]) that
     /// [`Repairer::flush_before_quiet`] would let skip one after the other with nothing
-    /// to flush, and counts them as [`Repairer::skipped`] would; `keep` names a line the
-    /// caller must read. Returns how many bytes and lines it skipped: none when the
-    /// window holds lines or a box is near, and it stops before the first line that may
-    /// wrap, ends in whitespace or is kept.
+    /// to flush, and counts them as [`Repairer::skipped`] would; `keep(at, skipped,
+    /// line)` names a line the caller must read (`at` where it starts in `lines`, after
+    /// `skipped` lines), and is asked only of a line this call would skip otherwise.
+    /// Returns how many bytes and lines it skipped: none when the window holds lines or
+    /// a box is near, and it stops before the first line that may wrap, ends in
+    /// whitespace or is kept.
     ///
     /// This is how a run of quiet lines is counted without a call per line.
-    pub fn skip_quiet_run(&mut self, lines: &[u8], keep: impl Fn(&[u8]) -> bool) -> (usize, u64) {
+    pub fn skip_quiet_run(
+        &mut self,
+        lines: &[u8],
+        mut keep: impl FnMut(usize, u64, &[u8]) -> bool,
+    ) -> (usize, u64) {
         // Nothing to flush, and nothing `flush_before_quiet` looks at but the line.
         let settled = self.ahead.is_empty()
             && self.open.is_none()
@@ -256,7 +262,10 @@ impl Repairer {
         for end in memchr::memchr_iter(b'\n', lines) {
             let line = &lines[used..end];
             let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if may_wrap(line.len(), longest) || !is_quiet_clean(line, true) || keep(line) {
+            if may_wrap(line.len(), longest)
+                || !is_quiet_clean(line, true)
+                || keep(used, count, line)
+            {
                 break;
             }
             longest = longest.max(line.len());

@@ -268,6 +268,66 @@ fn held_context_lines_are_read_as_every_line_reads_them() {
     assert_same(machines.as_bytes(), "two Vagrant machines");
     let (gated, _) = &both(machines.as_bytes())[0];
     assert!(gated.contains("acme/module-c"), "{gated}");
+    // The newer one passes, in a run of quiet lines: it is read with its own machine's
+    // prefix stripped, not the older one's.
+    let newer = "==> default: Running provisioner: shell...\n    default:   - Downloading acme/module-c (1.0.0)\n==> web: Machine booted and ready!\n    web: Nothing to install.\n    web:   - Downloading acme/module-d (1.0.0)\n    web: Could not resolve host: repo.magento.com\n";
+    assert_same(
+        newer.as_bytes(),
+        "two Vagrant machines, the newer line passing",
+    );
+    let (gated, _) = &both(newer.as_bytes())[0];
+    assert!(
+        gated.contains(r#""text": "Downloading acme/module-d (1.0.0)""#),
+        "{gated}"
+    );
+}
+
+/// The shipped rules and one that shows the suggestion under the nearest package install
+/// (a context signal) before a memory failure.
+static WITH_CONTEXT_SUGGESTION_RULE: LazyLock<RuleSet> = LazyLock::new(|| {
+    let text = r#"
+[[rule]]
+id = "test-install-advice"
+category = "memory-exhausted"
+severity = "error"
+title = "Out of memory after advice on an install"
+when = "any(php.memory-exhausted)"
+also = ["composer.installing"]
+summary = "advice: {suggestion}"
+causes = ["A test."]
+remediation = ["None."]
+
+[[rule.example]]
+log = """
+[2024-06-02 03:25:50] INFO: Installing acme/module-x (1.0.0)
+  Give the build container more memory.
+PHP Fatal error:  Allowed memory size of 134217728 bytes exhausted (tried to allocate 20480 bytes)
+"""
+fires = true
+"#;
+    with_rule_file("install-advice.toml", text)
+});
+
+/// A context line with an ece-tools level is read in its place, not held back: its
+/// suggestion lines attach to it, which only reading it in order can tell.
+#[test]
+fn a_context_line_with_an_ece_tools_level_is_read_in_order() {
+    let mut text = String::from(
+        "[2024-06-02 03:25:49] INFO: Starting scenario(s): scenario/build/transfer.xml\n",
+    );
+    for i in 0..40 {
+        text.push_str(&format!("Module 'Magento_Module{i}':\n"));
+    }
+    text.push_str("[2024-06-02 03:25:50] INFO: Installing acme/module-x (1.0.0)\n");
+    text.push_str("  Give the build container more memory.\n");
+    text.push_str("PHP Fatal error:  Allowed memory size of 134217728 bytes exhausted (tried to allocate 20480 bytes)\n");
+    for (gated, every) in both_with(&WITH_CONTEXT_SUGGESTION_RULE, text.as_bytes()) {
+        assert_eq!(gated, every, "the gate changed the reports");
+        assert!(
+            gated.contains("advice: Give the build container more memory."),
+            "{gated}"
+        );
+    }
 }
 
 /// Each form of phase marker starts a run with the gate on, as it does reading every line:
