@@ -387,7 +387,8 @@ impl Steps {
     /// Most of these lines come in runs that the repairer and the framer only count:
     /// the context lines among them that [`Steps::hold`] would hold as they are (no byte
     /// that asks for a check, see [`needs_a_check`]) are held in the run, without a call
-    /// per line, as long as holding them reads no held line ([`RunState::may_hold`]).
+    /// per line, as long as holding them reads no held line ([`RunState::may_hold`]);
+    /// those that ask for a check and fail it are only counted, as `hold` would.
     fn quiet_lines(
         &mut self,
         bytes: &[u8],
@@ -418,10 +419,16 @@ impl Steps {
                             else {
                                 return false;
                             };
-                            if !same_machine || needs_a_check(line) || !state.may_hold(line) {
+                            if needs_a_check(line) {
+                                // Quiet when no check passes, as `Steps::hold` finds.
+                                if state.context_may_match(line, groups) {
+                                    return true;
+                                }
+                            } else if !same_machine || !state.may_hold(line) {
                                 return true;
+                            } else {
+                                state.hold_as_is(first + skipped + 1, line, stage, groups);
                             }
-                            state.hold_as_is(first + skipped + 1, line, stage, groups);
                             cursor += 1;
                             false
                         });
