@@ -1285,6 +1285,17 @@ impl<'r> RunState<'r> {
             .any(|&pattern| signals.context_may_match(pattern, raw, checks))
     }
 
+    /// Forgets the held context lines, at the end of a run: no rule can read them. They
+    /// all came after the run's last event of a signal read in `when` (such an event
+    /// reads them first, see [`RunState::take`]), and a rule reads a context signal
+    /// only as the nearest event at or before its failure. Reading them could not
+    /// change the run otherwise: a held line holds no `[`, so no timestamp or level.
+    fn drop_held(&mut self) {
+        self.held.clear();
+        self.held_bytes.clear();
+        self.held_bytes.shrink_to(HELD_BYTES);
+    }
+
     /// Reads the held context lines, newest first: each for the signals of its groups
     /// that no newer one matched, until every group that was held is matched (a group
     /// shared by several signals, never). A line is only framed and matched when the
@@ -1385,7 +1396,7 @@ impl<'r> RunState<'r> {
 
     /// The run's events, built from the matches held so far.
     fn build_events(&mut self) {
-        self.read_held();
+        self.drop_held();
         for pending in self.pending.drain(..) {
             pending.commit(&self.rules.signals, &mut self.deferred);
         }
@@ -1420,8 +1431,8 @@ impl<'r> RunState<'r> {
     }
 
     fn start_run(&mut self, label: String, line: u64, runs: Runs) {
-        // The held lines belong to the run that ends here.
-        self.read_held();
+        // The held lines belong to the run that ends here, and no rule can read them.
+        self.drop_held();
         if runs == Runs::All {
             let report = self.report(0, Vec::new());
             self.finished.push(report);
