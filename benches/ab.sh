@@ -3,6 +3,7 @@
 #
 #   benches/ab.sh RUNS BIN_A BIN_B [BIN...]        # e.g. benches/ab.sh 9 /tmp/before target/release/magediag
 #   CORPUS=/tmp/magelogs benches/ab.sh 3 A B        # the 1 GiB corpus (default: /tmp/magelogs-100m)
+#   WITH_RG=1 benches/ab.sh 5 A B                   # ripgrep too, in each round (wall, CPU in user)
 #
 # Each round runs every build once over the folder (`scan DIR --format json`) and once on
 # stdin (`--format json < DIR.log`), in turn, so that a busy host hurts all alike; it
@@ -18,7 +19,13 @@ CORPUS=${CORPUS:-/tmp/magelogs-100m}
   echo "no corpus at $CORPUS and $CORPUS.log: run benches/run.sh first" >&2; exit 2; }
 TIMES=$(mktemp /tmp/magediag-ab.XXXXXX)
 trap 'rm -f "$TIMES"' EXIT
+PATTERNS=${BENCH_DIR:-/work/shared/bench}/patterns.txt
+RG=$(command -v rg || echo /tmp/rgbin/bin/rg)
 for _ in $(seq "$RUNS"); do
+  if [ -n "${WITH_RG:-}" ]; then
+    /usr/bin/time -a -o "$TIMES" -f "rg|folder|%e|%U" "$RG" -z -c -f "$PATTERNS" "$CORPUS" > /dev/null || true
+    /usr/bin/time -a -o "$TIMES" -f "rg|stdin|%e|%U" sh -c "'$RG' -c -f '$PATTERNS' < '$CORPUS.log' > /dev/null" || true
+  fi
   for bin in "$@"; do
     # magediag exits 1 when it finds an error: the corpus has planted failures.
     /usr/bin/time -a -o "$TIMES" -f "$bin|folder|%e|%U" "$bin" scan "$CORPUS" --format json > /dev/null || true
