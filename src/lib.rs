@@ -9,6 +9,7 @@ pub mod auth;
 pub mod catalogue;
 pub mod cli;
 pub mod cond;
+pub mod context;
 pub mod decode;
 pub mod diagnosis;
 pub mod engine;

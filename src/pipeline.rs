@@ -307,21 +307,28 @@ impl Steps {
     ///
     /// A quiet line is only counted when it is clean and nothing around it could use it.
     /// So is a context line, but it is also held back ([`Steps::hold`]): only the last
-    /// one before a line that is read can matter.
+    /// one before a line that is read can matter. When context lines are found late, a
+    /// line skipped is searched for them at once ([`RunState::read_late_context`]).
     fn line(&mut self, bytes: &[u8], heat: Heat, gated: bool, state: &mut RunState<'_>) {
-        self.line_of(bytes, heat, false, gated, state);
+        if !self.skip(bytes, heat, false, gated, state) {
+            self.read(bytes, state);
+        } else if state.rules.signals.finds_context_late() {
+            state.read_late_context(bytes, self.line_no, &self.framer, &self.repairer);
+        }
     }
 
-    /// [`Steps::line`] for a line known to hold no byte the repairer looks at when
-    /// `plain` (see [`crate::repair::is_plain_lines`]).
-    fn line_of(
+    /// Counts the next physical line and skips it when it may (`true`, see
+    /// [`Steps::line`]); on `false` it must be read ([`Steps::read`]) before any other
+    /// line. `plain`: the line is known to hold no byte the repairer looks at (see
+    /// [`crate::repair::is_plain_lines`]).
+    fn skip(
         &mut self,
         bytes: &[u8],
         heat: Heat,
         plain: bool,
         gated: bool,
         state: &mut RunState<'_>,
-    ) {
+    ) -> bool {
         self.line_no += 1;
         self.gated += u64::from(gated);
         if heat != Heat::Hot
@@ -341,9 +348,14 @@ impl Steps {
                 self.repairer.skipped(bytes.len());
                 self.framer.skipped(1);
                 self.skipped += 1;
-                return;
+                return true;
             }
         }
+        false
+    }
+
+    /// Reads the line [`Steps::skip`] just counted and did not skip.
+    fn read(&mut self, bytes: &[u8], state: &mut RunState<'_>) {
         self.repairer
             .push(self.line_no, &line_text(bytes), &mut self.repaired);
         self.feed(state);
@@ -401,6 +413,9 @@ impl Steps {
             return;
         }
         let plain = crate::repair::is_plain_lines(bytes);
+        let late = state.rules.signals.finds_context_late();
+        // Where the lines skipped since the last one read start, and the last's number.
+        let mut skipped: Option<(usize, u64)> = None;
         let mut next = 0;
         let mut start = 0;
         while start < bytes.len() {
@@ -435,6 +450,9 @@ impl Steps {
                 next = cursor;
                 if count > 0 {
                     self.line_no += count;
+                    if late {
+                        skipped = Some((skipped.map_or(start, |(from, _)| from), self.line_no));
+                    }
                     self.gated += if gated { count } else { 0 };
                     self.skipped += count;
                     self.framer.skipped(count);
@@ -450,8 +468,22 @@ impl Steps {
                 }
                 None => Heat::Quiet,
             };
-            self.line_of(without_cr(&bytes[start..end]), heat, plain, gated, state);
+            let line = without_cr(&bytes[start..end]);
+            if self.skip(line, heat, plain, gated, state) {
+                if late {
+                    skipped = Some((skipped.map_or(start, |(from, _)| from), self.line_no));
+                }
+            } else {
+                if let Some((from, last)) = skipped.take() {
+                    let lines = &bytes[from..start];
+                    state.read_late_context(lines, last, &self.framer, &self.repairer);
+                }
+                self.read(line, state);
+            }
             start = end + 1;
+        }
+        if let Some((from, last)) = skipped {
+            state.read_late_context(&bytes[from..], last, &self.framer, &self.repairer);
         }
     }
 
@@ -1100,8 +1132,14 @@ struct RunState<'r> {
     held: Vec<HeldLine>,
     held_bytes: Vec<u8>,
     held_machine: Option<String>,
-    /// The caches of the context checks run on held lines ([`SignalSet::context_may_match`]).
+    /// The caches of the context checks run on held lines ([`SignalSet::context_may_match`])
+    /// and on those found late ([`RunState::read_late_context`]).
     checks: GateScratch,
+    /// What the backward search for context lines reuses: its gates' scratch, the lines
+    /// it found in a chunk, and the signals matched.
+    late_scratch: GateScratch,
+    late_found: Vec<(usize, Heat)>,
+    late_taken: Vec<usize>,
     /// The prefilter's candidate patterns for the line being matched (reused).
     candidates: Vec<usize>,
     run_label: Option<String>,
@@ -1126,6 +1164,9 @@ impl<'r> RunState<'r> {
             held_bytes: Vec::new(),
             held_machine: None,
             checks: GateScratch::default(),
+            late_scratch: GateScratch::default(),
+            late_found: Vec::new(),
+            late_taken: Vec::new(),
             candidates: Vec::new(),
             run_label: None,
             run_first_line: 1,
@@ -1344,6 +1385,56 @@ impl<'r> RunState<'r> {
         self.held_bytes = bytes;
         self.held_bytes.clear();
         self.held_bytes.shrink_to(HELD_BYTES);
+    }
+
+    /// Reads the context lines among `lines`, whole clean lines skipped just now, the
+    /// last of them line `last` (see [`SignalSet::finds_context_late`]), before any later
+    /// line is read. They are searched backwards ([`crate::context`]) and read as
+    /// [`RunState::read_held`] reads held lines: newest first, each for the context
+    /// signals no newer one matched, in the framer's stage, with the repairer's Vagrant
+    /// machine (neither changes while lines are skipped).
+    fn read_late_context(&mut self, lines: &[u8], last: u64, framer: &Framer, repairer: &Repairer) {
+        let signals = &self.rules.signals;
+        let search = signals.context_search();
+        let (stage, machine) = (framer.stage(), repairer.vagrant_machine());
+        let mut scratch = std::mem::take(&mut self.late_scratch);
+        let mut found = std::mem::take(&mut self.late_found);
+        let mut taken = std::mem::take(&mut self.late_taken);
+        let mut candidates = Vec::new();
+        taken.clear();
+        search.newest_first(lines, search.groups(), &mut scratch, &mut found, |line| {
+            candidates.clear();
+            signals.context_patterns_of(line.groups, &taken, &mut candidates);
+            let raw = &lines[line.start..line.end];
+            candidates.retain(|&pattern| search.may_match(pattern, raw, &mut self.checks));
+            // Skipped lines are ASCII, and their text was known to exist.
+            let Some(text) = (!candidates.is_empty())
+                .then(|| std::str::from_utf8(raw).ok())
+                .flatten()
+                .and_then(|text| crate::repair::lone_text(text, machine))
+            else {
+                return u64::MAX;
+            };
+            let entry = HeldLine {
+                line: last + 1 - line.lines_from,
+                raw: 0..0,
+                stage,
+                groups: line.groups,
+            };
+            self.take_held(&entry, text, &candidates);
+            let mut wanted = u64::MAX;
+            for &(signal, _) in &self.matched {
+                taken.push(signal);
+                let group = signals.context_group(signal);
+                if group != crate::signal::SHARED_CONTEXT_GROUP {
+                    wanted &= !group;
+                }
+            }
+            wanted
+        });
+        self.late_scratch = scratch;
+        self.late_found = found;
+        self.late_taken = taken;
     }
 
     /// Takes a line held back as context (see [`RunState::hold`]): it is framed as it would
@@ -1628,6 +1719,15 @@ mod tests {
         Source::from_reader("t.log".into(), std::io::Cursor::new(bytes)).unwrap()
     }
 
+    /// The shipped rules with context lines found as they come, held back one by one (as
+    /// when a rule reads suggestions), not searched for late.
+    fn forward_rules() -> RuleSet {
+        let mut rules = RuleSet::embedded().unwrap();
+        rules.signals.set_context_late(false);
+        assert!(!rules.signals.finds_context_late());
+        rules
+    }
+
     /// Every shipped sample, concatenated many times: thousands of lines, several runs,
     /// exception boxes and wrapped lines across batch boundaries.
     fn long_log() -> Vec<u8> {
@@ -1722,7 +1822,7 @@ mod tests {
     /// as those held one by one are: what is held stays bounded.
     #[test]
     fn context_lines_held_in_a_run_stay_bounded() {
-        let rules = RuleSet::embedded().unwrap();
+        let rules = forward_rules();
         let mut state = RunState::new(&rules, "input.log".into());
         let mut steps = Steps::new(Some(Runs::Latest));
         steps.line(
@@ -1752,12 +1852,49 @@ mod tests {
         );
     }
 
+    /// With the shipped rules (none reads a suggestion) the gate leaves Composer's lines
+    /// quiet: nothing is held, and the newest of a run of them is searched for and read
+    /// when the run ends, with its own line number.
+    #[test]
+    fn context_lines_are_found_late_in_a_run_of_skipped_lines() {
+        let rules = RuleSet::embedded().unwrap();
+        assert!(rules.signals.finds_context_late());
+        let mut state = RunState::new(&rules, "input.log".into());
+        let mut steps = Steps::new(Some(Runs::Latest));
+        steps.line(
+            b"[2024-06-02 03:25:50] INFO: Starting build.",
+            Heat::Hot,
+            true,
+            &mut state,
+        );
+        let mut block = String::new();
+        for i in 0..300 {
+            block.push_str(&format!("  - Downloading acme/module-{i} (1.0.{i})\n"));
+        }
+        block.push_str("Nothing to import.\n");
+        let mut hot = Vec::new();
+        rules
+            .signals
+            .gate()
+            .hot_lines(block.as_bytes(), &mut GateScratch::default(), &mut hot);
+        assert_eq!(hot, []);
+        steps.block(block.as_bytes(), &hot, true, &mut state);
+        assert!(steps.skipped >= 290, "{}", steps.skipped);
+        assert!(state.held.is_empty());
+        let read: Vec<(u64, &str)> = state
+            .pending
+            .iter()
+            .map(|p| (p.line, p.message.as_str()))
+            .collect();
+        assert_eq!(read, [(301, "Downloading acme/module-299 (1.0.299)")]);
+    }
+
     /// A batch of blocks, gated at once, gives each line the heat the gate gives it on its
     /// own: the line gathered across reads (appended with a `\n`) and the `\r\n` lines
     /// included; lines read before the gate was on stay hot.
     #[test]
     fn a_gated_batch_gives_every_line_its_own_heat() {
-        let rules = RuleSet::embedded().unwrap();
+        let rules = forward_rules();
         let gate = rules.signals.gate();
         let mut text = long_log();
         text.extend_from_slice(b"  - Downloading acme/crlf (1.0.0)\r\nNothing to import.\r\n");

@@ -262,6 +262,7 @@ impl RuleSet {
                         .iter()
                         .any(|&(_, name)| name == "suggestion")
             });
+            signals.set_context_late(!reads_suggestions);
             Ok(RuleSet {
                 signals,
                 rules,

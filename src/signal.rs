@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 
 use regex::{Regex, RegexSet};
 
+use crate::context::ContextSearch;
 use crate::envelope::Level;
 use crate::gate::{GateItem, GateScratch, LineGate};
 use crate::prefilter::{self, Prefilter};
@@ -236,6 +237,10 @@ pub struct SignalSet {
     context_groups: Vec<u64>,
     /// The patterns (prefilter items) of the context signals, in order.
     context_patterns: Vec<usize>,
+    /// Whether context lines are found late (see [`SignalSet::finds_context_late`]).
+    context_late: bool,
+    /// The backward search for context lines, built on first use.
+    context_search: OnceLock<ContextSearch>,
     by_id: HashMap<String, usize>,
 }
 
@@ -279,6 +284,8 @@ impl SignalSet {
             context: vec![false; signals.len()],
             context_groups: vec![0; signals.len()],
             context_patterns: Vec::new(),
+            context_late: false,
+            context_search: OnceLock::new(),
             signals,
             prefilter,
             unfiltered,
@@ -320,6 +327,44 @@ impl SignalSet {
             .collect();
         self.gate = OnceLock::new();
         self.gate_item_of = OnceLock::new();
+        self.context_search = OnceLock::new();
+    }
+
+    /// Says whether context lines may be found late (see [`SignalSet::finds_context_late`]):
+    /// when no rule reads an ece-tools suggestion, which is all that reading a context
+    /// line in its place (rather than later) could change.
+    pub fn set_context_late(&mut self, late: bool) {
+        self.context_late = late;
+        self.gate = OnceLock::new();
+        self.gate_item_of = OnceLock::new();
+    }
+
+    /// Whether the gate leaves the context signals' lines quiet, to be searched for
+    /// backwards among the lines skipped ([`crate::context`]), instead of finding each
+    /// one as it goes.
+    ///
+    /// A context line read late is read as a line held back would be (see
+    /// `RunState::read_held`): outside any box, in the stage it was in, with the Vagrant
+    /// machine then known. Reading it in its place could change no more than that: it is
+    /// clean and holds no gate literal, so it opens no box, starts no run and names no
+    /// machine (Vagrant's `==> ` lines are hot), is no Cloud error entry (those hold
+    /// `"errorCode"`), and gives no run its label (a line with a `[` is read while the
+    /// run has none). Only a line with an ece-tools level would have changed which
+    /// signals its suggestion lines attach to, which no rule reads then.
+    pub fn finds_context_late(&self) -> bool {
+        self.context_late && !self.context_patterns.is_empty()
+    }
+
+    /// The backward search for context lines (see [`SignalSet::finds_context_late`]).
+    pub fn context_search(&self) -> &ContextSearch {
+        self.context_search.get_or_init(|| {
+            let items = self
+                .context_patterns
+                .iter()
+                .map(|&pattern| self.gate_item(pattern))
+                .collect();
+            ContextSearch::new(items, self.context_patterns.clone())
+        })
     }
 
     /// Whether a signal is *context*: rules read it only in `also`, as the nearest event
@@ -415,31 +460,41 @@ impl SignalSet {
 
     /// The patterns (prefilter items) the gate has an item for, in the items' order: those
     /// of the signals some rule reads.
+    /// When context lines are found late, not those of the context signals.
     fn gated_patterns(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..self.error_words).filter(|&pattern| self.read[self.owners[pattern].0])
+        let late = self.finds_context_late();
+        (0..self.error_words).filter(move |&pattern| {
+            let signal = self.owners[pattern].0;
+            self.read[signal] && !(late && self.context[signal])
+        })
+    }
+
+    /// The gate item of pattern `pattern` (a prefilter item), checked by the pattern
+    /// itself.
+    fn gate_item(&self, pattern: usize) -> GateItem {
+        let (s, p) = self.owners[pattern];
+        // A pattern whose literals are its levels' words is not checked: what it
+        // matches need not hold them.
+        let check = self.signals[s].patterns[p].literals().and_then(|_| {
+            regex_syntax::ParserBuilder::new()
+                .build()
+                .parse(self.signals[s].patterns[p].as_str())
+                .ok()
+        });
+        GateItem {
+            literals: self.items[pattern].clone().unwrap_or_default(),
+            check,
+            context: self.context_group(s),
+        }
     }
 
     /// One gate item for each pattern of a read signal, checked by the pattern itself;
     /// the error and context words make a line hot on their own.
     pub fn gate_items(&self) -> Vec<GateItem> {
-        let mut items = Vec::new();
-        for pattern in self.gated_patterns() {
-            let literals = &self.items[pattern];
-            let (s, p) = self.owners[pattern];
-            // A pattern whose literals are its levels' words is not checked: what it
-            // matches need not hold them.
-            let check = self.signals[s].patterns[p].literals().and_then(|_| {
-                regex_syntax::ParserBuilder::new()
-                    .build()
-                    .parse(self.signals[s].patterns[p].as_str())
-                    .ok()
-            });
-            items.push(GateItem {
-                literals: literals.clone().unwrap_or_default(),
-                check,
-                context: self.context_group(s),
-            });
-        }
+        let mut items: Vec<GateItem> = self
+            .gated_patterns()
+            .map(|pattern| self.gate_item(pattern))
+            .collect();
         let words = |words: &[&str]| GateItem {
             literals: words.iter().map(|w| w.as_bytes().to_vec()).collect(),
             check: None,

@@ -287,6 +287,20 @@ fn held_context_lines_are_read_as_every_line_reads_them() {
     );
 }
 
+/// A context line skipped on its own (right after a line read, which the repairer still
+/// holds) and the run of quiet lines skipped after it are searched as one: the failure
+/// shows it.
+#[test]
+fn a_context_line_skipped_before_a_run_of_quiet_lines_is_found() {
+    let mut text = String::from("[2024-06-02 03:25:50] INFO: Starting build.\n");
+    text.push_str("  - Downloading acme/module-a (1.0.0)\n");
+    for _ in 0..20 {
+        text.push_str("Nothing to import.\n");
+    }
+    text.push_str("Could not resolve host: repo.magento.com\n");
+    assert_same_showing(&RULES, text.as_bytes(), "Downloading acme/module-a (1.0.0)");
+}
+
 /// The shipped rules and one that shows the suggestion under the nearest package install
 /// (a context signal) before a memory failure.
 static WITH_CONTEXT_SUGGESTION_RULE: LazyLock<RuleSet> = LazyLock::new(|| {
@@ -409,6 +423,12 @@ const LINES: &[&str] = &[
     "Warning from repo.magento.com: You haven't provided your Magento authentication keys.",
     "  - Installing acme/module-cached (1.0.0) [from cache]",
     "~~~ Downloading acme/module-fenced (2.0.0)",
+    "[2024-06-02 03:25:51] INFO: Downloading acme/module-level (1.0.0)",
+    "  Give the build container more memory.",
+    // Passes the context pattern's check (searched anywhere), not the pattern.
+    "see - Downloading acme/module-inline (1.0.0)",
+    "Applying patch MDVA-12345 (MDVA-12345_2.4.6.patch) 1.1.14",
+    "  - Downloading acme/module-b (2.0.0)",
     "==> web: Machine booted and ready!",
     "==> web: Downloading acme/module-w (1.0.0)",
     "    web:   - Downloading magento/module-sales (103.0.6)",
@@ -433,8 +453,12 @@ proptest! {
         if width > 0 {
             text = wrapped(&text, width);
         }
-        for (gated, every) in both(text.as_bytes()) {
-            prop_assert_eq!(gated, every);
+        // Context lines found late (the shipped rules), and as they come (a rule reads
+        // suggestions).
+        for rules in [&*RULES, &*WITH_CONTEXT_SUGGESTION_RULE] {
+            for (gated, every) in both_with(rules, text.as_bytes()) {
+                prop_assert_eq!(gated, every);
+            }
         }
     }
 }
