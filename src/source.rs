@@ -10,6 +10,8 @@ use crate::decode::{self, GzipMembers, Prefixed};
 
 /// Read buffer size: large enough that syscalls do not dominate.
 const BUFFER: usize = 256 * 1024;
+/// The least read buffer of a file, however small it is.
+const LEAST_BUFFER: usize = 8 * 1024;
 
 /// The default most decompressed bytes read from one gzip source (a gzip bomb stops
 /// here); see [`decode::max_decompressed`] for the configured cap.
@@ -38,7 +40,13 @@ impl Source {
     pub fn open(path: &Path) -> io::Result<Source> {
         let file = File::open(path)?;
         let size = file.metadata().ok().map(|meta| meta.len());
-        let mut source = Source::from_reader(path.display().to_string(), file)?;
+        // A small file gets a buffer its size: each buffer is zeroed when first filled,
+        // which over a folder of small files cost more than reading them.
+        let buffer = size.map_or(BUFFER, |size| {
+            usize::try_from(size.saturating_add(1))
+                .map_or(BUFFER, |size| size.clamp(LEAST_BUFFER, BUFFER))
+        });
+        let mut source = Source::with_buffer(path.display().to_string(), file, buffer)?;
         source.size = size;
         Ok(source)
     }
@@ -46,13 +54,23 @@ impl Source {
     /// Any reader; gzip is recognised by its first two bytes, a BOM by its first two or
     /// three (read in full first, however short the first reads are).
     pub fn from_reader(name: String, reader: impl Read + Send + 'static) -> io::Result<Source> {
+        Source::with_buffer(name, reader, BUFFER)
+    }
+
+    /// [`Source::from_reader`] with a read buffer of `buffer` bytes (the text of a
+    /// compressed source gets the full [`BUFFER`]).
+    fn with_buffer(
+        name: String,
+        reader: impl Read + Send + 'static,
+        buffer: usize,
+    ) -> io::Result<Source> {
         let raw = Prefixed::peek(reader, 3);
         let compressed = raw.head().starts_with(&[0x1f, 0x8b]);
         let reader = if compressed {
-            let gzip = GzipMembers::new(BufReader::with_capacity(BUFFER, raw));
+            let gzip = GzipMembers::new(BufReader::with_capacity(buffer, raw));
             decode::unicode(Prefixed::peek(gzip, 3), BUFFER)
         } else {
-            decode::unicode(raw, BUFFER)
+            decode::unicode(raw, buffer)
         };
         Ok(Source {
             name,
