@@ -132,10 +132,10 @@ pub fn collect_events(rules: &RuleSet, source: Source) -> Events {
 
 /// The gate a reader uses for line `line_no`, built on first use; once built (for an
 /// earlier or a concurrent source), it costs nothing to use from the first line.
-fn gate_at(gate: Gate, line_no: u64, signals: &SignalSet) -> Option<&LineGate> {
+fn gate_at(gate: Gate, line_no: u64, signals: &SignalSet, late: bool) -> Option<&LineGate> {
     match gate {
-        Gate::From(from) if line_no >= from || signals.gate_is_built() => {
-            Some(signals.gate_and_prefilter())
+        Gate::From(from) if line_no >= from || signals.gate_is_built(late) => {
+            Some(signals.gate_and_prefilter(late))
         }
         _ => None,
     }
@@ -158,7 +158,8 @@ fn read_into_gating<R: io::BufRead>(
     runs: Option<Runs>,
     gate: Gate,
 ) -> (Option<io::Error>, Gate) {
-    let mut steps = Steps::new(runs);
+    // On one thread, context lines are found late (see `SignalSet::finds_context_late`).
+    let mut steps = Steps::new(runs, state.rules.signals.finds_context_late());
     let mut gate = gate;
     let error = read_lines(lines, &mut steps, state, &mut gate, false).flatten();
     steps.finish(state);
@@ -182,7 +183,7 @@ fn read_lines<R: io::BufRead>(
     let mut hot = Vec::new();
     SCRATCH.with_borrow_mut(|scratch| {
         loop {
-            let read = match gate_at(*gate, steps.line_no + 1, signals) {
+            let read = match gate_at(*gate, steps.line_no + 1, signals, steps.late) {
                 None => lines
                     .next_line()
                     .map(|line| line.map(|bytes| steps.line(bytes, Heat::Hot, false, state))),
@@ -234,7 +235,7 @@ fn read_large<R: io::BufRead + Send>(
     gate: Gate,
 ) -> (crate::line::LineStats, Option<io::Error>) {
     let mut lines = LineReader::new(reader);
-    let mut steps = Steps::new(Some(runs));
+    let mut steps = Steps::new(Some(runs), false);
     let mut gate = gate;
     if matches!(gate, Gate::From(_))
         && let Some(error) = read_lines(&mut lines, &mut steps, state, &mut gate, true)
@@ -268,6 +269,9 @@ struct Steps {
     skipped: u64,
     /// Whether the gate was judged ([`Steps::judge_gate`]).
     judged: bool,
+    /// Whether context lines are found late: the gate does not find them, and the lines
+    /// skipped are searched for them (see [`SignalSet::finds_context_late`]).
+    late: bool,
 }
 
 /// A context line held back: its number, where its raw bytes are in
@@ -289,7 +293,8 @@ const HELD_BYTES: usize = 64 << 10;
 const GATE_TRIAL_LINES: u64 = 10_000;
 
 impl Steps {
-    fn new(runs: Option<Runs>) -> Steps {
+    /// `late`: find context lines late, when the rules allow it.
+    fn new(runs: Option<Runs>, late: bool) -> Steps {
         Steps {
             framer: Framer::new(),
             repairer: Repairer::new(),
@@ -299,6 +304,7 @@ impl Steps {
             gated: 0,
             skipped: 0,
             judged: false,
+            late,
         }
     }
 
@@ -312,7 +318,7 @@ impl Steps {
     fn line(&mut self, bytes: &[u8], heat: Heat, gated: bool, state: &mut RunState<'_>) {
         if !self.skip(bytes, heat, false, gated, state) {
             self.read(bytes, state);
-        } else if state.rules.signals.finds_context_late() {
+        } else if self.late {
             state.read_late_context(bytes, self.line_no, &self.framer, &self.repairer);
         }
     }
@@ -413,7 +419,7 @@ impl Steps {
             return;
         }
         let plain = crate::repair::is_plain_lines(bytes);
-        let late = state.rules.signals.finds_context_late();
+        let late = self.late;
         // Where the lines skipped since the last one read start, and the last's number.
         let mut skipped: Option<(usize, u64)> = None;
         let mut next = 0;
@@ -648,7 +654,7 @@ fn read_gated_in_two<R: io::BufRead + Send>(
     balance: Balance,
 ) -> (crate::line::LineStats, Option<io::Error>) {
     let lines = LineReader::new(reader);
-    read_gated_in_two_from(lines, Steps::new(Some(runs)), state, from, balance)
+    read_gated_in_two_from(lines, Steps::new(Some(runs), false), state, from, balance)
 }
 
 /// [`read_gated_in_two`] from where `lines` and `steps` are (after a trial on one thread).
@@ -686,7 +692,7 @@ fn read_gated_in_two_from<R: io::BufRead + Send>(
         let error = loop {
             // Every line read so far went to `steps` (the trial) or into a batch.
             let line_no = lines.stats().lines + 1;
-            let read = if gate_at(Gate::From(from), line_no, signals).is_some() {
+            let read = if gate_at(Gate::From(from), line_no, signals, false).is_some() {
                 lines
                     .next_block()
                     .map(|block| block.map(|block| batch.push(block)))
@@ -915,7 +921,7 @@ fn read_in_two<R: io::BufRead + Send>(
     balance: Balance,
 ) -> (crate::line::LineStats, Option<io::Error>) {
     let lines = LineReader::new(reader);
-    read_in_two_from(lines, Steps::new(Some(runs)), state, runs, balance)
+    read_in_two_from(lines, Steps::new(Some(runs), false), state, runs, balance)
 }
 
 /// [`read_in_two`] from where `lines` and `steps` are (after a trial on one thread): the
@@ -1824,7 +1830,7 @@ mod tests {
     fn context_lines_held_in_a_run_stay_bounded() {
         let rules = forward_rules();
         let mut state = RunState::new(&rules, "input.log".into());
-        let mut steps = Steps::new(Some(Runs::Latest));
+        let mut steps = Steps::new(Some(Runs::Latest), false);
         steps.line(
             b"[2024-06-02 03:25:50] INFO: Starting build.",
             Heat::Hot,
@@ -1860,7 +1866,7 @@ mod tests {
         let rules = RuleSet::embedded().unwrap();
         assert!(rules.signals.finds_context_late());
         let mut state = RunState::new(&rules, "input.log".into());
-        let mut steps = Steps::new(Some(Runs::Latest));
+        let mut steps = Steps::new(Some(Runs::Latest), true);
         steps.line(
             b"[2024-06-02 03:25:50] INFO: Starting build.",
             Heat::Hot,
@@ -1873,10 +1879,11 @@ mod tests {
         }
         block.push_str("Nothing to import.\n");
         let mut hot = Vec::new();
-        rules
-            .signals
-            .gate()
-            .hot_lines(block.as_bytes(), &mut GateScratch::default(), &mut hot);
+        rules.signals.gate_for(true).hot_lines(
+            block.as_bytes(),
+            &mut GateScratch::default(),
+            &mut hot,
+        );
         assert_eq!(hot, []);
         steps.block(block.as_bytes(), &hot, true, &mut state);
         assert!(steps.skipped >= 290, "{}", steps.skipped);
@@ -2032,14 +2039,14 @@ mod tests {
 
     #[test]
     fn the_gate_is_turned_off_only_when_it_skips_too_few_lines() {
-        let mut steps = Steps::new(None);
+        let mut steps = Steps::new(None, false);
         steps.gated = GATE_TRIAL_LINES - 1;
         assert_eq!(steps.judge_gate(), None, "not judged before the trial ends");
         steps.gated = GATE_TRIAL_LINES + 100;
         steps.skipped = GATE_TRIAL_LINES / 4;
         assert_eq!(steps.judge_gate(), Some(true));
         assert_eq!(steps.judge_gate(), None, "judged once");
-        let mut steps = Steps::new(None);
+        let mut steps = Steps::new(None, false);
         steps.gated = GATE_TRIAL_LINES;
         steps.skipped = GATE_TRIAL_LINES / 4;
         assert_eq!(steps.judge_gate(), Some(false));

@@ -223,6 +223,9 @@ pub struct SignalSet {
     /// Finds the lines that may match a read signal, be a hint or change the framer's
     /// state (see [`LineGate`]). Built on first use.
     gate: OnceLock<LineGate>,
+    /// The gate without the context signals' items, when context lines may be found
+    /// late (see [`SignalSet::finds_context_late`]). Built on first use.
+    late_gate: OnceLock<LineGate>,
     /// For each pattern (prefilter item): its item in [`SignalSet::gate_items`]
     /// (`u32::MAX`: none, its signal is not read).
     gate_item_of: OnceLock<Vec<u32>>,
@@ -292,6 +295,7 @@ impl SignalSet {
             owners,
             error_words,
             gate: OnceLock::new(),
+            late_gate: OnceLock::new(),
             gate_item_of: OnceLock::new(),
             items,
             by_id,
@@ -326,6 +330,7 @@ impl SignalSet {
             .filter(|&item| self.context[self.owners[item].0])
             .collect();
         self.gate = OnceLock::new();
+        self.late_gate = OnceLock::new();
         self.gate_item_of = OnceLock::new();
         self.context_search = OnceLock::new();
     }
@@ -335,13 +340,14 @@ impl SignalSet {
     /// line in its place (rather than later) could change.
     pub fn set_context_late(&mut self, late: bool) {
         self.context_late = late;
-        self.gate = OnceLock::new();
-        self.gate_item_of = OnceLock::new();
+        self.late_gate = OnceLock::new();
     }
 
-    /// Whether the gate leaves the context signals' lines quiet, to be searched for
+    /// Whether the gate may leave the context signals' lines quiet, to be searched for
     /// backwards among the lines skipped ([`crate::context`]), instead of finding each
-    /// one as it goes.
+    /// one as it goes ([`SignalSet::gate_for`]). A source read on one thread does
+    /// (a folder's files); one read on two does not: there the gate runs on the reading
+    /// thread, and the search would add to the other, which is the busier.
     ///
     /// A context line read late is read as a line held back would be (see
     /// `RunState::read_held`): outside any box, in the stage it was in, with the Vagrant
@@ -410,35 +416,52 @@ impl SignalSet {
             .any(|(literals, &(s, _))| self.read[s] && literals.as_ref().is_none_or(Vec::is_empty))
     }
 
-    /// Whether [`SignalSet::gate`] was built already.
-    pub fn gate_is_built(&self) -> bool {
-        self.gate.get().is_some()
+    /// Whether [`SignalSet::gate_for`] `late` was built already.
+    pub fn gate_is_built(&self, late: bool) -> bool {
+        self.gate_lock(late).get().is_some()
     }
 
-    /// The gate that tells the lines worth looking at (see [`LineGate`]).
+    /// The gate that tells the lines worth looking at (see [`LineGate`]), context lines
+    /// among them.
     pub fn gate(&self) -> &LineGate {
-        self.gate.get_or_init(|| LineGate::new(self.gate_items()))
+        self.gate_for(false)
+    }
+
+    /// The gate that tells the lines worth looking at; with `late`, when context lines
+    /// may be found late ([`SignalSet::finds_context_late`]), not the context lines.
+    pub fn gate_for(&self, late: bool) -> &LineGate {
+        let late = late && self.finds_context_late();
+        self.gate_lock(late)
+            .get_or_init(|| LineGate::new(self.gate_items_for(late)))
+    }
+
+    fn gate_lock(&self, late: bool) -> &OnceLock<LineGate> {
+        if late && self.finds_context_late() {
+            &self.late_gate
+        } else {
+            &self.gate
+        }
     }
 
     /// [`SignalSet::gate`], built (when it is not yet) on a second thread while this one
     /// builds the prefilter's DFA: a large source needs both at its 2,000th line
     /// ([`prefilter::WARM_LINES`]), and each takes several milliseconds. Built here alone
     /// when no thread can be started.
-    pub fn gate_and_prefilter(&self) -> &LineGate {
-        if !self.gate_is_built() {
+    pub fn gate_and_prefilter(&self, late: bool) -> &LineGate {
+        if !self.gate_is_built(late) {
             std::thread::scope(|scope| {
                 let building = std::thread::Builder::new()
                     .name("gate".into())
                     .spawn_scoped(scope, || {
-                        self.gate();
+                        self.gate_for(late);
                     });
                 self.prefilter.warm();
                 if building.is_err() {
-                    self.gate();
+                    self.gate_for(late);
                 }
             });
         }
-        self.gate()
+        self.gate_for(late)
     }
 
     /// Whether context pattern `pattern` (a prefilter item) may match the clean raw line
@@ -447,7 +470,7 @@ impl SignalSet {
     pub fn context_may_match(&self, pattern: usize, raw: &[u8], scratch: &mut GateScratch) -> bool {
         let item_of = self.gate_item_of.get_or_init(|| {
             let mut item_of = vec![u32::MAX; self.error_words];
-            for (item, pattern) in self.gated_patterns().enumerate() {
+            for (item, pattern) in self.gated_patterns(false).enumerate() {
                 item_of[pattern] = u32::try_from(item).unwrap_or(u32::MAX);
             }
             item_of
@@ -460,9 +483,8 @@ impl SignalSet {
 
     /// The patterns (prefilter items) the gate has an item for, in the items' order: those
     /// of the signals some rule reads.
-    /// When context lines are found late, not those of the context signals.
-    fn gated_patterns(&self) -> impl Iterator<Item = usize> + '_ {
-        let late = self.finds_context_late();
+    /// With `late`, not those of the context signals.
+    fn gated_patterns(&self, late: bool) -> impl Iterator<Item = usize> + '_ {
         (0..self.error_words).filter(move |&pattern| {
             let signal = self.owners[pattern].0;
             self.read[signal] && !(late && self.context[signal])
@@ -491,8 +513,13 @@ impl SignalSet {
     /// One gate item for each pattern of a read signal, checked by the pattern itself;
     /// the error and context words make a line hot on their own.
     pub fn gate_items(&self) -> Vec<GateItem> {
+        self.gate_items_for(false)
+    }
+
+    /// [`SignalSet::gate_items`]; with `late`, none for the context signals' patterns.
+    pub fn gate_items_for(&self, late: bool) -> Vec<GateItem> {
         let mut items: Vec<GateItem> = self
-            .gated_patterns()
+            .gated_patterns(late)
             .map(|pattern| self.gate_item(pattern))
             .collect();
         let words = |words: &[&str]| GateItem {
