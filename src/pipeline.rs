@@ -1353,6 +1353,7 @@ impl<'r> RunState<'r> {
         }
         let held = std::mem::take(&mut self.held);
         let bytes = std::mem::take(&mut self.held_bytes);
+        let machine = self.held_machine.take();
         let mut wanted = held.iter().fold(0, |all, entry| all | entry.groups);
         let mut taken = Vec::new();
         let mut candidates = Vec::new();
@@ -1361,30 +1362,16 @@ impl<'r> RunState<'r> {
             if wanted == 0 {
                 break;
             }
-            candidates.clear();
-            signals.context_patterns_of(entry.groups & wanted, &taken, &mut candidates);
             let raw = &bytes[entry.raw.clone()];
-            let checks = &mut self.checks;
-            candidates.retain(|&pattern| signals.context_may_match(pattern, raw, checks));
-            if candidates.is_empty() {
-                continue;
-            }
-            // Held lines are ASCII, and their text was known to exist when held.
-            let Some(text) = std::str::from_utf8(raw)
-                .ok()
-                .and_then(|text| crate::repair::lone_text(text, self.held_machine.as_deref()))
-            else {
-                continue;
-            };
-            self.take_held(entry, text, &candidates);
-            for &(signal, _) in &self.matched {
-                taken.push(signal);
-                let group = signals.context_group(signal);
-                if group != crate::signal::SHARED_CONTEXT_GROUP {
-                    wanted &= !group;
-                }
-            }
+            let groups = entry.groups & wanted;
+            wanted &= !self.read_context_line(
+                (entry, raw, groups, machine.as_deref()),
+                &mut taken,
+                &mut candidates,
+                |pattern, raw, checks| signals.context_may_match(pattern, raw, checks),
+            );
         }
+        self.held_machine = machine;
         // Keep the buffers, but not what one long line grew them to.
         self.held = held;
         self.held.clear();
@@ -1409,38 +1396,59 @@ impl<'r> RunState<'r> {
         let mut candidates = Vec::new();
         taken.clear();
         search.newest_first(lines, search.groups(), &mut scratch, &mut found, |line| {
-            candidates.clear();
-            signals.context_patterns_of(line.groups, &taken, &mut candidates);
-            let raw = &lines[line.start..line.end];
-            candidates.retain(|&pattern| search.may_match(pattern, raw, &mut self.checks));
-            // Skipped lines are ASCII, and their text was known to exist.
-            let Some(text) = (!candidates.is_empty())
-                .then(|| std::str::from_utf8(raw).ok())
-                .flatten()
-                .and_then(|text| crate::repair::lone_text(text, machine))
-            else {
-                return u64::MAX;
-            };
             let entry = HeldLine {
                 line: last + 1 - line.lines_from,
-                raw: 0..0,
+                raw: line.start..line.end,
                 stage,
                 groups: line.groups,
             };
-            self.take_held(&entry, text, &candidates);
-            let mut wanted = u64::MAX;
-            for &(signal, _) in &self.matched {
-                taken.push(signal);
-                let group = signals.context_group(signal);
-                if group != crate::signal::SHARED_CONTEXT_GROUP {
-                    wanted &= !group;
-                }
-            }
-            wanted
+            let raw = &lines[entry.raw.clone()];
+            !self.read_context_line(
+                (&entry, raw, line.groups, machine),
+                &mut taken,
+                &mut candidates,
+                |pattern, raw, checks| search.may_match(pattern, raw, checks),
+            )
         });
         self.late_scratch = scratch;
         self.late_found = found;
         self.late_taken = taken;
+    }
+
+    /// Reads one context line held back or found late, `raw` as the repairer would give
+    /// it with Vagrant machine `machine`, for the signals of `groups` not in `taken`:
+    /// only when one of their patterns passes its check there (`may_match`, given this
+    /// state's check caches). Gives the groups it matched (never the shared one, see
+    /// [`crate::signal::SHARED_CONTEXT_GROUP`]), and adds their signals to `taken`.
+    fn read_context_line(
+        &mut self,
+        (entry, raw, groups, machine): (&HeldLine, &[u8], u64, Option<&str>),
+        taken: &mut Vec<usize>,
+        candidates: &mut Vec<usize>,
+        mut may_match: impl FnMut(usize, &[u8], &mut GateScratch) -> bool,
+    ) -> u64 {
+        let signals = &self.rules.signals;
+        candidates.clear();
+        signals.context_patterns_of(groups, taken, candidates);
+        candidates.retain(|&pattern| may_match(pattern, raw, &mut self.checks));
+        // Such lines are ASCII, and their text was known to exist when skipped.
+        let Some(text) = (!candidates.is_empty())
+            .then(|| std::str::from_utf8(raw).ok())
+            .flatten()
+            .and_then(|text| crate::repair::lone_text(text, machine))
+        else {
+            return 0;
+        };
+        self.take_held(entry, text, candidates);
+        let mut matched = 0;
+        for &(signal, _) in &self.matched {
+            taken.push(signal);
+            let group = signals.context_group(signal);
+            if group != crate::signal::SHARED_CONTEXT_GROUP {
+                matched |= group;
+            }
+        }
+        matched
     }
 
     /// Takes a line held back as context (see [`RunState::hold`]): it is framed as it would
