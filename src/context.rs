@@ -4,7 +4,8 @@
 //! Rules read a context signal (see [`crate::signal::SignalSet::is_context`]) only as the
 //! nearest event before a failure, so of the many lines that may match one (Composer's
 //! `- Downloading ...` is a third of a build log) only the newest before a line that is
-//! read can matter. The gate does not look for their literals then (see
+//! read can matter. A source read on one thread (a folder's files) then uses a gate that
+//! does not look for their literals (see
 //! [`crate::signal::SignalSet::finds_context_late`]); the lines it lets the pipeline skip
 //! are searched here instead, from their end, a chunk at a time, with a gate over the
 //! literals of the context signals not matched yet.
