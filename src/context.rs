@@ -117,10 +117,12 @@ impl ContextSearch {
     /// Calls `take` on each line of `lines` (whole lines, each ended by `\n` but perhaps
     /// the last) that holds a literal of a group `take` still wants, newest first, until
     /// it wants none. `take` is given the line and the groups of `wanted` it holds, and
-    /// gives back the groups it still wants. `scratch` and `found` are the caller's own.
+    /// gives back the groups it still wants. `lower`, when given, is `lines` lowercased
+    /// (the gate's own work, not done twice). `scratch` and `found` are the caller's own.
     pub fn newest_first(
         &self,
         lines: &[u8],
+        lower: Option<&[u8]>,
         mut wanted: u64,
         scratch: &mut GateScratch,
         found: &mut Vec<(usize, Heat)>,
@@ -141,7 +143,11 @@ impl ContextSearch {
             };
             let chunk = &lines[start..end];
             found.clear();
-            self.gate_for(wanted).hot_lines(chunk, scratch, found);
+            let gate = self.gate_for(wanted);
+            match lower {
+                Some(lower) => gate.hot_lines_lowered(chunk, &lower[start..end], scratch, found),
+                None => gate.hot_lines(chunk, scratch, found),
+            }
             for &(at, heat) in found.iter().rev() {
                 let Heat::Context(groups) = heat else {
                     continue;
@@ -182,24 +188,32 @@ mod tests {
     use crate::rule::RuleSet;
 
     /// Every line `newest_first` gives while `take` wants its groups: (line number from
-    /// the end, text); `stop` says after which text it wants no more.
+    /// the end, text); `stop` says after which text it wants no more. The same whether
+    /// the search lowercases the lines itself or is given them lowercased.
     fn found(lines: &[u8], stop: Option<&str>) -> Vec<(u64, String)> {
         let rules = RuleSet::embedded().unwrap();
         let search = rules.signals.context_search();
-        let mut seen = Vec::new();
-        search.newest_first(
-            lines,
-            search.groups(),
-            &mut GateScratch::default(),
-            &mut Vec::new(),
-            |line| {
-                let text = String::from_utf8(lines[line.start..line.end].to_vec()).unwrap();
-                let done = stop == Some(text.as_str());
-                seen.push((line.lines_from, text));
-                if done { 0 } else { u64::MAX }
-            },
-        );
-        seen
+        let mut lowered = Vec::new();
+        crate::gate::lowercase_into(lines, &mut lowered);
+        let mut each = [None, Some(lowered.as_slice())].map(|lower| {
+            let mut seen = Vec::new();
+            search.newest_first(
+                lines,
+                lower,
+                search.groups(),
+                &mut GateScratch::default(),
+                &mut Vec::new(),
+                |line| {
+                    let text = String::from_utf8(lines[line.start..line.end].to_vec()).unwrap();
+                    let done = stop == Some(text.as_str());
+                    seen.push((line.lines_from, text));
+                    if done { 0 } else { u64::MAX }
+                },
+            );
+            seen
+        });
+        assert_eq!(each[0], each[1]);
+        std::mem::take(&mut each[0])
     }
 
     #[test]

@@ -129,6 +129,14 @@ pub struct GateScratch {
     caches: Vec<Option<meta::Cache>>,
 }
 
+impl GateScratch {
+    /// The buffer the last [`LineGate::hot_lines`] looked at, lowercased (empty when its
+    /// gate looks at nothing).
+    pub fn lowered(&self) -> &[u8] {
+        &self.lower
+    }
+}
+
 /// What a line asks of the pipeline, as the gate sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Heat {
@@ -305,6 +313,7 @@ impl LineGate {
         hot: &mut Vec<(usize, Heat)>,
     ) {
         let Some(inner) = &self.inner else {
+            scratch.lower.clear();
             hot.push((0, Heat::Hot));
             hot.extend(memchr::memchr_iter(b'\n', buffer).map(|end| (end + 1, Heat::Hot)));
             if buffer.last() == Some(&b'\n') {
@@ -312,13 +321,40 @@ impl LineGate {
             }
             return;
         };
-        let GateScratch {
-            lower,
-            gate,
-            caches,
-        } = scratch;
+        let mut lower = std::mem::take(&mut scratch.lower);
         lower.clear();
-        lowercase_into(buffer, lower);
+        lowercase_into(buffer, &mut lower);
+        self.judge_lines(inner, buffer, &lower, scratch, hot);
+        scratch.lower = lower;
+    }
+
+    /// [`LineGate::hot_lines`] of `buffer` when `lower` is `buffer` lowercased already
+    /// ([`lowercase_into`]): the gate itself would lowercase it first.
+    pub fn hot_lines_lowered(
+        &self,
+        buffer: &[u8],
+        lower: &[u8],
+        scratch: &mut GateScratch,
+        hot: &mut Vec<(usize, Heat)>,
+    ) {
+        match &self.inner {
+            Some(inner) if lower.len() == buffer.len() => {
+                self.judge_lines(inner, buffer, lower, scratch, hot);
+            }
+            _ => self.hot_lines(buffer, scratch, hot),
+        }
+    }
+
+    /// Finds the hot lines of `buffer`, `lower` being it lowercased.
+    fn judge_lines(
+        &self,
+        inner: &Inner,
+        buffer: &[u8],
+        lower: &[u8],
+        scratch: &mut GateScratch,
+        hot: &mut Vec<(usize, Heat)>,
+    ) {
+        let GateScratch { gate, caches, .. } = scratch;
         inner.fit_caches(gate, caches);
         let mut judge = Judge {
             inner,
@@ -330,7 +366,6 @@ impl LineGate {
             n: 0,
             context: None,
         };
-        let lower = &lower[..];
         match &inner.finder {
             Finder::Literals(automaton) => {
                 for found in automaton.find_overlapping_iter(lower) {

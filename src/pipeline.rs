@@ -192,7 +192,8 @@ fn read_lines<R: io::BufRead>(
                         Block::Lines(bytes) => {
                             hot.clear();
                             gate.hot_lines(bytes, scratch, &mut hot);
-                            steps.block(bytes, &hot, true, state);
+                            let lower = Some(scratch.lowered()).filter(|l| l.len() == bytes.len());
+                            steps.block(bytes, lower, &hot, true, state);
                         }
                         Block::Line(bytes) => {
                             let heat = gate.heat(bytes, scratch);
@@ -319,7 +320,7 @@ impl Steps {
         if !self.skip(bytes, heat, false, gated, state) {
             self.read(bytes, state);
         } else if self.late {
-            state.read_late_context(bytes, self.line_no, &self.framer, &self.repairer);
+            state.read_late_context(bytes, None, self.line_no, &self.framer, &self.repairer);
         }
     }
 
@@ -369,13 +370,15 @@ impl Steps {
 
     /// Takes a block of whole lines, each ended by `\n` (see [`Block::Lines`]), with where
     /// those that are not quiet start and their [`Heat`], in order (the gate's
-    /// [`LineGate::hot_lines`]); every other line of it is quiet.
+    /// [`LineGate::hot_lines`]); every other line of it is quiet. `lower`: the block
+    /// lowercased, as the gate left it ([`GateScratch::lowered`]), if it did.
     ///
     /// Context lines do not end a run of quiet lines: most of them are held back in it
     /// ([`Steps::quiet_lines`]).
     fn block(
         &mut self,
         bytes: &[u8],
+        lower: Option<&[u8]>,
         hot: &[(usize, Heat)],
         gated: bool,
         state: &mut RunState<'_>,
@@ -386,21 +389,23 @@ impl Steps {
             if heat != Heat::Hot || start < at {
                 continue;
             }
-            self.quiet_lines(&bytes[at..start], at, &hot[context_from..i], gated, state);
+            let lines = (&bytes[at..start], lower.map(|lower| &lower[at..start]));
+            self.quiet_lines(lines, at, &hot[context_from..i], gated, state);
             let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
             self.line(without_cr(&bytes[start..end]), heat, gated, state);
             at = end + 1;
             context_from = i + 1;
         }
         if at < bytes.len() {
-            self.quiet_lines(&bytes[at..], at, &hot[context_from..], gated, state);
+            let lines = (&bytes[at..], lower.map(|lower| &lower[at..]));
+            self.quiet_lines(lines, at, &hot[context_from..], gated, state);
         }
     }
 
     /// Takes whole lines, each ended by `\n`, that are quiet but for the context lines
     /// of `context` (where they start, counted from `base` bytes before `bytes`, in order,
-    /// as in [`Steps::block`]). Whether they hold a byte the repairer looks at is asked of
-    /// all of them at once.
+    /// as in [`Steps::block`]), with `bytes` lowercased when the gate gave them. Whether
+    /// they hold a byte the repairer looks at is asked of all of them at once.
     ///
     /// Most of these lines come in runs that the repairer and the framer only count:
     /// the context lines among them that [`Steps::hold`] would hold as they are (no byte
@@ -409,7 +414,7 @@ impl Steps {
     /// those that ask for a check and fail it are only counted, as `hold` would.
     fn quiet_lines(
         &mut self,
-        bytes: &[u8],
+        (bytes, lower): (&[u8], Option<&[u8]>),
         base: usize,
         context: &[(usize, Heat)],
         gated: bool,
@@ -482,14 +487,16 @@ impl Steps {
             } else {
                 if let Some((from, last)) = skipped.take() {
                     let lines = &bytes[from..start];
-                    state.read_late_context(lines, last, &self.framer, &self.repairer);
+                    let lower = lower.map(|lower| &lower[from..start]);
+                    state.read_late_context(lines, lower, last, &self.framer, &self.repairer);
                 }
                 self.read(line, state);
             }
             start = end + 1;
         }
         if let Some((from, last)) = skipped {
-            state.read_late_context(&bytes[from..], last, &self.framer, &self.repairer);
+            let lower = lower.map(|lower| &lower[from..]);
+            state.read_late_context(&bytes[from..], lower, last, &self.framer, &self.repairer);
         }
     }
 
@@ -719,7 +726,7 @@ fn read_gated_in_two_from<R: io::BufRead + Send>(
         SCRATCH.with_borrow_mut(|scratch| batch.gate(signals.gate(), scratch, &mut found));
         // Not counted as gated: this loop does not turn the gate off, since the work
         // it would save runs on the other thread.
-        steps.block(&batch.bytes, &batch.hot, false, state);
+        steps.block(&batch.bytes, None, &batch.hot, false, state);
     });
     steps.finish(state);
     done
@@ -1385,8 +1392,16 @@ impl<'r> RunState<'r> {
     /// line is read. They are searched backwards ([`crate::context`]) and read as
     /// [`RunState::read_held`] reads held lines: newest first, each for the context
     /// signals no newer one matched, in the framer's stage, with the repairer's Vagrant
-    /// machine (neither changes while lines are skipped).
-    fn read_late_context(&mut self, lines: &[u8], last: u64, framer: &Framer, repairer: &Repairer) {
+    /// machine (neither changes while lines are skipped). `lower`: `lines` lowercased,
+    /// when the gate lowercased them already (the search need not do it again).
+    fn read_late_context(
+        &mut self,
+        lines: &[u8],
+        lower: Option<&[u8]>,
+        last: u64,
+        framer: &Framer,
+        repairer: &Repairer,
+    ) {
         let signals = &self.rules.signals;
         let search = signals.context_search();
         let (stage, machine) = (framer.stage(), repairer.vagrant_machine());
@@ -1395,21 +1410,28 @@ impl<'r> RunState<'r> {
         let mut taken = std::mem::take(&mut self.late_taken);
         let mut candidates = Vec::new();
         taken.clear();
-        search.newest_first(lines, search.groups(), &mut scratch, &mut found, |line| {
-            let entry = HeldLine {
-                line: last + 1 - line.lines_from,
-                raw: line.start..line.end,
-                stage,
-                groups: line.groups,
-            };
-            let raw = &lines[entry.raw.clone()];
-            !self.read_context_line(
-                (&entry, raw, line.groups, machine),
-                &mut taken,
-                &mut candidates,
-                |pattern, raw, checks| search.may_match(pattern, raw, checks),
-            )
-        });
+        search.newest_first(
+            lines,
+            lower,
+            search.groups(),
+            &mut scratch,
+            &mut found,
+            |line| {
+                let entry = HeldLine {
+                    line: last + 1 - line.lines_from,
+                    raw: line.start..line.end,
+                    stage,
+                    groups: line.groups,
+                };
+                let raw = &lines[entry.raw.clone()];
+                !self.read_context_line(
+                    (&entry, raw, line.groups, machine),
+                    &mut taken,
+                    &mut candidates,
+                    |pattern, raw, checks| search.may_match(pattern, raw, checks),
+                )
+            },
+        );
         self.late_scratch = scratch;
         self.late_found = found;
         self.late_taken = taken;
@@ -1855,7 +1877,7 @@ mod tests {
             .gate()
             .hot_lines(block.as_bytes(), &mut GateScratch::default(), &mut hot);
         assert_eq!(hot.len(), 300);
-        steps.block(block.as_bytes(), &hot, true, &mut state);
+        steps.block(block.as_bytes(), None, &hot, true, &mut state);
         assert!(steps.skipped >= 290, "{}", steps.skipped);
         assert!(!state.held.is_empty() && state.held.len() <= HELD_LINES);
         assert!(state.held_bytes.len() <= HELD_BYTES);
@@ -1893,7 +1915,7 @@ mod tests {
             &mut hot,
         );
         assert_eq!(hot, []);
-        steps.block(block.as_bytes(), &hot, true, &mut state);
+        steps.block(block.as_bytes(), None, &hot, true, &mut state);
         assert!(steps.skipped >= 290, "{}", steps.skipped);
         assert!(state.held.is_empty());
         let read: Vec<(u64, &str)> = state
