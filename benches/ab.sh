@@ -18,30 +18,30 @@ CORPUS=${CORPUS:-/tmp/magelogs-100m}
 [ -d "$CORPUS" ] && [ -f "$CORPUS.log" ] || {
   echo "no corpus at $CORPUS and $CORPUS.log: run benches/run.sh first" >&2; exit 2; }
 TIMES=$(mktemp /tmp/magediag-ab.XXXXXX)
-trap 'rm -f "$TIMES"' EXIT
+trap 'rm -f "$TIMES" "$TIMES.out"' EXIT
+TIMED=$(dirname "$0")/timed.py
 PATTERNS=${BENCH_DIR:-/work/shared/bench}/patterns.txt
 RG=$(command -v rg || echo /tmp/rgbin/bin/rg)
 for _ in $(seq "$RUNS"); do
   if [ -n "${WITH_RG:-}" ]; then
-    /usr/bin/time -a -o "$TIMES" -f "rg|folder|%e|%U" "$RG" -z -c -f "$PATTERNS" "$CORPUS" > /dev/null || true
-    /usr/bin/time -a -o "$TIMES" -f "rg|stdin|%e|%U" sh -c "'$RG' -c -f '$PATTERNS' < '$CORPUS.log' > /dev/null" || true
+    python3 "$TIMED" "$TIMES" "rg|folder" -- "$RG" -z -c -f "$PATTERNS" "$CORPUS"
+    python3 "$TIMED" "$TIMES" "rg|stdin" -- sh -c "'$RG' -c -f '$PATTERNS' < '$CORPUS.log'"
   fi
   for bin in "$@"; do
-    # magediag exits 1 when it finds an error: the corpus has planted failures.
-    /usr/bin/time -a -o "$TIMES" -f "$bin|folder|%e|%U" "$bin" scan "$CORPUS" --format json > /dev/null || true
-    /usr/bin/time -a -o "$TIMES" -f "$bin|stdin|%e|%U" sh -c "'$bin' --format json < '$CORPUS.log' > /dev/null" || true
+    # magediag exits 1 when it finds an error (the corpus has planted failures):
+    # timed.py ignores the status.
+    python3 "$TIMED" "$TIMES" "$bin|folder" -- "$bin" scan "$CORPUS" --format json
+    python3 "$TIMED" "$TIMES" "$bin|stdin" -- sh -c "'$bin' --format json < '$CORPUS.log'"
   done
 done
 python3 - "$TIMES" <<'PY'
 import collections, statistics, sys
 runs = collections.OrderedDict()
 for line in open(sys.argv[1]):
-    if line.startswith("Command"):
-        continue
-    build, kind, wall, user = line.strip().split("|")
+    build, kind, wall, _rss, user, _system = line.strip().split("|")
     runs.setdefault((kind, build), []).append((float(wall), float(user)))
 for (kind, build), v in sorted(runs.items(), key=lambda item: item[0][0]):
     walls = sorted(w for w, _ in v)
     print(f"{kind:6} {build:40} wall {statistics.median(walls):.3f} s  user "
-          f"{statistics.median(u for _, u in v):.3f} s  walls {walls}")
+          f"{statistics.median(u for _, u in v):.3f} s  walls {[round(w, 3) for w in walls]}")
 PY

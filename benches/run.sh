@@ -43,12 +43,12 @@ FILE_BYTES=$(bytes "$FILE.answers.json")
 RESULTS=$(mktemp /tmp/magediag-bench.XXXXXX)
 
 # run NAME BLOCK COMMAND...: one timed run, appended to $RESULTS as
-# "block|name|secs|kb|user secs|system secs".
+# "block|name|secs|kb|user secs|system secs" (benches/timed.py: GNU time's numbers, to
+# the microsecond). Output goes to a file, not /dev/null: GNU grep stops at the first
+# match when its output is /dev/null.
 run() {
   local name=$1 block=$2; shift 2
-  # Not /dev/null: GNU grep stops at the first match when its output is /dev/null.
-  /usr/bin/time -o "$RESULTS.t" -f "%e|%M|%U|%S" "$@" > "$RESULTS.out" 2>&1 || true
-  echo "$block|$name|$(tail -1 "$RESULTS.t")" >> "$RESULTS"
+  python3 benches/timed.py "$RESULTS" "$block|$name" -- "$@"
 }
 
 for _ in $(seq "$RUNS"); do
@@ -81,7 +81,7 @@ for block, total in (("folder", int(dir_bytes)), ("stdin", int(file_bytes))):
         med = max(statistics.median(secs), 0.005)
         cpu = statistics.median(c for _, _, c in v)
         rss = max(k for _, k, _ in v) / 1024
-        print(f"| {name} | {med:.2f} s ({min(secs):.2f}-{max(secs):.2f}) | {total / 1e6 / med:.0f} | {cpu:.2f} s | {rss:.0f} MB | {med / rg:.2f} |")
+        print(f"| {name} | {med:.3f} s ({min(secs):.3f}-{max(secs):.3f}) | {total / 1e6 / med:.0f} | {cpu:.3f} s | {rss:.0f} MB | {med / rg:.2f} |")
     print()
 PY
-rm -f "$RESULTS" "$RESULTS.t" "$RESULTS.out"
+rm -f "$RESULTS" "$RESULTS.out"
