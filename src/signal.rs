@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use regex::{Regex, RegexSet};
+use regex_syntax::hir::Hir;
 
 use crate::context::ContextSearch;
 use crate::envelope::Level;
@@ -58,6 +59,9 @@ pub struct Pattern {
     names: Vec<String>,
     /// The literals every match holds one of (see [`prefilter::required_literals`]).
     literals: Option<Vec<Vec<u8>>>,
+    /// The pattern parsed, kept for the gate's check (see [`crate::gate::GateItem`]):
+    /// parsing it again cost as much as building the gate's search.
+    hir: Hir,
     compiled: OnceLock<Option<Regex>>,
 }
 
@@ -75,6 +79,7 @@ impl Pattern {
             source: source.to_owned(),
             names,
             literals: prefilter::required_literals_of(&hir),
+            hir,
             compiled: OnceLock::new(),
         };
         if compile_now {
@@ -102,6 +107,11 @@ impl Pattern {
         self.literals.as_deref()
     }
 
+    /// The pattern parsed.
+    pub fn hir(&self) -> &Hir {
+        &self.hir
+    }
+
     /// Whether the pattern matches somewhere in `text`.
     pub fn is_match(&self, text: &str) -> bool {
         self.regex().is_some_and(|regex| regex.is_match(text))
@@ -115,7 +125,7 @@ fn build_regex(source: &str) -> Result<Regex, regex::Error> {
 }
 
 /// The capture names of a pattern, in the order the regex crate numbers them.
-fn capture_names(hir: &regex_syntax::hir::Hir, out: &mut Vec<String>) {
+fn capture_names(hir: &Hir, out: &mut Vec<String>) {
     use regex_syntax::hir::HirKind;
     match hir.kind() {
         HirKind::Capture(capture) => {
@@ -497,12 +507,8 @@ impl SignalSet {
         let (s, p) = self.owners[pattern];
         // A pattern whose literals are its levels' words is not checked: what it
         // matches need not hold them.
-        let check = self.signals[s].patterns[p].literals().and_then(|_| {
-            regex_syntax::ParserBuilder::new()
-                .build()
-                .parse(self.signals[s].patterns[p].as_str())
-                .ok()
-        });
+        let source = &self.signals[s].patterns[p];
+        let check = source.literals().map(|_| source.hir().clone());
         GateItem {
             literals: self.items[pattern].clone().unwrap_or_default(),
             check,
