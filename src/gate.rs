@@ -722,12 +722,8 @@ fn cover(windows: &Windows<'_>, weight: f64) -> Option<Vec<Vec<u8>>> {
 }
 
 /// How rare a fragment is in log text: the sum of its bytes' [`byte_rarity`], less for
-/// each pair and triple of letters common in English (`ing` and `tion` are everywhere),
-/// and far less for `00%` (as in `100%`), which ends every progress bar (Composer's
-/// downloads, each static content deploy's themes and locales) though its bytes look
-/// rare.
+/// each pair and triple of letters common in English (`ing` and `tion` are everywhere).
 fn rarity(fragment: &[u8]) -> f64 {
-    const PROGRESS: &[u8] = b"00%";
     const COMMON_PAIRS: &[&[u8; 2]] = &[
         b"th", b"he", b"in", b"er", b"an", b"re", b"on", b"at", b"en", b"nd", b"ti", b"es", b"or",
         b"te", b"of", b"ed", b"is", b"it", b"al", b"ar", b"st", b"to", b"nt", b"ng", b"se", b"ha",
@@ -748,11 +744,9 @@ fn rarity(fragment: &[u8]) -> f64 {
         .windows(3)
         .filter(|triple| COMMON_TRIPLES.iter().any(|common| common[..] == **triple))
         .count();
-    let progress = fragment.windows(PROGRESS.len()).any(|w| w == PROGRESS);
     fragment.iter().map(|&b| byte_rarity(b)).sum::<f64>()
         - 1.5 * pairs as f64
         - 2.0 * triples as f64
-        - if progress { 12.0 } else { 0.0 }
 }
 
 /// `fragments` in the order that spreads them best over the SIMD search's buckets.
