@@ -29,6 +29,9 @@ pub struct LineReader<R> {
     /// Bytes last returned from the reader's buffer, consumed on the next call.
     pending: usize,
     stats: LineStats,
+    /// Whether [`LineReader::next_block`] counts the lines of a block (see
+    /// [`LineReader::leave_blocks_uncounted`]).
+    count_blocks: bool,
 }
 
 /// A piece of input, as [`LineReader::next_block`] gives it.
@@ -50,7 +53,21 @@ impl<R: BufRead> LineReader<R> {
             buf: Vec::with_capacity(256),
             pending: 0,
             stats: LineStats::default(),
+            count_blocks: true,
         }
+    }
+
+    /// Leaves the lines of the blocks [`LineReader::next_block`] gives uncounted (a pass
+    /// over their bytes): the caller counts every line it takes, and says how many at the
+    /// end ([`LineReader::set_lines`]).
+    pub fn leave_blocks_uncounted(&mut self) {
+        self.count_blocks = false;
+    }
+
+    /// Sets how many lines were read, as the caller counted them (see
+    /// [`LineReader::leave_blocks_uncounted`]).
+    pub fn set_lines(&mut self, lines: u64) {
+        self.stats.lines = lines;
     }
 
     /// What was seen so far.
@@ -112,7 +129,9 @@ impl<R: BufRead> LineReader<R> {
         if let Some(last) = whole {
             let block = &self.inner.fill_buf()?[..=last];
             self.pending = block.len();
-            self.stats.lines += memchr::memchr_iter(b'\n', block).count() as u64;
+            if self.count_blocks {
+                self.stats.lines += memchr::memchr_iter(b'\n', block).count() as u64;
+            }
             if memchr::memchr(0, block).is_some() {
                 let binary = block
                     .split(|&b| b == b'\n')

@@ -161,8 +161,11 @@ fn read_into_gating<R: io::BufRead>(
     // On one thread, context lines are found late (see `SignalSet::finds_context_late`).
     let mut steps = Steps::new(runs, state.rules.signals.finds_context_late());
     let mut gate = gate;
+    // Every line read is one step: the steps' count is the reader's.
+    lines.leave_blocks_uncounted();
     let error = read_lines(lines, &mut steps, state, &mut gate, false).flatten();
     steps.finish(state);
+    lines.set_lines(steps.line_no);
     (error, gate)
 }
 
