@@ -57,10 +57,6 @@ struct Info {
     exact: Option<Set>,
     /// Strings one of which every match of the piece contains.
     need: Option<Set>,
-    /// Strings one of which every match of the piece starts with (when not exact): what
-    /// a run of exact pieces before it can be extended by (`100% ` before `(/\S*)` makes
-    /// `100% /`).
-    prefix: Option<Set>,
 }
 
 impl Info {
@@ -68,7 +64,6 @@ impl Info {
         Info {
             exact: Some(set),
             need: None,
-            prefix: None,
         }
     }
 
@@ -76,13 +71,7 @@ impl Info {
         Info {
             exact: None,
             need: None,
-            prefix: None,
         }
-    }
-
-    /// The strings every match starts with one of: the exact ones, else the prefixes.
-    fn starts(&self) -> Option<&Set> {
-        self.exact.as_ref().or(self.prefix.as_ref())
     }
 }
 
@@ -101,7 +90,6 @@ fn analyze(hir: &Hir) -> Info {
                 return sub;
             }
             Info {
-                prefix: sub.starts().cloned(),
                 exact: None,
                 need: better(sub.exact, sub.need),
             }
@@ -109,13 +97,8 @@ fn analyze(hir: &Hir) -> Info {
         HirKind::Alternation(alternatives) => {
             let infos: Vec<Info> = alternatives.iter().map(analyze).collect();
             let exact = union(infos.iter().map(|info| info.exact.clone()));
-            let prefix = union(infos.iter().map(|info| info.starts().cloned()));
             let need = union(infos.into_iter().map(|info| better(info.exact, info.need)));
-            Info {
-                exact,
-                need,
-                prefix,
-            }
+            Info { exact, need }
         }
         HirKind::Concat(pieces) => {
             // Runs of exact pieces multiply out into longer literals (`['"] URL` gives
@@ -123,22 +106,8 @@ fn analyze(hir: &Hir) -> Info {
             let mut run = Some(vec![Vec::new()]);
             let mut all_exact = true;
             let mut best = None;
-            // What every match starts with: the first run of exact pieces, extended by
-            // the prefixes of the piece that ends it.
-            let mut prefix = None;
             for piece in pieces {
                 let info = analyze(piece);
-                if info.exact.is_none() {
-                    // The run, then the start of this piece: held by every match.
-                    let extended = run
-                        .as_ref()
-                        .zip(info.prefix.as_ref())
-                        .and_then(|(r, p)| cross(r, p));
-                    if all_exact {
-                        prefix = extended.clone().or_else(|| run.clone());
-                    }
-                    best = better(best, extended);
-                }
                 match info.exact {
                     Some(exact) => match run.as_ref().and_then(|r| cross(r, &exact)) {
                         Some(longer) => run = Some(longer),
@@ -162,7 +131,6 @@ fn analyze(hir: &Hir) -> Info {
                 Info {
                     exact: None,
                     need: better(best, run),
-                    prefix: prefix.filter(|set| score(set) > 0),
                 }
             }
         }
@@ -174,7 +142,6 @@ impl Info {
         Info {
             exact: set,
             need: None,
-            prefix: None,
         }
     }
 }
@@ -634,30 +601,6 @@ mod tests {
         let folded = lits(r"(?i)no alive nodes").unwrap();
         assert!(folded.contains(&"no alive nodes".to_owned()));
         assert!(folded.iter().all(|l| l.starts_with("no alive node")));
-    }
-
-    /// A run of exact pieces goes on into what the next piece always starts with: the
-    /// `/` of a capture, the `http` of `https?`, an alternation's branches. Not through a
-    /// piece that may match nothing, nor a branch that may start anyhow.
-    #[test]
-    fn a_literal_runs_on_into_how_the_next_piece_starts() {
-        let one = |l: &str| Some(vec![l.to_owned()]);
-        assert_eq!(lits(r"\s100% (?P<mount>/\S*)\s*$"), one("100% /"));
-        assert_eq!(
-            lits(r"curl error 6 while downloading (?P<url>https?://\S+)"),
-            one("curl error 6 while downloading http")
-        );
-        assert_eq!(
-            lits(r"\w+ -> (?:found a\[(?P<f>\w+)\]|no matching package)"),
-            Some(vec![
-                " -> found a[".into(),
-                " -> no matching package".into()
-            ])
-        );
-        assert_eq!(lits(r"run into(?: \w+)+ now"), one("run into "));
-        // The next piece may be empty, or one branch may start with anything.
-        assert_eq!(lits(r"ends here(?:/\w+)?"), one("ends here"));
-        assert_eq!(lits(r"ends here(?:/x\w+|\w+)"), one("ends here"));
     }
 
     #[test]
