@@ -195,7 +195,7 @@ mod tests {
         let search = rules.signals.context_search();
         let mut lowered = Vec::new();
         crate::gate::lowercase_into(lines, &mut lowered);
-        let mut each = [None, Some(lowered.as_slice())].map(|lower| {
+        let [plain, given] = [None, Some(lowered.as_slice())].map(|lower| {
             let mut seen = Vec::new();
             search.newest_first(
                 lines,
@@ -212,8 +212,8 @@ mod tests {
             );
             seen
         });
-        assert_eq!(each[0], each[1]);
-        std::mem::take(&mut each[0])
+        assert_eq!(plain, given);
+        plain
     }
 
     #[test]
