@@ -4,7 +4,7 @@
 //! [`parse`] never fails: a line that has none of these is a plain message.
 
 use nom::branch::alt;
-use nom::bytes::complete::{tag, take_while_m_n, take_while1};
+use nom::bytes::complete::{tag, take_while1};
 use nom::character::complete::{char, digit1, space0, space1};
 use nom::combinator::{eof, opt, recognize, verify};
 use nom::sequence::{delimited, preceded, terminated};
@@ -125,8 +125,16 @@ fn cloud_prefix(input: &str) -> IResult<&str, CloudPrefix> {
     terminated(alt((warning, error)), alt((space1, eof))).parse(input)
 }
 
+/// Exactly `n` ASCII digits. Byte by byte: this runs on every line read, and nom's
+/// `take_while_m_n` decodes each char first (a fifth of a line's framing).
 fn digits(n: usize) -> impl Fn(&str) -> IResult<&str, &str> {
-    move |input| take_while_m_n(n, n, |c: char| c.is_ascii_digit()).parse(input)
+    move |input| match input.as_bytes().get(..n) {
+        Some(head) if head.iter().all(u8::is_ascii_digit) => Ok((&input[n..], &input[..n])),
+        _ => Err(nom::Err::Error(nom::error::Error::new(
+            input,
+            nom::error::ErrorKind::TakeWhileMN,
+        ))),
+    }
 }
 
 /// `2019-01-03 19:44:11` or `2023-04-24T18:58:04.129888+00:00`.
@@ -202,6 +210,18 @@ mod tests {
         assert_eq!(e.level, Some(Level::Warning));
         assert_eq!(e.code, Some(2003));
         assert_eq!(e.message, "Some issue");
+    }
+
+    /// A timestamp's fields have exactly their number of ASCII digits.
+    #[test]
+    fn a_timestamp_needs_each_field_s_digits() {
+        assert_eq!(parse("[2019-1-03 19:44:11] INFO: x").level, None);
+        assert_eq!(parse("[2019-01-03 19:44:1] INFO: x").level, None);
+        assert_eq!(parse("[201\u{0669}-01-03 19:44:11] INFO: x").level, None);
+        assert_eq!(parse("[2019-01-0").level, None);
+        let e = parse("[2019-01-03T19:44:11+0100] INFO: x");
+        assert_eq!(e.timestamp, Some("2019-01-03T19:44:11+0100"));
+        assert_eq!(e.message, "x");
     }
 
     #[test]
