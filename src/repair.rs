@@ -1324,13 +1324,13 @@ fn strip_deployer(text: &str) -> Option<&str> {
     let rest = text.strip_prefix('[')?;
     let close = memchr::memchr(b']', rest.as_bytes())?;
     let host = &rest[..close];
-    if host.is_empty() || host.contains(char::is_whitespace) {
-        return None;
-    }
     let after = &rest[close + 1..];
-    after
+    // What follows first: most lines that start with `[` hold a timestamp there, and
+    // looking for whitespace in it char by char would cost more.
+    let text = after
         .strip_prefix(" err ")
-        .or_else(|| after.strip_prefix(" > "))
+        .or_else(|| after.strip_prefix(" > "))?;
+    (!host.is_empty() && !host.contains(char::is_whitespace)).then_some(text)
 }
 
 /// Convenience for whole texts (paste): repairs and returns the logical lines.
@@ -1347,6 +1347,24 @@ pub fn repair_text(input: &str) -> Vec<RepairedLine> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Deployer's prefix is `[host]` then ` err ` or ` > `; the host holds no whitespace
+    /// (Unicode whitespace included), and a `[timestamp]` line keeps its text.
+    #[test]
+    fn deployer_prefixes_need_a_host_without_whitespace() {
+        assert_eq!(strip_deployer("[prod] err boom"), Some("boom"));
+        assert_eq!(
+            strip_deployer("[web-1] > php bin/magento"),
+            Some("php bin/magento")
+        );
+        assert_eq!(strip_deployer("[a b] err boom"), None);
+        assert_eq!(strip_deployer("[a\u{a0}b] err boom"), None);
+        assert_eq!(strip_deployer("[] err boom"), None);
+        assert_eq!(strip_deployer("[prod] boom"), None);
+        let stamped = "[2024-03-12T10:21:00.000000+00:00] INFO: Starting deploy.";
+        assert_eq!(strip_deployer(stamped), None);
+        assert_eq!(texts(stamped), [stamped]);
+    }
 
     /// Repairs `input` and returns only the texts, which most tests compare.
     fn texts(input: &str) -> Vec<String> {
