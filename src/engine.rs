@@ -23,6 +23,9 @@ pub struct Events {
     by_signal: Vec<Vec<Event>>,
     /// Events seen but not kept, per signal.
     dropped: Vec<u64>,
+    /// The signals that have an event, kept or dropped (each once): what
+    /// [`Events::clear`] clears.
+    touched: Vec<usize>,
 }
 
 impl Events {
@@ -31,12 +34,29 @@ impl Events {
         Events {
             by_signal: vec![Vec::new(); signals],
             dropped: vec![0; signals],
+            touched: Vec::new(),
+        }
+    }
+
+    /// Forgets every event, keeping the room: a log split into many runs starts one per
+    /// run, and most signals have none.
+    pub fn clear(&mut self) {
+        for s in self.touched.drain(..) {
+            self.by_signal[s].clear();
+            self.dropped[s] = 0;
+        }
+    }
+
+    fn touch(&mut self, signal: usize) {
+        if self.by_signal[signal].is_empty() && self.dropped[signal] == 0 {
+            self.touched.push(signal);
         }
     }
 
     /// Keeps an event (up to the per-signal cap).
     pub fn push(&mut self, event: Event) {
         let s = event.signal;
+        self.touch(s);
         if self.by_signal[s].len() < EVENTS_PER_SIGNAL {
             self.by_signal[s].push(event);
         } else {
@@ -46,8 +66,9 @@ impl Events {
 
     /// Counts events of a signal that were seen but not kept.
     pub fn count_dropped(&mut self, signal: usize, count: u64) {
-        if let Some(dropped) = self.dropped.get_mut(signal) {
-            *dropped += count;
+        if signal < self.dropped.len() && count > 0 {
+            self.touch(signal);
+            self.dropped[signal] += count;
         }
     }
 
@@ -380,4 +401,48 @@ fn list_packages(packages: &[Package]) -> String {
         shown.push(format!("and {} more", packages.len() - PACKAGES_LISTED));
     }
     shown.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    fn event(signal: usize, line: u64) -> Event {
+        Event {
+            signal,
+            line,
+            text: format!("line {line}"),
+            fields: Vec::new(),
+        }
+    }
+
+    /// A cleared store is as a new one: no event of any signal, full ones included, and
+    /// the cap counts again from zero.
+    #[test]
+    fn a_cleared_store_holds_nothing_and_keeps_counting() {
+        let mut events = Events::new(3);
+        events.push(event(0, 1));
+        events.push(event(2, 2));
+        for line in 0..EVENTS_PER_SIGNAL as u64 + 5 {
+            events.push(event(1, line));
+        }
+        events.count_dropped(0, 4);
+        assert!(events.is_full(1));
+        events.clear();
+        for signal in 0..3 {
+            assert!(events.of(signal).is_empty(), "signal {signal}");
+            assert!(!events.is_full(signal));
+            assert_eq!(events.dropped[signal], 0);
+        }
+        events.push(event(1, 7));
+        events.push(event(1, 8));
+        assert_eq!(
+            events.of(1).iter().map(|e| e.line).collect::<Vec<_>>(),
+            [7, 8]
+        );
+        events.clear();
+        assert!(events.of(1).is_empty());
+        assert!(events.touched.is_empty());
+    }
 }

@@ -1568,7 +1568,7 @@ impl<'r> RunState<'r> {
             self.finished.push(report);
         }
         self.runs_seen += 1;
-        self.events = Events::new(self.rules.signals.signals().len());
+        self.events.clear();
         self.deferred.clear();
         self.pending.clear();
         self.last_primary = 0;
