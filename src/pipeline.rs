@@ -160,6 +160,9 @@ fn read_into_gating<R: io::BufRead>(
 ) -> (Option<io::Error>, Gate) {
     // On one thread, context lines are found late (see `SignalSet::finds_context_late`).
     let mut steps = Steps::new(runs, state.rules.signals.finds_context_late());
+    // With every run reported, a new run reads what its skipped lines owe (its report
+    // needs it): they are searched as they come.
+    state.defer_late = steps.late && runs != Some(Runs::All);
     let mut gate = gate;
     // Every line read is one step: the steps' count is the reader's.
     lines.leave_blocks_uncounted();
@@ -187,9 +190,9 @@ fn read_lines<R: io::BufRead>(
     SCRATCH.with_borrow_mut(|scratch| {
         loop {
             let read = match gate_at(*gate, steps.line_no + 1, signals, steps.late) {
-                None => lines
-                    .next_line()
-                    .map(|line| line.map(|bytes| steps.line(bytes, Heat::Hot, false, state))),
+                None => lines.next_line().map(|line| {
+                    line.map(|bytes| steps.line(bytes, Heat::Hot, false, state, Late::default()))
+                }),
                 Some(gate) => lines.next_block().map(|block| {
                     block.map(|block| match block {
                         Block::Lines(bytes) => {
@@ -200,7 +203,7 @@ fn read_lines<R: io::BufRead>(
                         }
                         Block::Line(bytes) => {
                             let heat = gate.heat(bytes, scratch);
-                            steps.line(bytes, heat, true, state);
+                            steps.line(bytes, heat, true, state, Late::default());
                         }
                     })
                 }),
@@ -288,6 +291,26 @@ struct HeldLine {
     groups: u64,
 }
 
+/// The block of lines being read ([`Steps::block`]) while its skipped lines owe a search
+/// for context lines (see [`RunState::skipped_late`]): its bytes and, when the gate made
+/// it, its lowercase copy. Empty outside a block: nothing is owed then.
+#[derive(Debug, Clone, Copy, Default)]
+struct Late<'b> {
+    bytes: &'b [u8],
+    lower: Option<&'b [u8]>,
+}
+
+/// Skipped lines of the block being read whose context lines are not searched for yet:
+/// where they are in the block, the number of the last, and the stage and Vagrant machine
+/// they were skipped in.
+#[derive(Debug)]
+struct LateStretch {
+    lines: std::ops::Range<usize>,
+    last: u64,
+    stage: Option<Stage>,
+    machine: Option<String>,
+}
+
 /// The most context lines held back at once, and the most bytes they may hold (a
 /// longer line is held alone): when full, they are read.
 const HELD_LINES: usize = 64;
@@ -319,11 +342,21 @@ impl Steps {
     /// So is a context line, but it is also held back ([`Steps::hold`]): only the last
     /// one before a line that is read can matter. When context lines are found late, a
     /// line skipped is searched for them at once ([`RunState::read_late_context`]).
-    fn line(&mut self, bytes: &[u8], heat: Heat, gated: bool, state: &mut RunState<'_>) {
-        if !self.skip(bytes, heat, false, gated, state) {
-            self.read(bytes, state);
+    fn line(
+        &mut self,
+        bytes: &[u8],
+        heat: Heat,
+        gated: bool,
+        state: &mut RunState<'_>,
+        late: Late<'_>,
+    ) {
+        if !self.skip(bytes, heat, false, gated, state, late) {
+            self.read(bytes, state, late);
         } else if self.late {
-            state.read_late_context(bytes, None, self.line_no, &self.framer, &self.repairer);
+            state.flush_late(late);
+            let (stage, machine) = (self.framer.stage(), self.repairer.vagrant_machine());
+            state.late_taken.clear();
+            state.read_late_context(bytes, None, self.line_no, (stage, machine), !0);
         }
     }
 
@@ -338,6 +371,7 @@ impl Steps {
         plain: bool,
         gated: bool,
         state: &mut RunState<'_>,
+        late: Late<'_>,
     ) -> bool {
         self.line_no += 1;
         self.gated += u64::from(gated);
@@ -347,7 +381,7 @@ impl Steps {
                 .flush_before_quiet(bytes, plain, &mut self.repaired)
         {
             if !self.repaired.is_empty() {
-                self.feed(state);
+                self.feed(state, late);
             }
             if state.may_skip(&self.framer, bytes)
                 && match heat {
@@ -365,10 +399,10 @@ impl Steps {
     }
 
     /// Reads the line [`Steps::skip`] just counted and did not skip.
-    fn read(&mut self, bytes: &[u8], state: &mut RunState<'_>) {
+    fn read(&mut self, bytes: &[u8], state: &mut RunState<'_>, late: Late<'_>) {
         self.repairer
             .push(self.line_no, &line_text(bytes), &mut self.repaired);
-        self.feed(state);
+        self.feed(state, late);
     }
 
     /// Takes a block of whole lines, each ended by `\n` (see [`Block::Lines`]), with where
@@ -386,23 +420,24 @@ impl Steps {
         gated: bool,
         state: &mut RunState<'_>,
     ) {
+        let late = Late { bytes, lower };
         let mut at = 0;
         let mut context_from = 0;
         for (i, &(start, heat)) in hot.iter().enumerate() {
             if heat != Heat::Hot || start < at {
                 continue;
             }
-            let lines = (&bytes[at..start], lower.map(|lower| &lower[at..start]));
-            self.quiet_lines(lines, at, &hot[context_from..i], gated, state);
+            self.quiet_lines(at..start, late, &hot[context_from..i], gated, state);
             let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
-            self.line(without_cr(&bytes[start..end]), heat, gated, state);
+            self.line(without_cr(&bytes[start..end]), heat, gated, state, late);
             at = end + 1;
             context_from = i + 1;
         }
         if at < bytes.len() {
-            let lines = (&bytes[at..], lower.map(|lower| &lower[at..]));
-            self.quiet_lines(lines, at, &hot[context_from..], gated, state);
+            self.quiet_lines(at..bytes.len(), late, &hot[context_from..], gated, state);
         }
+        // The block's bytes go: what is still owed to them is searched now.
+        state.flush_late(late);
     }
 
     /// Takes whole lines, each ended by `\n`, that are quiet but for the context lines
@@ -417,17 +452,19 @@ impl Steps {
     /// those that ask for a check and fail it are only counted, as `hold` would.
     fn quiet_lines(
         &mut self,
-        (bytes, lower): (&[u8], Option<&[u8]>),
-        base: usize,
+        lines: std::ops::Range<usize>,
+        late: Late<'_>,
         context: &[(usize, Heat)],
         gated: bool,
         state: &mut RunState<'_>,
     ) {
+        let base = lines.start;
+        let bytes = &late.bytes[lines];
         if bytes.is_empty() {
             return;
         }
         let plain = crate::repair::is_plain_lines(bytes);
-        let late = self.late;
+        let finds_late = self.late;
         // Where the lines skipped since the last one read start, and the last's number.
         let mut skipped: Option<(usize, u64)> = None;
         let mut next = 0;
@@ -464,7 +501,7 @@ impl Steps {
                 next = cursor;
                 if count > 0 {
                     self.line_no += count;
-                    if late {
+                    if finds_late {
                         skipped = Some((skipped.map_or(start, |(from, _)| from), self.line_no));
                     }
                     self.gated += if gated { count } else { 0 };
@@ -483,23 +520,22 @@ impl Steps {
                 None => Heat::Quiet,
             };
             let line = without_cr(&bytes[start..end]);
-            if self.skip(line, heat, plain, gated, state) {
-                if late {
+            if self.skip(line, heat, plain, gated, state, late) {
+                if finds_late {
                     skipped = Some((skipped.map_or(start, |(from, _)| from), self.line_no));
                 }
             } else {
                 if let Some((from, last)) = skipped.take() {
-                    let lines = &bytes[from..start];
-                    let lower = lower.map(|lower| &lower[from..start]);
-                    state.read_late_context(lines, lower, last, &self.framer, &self.repairer);
+                    let lines = base + from..base + start;
+                    state.skipped_late(late, lines, last, &self.framer, &self.repairer);
                 }
-                self.read(line, state);
+                self.read(line, state, late);
             }
             start = end + 1;
         }
         if let Some((from, last)) = skipped {
-            let lower = lower.map(|lower| &lower[from..]);
-            state.read_late_context(&bytes[from..], lower, last, &self.framer, &self.repairer);
+            let lines = base + from..base + bytes.len();
+            state.skipped_late(late, lines, last, &self.framer, &self.repairer);
         }
     }
 
@@ -556,20 +592,20 @@ impl Steps {
         Some(self.skipped * 4 < self.gated)
     }
 
-    fn feed(&mut self, state: &mut RunState<'_>) {
+    fn feed(&mut self, state: &mut RunState<'_>, late: Late<'_>) {
         feed(
             &mut self.framer,
             state,
             &mut self.repairer,
             &mut self.repaired,
-            self.runs,
+            (self.runs, late),
         );
     }
 
     fn finish(&mut self, state: &mut RunState<'_>) {
         state.read_held();
         self.repairer.finish(&mut self.repaired);
-        self.feed(state);
+        self.feed(state, Late::default());
     }
 }
 
@@ -799,10 +835,10 @@ fn feed(
     state: &mut RunState<'_>,
     repairer: &mut Repairer,
     repaired: &mut Vec<RepairedLine>,
-    runs: Option<Runs>,
+    (runs, late): (Option<Runs>, Late<'_>),
 ) {
     for line in repaired.drain(..) {
-        take_line(framer, state, line.line, &line.text, runs, None);
+        take_line(framer, state, (line.line, &line.text), (runs, late), None);
         // The line's buffer goes back to the repairer: no allocation per line.
         repairer.recycle(line.text);
     }
@@ -814,19 +850,18 @@ fn feed(
 fn take_line(
     framer: &mut Framer,
     state: &mut RunState<'_>,
-    line: u64,
-    text: &str,
-    runs: Option<Runs>,
+    (line, text): (u64, &str),
+    (runs, late): (Option<Runs>, Late<'_>),
     candidates: Option<&[usize]>,
 ) {
     if let Some(entry) = CloudErrorEntry::parse(text) {
-        entry.feed(line, text, state, candidates);
+        entry.feed(line, text, state, (candidates, late));
     } else {
         let record = framer.frame(line, text);
         if let (Some(label), Some(runs)) = (record.new_run.clone(), runs) {
             state.start_run(label, record.line, runs);
         }
-        state.take(&record, text, candidates);
+        state.take(&record, text, candidates, late);
     }
 }
 
@@ -995,7 +1030,8 @@ fn read_in_two_from<R: io::BufRead + Send>(
             let (text_end, candidates_end) = (batch.ends[i], batch.candidate_ends[i]);
             let text = &batch.text[text_start..text_end];
             let candidates = &batch.candidates[candidates_start..candidates_end];
-            take_line(&mut framer, state, line, text, Some(runs), Some(candidates));
+            let runs = (Some(runs), Late::default());
+            take_line(&mut framer, state, (line, text), runs, Some(candidates));
             (text_start, candidates_start) = (text_end, candidates_end);
         }
     })
@@ -1026,7 +1062,13 @@ impl CloudErrorEntry {
     }
 
     /// Turns the entry into a record, as if ece-tools had logged `LEVEL: [code] title`.
-    fn feed(&self, line: u64, text: &str, state: &mut RunState<'_>, candidates: Option<&[usize]>) {
+    fn feed(
+        &self,
+        line: u64,
+        text: &str,
+        state: &mut RunState<'_>,
+        (candidates, late): (Option<&[usize]>, Late<'_>),
+    ) {
         let level = match self.kind.as_str() {
             "warning" => Level::Warning,
             _ => Level::Error,
@@ -1053,7 +1095,7 @@ impl CloudErrorEntry {
             continues_ece: false,
             new_run: None,
         };
-        state.take(&record, text, candidates);
+        state.take(&record, text, candidates, late);
         if !self.suggestion.is_empty() {
             state.attach_suggestion(&self.suggestion);
         }
@@ -1156,6 +1198,12 @@ struct RunState<'r> {
     late_scratch: GateScratch,
     late_found: Vec<(usize, Heat)>,
     late_taken: Vec<usize>,
+    /// Whether the skipped lines' search waits until a line needs what it finds (see
+    /// [`RunState::skipped_late`]), and the skipped lines that wait.
+    defer_late: bool,
+    late_owed: Vec<LateStretch>,
+    /// How many skipped lines' bytes were searched for context lines (for the tests).
+    late_searched: u64,
     /// The prefilter's candidate patterns for the line being matched (reused).
     candidates: Vec<usize>,
     run_label: Option<String>,
@@ -1183,6 +1231,9 @@ impl<'r> RunState<'r> {
             late_scratch: GateScratch::default(),
             late_found: Vec::new(),
             late_taken: Vec::new(),
+            defer_late: false,
+            late_owed: Vec::new(),
+            late_searched: 0,
             candidates: Vec::new(),
             run_label: None,
             run_first_line: 1,
@@ -1222,10 +1273,17 @@ impl<'r> RunState<'r> {
 
     /// Matches a framed line; `candidates` are the prefilter's for `text` when they were
     /// found already.
-    fn take(&mut self, record: &Record<'_>, text: &str, candidates: Option<&[usize]>) {
-        if !self.held.is_empty() && (self.run_label.is_none() || record.continues_ece) {
+    fn take(
+        &mut self,
+        record: &Record<'_>,
+        text: &str,
+        candidates: Option<&[usize]>,
+        late: Late<'_>,
+    ) {
+        if self.run_label.is_none() || record.continues_ece {
             // The held lines may give the run its label, or change what a suggestion
-            // is attached to.
+            // is attached to; so may the context lines owed by skipped lines.
+            self.flush_late(late);
             self.read_held();
         }
         if self.run_label.is_none() {
@@ -1240,15 +1298,18 @@ impl<'r> RunState<'r> {
         }
         let looks_like_error =
             signals.matches_candidates(record, text, &mut self.candidates, &mut self.matched);
-        if !self.held.is_empty()
-            && self
-                .matched
-                .iter()
-                .any(|&(s, _)| signals.is_read_in_when(s) || signals.is_context(s))
-        {
-            // A match some rule reads: the context before it must be known first.
+        let needs_context = self
+            .matched
+            .iter()
+            .any(|&(s, _)| signals.is_read_in_when(s) || signals.is_context(s));
+        if needs_context || (looks_like_error && self.matched.is_empty()) {
+            // A match some rule reads: the context before it must be known first. (And
+            // a hint: the context lines before it are taken before it, as they come.)
             let matched = std::mem::take(&mut self.matched);
-            self.read_held();
+            self.flush_late(late);
+            if needs_context {
+                self.read_held();
+            }
             self.matched = matched;
         }
         if record.continues_ece {
@@ -1390,54 +1451,120 @@ impl<'r> RunState<'r> {
         self.held_bytes.shrink_to(HELD_BYTES);
     }
 
-    /// Reads the context lines among `lines`, whole clean lines skipped just now, the
-    /// last of them line `last` (see [`SignalSet::finds_context_late`]), before any later
-    /// line is read. They are searched backwards ([`crate::context`]) and read as
-    /// [`RunState::read_held`] reads held lines: newest first, each for the context
-    /// signals no newer one matched, in the framer's stage, with the repairer's Vagrant
-    /// machine (neither changes while lines are skipped). `lower`: `lines` lowercased,
-    /// when the gate lowercased them already (the search need not do it again).
+    /// Owes a search for the context lines among `lines` of the block `late`, whole clean
+    /// lines skipped just now, the last of them line `last` (see
+    /// [`SignalSet::finds_context_late`]).
+    ///
+    /// Unless the search is deferred, it runs now ([`RunState::read_late_context`]).
+    /// Deferred, it waits for what would read a context line held back (see
+    /// [`RunState::read_held`]): a line that matches a signal some rule reads (or a
+    /// context signal, or looks like an error), a suggestion line, a line before the run
+    /// has its label; or for the end of the block, whose bytes then go
+    /// ([`RunState::flush_late`]). A new run first drops what is owed, as it drops the
+    /// held lines: no rule of the new run reads them. The lines found are the same, and
+    /// read in the same order among the lines that can tell: a run of a deployment log
+    /// is short, and the search of the lines of most runs is never needed.
+    fn skipped_late(
+        &mut self,
+        late: Late<'_>,
+        lines: std::ops::Range<usize>,
+        last: u64,
+        framer: &Framer,
+        repairer: &Repairer,
+    ) {
+        let (stage, machine) = (framer.stage(), repairer.vagrant_machine());
+        if self.defer_late {
+            let machine = machine.map(str::to_owned);
+            self.late_owed.push(LateStretch {
+                lines,
+                last,
+                stage,
+                machine,
+            });
+        } else {
+            let lower = late.lower.and_then(|lower| lower.get(lines.clone()));
+            self.late_taken.clear();
+            self.read_late_context(&late.bytes[lines], lower, last, (stage, machine), !0);
+        }
+    }
+
+    /// Searches the skipped lines of block `late` that owe a search for context lines
+    /// ([`RunState::skipped_late`]), newest first: each for the groups no newer one
+    /// matched, as one run of skipped lines would be.
+    fn flush_late(&mut self, late: Late<'_>) {
+        if self.late_owed.is_empty() {
+            return;
+        }
+        let owed = std::mem::take(&mut self.late_owed);
+        // One search, over several runs of skipped lines: a signal taken in a newer one
+        // is not taken again in an older one.
+        self.late_taken.clear();
+        let mut wanted = !0;
+        for stretch in owed.iter().rev() {
+            let (Some(bytes), lower) = (
+                late.bytes.get(stretch.lines.clone()),
+                late.lower
+                    .and_then(|lower| lower.get(stretch.lines.clone())),
+            ) else {
+                // Owed by another block: never, as each block pays its own at its end.
+                continue;
+            };
+            let context = (stretch.stage, stretch.machine.as_deref());
+            wanted &= !self.read_late_context(bytes, lower, stretch.last, context, wanted);
+            if wanted == 0 {
+                break;
+            }
+        }
+        self.late_owed = owed;
+        self.late_owed.clear();
+    }
+
+    /// Reads the context lines among `lines`, whole clean lines skipped, the last of them
+    /// line `last`, for the context groups of `wanted` and the signals not in
+    /// `self.late_taken` (which it adds to); gives the groups it matched. They
+    /// are searched backwards ([`crate::context`]) and read as [`RunState::read_held`]
+    /// reads held lines: newest first, each for the context signals no newer one matched,
+    /// in the stage and with the Vagrant machine of `context` (the framer's and the
+    /// repairer's when the lines were skipped: neither changes while lines are skipped).
+    /// `lower`: `lines` lowercased, when the gate lowercased them already (the search
+    /// need not do it again).
     fn read_late_context(
         &mut self,
         lines: &[u8],
         lower: Option<&[u8]>,
         last: u64,
-        framer: &Framer,
-        repairer: &Repairer,
-    ) {
+        (stage, machine): (Option<Stage>, Option<&str>),
+        wanted: u64,
+    ) -> u64 {
         let signals = &self.rules.signals;
         let search = signals.context_search();
-        let (stage, machine) = (framer.stage(), repairer.vagrant_machine());
         let mut scratch = std::mem::take(&mut self.late_scratch);
         let mut found = std::mem::take(&mut self.late_found);
         let mut taken = std::mem::take(&mut self.late_taken);
         let mut candidates = Vec::new();
-        taken.clear();
-        search.newest_first(
-            lines,
-            lower,
-            search.groups(),
-            &mut scratch,
-            &mut found,
-            |line| {
-                let entry = HeldLine {
-                    line: last + 1 - line.lines_from,
-                    raw: line.start..line.end,
-                    stage,
-                    groups: line.groups,
-                };
-                let raw = &lines[entry.raw.clone()];
-                !self.read_context_line(
-                    (&entry, raw, line.groups, machine),
-                    &mut taken,
-                    &mut candidates,
-                    |pattern, raw, checks| search.may_match(pattern, raw, checks),
-                )
-            },
-        );
+        let mut matched = 0;
+        self.late_searched += lines.len() as u64;
+        search.newest_first(lines, lower, wanted, &mut scratch, &mut found, |line| {
+            let entry = HeldLine {
+                line: last + 1 - line.lines_from,
+                raw: line.start..line.end,
+                stage,
+                groups: line.groups,
+            };
+            let raw = &lines[entry.raw.clone()];
+            let groups = self.read_context_line(
+                (&entry, raw, line.groups, machine),
+                &mut taken,
+                &mut candidates,
+                |pattern, raw, checks| search.may_match(pattern, raw, checks),
+            );
+            matched |= groups;
+            !groups
+        });
         self.late_scratch = scratch;
         self.late_found = found;
         self.late_taken = taken;
+        matched
     }
 
     /// Reads one context line held back or found late, `raw` as the repairer would give
@@ -1489,7 +1616,7 @@ impl<'r> RunState<'r> {
             continues_ece: false,
             new_run: None,
         };
-        self.take(&record, text, Some(candidates));
+        self.take(&record, text, Some(candidates), Late::default());
     }
 
     /// Keeps a context signal's match as the signal's latest; the one it replaces is
@@ -1561,8 +1688,10 @@ impl<'r> RunState<'r> {
     }
 
     fn start_run(&mut self, label: String, line: u64, runs: Runs) {
-        // The held lines belong to the run that ends here, and no rule can read them.
+        // The held lines belong to the run that ends here, and no rule can read them; nor
+        // can the context lines its skipped lines owe.
         self.drop_held();
+        self.late_owed.clear();
         if runs == Runs::All {
             let report = self.report(0, Vec::new());
             self.finished.push(report);
@@ -1869,6 +1998,7 @@ mod tests {
             Heat::Hot,
             true,
             &mut state,
+            Late::default(),
         );
         let mut block = String::new();
         for i in 0..300 {
@@ -1905,6 +2035,7 @@ mod tests {
             Heat::Hot,
             true,
             &mut state,
+            Late::default(),
         );
         let mut block = String::new();
         for i in 0..300 {
@@ -1927,6 +2058,47 @@ mod tests {
             .map(|p| (p.line, p.message.as_str()))
             .collect();
         assert_eq!(read, [(301, "Downloading acme/module-299 (1.0.299)")]);
+    }
+
+    /// Deferred, the skipped lines of a run that ends before any line needs its context
+    /// are never searched; the context a failure needs is the same as searched at once.
+    #[test]
+    fn skipped_lines_are_searched_for_context_only_when_a_line_needs_it() {
+        let rules = RuleSet::embedded().unwrap();
+        let mut block = String::new();
+        for run in 0..20 {
+            block.push_str(&format!(
+                "[2024-06-02 03:{run:02}:50] INFO: Starting build.\n"
+            ));
+            for i in 0..50 {
+                block.push_str(&format!("  - Downloading acme/run{run}-{i} (1.0.{i})\n"));
+            }
+        }
+        // An ece-tools line: no suggestion line, so only its match calls for the context.
+        block.push_str("[2024-06-02 03:19:59] WARNING: Warning from repo.magento.com: You haven't provided your Magento authentication keys.\n");
+        block.push_str("  - Downloading acme/after (1.0.0)\n");
+        let read = |defer: bool| {
+            let mut state = RunState::new(&rules, "input.log".into());
+            state.defer_late = defer;
+            let mut steps = Steps::new(Some(Runs::Latest), true);
+            let mut hot = Vec::new();
+            rules.signals.gate_for(true).hot_lines(
+                block.as_bytes(),
+                &mut GateScratch::default(),
+                &mut hot,
+            );
+            steps.block(block.as_bytes(), None, &hot, true, &mut state);
+            assert!(state.late_owed.is_empty(), "a block pays what it owes");
+            let searched = state.late_searched;
+            let reports = state.finish(steps.line_no, Vec::new());
+            (searched, serde_json::to_string(&reports).unwrap())
+        };
+        let (all, at_once) = read(false);
+        let (few, deferred) = read(true);
+        assert_eq!(at_once, deferred);
+        // Only the last run's lines, before the failure, are searched.
+        assert!(few * 10 < all, "{few} of {all} bytes searched");
+        assert!(deferred.contains("acme/run19-49"), "{deferred}");
     }
 
     /// A batch of blocks, gated at once, gives each line the heat the gate gives it on its
