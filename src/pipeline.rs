@@ -1462,8 +1462,8 @@ impl<'r> RunState<'r> {
     /// has its label; or for the end of the block, whose bytes then go
     /// ([`RunState::flush_late`]). A new run first drops what is owed, as it drops the
     /// held lines: no rule of the new run reads them. The lines found are the same, and
-    /// read in the same order among the lines that can tell: a run of a deployment log
-    /// is short, and the search of the lines of most runs is never needed.
+    /// read in the same order among the lines that can tell; in a log of many runs, most
+    /// runs' skipped lines are never searched.
     fn skipped_late(
         &mut self,
         late: Late<'_>,
