@@ -217,8 +217,14 @@ impl Repairer {
 
     /// Counts a line of `len` bytes that [`Repairer::flush_before_quiet`] let skip.
     ///
-    /// The lookbehind forgets what it held: the lines around a later wrap then show less
-    /// evidence of a width, never more, so skipping can miss a join but not invent one.
+    /// The lookbehind keeps the lines it held that are still among the last
+    /// [`LOOKBEHIND`], as if the skipped line had passed through it. The skipped line
+    /// itself is not in it, and needs not be for the width evidence: its length is in
+    /// `longest_seen` (a line as long as a later one that may wrap makes that one
+    /// shorter than the longest seen, so it never wraps), and a clean line ends in no
+    /// padding, so it shows no box width. What it can miss is a box-indented line that
+    /// reaches a box's width found later (`WindowStats::box_full`): skipping can miss a
+    /// join, but not invent one.
     pub fn skipped(&mut self, len: usize) {
         self.count_skipped(1, len);
     }
@@ -230,8 +236,14 @@ impl Repairer {
         self.since_box_header = self
             .since_box_header
             .map(|since| since.saturating_add(lines));
-        self.behind.clear();
-        self.box_width_evidence = 0;
+        let gone = (self.behind.len().saturating_add(lines))
+            .saturating_sub(LOOKBEHIND)
+            .min(self.behind.len());
+        for shape in self.behind.drain(..gone) {
+            self.box_width_evidence = self
+                .box_width_evidence
+                .saturating_sub(usize::from(shape.shows_box_width()));
+        }
     }
 
     /// Skips the clean quiet lines at the start of `lines` (whole lines, each ended by
