@@ -354,9 +354,8 @@ impl Steps {
             self.read(bytes, state, late);
         } else if self.late {
             state.flush_late(late);
-            let (stage, machine) = (self.framer.stage(), self.repairer.vagrant_machine());
-            state.late_taken.clear();
-            state.read_late_context(bytes, None, self.line_no, (stage, machine), !0);
+            let context = (self.framer.stage(), self.repairer.vagrant_machine());
+            state.read_late_now(bytes, None, self.line_no, context);
         }
     }
 
@@ -1298,11 +1297,13 @@ impl<'r> RunState<'r> {
         }
         let looks_like_error =
             signals.matches_candidates(record, text, &mut self.candidates, &mut self.matched);
-        let needs_context = self
-            .matched
-            .iter()
-            .any(|&(s, _)| signals.is_read_in_when(s) || signals.is_context(s));
-        if needs_context || (looks_like_error && self.matched.is_empty()) {
+        let owes = !self.held.is_empty() || !self.late_owed.is_empty();
+        let needs_context = owes
+            && self
+                .matched
+                .iter()
+                .any(|&(s, _)| signals.is_read_in_when(s) || signals.is_context(s));
+        if needs_context || (owes && looks_like_error && self.matched.is_empty()) {
             // A match some rule reads: the context before it must be known first. (And
             // a hint: the context lines before it are taken before it, as they come.)
             let matched = std::mem::take(&mut self.matched);
@@ -1483,9 +1484,21 @@ impl<'r> RunState<'r> {
             });
         } else {
             let lower = late.lower.and_then(|lower| lower.get(lines.clone()));
-            self.late_taken.clear();
-            self.read_late_context(&late.bytes[lines], lower, last, (stage, machine), !0);
+            self.read_late_now(&late.bytes[lines], lower, last, (stage, machine));
         }
+    }
+
+    /// Reads the context lines among `lines`, skipped just now, at once: one search of its
+    /// own, for every group (see [`RunState::read_late_context`]).
+    fn read_late_now(
+        &mut self,
+        lines: &[u8],
+        lower: Option<&[u8]>,
+        last: u64,
+        context: (Option<Stage>, Option<&str>),
+    ) {
+        self.late_taken.clear();
+        self.read_late_context(lines, lower, last, context, !0);
     }
 
     /// Searches the skipped lines of block `late` that owe a search for context lines
