@@ -273,6 +273,47 @@ fn auth_json_not_ignored_is_a_warning() {
     assert!(!out.contains("auth-json-not-ignored"), "{out}");
 }
 
+/// Regression: `auth` ran `git ls-files` in the project, and a customer's `.git/config`
+/// with `core.fsmonitor` (or a pager, hooks, includes) ran its command. The project's git
+/// data is now read, never executed.
+#[test]
+fn a_hostile_git_config_runs_nothing() {
+    if !have_git() {
+        eprintln!("git not installed: skipped");
+        return;
+    }
+    let f = Fixture::new();
+    f.write("auth.json", &auth(PUB_A, PRIV_A));
+    git(&f.project, &["init", "-q"]);
+    git(&f.project, &["add", "auth.json"]);
+    git(&f.project, &["commit", "-q", "-m", "add keys"]);
+    let marker = f.home.join("ran");
+    let command = format!("touch {}; false", marker.display());
+    let config = f.project.join(".git/config");
+    let mut text = std::fs::read_to_string(&config).expect("config");
+    text.push_str(&format!(
+        "[core]\n\tfsmonitor = \"{command}\"\n\tpager = \"{command}\"\n\thooksPath = /nonexistent\n\tsshCommand = \"{command}\"\n[diff]\n\texternal = \"{command}\"\n[credential]\n\thelper = \"!{command}\"\n"
+    ));
+    std::fs::write(&config, text).expect("write config");
+    let (code, out) = run(&mut f.cmd());
+    assert!(!marker.exists(), "the project's git config ran a command");
+    // Still answered from the index read directly.
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("[auth-json-tracked]"), "{out}");
+}
+
+/// A `.git` that is a file points at a git folder elsewhere: it is not followed, and the
+/// answer is "cannot tell", not "not committed".
+#[test]
+fn a_gitdir_file_pointing_out_of_the_project_is_not_followed() {
+    let f = Fixture::new();
+    f.write("auth.json", &auth(PUB_A, PRIV_A));
+    f.write(".git", "gitdir: /etc\n");
+    let (_, out) = run(&mut f.cmd());
+    assert!(!out.contains("not committed to git"), "{out}");
+    assert!(!out.contains("auth-json-not-ignored"), "{out}");
+}
+
 #[test]
 fn composer_auth_from_stdin() {
     let f = Fixture::new();
