@@ -6,6 +6,39 @@ use std::fmt::Write;
 use crate::diagnosis::CATEGORIES;
 use crate::rule::RuleSet;
 
+/// Lists the data tables rules read, with where their facts come from.
+fn tables(out: &mut String) {
+    let Ok(tables) = crate::table::embedded() else {
+        return;
+    };
+    let _ = writeln!(out, "## Data tables\n");
+    let _ = writeln!(
+        out,
+        "Facts the rules test against, shipped as `data/*.tsv` and taken from the upstream tools' own tables. A rule reads one as a set (`field in @NAME`: the key column) or from a signal (`lookup = [\"NAME\"]`: the row's columns become fields).\n"
+    );
+    for table in &tables {
+        let _ = writeln!(
+            out,
+            "- **`{}`** (`{}`, {} rows, key `{}`; columns {}): {}",
+            table.name,
+            table.path,
+            table.rows.len(),
+            table.key_column(),
+            table
+                .columns
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            table.source
+        );
+        for note in &table.notes {
+            let _ = writeln!(out, "  - {note}");
+        }
+    }
+    let _ = writeln!(out);
+}
+
 /// Renders every rule, grouped by category in the closed list's order.
 pub fn markdown(rules: &RuleSet) -> String {
     let mut out = String::new();
@@ -20,6 +53,8 @@ pub fn markdown(rules: &RuleSet) -> String {
         rules.rules.len(),
         CATEGORIES.len()
     );
+    tables(&mut out);
+    let _ = writeln!(out, "## Rules\n");
     let _ = writeln!(
         out,
         "| category | rule | severity | title |\n|---|---|---|---|"

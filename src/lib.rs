@@ -27,6 +27,7 @@ pub mod ruletest;
 pub mod scan;
 pub mod signal;
 pub mod source;
+pub mod table;
 pub mod template;
 pub mod trace;
 pub mod walk;

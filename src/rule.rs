@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -15,6 +16,7 @@ use crate::cond::{self, Condition, FieldTest, Test};
 use crate::diagnosis::{CATEGORIES, Severity};
 use crate::envelope::Level;
 use crate::signal::{Pattern, Signal, SignalSet};
+use crate::table::{self, Table};
 use crate::template::Template;
 
 /// The shipped rule files, embedded at build time: (path, contents).
@@ -88,6 +90,9 @@ struct RawSignal {
     patterns: Vec<Spanned<String>>,
     #[serde(default)]
     levels: Vec<Spanned<String>>,
+    /// Data tables (`data/*.tsv`) whose row adds fields to the signal's events.
+    #[serde(default)]
+    lookup: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -203,6 +208,21 @@ impl RuleSet {
         let mut raw_signals: Vec<(usize, RawSignal)> = Vec::new();
         let mut raw_rules: Vec<(usize, RawRule)> = Vec::new();
         let mut sets: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let tables = match table::embedded() {
+            Ok(tables) => tables.into_iter().map(Arc::new).collect::<Vec<_>>(),
+            Err(table_errors) => {
+                errors.extend(table_errors.into_iter().map(|e| RuleError {
+                    path: e.path,
+                    line: e.line,
+                    column: e.column,
+                    message: e.message,
+                }));
+                Vec::new()
+            }
+        };
+        for table in &tables {
+            sets.insert(table.name.clone(), table.keys());
+        }
         for (index, file) in files.iter().enumerate() {
             match toml::from_str::<RawFile>(&file.text) {
                 Ok(raw) => {
@@ -219,7 +239,7 @@ impl RuleSet {
         }
         let signals: Vec<Signal> = raw_signals
             .iter()
-            .filter_map(|(f, raw)| compile_signal(&files[*f], raw, &mut errors))
+            .filter_map(|(f, raw)| compile_signal(&files[*f], raw, &tables, &mut errors))
             .collect();
         let signals = match SignalSet::new(signals) {
             Ok(set) => set,
@@ -372,7 +392,12 @@ fn content_start(file: &RuleFile, span: &std::ops::Range<usize>) -> usize {
     span.start + quotes.min(raw.len())
 }
 
-fn compile_signal(file: &RuleFile, raw: &RawSignal, errors: &mut Vec<RuleError>) -> Option<Signal> {
+fn compile_signal(
+    file: &RuleFile,
+    raw: &RawSignal,
+    tables: &[Arc<Table>],
+    errors: &mut Vec<RuleError>,
+) -> Option<Signal> {
     let start = errors.len();
     check_id(file, &raw.id, "signal", errors);
     if raw.patterns.is_empty() {
@@ -413,11 +438,31 @@ fn compile_signal(file: &RuleFile, raw: &RawSignal, errors: &mut Vec<RuleError>)
             ))),
         }
     }
+    let mut lookups = Vec::new();
+    for name in &raw.lookup {
+        match tables.iter().find(|t| &t.name == name.get_ref()) {
+            Some(table) => lookups.push(Arc::clone(table)),
+            None => errors.push(locate(
+                file,
+                name.span().start,
+                format!(
+                    "unknown table `{}` in `lookup`: expected one of {}",
+                    name.get_ref(),
+                    tables
+                        .iter()
+                        .map(|t| t.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
+    }
     (errors.len() == start).then(|| Signal {
         id: raw.id.get_ref().clone(),
         description: raw.description.clone(),
         patterns,
         levels,
+        lookups,
         origin: file.path.clone(),
     })
 }
@@ -562,7 +607,7 @@ fn compile_condition(
     for name in unknown_sets {
         let offset = raw.when.get_ref().find(&format!("@{name}")).unwrap_or(0);
         errors.push(locate(file, base + offset, format!(
-            "in `when`: unknown set `@{name}`: expected a name defined under `[sets]` in a rule file"
+            "in `when`: unknown set `@{name}`: expected a name defined under `[sets]` in a rule file, or a data table's name"
         )));
     }
     for name in unknown {

@@ -7,7 +7,7 @@
 //! whose literals it holds run, with captures only for those that match.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use regex::{Regex, RegexSet};
 use regex_syntax::hir::Hir;
@@ -17,6 +17,7 @@ use crate::envelope::Level;
 use crate::gate::{GateItem, GateScratch, LineGate};
 use crate::prefilter::{self, Prefilter};
 use crate::record::Record;
+use crate::table::Table;
 
 /// The most characters of a field or evidence line kept in an event.
 const FIELD_CAP: usize = 2048;
@@ -29,6 +30,9 @@ pub struct Signal {
     pub patterns: Vec<Pattern>,
     /// Only records at one of these levels match (empty: any record).
     pub levels: Vec<Level>,
+    /// Data tables whose row, found by the event's field named like the table's key
+    /// column, adds its other columns to the event (fields already set are kept).
+    pub lookups: Vec<Arc<Table>>,
     /// Where the signal was defined, for messages.
     pub origin: String,
 }
@@ -40,6 +44,26 @@ impl Signal {
             .iter()
             .flat_map(|p| p.names.iter().map(String::as_str))
             .chain(BUILTIN_FIELDS.iter().copied())
+            .chain(
+                self.lookups
+                    .iter()
+                    .flat_map(|t| t.columns.iter().map(String::as_str)),
+            )
+    }
+
+    /// Adds the columns of each lookup table's matching row to the event.
+    fn add_lookups(&self, event: &mut Event) {
+        for table in &self.lookups {
+            let key = event.field(table.key_column()).to_owned();
+            let Some(row) = table.lookup(&key) else {
+                continue;
+            };
+            for (column, value) in row {
+                if event.field(column).is_empty() && !value.is_empty() {
+                    event.set_field(column, value.to_owned());
+                }
+            }
+        }
     }
 }
 
@@ -677,14 +701,17 @@ impl SignalSet {
 
     /// The event of a match found by [`SignalSet::matches`]: captures and envelope fields.
     pub fn event(&self, signal: usize, pattern: usize, record: &Record<'_>, text: &str) -> Event {
-        let pattern = &self.signals[signal].patterns[pattern];
+        let owner = &self.signals[signal];
+        let pattern = &owner.patterns[pattern];
         let caps = pattern
             .regex()
             .and_then(|regex| Some((regex, regex.captures(record.envelope.message)?)));
-        match caps {
+        let mut event = match caps {
             Some((regex, caps)) => make_event(signal, record, text, regex, &caps),
             None => make_event_without_captures(signal, record, text),
-        }
+        };
+        owner.add_lookups(&mut event);
+        event
     }
 }
 
@@ -984,6 +1011,7 @@ mod tests {
         )
         .unwrap();
         SignalSet::new(vec![Signal {
+            lookups: Vec::new(),
             id: "archive-refused".into(),
             description: String::new(),
             patterns: vec![pattern],

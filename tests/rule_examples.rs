@@ -51,3 +51,140 @@ fn the_rule_catalogue_doc_is_current() {
         "docs/rules.md is stale: run `cargo run -- rules doc > docs/rules.md`"
     );
 }
+
+/// The diagnoses (category, severity) of a text read as stdin is.
+fn diagnose(rules: &RuleSet, text: &str) -> Vec<(String, String)> {
+    use magediag::pipeline::{self, Runs};
+    use magediag::source::Source;
+    let source = Source::from_reader(
+        "<stdin>".into(),
+        std::io::Cursor::new(text.as_bytes().to_vec()),
+    )
+    .unwrap();
+    let outcome = pipeline::diagnose_source(rules, source, Runs::Latest);
+    outcome
+        .reports
+        .iter()
+        .flat_map(|r| r.diagnoses.iter())
+        .map(|d| (d.category.clone(), d.severity.as_str().to_owned()))
+        .collect()
+}
+
+/// The ece-tools error table: every code has a category of the closed list, and a coded
+/// line of each critical code is diagnosed as that category, first; a warning code is
+/// never an error. Both shapes ece-tools writes are checked: the cloud.log line and the
+/// cloud.error.log entry.
+#[test]
+fn every_ece_tools_code_is_diagnosed_as_its_tables_category() {
+    let rules = RuleSet::embedded().unwrap();
+    let tables = magediag::table::embedded().unwrap();
+    let table = tables.iter().find(|t| t.name == "ece_errors").unwrap();
+    assert!(
+        table.rows.len() > 100,
+        "the whole upstream table, not a sample"
+    );
+    for row in &table.rows {
+        let (code, kind) = (&row[0], table.get(&row[0], "type").unwrap());
+        let category = table.get(code, "category").unwrap();
+        assert!(
+            magediag::diagnosis::CATEGORIES.contains(&category),
+            "code {code}: unknown category {category}"
+        );
+        let stage = table.get(code, "stage").unwrap();
+        let level = if kind == "warning" {
+            "WARNING"
+        } else {
+            "CRITICAL"
+        };
+        let line = format!("[2024-06-01T10:00:00.000000+00:00] {level}: [{code}] step output\n");
+        let entry = format!(
+            "{{\"errorCode\":{code},\"stage\":\"{stage}\",\"title\":\"step output\",\"type\":\"{kind}\"}}\n"
+        );
+        for text in [line, entry] {
+            let found = diagnose(&rules, &text);
+            let errors: Vec<_> = found.iter().filter(|(_, s)| s == "error").collect();
+            if kind == "warning" {
+                assert!(errors.is_empty(), "warning {code} gave {found:?}");
+            } else {
+                assert_eq!(
+                    errors.first().map(|(c, _)| c.as_str()),
+                    Some(category),
+                    "code {code} in {text:?} gave {found:?}"
+                );
+            }
+        }
+    }
+}
+
+/// Every ece-tools code written in a shipped sample or rule example exists in the table,
+/// at a level that fits its type, and the text on the line fits the code's step.
+#[test]
+fn coded_lines_in_samples_and_examples_agree_with_the_ece_tools_table() {
+    let rules = RuleSet::embedded().unwrap();
+    let tables = magediag::table::embedded().unwrap();
+    let table = tables.iter().find(|t| t.name == "ece_errors").unwrap();
+    let mut texts: Vec<(String, String)> = Vec::new();
+    for entry in std::fs::read_dir("samples").unwrap() {
+        let path = entry.unwrap().path();
+        texts.push((
+            path.display().to_string(),
+            std::fs::read_to_string(&path).unwrap(),
+        ));
+    }
+    for rule in &rules.rules {
+        // An example about a code the table does not hold is the one exception.
+        for example in rule.examples.iter().filter(|e| {
+            !e.name
+                .as_deref()
+                .is_some_and(|n| n.contains("table does not hold"))
+        }) {
+            texts.push((example.origin.clone(), example.log.clone()));
+        }
+    }
+    let coded = regex::Regex::new(
+        r"\] (?:[a-z]+\.)?([A-Z]+): \[(\d+)\] (.*)|\{.*\x22errorCode\x22\s*:\s*(\d+)",
+    )
+    .unwrap();
+    // Words that a line of these steps holds, to catch a right number on the wrong text.
+    let step_words: &[(&str, &[&str])] = &[
+        ("apply-patches", &["patch"]),
+        ("deploy-static-content", &["static", "scd"]),
+        ("install-update: update", &["upgrade"]),
+        ("compile-di", &["compile", "di"]),
+    ];
+    let mut checked = 0;
+    for (origin, text) in &texts {
+        for line in text.lines() {
+            let Some(caps) = coded.captures(line) else {
+                continue;
+            };
+            let code = caps.get(2).or(caps.get(4)).unwrap().as_str();
+            let kind = table.get(code, "type");
+            assert!(
+                kind.is_some(),
+                "{origin}: code {code} is not an ece-tools code: {line}"
+            );
+            if let (Some(level), Some(kind)) = (caps.get(1), kind) {
+                let warning = matches!(level.as_str(), "WARNING" | "NOTICE" | "INFO");
+                assert_eq!(
+                    warning,
+                    kind == "warning",
+                    "{origin}: a {kind} code at level {}: {line}",
+                    level.as_str()
+                );
+            }
+            let step = table.get(code, "step").unwrap_or("");
+            if let (Some((_, words)), Some(message)) =
+                (step_words.iter().find(|(s, _)| *s == step), caps.get(3))
+            {
+                let message = message.as_str().to_ascii_lowercase();
+                assert!(
+                    words.iter().any(|w| message.contains(w)),
+                    "{origin}: code {code} is step {step}, but the line says: {line}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "only {checked} coded lines found");
+}
