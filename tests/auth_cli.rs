@@ -284,8 +284,15 @@ fn a_hostile_git_config_runs_nothing() {
     }
     let f = Fixture::new();
     f.write("auth.json", &auth(PUB_A, PRIV_A));
+    // Entries of several path lengths before and after it, so the index is read entry
+    // by entry, padding included.
+    std::fs::create_dir_all(f.project.join("app/etc")).unwrap();
+    f.write("app/etc/config.php", "<?php return [];\n");
+    f.write("a.txt", "a\n");
+    f.write("composer.json", "{}\n");
+    f.write("zz-long-file-name-for-padding.md", "z\n");
     git(&f.project, &["init", "-q"]);
-    git(&f.project, &["add", "auth.json"]);
+    git(&f.project, &["add", "."]);
     git(&f.project, &["commit", "-q", "-m", "add keys"]);
     let marker = f.home.join("ran");
     let command = format!("touch {}; false", marker.display());

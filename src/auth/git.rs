@@ -131,10 +131,11 @@ fn index_has_path(bytes: &[u8], hash_len: usize, wanted: &[u8]) -> Option<bool> 
         } else {
             path.clear();
             path.extend_from_slice(cursor.until_nul()?);
-            let len = cursor.at - start;
-            // At least one NUL ends the path; pad to a multiple of 8.
-            let padded = (len + 8) & !7;
-            cursor.take(padded - len - 1)?;
+            // The path ends with 1 to 8 NULs, so that the entry's length is a multiple
+            // of 8: git's `(fixed part + path length + 8) & !7`.
+            let consumed = cursor.at - start;
+            let padded = (consumed - 1 + 8) & !7;
+            cursor.take(padded - consumed)?;
         }
         found |= path == wanted;
     }
