@@ -10,7 +10,9 @@
 //!            | "distinct" "(" SIGNAL "," FIELD ["," predicate] ")" OP NUMBER
 //! predicate := the same boolean structure over field tests:
 //!              FIELD OP LITERAL | FIELD ("=~" | "!~") 'REGEX' | FIELD "in" "[" LITERAL, ... "]"
-//!            | FIELD "in" "@" SET      (a named list from a rule file's `[sets]` table)
+//!            | FIELD "in" "@" SET      (a named list from a rule file's `[sets]` table,
+//!                                        or a data table's key column)
+//!            | FIELD "near" "@" SET    (not a member, but one or two edits from one: a typo)
 //! OP        := "==" | "!=" | "<" | "<=" | ">" | ">="
 //! ```
 //!
@@ -122,6 +124,9 @@ pub enum FieldTest {
         values: Vec<String>,
         /// `in @name`: the values come from the rule files' `[sets]`, filled in on load.
         set: Option<String>,
+        /// `near @name`: passes for a value that is not a member but one or two edits
+        /// away from one (a typo of a member), instead of for a member.
+        near: bool,
     },
 }
 
@@ -174,9 +179,55 @@ impl FieldTest {
             FieldTest::Matches { regex, negated, .. } => regex
                 .is_match(actual)
                 .is_some_and(|found| found != *negated),
-            FieldTest::In { values, .. } => values.iter().any(|v| v == actual),
+            FieldTest::In {
+                values,
+                near: false,
+                ..
+            } => values.iter().any(|v| v == actual),
+            FieldTest::In {
+                values, near: true, ..
+            } => is_near_miss(actual, values),
         }
     }
+}
+
+/// The most edits a `near` test allows.
+const NEAR_EDITS: usize = 2;
+
+/// Whether `actual` is not in `values` but at most [`NEAR_EDITS`] edits (insert, delete,
+/// replace, or swap two neighbours) from one of them. Values shorter than six characters
+/// are too short for a typo to be told from another word.
+fn is_near_miss(actual: &str, values: &[String]) -> bool {
+    if actual.len() < 6 || values.iter().any(|v| v == actual) {
+        return false;
+    }
+    values
+        .iter()
+        .filter(|v| v.len().abs_diff(actual.len()) <= NEAR_EDITS)
+        .any(|v| edit_distance(actual.as_bytes(), v.as_bytes()) <= NEAR_EDITS)
+}
+
+/// The optimal string alignment distance between two byte strings.
+fn edit_distance(a: &[u8], b: &[u8]) -> usize {
+    let width = b.len() + 1;
+    let mut rows = vec![0usize; (a.len() + 1) * width];
+    for (j, cell) in rows.iter_mut().take(width).enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        rows[i * width] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (rows[(i - 1) * width + j] + 1)
+                .min(rows[i * width + j - 1] + 1)
+                .min(rows[(i - 1) * width + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(rows[(i - 2) * width + j - 2] + 1);
+            }
+            rows[i * width + j] = best;
+        }
+    }
+    rows[a.len() * width + b.len()]
 }
 
 /// Compares as numbers when both sides are numbers, else as strings.
@@ -216,14 +267,64 @@ pub struct SyntaxError {
     pub message: String,
 }
 
+/// The deepest nesting a condition may have: parentheses and `!` together. The parser
+/// and every walk over a condition recurse once per level, so a hostile rule file with
+/// thousands of levels would overflow the stack; no real condition comes close.
+pub const MAX_NESTING: usize = 64;
+
 /// Parses a rule condition.
 pub fn parse_condition(text: &str) -> Result<Condition, SyntaxError> {
+    check_nesting(text)?;
     finish(text, or_expr(test).parse(text))
 }
 
 /// Parses a field predicate (the second argument of a quantifier), for tests and tools.
 pub fn parse_predicate(text: &str) -> Result<Predicate, SyntaxError> {
+    check_nesting(text)?;
     finish(text, or_expr(field_test).parse(text))
+}
+
+/// Refuses a condition nested deeper than [`MAX_NESTING`], at the character where it
+/// goes too deep. Quoted text is skipped; every unary `!` counts as a level until the
+/// parenthesis group holding it closes.
+fn check_nesting(text: &str) -> Result<(), SyntaxError> {
+    // For each open group: the `!`s counted inside it so far.
+    let mut groups: Vec<usize> = vec![0];
+    let mut quote: Option<char> = None;
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        if let Some(q) = quote {
+            if c == '\\' {
+                chars.next();
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => quote = Some(c),
+            '(' => groups.push(0),
+            ')' if groups.len() > 1 => {
+                groups.pop();
+            }
+            '!' if !matches!(chars.peek(), Some((_, '=' | '~'))) => {
+                if let Some(nots) = groups.last_mut() {
+                    *nots += 1;
+                }
+            }
+            _ => {}
+        }
+        let depth = groups.len() - 1 + groups.iter().sum::<usize>();
+        if depth > MAX_NESTING {
+            return Err(SyntaxError {
+                offset: at,
+                message: format!(
+                    "the condition is nested more than {MAX_NESTING} levels deep (parentheses and `!`): simplify it"
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn finish<T>(text: &str, result: Res<'_, T>) -> Result<T, SyntaxError> {
@@ -544,16 +645,23 @@ fn matches_regex<'a>(input: &'a str, field: &str) -> Res<'a, FieldTest> {
 }
 
 fn in_list<'a>(input: &'a str, field: &str) -> Res<'a, FieldTest> {
-    let mut set_name = preceded(
-        (ws(keyword("in")), ws(char('@'))),
-        cut(expect("a set name", take_while1(is_ident_char))),
+    let mut set_name = (
+        ws(alt((
+            value(false, keyword("in")),
+            value(true, keyword("near")),
+        ))),
+        preceded(
+            ws(char('@')),
+            cut(expect("a set name", take_while1(is_ident_char))),
+        ),
     );
     match set_name.parse(input) {
-        Ok((rest, name)) => {
+        Ok((rest, (near, name))) => {
             let test = FieldTest::In {
                 field: field.to_owned(),
                 values: Vec::new(),
                 set: Some(name.to_owned()),
+                near,
             };
             return Ok((rest, test));
         }
@@ -577,6 +685,7 @@ fn in_list<'a>(input: &'a str, field: &str) -> Res<'a, FieldTest> {
             field: field.to_owned(),
             values: values.0,
             set: None,
+            near: false,
         },
     ))
 }
@@ -710,6 +819,54 @@ mod tests {
             };
             assert!(!huge.passes("x"), "{predicate}");
         }
+    }
+
+    /// Regression: about 2,500 nested parentheses or 10,000 `!` overflowed the stack and
+    /// aborted the process (also in `rules check`); they are now a located syntax error.
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let parens = format!("{}any(a.b){}", "(".repeat(5000), ")".repeat(5000));
+        let error = parse_condition(&parens).unwrap_err();
+        assert_eq!(error.offset, MAX_NESTING);
+        assert!(
+            error.message.contains("nested more than"),
+            "{}",
+            error.message
+        );
+        let nots = format!("{}any(a.b)", "!".repeat(20_000));
+        assert!(parse_condition(&nots).is_err());
+        let predicate = format!("{}x == 1{}", "(".repeat(3000), ")".repeat(3000));
+        assert!(parse_predicate(&predicate).is_err());
+        // Quoted text and the `!=` / `!~` operators do not count.
+        let quoted = format!("any(a.b, x =~ '{}') && any(a.b, y != 1)", "\\(".repeat(500));
+        assert!(parse_condition(&quoted).is_ok());
+        // `any(` opens a group of its own.
+        let just_enough = format!(
+            "{}any(a.b){}",
+            "(".repeat(MAX_NESTING - 1),
+            ")".repeat(MAX_NESTING - 1)
+        );
+        assert!(parse_condition(&just_enough).is_ok());
+    }
+
+    #[test]
+    fn near_finds_typos_of_members_only() {
+        let members = vec![
+            "magento/module-catalog".to_owned(),
+            "magento/module-sales".to_owned(),
+        ];
+        assert!(is_near_miss("magento/module-catalg", &members));
+        assert!(is_near_miss("magento/module-catlaog", &members));
+        assert!(is_near_miss("magento/modul-sales", &members));
+        assert!(!is_near_miss("magento/module-catalog", &members));
+        assert!(!is_near_miss("magento/module-customer-segment", &members));
+        assert!(!is_near_miss("", &members));
+        assert_eq!(edit_distance(b"kitten", b"sitting"), 3);
+        assert_eq!(edit_distance(b"ab", b"ba"), 1);
+        let parsed = parse_predicate("package near @os").unwrap();
+        let mut near = false;
+        parsed.atoms(&mut |t| near |= matches!(t, FieldTest::In { near: true, .. }));
+        assert!(near);
     }
 
     #[test]
