@@ -188,3 +188,59 @@ fn coded_lines_in_samples_and_examples_agree_with_the_ece_tools_table() {
     }
     assert!(checked >= 5, "only {checked} coded lines found");
 }
+
+/// The shipped data tables hold what rules rely on: the MySQL table's categories are of
+/// the closed list, the curl table is libcurl's numbering, and the Open Source package
+/// set holds the core and its bundled extensions but none of Adobe Commerce's own.
+#[test]
+fn the_data_tables_hold_what_rules_rely_on() {
+    let tables = magediag::table::embedded().unwrap();
+    let table = |name: &str| tables.iter().find(|t| t.name == name).unwrap();
+    let mysql = table("mysql_errors");
+    for row in &mysql.rows {
+        let category = mysql.get(&row[0], "category").unwrap();
+        assert!(
+            magediag::diagnosis::CATEGORIES.contains(&category),
+            "mysql {}: {category}",
+            row[0]
+        );
+    }
+    assert_eq!(mysql.get("1114", "category"), Some("disk-full"));
+    assert_eq!(mysql.get("1878", "category"), Some("disk-full"));
+    assert_eq!(mysql.get("1040", "category"), Some("database-unavailable"));
+    assert_eq!(mysql.get("1047", "category"), Some("database-unavailable"));
+    let curl = table("curl_errors");
+    assert!(curl.rows.len() >= 90);
+    assert!(curl.rows.iter().all(|r| r[1].starts_with("CURLE_")));
+    assert_eq!(curl.get("6", "name"), Some("CURLE_COULDNT_RESOLVE_HOST"));
+    assert_eq!(curl.get("92", "name"), Some("CURLE_HTTP2_STREAM"));
+    let open_source = table("magento_open_source").keys();
+    for present in [
+        "magento/module-catalog",
+        "magento/framework",
+        "magento/module-inventory-api",
+        "magento/module-page-builder",
+        "magento/module-two-factor-auth",
+        "magento/product-community-edition",
+    ] {
+        assert!(
+            open_source.iter().any(|p| p == present),
+            "{present} missing"
+        );
+    }
+    for commerce in [
+        "magento/module-customer-segment",
+        "magento/module-staging",
+        "magento/module-staging-page-builder",
+        "magento/module-target-rule-graph-ql",
+        "magento/magento-cloud-configuration",
+        "magento/product-enterprise-edition",
+        "magento/extension-b2b",
+        "magento/module-gift-card",
+    ] {
+        assert!(
+            !open_source.iter().any(|p| p == commerce),
+            "{commerce} listed as Open Source"
+        );
+    }
+}
