@@ -131,10 +131,11 @@ fn index_has_path(bytes: &[u8], hash_len: usize, wanted: &[u8]) -> Option<bool> 
         } else {
             path.clear();
             path.extend_from_slice(cursor.until_nul()?);
+            // `len` counts the path's first NUL; an entry is 1 to 8 NULs after the path,
+            // padded to a multiple of 8 (`(62 + path + 8) & !7` for a SHA-1 index).
             let len = cursor.at - start;
-            // At least one NUL ends the path; pad to a multiple of 8.
-            let padded = (len + 8) & !7;
-            cursor.take(padded - len - 1)?;
+            let padded = (len - 1 + 8) & !7;
+            cursor.take(padded - len)?;
         }
         found |= path == wanted;
     }
