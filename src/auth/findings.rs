@@ -329,7 +329,7 @@ pub fn which_is_used(v: &Verdict) -> String {
     match (v.used, v.used_by_2_7_8_or_later, v.used_by_older) {
         (Some(p), _, _) => format!("Composer uses the pair from {}.", p.label()),
         (None, Some(newer), Some(older)) => format!(
-            "Which one Composer uses depends on its version: 2.7.8 and later use {}, older versions (such as the 2.2 LTS) use {}; pass --composer-version or pin composer/composer in .magento.app.yaml.",
+            "Which one Composer uses depends on its version: 2.7.8 and later use {}, older versions (such as the 2.2 LTS) use {}; the composer/composer version pinned in .magento.app.yaml decides.",
             newer.label(),
             older.label()
         ),

@@ -165,6 +165,15 @@ fn push_value(found: &mut Vec<FoundSecret>, kind: SecretKind, value: &str, count
         return;
     }
     if value.contains('\n') {
+        // A key wrapped inside a quoted value: the joined key is what counts.
+        let joined: String = value.split_whitespace().collect();
+        if is_access_key(&joined) {
+            push_value(found, SecretKind::AccessKey, &joined, counted);
+            for piece in value.split_whitespace() {
+                push_value(found, SecretKind::AccessKey, piece, false);
+            }
+            return;
+        }
         for piece in value.lines().map(str::trim) {
             if piece.chars().count() >= MIN_PIECE {
                 push_value(found, kind, piece, false);
@@ -240,6 +249,17 @@ mod tests {
             find_secrets(text)
                 .iter()
                 .any(|f| f.value == "agency" && !f.counted)
+        );
+    }
+
+    #[test]
+    fn a_key_wrapped_inside_a_quoted_value_is_one_access_key() {
+        let text = "{\"password\": \"0123456789abcdef0123\n456789abcdef\"}";
+        assert_eq!(counted(text), vec![SecretKind::AccessKey]);
+        assert!(
+            find_secrets(text)
+                .iter()
+                .any(|f| f.value == "456789abcdef" && !f.counted)
         );
     }
 
