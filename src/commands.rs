@@ -175,12 +175,12 @@ fn diagnose(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     }
     let mut report = Report::new(reports);
     add_project_findings(&mut report, &cli.global);
-    emit(
-        &report,
-        cli.global.format.unwrap_or(Format::Text),
-        false,
-        out,
-    )?;
+    let format = cli.global.format.unwrap_or(Format::Text);
+    if format == Format::Markdown {
+        crate::reply::write(&report, &rules, None, out).context("writing the reply")?;
+    } else {
+        emit(&report, format, false, out)?;
+    }
     Ok(outcome(&report, trouble, cli.global.fail_on))
 }
 
@@ -304,17 +304,21 @@ fn paste(global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Result<Outcome>
         ));
         trouble = true;
     }
+    // The whole paste is read too: the customer's words, pasted configuration and the
+    // secrets it holds (which are then removed from the report, whatever the format).
+    let ticket = crate::reply::Ticket::read(&String::from_utf8_lossy(&text));
     let source = Source::from_reader("<paste>".into(), io::Cursor::new(text))
         .context("reading the paste")?;
     let diagnosed = pipeline::diagnose_source(&rules, source, runs(global));
     let mut report = Report::new(diagnosed.reports);
     add_project_findings(&mut report, global);
-    emit(
-        &report,
-        global.format.unwrap_or(Format::Markdown),
-        false,
-        out,
-    )?;
+    crate::reply::redact_report(&mut report, &ticket);
+    let format = global.format.unwrap_or(Format::Markdown);
+    if format == Format::Markdown {
+        crate::reply::write(&report, &rules, Some(&ticket), out).context("writing the reply")?;
+    } else {
+        emit(&report, format, false, out)?;
+    }
     Ok(outcome(&report, trouble, global.fail_on))
 }
 

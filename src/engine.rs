@@ -8,7 +8,7 @@ use crate::diagnosis::{Diagnosis, Evidence, Package};
 use crate::mask::mask;
 use crate::rule::{Rule, RuleSet};
 use crate::signal::Event;
-use crate::template::{Filter, bytes_to_mb};
+use crate::template::{Filter, Template, bytes_to_limit, bytes_to_mb, limit_above};
 
 /// The most events kept per signal and source; more are counted, not kept.
 pub const EVENTS_PER_SIGNAL: usize = 1000;
@@ -312,6 +312,15 @@ fn build(rule: &Rule, events: &Events, picks: &[Pick], path: &str) -> Diagnosis 
             text: mask(&event.text).into_owned(),
         });
     }
+    let remediation = rule
+        .remediation
+        .iter()
+        .map(|step| {
+            fill_step(step, &|name, filter| {
+                placeholder(name, filter, &picked, &packages, count)
+            })
+        })
+        .collect();
     Diagnosis {
         rule: rule.id.clone(),
         category: rule.category.clone(),
@@ -322,8 +331,34 @@ fn build(rule: &Rule, events: &Events, picks: &[Pick], path: &str) -> Diagnosis 
         packages,
         evidence,
         causes: rule.causes.clone(),
-        remediation: rule.remediation.clone(),
+        remediation,
         references: rule.references.clone(),
+    }
+}
+
+/// A remediation step with its `{field}` placeholders filled from the evidence, so that
+/// a step can name a fact of the log (`raise memory_limit above {bytes|limit}`). A step
+/// that is not a template (JSON braces), or names a field the evidence lacks, is kept as
+/// written.
+fn fill_step(step: &str, value: &dyn Fn(&str, Filter) -> String) -> String {
+    let Ok(template) = Template::parse(step) else {
+        return step.to_owned();
+    };
+    if template.field_names().is_empty() {
+        return step.to_owned();
+    }
+    let complete = std::cell::Cell::new(true);
+    let filled = template.render(&|name, filter| {
+        let v = value(name, filter);
+        if v.is_empty() {
+            complete.set(false);
+        }
+        v
+    });
+    if complete.get() {
+        mask(&filled).into_owned()
+    } else {
+        step.to_owned()
     }
 }
 
@@ -376,6 +411,11 @@ fn placeholder(
     match filter {
         Filter::First => values.into_iter().next().unwrap_or("").to_owned(),
         Filter::Mb => values.into_iter().next().map_or(String::new(), bytes_to_mb),
+        Filter::Limit => values
+            .into_iter()
+            .next()
+            .map_or(String::new(), bytes_to_limit),
+        Filter::Above => values.into_iter().next().map_or(String::new(), limit_above),
         Filter::List => {
             let mut seen: Vec<&str> = Vec::new();
             for v in values {

@@ -22,6 +22,7 @@ pub mod prefilter;
 pub mod record;
 pub mod render;
 pub mod repair;
+pub mod reply;
 pub mod rule;
 pub mod ruletest;
 pub mod scan;

@@ -1,7 +1,9 @@
 //! Summary templates: text with `{field}` placeholders filled from a diagnosis.
 //!
 //! `{name}` is the value from the first evidence event that has it; `{name|list}` the
-//! distinct values of all evidence events, joined; `{name|mb}` a byte count in MiB.
+//! distinct values of all evidence events, joined; `{name|mb}` a byte count in MiB;
+//! `{name|limit}` a byte count as PHP's `memory_limit` (`2G`); `{name|above}` a
+//! `memory_limit` above that byte count (the next of 2G, 4G, 8G, ...).
 //! `{count}`, `{packages}`, `{package_count}` and `{first_line}` describe the diagnosis;
 //! `{{` and `}}` are literal braces.
 
@@ -17,6 +19,10 @@ pub enum Filter {
     List,
     /// A byte count shown in MiB.
     Mb,
+    /// A byte count written as PHP's `memory_limit` (`2G`, `1536M`).
+    Limit,
+    /// A `memory_limit` above a byte count: the next of 2G, 4G, 8G, ... past it.
+    Above,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,10 +128,14 @@ fn parse_field(inner: &str, offset: usize) -> Result<Part, TemplateError> {
         None | Some("first") => Filter::First,
         Some("list") => Filter::List,
         Some("mb") => Filter::Mb,
+        Some("limit") => Filter::Limit,
+        Some("above") => Filter::Above,
         Some(other) => {
             return Err(TemplateError {
                 offset,
-                message: format!("unknown filter `{other}`: expected `first`, `list` or `mb`"),
+                message: format!(
+                    "unknown filter `{other}`: expected `first`, `list`, `mb`, `limit` or `above`"
+                ),
             });
         }
     };
@@ -143,6 +153,32 @@ pub fn bytes_to_mb(bytes: &str) -> String {
         Ok(b) => format!("{:.1} MB", b as f64 / f64::from(1 << 20)),
         Err(_) => bytes.to_owned(),
     }
+}
+
+/// Formats a byte count as PHP writes a `memory_limit`: `2G`, `1536M`, or bytes.
+pub fn bytes_to_limit(bytes: &str) -> String {
+    const MIB: u64 = 1 << 20;
+    const GIB: u64 = 1 << 30;
+    match bytes.trim().parse::<u64>() {
+        Ok(b) if b > 0 && b % GIB == 0 => format!("{}G", b / GIB),
+        Ok(b) if b > 0 && b % MIB == 0 => format!("{}M", b / MIB),
+        Ok(b) => b.to_string(),
+        Err(_) => bytes.to_owned(),
+    }
+}
+
+/// A `memory_limit` strictly above a byte count: the first of 2G, 4G, 8G, ... past it
+/// (Magento's CLI wants 2G at least, so a lower limit is raised to 2G).
+pub fn limit_above(bytes: &str) -> String {
+    const GIB: u64 = 1 << 30;
+    let Ok(current) = bytes.trim().parse::<u64>() else {
+        return String::new();
+    };
+    let mut gigabytes: u64 = 2;
+    while gigabytes.saturating_mul(GIB) <= current && gigabytes < (1 << 20) {
+        gigabytes *= 2;
+    }
+    format!("{gigabytes}G")
 }
 
 #[cfg(test)]
@@ -167,6 +203,20 @@ mod tests {
                 .contains("unknown filter")
         );
         assert!(Template::parse("a } b").is_err());
+    }
+
+    #[test]
+    fn memory_limits_are_written_as_php_does_and_raised_above_the_current_one() {
+        assert_eq!(bytes_to_limit("2147483648"), "2G");
+        assert_eq!(bytes_to_limit("1610612736"), "1536M");
+        assert_eq!(bytes_to_limit("1000"), "1000");
+        assert_eq!(limit_above("2147483648"), "4G");
+        assert_eq!(limit_above("2147483647"), "2G");
+        assert_eq!(limit_above("1610612736"), "2G");
+        assert_eq!(limit_above("134217728"), "2G");
+        assert_eq!(limit_above("4294967296"), "8G");
+        assert_eq!(limit_above("not a number"), "");
+        assert!(Template::parse("{bytes|above} {bytes|limit}").is_ok());
     }
 
     #[test]

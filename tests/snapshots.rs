@@ -21,7 +21,12 @@ fn render_sample(path: &Path, format: Format) -> String {
     assert!(outcome.error.is_none());
     let report = Report::new(outcome.reports);
     let mut out = Vec::new();
-    render::render(&report, format, &mut out).unwrap();
+    if format == Format::Markdown {
+        // `--format markdown` on a log prints the support reply.
+        magediag::reply::write(&report, &rules, None, &mut out).unwrap();
+    } else {
+        render::render(&report, format, &mut out).unwrap();
+    }
     String::from_utf8(out).unwrap()
 }
 

@@ -9,10 +9,10 @@ use super::sources::{Entry, Loaded, State};
 const EXPECTED_SHAPE: &str = r#"{"http-basic": {"repo.magento.com": {"username": "<public key>", "password": "<private key>"}}}"#;
 
 /// Where new keys come from, written once so every remedy says the same.
-const CREATE_KEYS: &str = "Sign in to the Commerce Marketplace with the MAGEID that holds the licence (usually the Primary Contact), open My Profile > Access Keys and create a new access key; the public key is the username, the private key the password.";
+pub const CREATE_KEYS: &str = "Sign in to the Commerce Marketplace with the MAGEID that holds the licence (usually the Primary Contact), open My Profile > Access Keys and create a new access key; the public key is the username, the private key the password.";
 
 /// How to store keys on Magento Cloud.
-const STORE_IN_ENV: &str = "Store the pair in the env:COMPOSER_AUTH project variable (sensitive, visible at build), in the Project Web Interface or with `magento-cloud variable:update`, using the shape {\"http-basic\": {\"repo.magento.com\": {\"username\": \"<public key>\", \"password\": \"<private key>\"}}}.";
+pub const STORE_IN_ENV: &str = "Store the pair in the env:COMPOSER_AUTH project variable (sensitive, visible at build), in the Project Web Interface or with `magento-cloud variable:update`, using the shape {\"http-basic\": {\"repo.magento.com\": {\"username\": \"<public key>\", \"password\": \"<private key>\"}}}.";
 
 /// Builds a finding.
 fn finding(
@@ -227,6 +227,29 @@ pub fn for_git(l: &Loaded, tracked: Option<bool>, ignored: Option<bool>) -> Opti
     }
 }
 
+/// `composer.json` names a repository by a URL with `user:password@` in it.
+pub fn for_url_credentials(l: &Loaded) -> Vec<Finding> {
+    l.url_credentials
+        .iter()
+        .map(|host| {
+            let message = format!(
+                "{} has a user name and password inside the URL of the repository {host}: everyone who can read the file has them, and they end up in composer.lock and in logs. Treat them as leaked.",
+                named(l)
+            );
+            let remove = format!(
+                "Remove `user:password@` from the repository URL in composer.json so that it reads `https://{host}/`, then commit and push."
+            );
+            Finding {
+                id: "credentials-in-repository-url",
+                severity: Severity::Error,
+                place: Some(l.place),
+                message,
+                steps: rotation_steps(&remove),
+            }
+        })
+        .collect()
+}
+
 /// A committed file holds the keys: they must be rotated.
 fn leaked(l: &Loaded, id: &'static str, untrack: &str) -> Finding {
     let message = format!(
@@ -306,7 +329,7 @@ pub fn which_is_used(v: &Verdict) -> String {
     match (v.used, v.used_by_2_7_8_or_later, v.used_by_older) {
         (Some(p), _, _) => format!("Composer uses the pair from {}.", p.label()),
         (None, Some(newer), Some(older)) => format!(
-            "Which one Composer uses depends on its version: 2.7.8 and later use {}, older versions (such as the 2.2 LTS) use {}; pass --composer-version or pin composer/composer in .magento.app.yaml.",
+            "Which one Composer uses depends on its version: 2.7.8 and later use {}, older versions (such as the 2.2 LTS) use {}; the composer/composer version pinned in .magento.app.yaml decides.",
             newer.label(),
             older.label()
         ),

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
+pub use findings::{CREATE_KEYS, STORE_IN_ENV};
 pub use keys::fingerprint;
 pub use model::{
     AuthReport, Check, Finding, KeySource, Place, PlaceReport, Precedence, Severity, Verdict,
@@ -227,21 +228,68 @@ fn load_global(home: Option<&Path>) -> Loaded {
             place: Place::GlobalAuthJson,
             path: "(no Composer home: neither COMPOSER_HOME nor HOME is set)".to_string(),
             state: State::NotFound,
+            url_credentials: Vec::new(),
         },
     }
 }
 
-/// Assembles the report: per-place checks and findings, then verdict, conflict and absence.
+/// Composer configuration pasted into a ticket: the text, and what it was pasted as.
+#[derive(Debug, Clone)]
+pub struct PastedConfig {
+    /// Which place the text stands for.
+    pub place: Place,
+    /// Where it came from, shown in findings (e.g. `auth.json pasted in the ticket`).
+    pub label: String,
+    /// The JSON text (a whole file or variable value, or a fragment of `composer.json`).
+    pub text: String,
+    /// Whether the file is committed to git, when the ticket says (or implies) so.
+    pub committed: Option<bool>,
+}
+
+/// Runs the checks of `magediag auth` on configuration pasted into a ticket: the support
+/// engineer has no repository, only the paste. Nothing is read from disk or git, and no
+/// "keys missing" finding is made (a paste shows only some of the places).
+pub fn inspect_pasted(pasted: &[PastedConfig]) -> AuthReport {
+    let loaded: Vec<Loaded> = pasted
+        .iter()
+        .map(|p| sources::load_text(p.place, &p.text, &p.label))
+        .collect();
+    let committed = |l: &Loaded| -> (Option<bool>, Option<bool>) {
+        let item = pasted
+            .iter()
+            .find(|p| p.label == l.path && p.place == l.place);
+        (item.and_then(|p| p.committed), None)
+    };
+    let mut report = assemble(Path::new("(pasted)"), &loaded, None, &committed);
+    report.findings.retain(|f| f.id != "keys-missing");
+    report
+}
+
+/// Tells, for a place, whether its file is tracked by git and whether it is ignored.
+type GitState<'a> = &'a dyn Fn(&Loaded) -> (Option<bool>, Option<bool>);
+
+/// Assembles the report of a project folder (git state read from its index).
 fn build_report(dir: &Path, loaded: &[Loaded], version: Option<(String, String)>) -> AuthReport {
+    assemble(dir, loaded, version, &|l| git_state(dir, l))
+}
+
+/// Assembles the report: per-place checks and findings, then verdict, conflict and absence.
+fn assemble(
+    dir: &Path,
+    loaded: &[Loaded],
+    version: Option<(String, String)>,
+    git: GitState<'_>,
+) -> AuthReport {
     let with_pair: Vec<&Loaded> = loaded.iter().filter(|l| l.pair().is_some()).collect();
     let pair_places: Vec<Place> = with_pair.iter().map(|l| l.place).collect();
     let verdict = precedence::verdict(&pair_places, version);
     let mut findings = Vec::new();
     let mut places = Vec::new();
     for l in loaded {
-        let (tracked, ignored) = git_state(dir, l);
+        let (tracked, ignored) = git(l);
         findings.extend(findings::for_place(l));
         findings.extend(findings::for_git(l, tracked, ignored));
+        findings.extend(findings::for_url_credentials(l));
         places.push(place_report(l, tracked));
     }
     if with_pair.is_empty() {
@@ -419,6 +467,57 @@ mod tests {
         let report = inspect(dir.path(), None, Some(home.path()));
         assert!(!report.has_problem(), "{:?}", report.findings);
         assert_eq!(report.verdict.used, Some(Place::GlobalAuthJson));
+    }
+
+    #[test]
+    fn pasted_config_finds_two_pairs_a_committed_file_and_url_credentials() {
+        let pasted = |place, label: &str, text: String, committed| PastedConfig {
+            place,
+            label: label.into(),
+            text,
+            committed,
+        };
+        let composer = r#"{"repositories": [{"type": "composer", "url": "https://someone:pa55word@repo.magento.com"}]}"#;
+        let report = inspect_pasted(&[
+            pasted(
+                Place::ComposerAuthEnv,
+                "env:COMPOSER_AUTH",
+                auth(PUB, PRIV),
+                None,
+            ),
+            pasted(
+                Place::ProjectAuthJson,
+                "auth.json",
+                auth(PRIV, PUB),
+                Some(true),
+            ),
+            pasted(
+                Place::ComposerJsonConfig,
+                "composer.json",
+                composer.into(),
+                None,
+            ),
+        ]);
+        assert!(report.has_finding("keys-conflict"));
+        assert!(report.has_finding("auth-json-tracked"));
+        assert!(report.has_finding("credentials-in-repository-url"));
+        assert!(!report.has_finding("keys-missing"));
+        let shown = format!("{:?}", report.findings);
+        assert!(
+            !shown.contains(PUB) && !shown.contains("pa55word"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn one_pasted_pair_alone_is_fine() {
+        let report = inspect_pasted(&[PastedConfig {
+            place: Place::ComposerAuthEnv,
+            label: "env:COMPOSER_AUTH".into(),
+            text: auth(PUB, PRIV),
+            committed: None,
+        }]);
+        assert!(!report.has_problem(), "{:?}", report.findings);
     }
 
     #[test]

@@ -52,6 +52,8 @@ pub struct Loaded {
     pub path: String,
     /// What was found.
     pub state: State,
+    /// Hosts of `composer.json` repository URLs that carry `user:password@`.
+    pub url_credentials: Vec<String>,
 }
 
 impl Loaded {
@@ -66,11 +68,17 @@ impl Loaded {
 
 /// Reads an auth file (global or project `auth.json`) or `composer.json`.
 pub fn load_file(place: Place, path: &Path) -> Loaded {
+    let mut url_credentials = Vec::new();
     let state = if !path.exists() {
         State::NotFound
     } else {
         match std::fs::read_to_string(path) {
-            Ok(text) => parse(&text, place),
+            Ok(text) => {
+                if place == Place::ComposerJsonConfig {
+                    url_credentials = repository_url_credentials(&text);
+                }
+                parse(&text, place)
+            }
             Err(e) => State::Unreadable(e.to_string()),
         }
     };
@@ -78,8 +86,47 @@ pub fn load_file(place: Place, path: &Path) -> Loaded {
         place,
         path: path.display().to_string(),
         state,
+        url_credentials,
     }
 }
+
+/// Reads configuration text pasted into a ticket as if it were the file or variable of
+/// `place`; `label` says where it came from.
+pub fn load_text(place: Place, text: &str, label: &str) -> Loaded {
+    let url_credentials = if place == Place::ComposerJsonConfig {
+        repository_url_credentials(text)
+    } else {
+        Vec::new()
+    };
+    Loaded {
+        place,
+        path: label.to_string(),
+        state: parse(text, place),
+        url_credentials,
+    }
+}
+
+/// The hosts of repository URLs (`"url": "https://user:password@host/..."`) that carry
+/// credentials, in `composer.json` text (whole, or a pasted fragment of it).
+pub fn repository_url_credentials(text: &str) -> Vec<String> {
+    let mut hosts: Vec<String> = Vec::new();
+    for caps in URL_WITH_CREDENTIALS.captures_iter(text) {
+        if let Some(host) = caps.get(1).map(|m| m.as_str().to_ascii_lowercase())
+            && !hosts.contains(&host)
+        {
+            hosts.push(host);
+        }
+    }
+    hosts
+}
+
+/// `"url": "scheme://user:password@host`: a repository URL with credentials in it.
+// Constant pattern, exercised by the unit tests: it cannot fail at run time.
+#[allow(clippy::expect_used)]
+static URL_WITH_CREDENTIALS: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r#"(?i)"url"\s*:\s*"[a-z][a-z0-9+.\-]*://[^"/@\s:]*:[^"@\s]*@([^"/\s:]+)"#)
+        .expect("valid regex")
+});
 
 /// Reads a `COMPOSER_AUTH` value; an empty value counts as unset, as in Composer.
 pub fn load_env(value: Option<&str>, label: &str) -> Loaded {
@@ -91,6 +138,7 @@ pub fn load_env(value: Option<&str>, label: &str) -> Loaded {
         place: Place::ComposerAuthEnv,
         path: label.to_string(),
         state,
+        url_credentials: Vec::new(),
     }
 }
 
@@ -263,6 +311,17 @@ mod tests {
             parse(text, Place::ProjectAuthJson),
             State::Parsed(Entry::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn finds_credentials_in_repository_urls_only() {
+        let text = r#"{"repositories": [{"type": "composer", "url": "https://0123abcd:s3cret@Repo.Magento.com/"},
+            {"type": "vcs", "url": "git@github.com:acme/module.git"},
+            {"type": "composer", "url": "https://packages.example.org"}]}"#;
+        assert_eq!(repository_url_credentials(text), vec!["repo.magento.com"]);
+        let pasted = load_text(Place::ComposerJsonConfig, text, "pasted");
+        assert_eq!(pasted.url_credentials, vec!["repo.magento.com"]);
+        assert!(repository_url_credentials(r#""url": "https://repo.magento.com/""#).is_empty());
     }
 
     #[test]

@@ -26,6 +26,11 @@ use std::sync::{LazyLock, OnceLock};
 use aho_corasick::AhoCorasick;
 use regex::Regex;
 
+mod inventory;
+
+use inventory::Label;
+pub use inventory::{FoundSecret, SecretKind, find_secrets};
+
 /// The fixed string that replaces every secret, so the secret's length never leaks.
 pub const MASK: &str = "****";
 
@@ -154,11 +159,15 @@ enum Kind {
     SkipBenign,
     /// The group is a JSON object body whose string values are secrets.
     MapBody,
+    /// A value written in prose after a word such as `password`: masked when quoted, or
+    /// when it looks like a secret (see [`looks_like_secret`]).
+    Prose,
 }
 
-/// A secret shape as written: its pattern, how to read its groups, and its trigger words
-/// (at least one of which occurs, ASCII case-insensitively, in every match).
-type Pattern = (String, Kind, &'static [&'static str]);
+/// A secret shape as written: its pattern, how to read its groups, its trigger words (at
+/// least one of which occurs, ASCII case-insensitively, in every match), and what kind of
+/// secret it finds ([`Label`]).
+type Pattern = (String, Kind, &'static [&'static str], Label);
 
 /// One secret shape: a pattern plus how to read its groups.
 struct Rule {
@@ -170,6 +179,8 @@ struct Rule {
     kind: Kind,
     /// Its trigger words, as a bit set: bit `i` is the scan's pattern `i`.
     triggers: u64,
+    /// What kind of secret it finds.
+    label: Label,
 }
 
 impl Rule {
@@ -183,21 +194,69 @@ impl Rule {
 
     /// Appends the byte ranges of every secret this rule finds in `text`.
     fn collect(&self, text: &str, spans: &mut Vec<Range<usize>>) {
+        self.each_secret(text, &mut |range, _, _| spans.push(range));
+    }
+
+    /// Calls `found` with the byte range of every secret this rule finds in `text`, the
+    /// range of the whole match it belongs to, and the capture group it is (0: the match).
+    fn each_secret(&self, text: &str, found: &mut dyn FnMut(Range<usize>, Range<usize>, usize)) {
         for caps in self.re().captures_iter(text) {
+            let Some(whole) = caps.get(0) else { continue };
             if caps.len() == 1 {
-                spans.extend(caps.get(0).map(|m| m.range()));
+                found(whole.range(), whole.range(), 0);
                 continue;
             }
-            for group in caps.iter().skip(1).flatten() {
+            for (index, group) in caps.iter().enumerate().skip(1) {
+                let Some(group) = group else { continue };
                 match self.kind {
                     _ if group.is_empty() => {}
                     Kind::SkipBenign if is_benign(group.as_str()) => {}
-                    Kind::MapBody => map_value_spans(group.as_str(), group.start(), spans),
-                    _ => spans.push(group.range()),
+                    Kind::Prose if !prose_secret(index, group.as_str()) => {}
+                    Kind::MapBody => {
+                        let mut spans = Vec::new();
+                        map_value_spans(group.as_str(), group.start(), &mut spans);
+                        for span in spans {
+                            found(span, whole.range(), index);
+                        }
+                    }
+                    _ => found(group.range(), whole.range(), index),
                 }
             }
         }
     }
+}
+
+/// Whether group `index` of the prose-password shape is a secret: a quoted value (groups
+/// 1 to 3) unless it is a benign word, a bare one (group 4) when it looks like a secret.
+fn prose_secret(index: usize, value: &str) -> bool {
+    if index < 4 {
+        return !is_benign(value) && !is_masked(value);
+    }
+    looks_like_secret(value)
+}
+
+/// Whether a bare word written after `password` in prose looks like a secret rather than
+/// a word: at least 6 characters (trailing punctuation aside) with a digit, a symbol or a
+/// capital letter after the first character, and not a bracketed placeholder.
+fn looks_like_secret(value: &str) -> bool {
+    let word = value.trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']']);
+    if word.chars().count() < 6 || is_benign(word) || is_masked(word) {
+        return false;
+    }
+    if word.starts_with(['(', '[', '<', '{']) {
+        return false;
+    }
+    let digit = word.chars().any(|c| c.is_ascii_digit());
+    let symbol = word
+        .chars()
+        .any(|c| !c.is_alphanumeric() && c != '-' && c != '\'');
+    let inner_capital = word.chars().skip(1).any(char::is_uppercase);
+    digit || symbol || inner_capital
+}
+
+/// Whether a value is already a mask (so masking again, or counting it, is pointless).
+fn is_masked(value: &str) -> bool {
+    !value.is_empty() && value.chars().all(|c| c == '*')
 }
 
 /// Tells whether a key/value value is a well-known non-secret word such as `YES` or `null`.
@@ -279,7 +338,7 @@ static RULES: LazyLock<Rules> = LazyLock::new(|| {
     let mut words: Vec<&'static str> = Vec::new();
     let rules = patterns
         .into_iter()
-        .map(|(pattern, kind, triggers)| {
+        .map(|(pattern, kind, triggers, label)| {
             let mut bits = 0;
             for &word in triggers {
                 let index = words.iter().position(|&w| w == word).unwrap_or_else(|| {
@@ -293,6 +352,7 @@ static RULES: LazyLock<Rules> = LazyLock::new(|| {
                 re: OnceLock::new(),
                 kind,
                 triggers: bits,
+                label,
             }
         })
         .collect();
@@ -315,38 +375,44 @@ fn key_value_patterns() -> Vec<Pattern> {
             format!(r"(?i)(?:^|[^/a-z0-9_.\-]){SECRET_KEY}{sep}{any}"),
             Kind::SkipBenign,
             &["pass", "secret", "token", "key"],
+            Label::Named,
         ),
         // Composer http-basic username (the Marketplace public key).
-        (format!(r#"(?i)\\*"username\\*"\s*:\s*{json}"#), Kind::SkipBenign, &["username"]),
+        (format!(r#"(?i)\\*"username\\*"\s*:\s*{json}"#), Kind::SkipBenign, &["username"], Label::Username),
         // Composer maps of host => token: github-oauth, gitlab-token, bearer, ...
         (
             format!(r#"(?i)\\*"(?:{AUTH_MAPS})\\*"\s*:\s*\{{([^{{}}]*)"#),
             Kind::MapBody,
             &["github", "gitlab", "bearer", "auth"],
+            Label::Is(SecretKind::Token),
         ),
         // A pretty-printed auth map entry keyed by a GitHub or GitLab host.
         (
             format!(r#"(?i)\\*"[a-z0-9.\-]*(?:github|gitlab)[a-z0-9.\-]*\\*"\s*:\s*{json}"#),
             Kind::Groups,
             &["github", "gitlab"],
+            Label::Is(SecretKind::Token),
         ),
         // `composer config [--auth] github-oauth.github.com TOKEN`.
         (
             format!(r#"(?i)(?:{AUTH_MAPS})\.[a-z0-9.\-]+\s+["']?([^\s"']+)"#),
             Kind::Groups,
             &["github", "gitlab", "bearer", "auth"],
+            Label::Is(SecretKind::Token),
         ),
         // `composer config http-basic.repo.magento.com PUBLIC PRIVATE`.
         (
             r#"(?i)http-basic\.[a-z0-9.\-]+\s+["']?([^\s"']+)["']?(?:\s+["']?([^\s"']+))?"#.into(),
             Kind::Groups,
             &["http-basic"],
+            Label::UserThenPassword(SecretKind::Password),
         ),
         // env.php: 'key' => '...' (the crypt key).
         (
             format!(r#"(?i)\\*['"]key\\*['"]\s*=>\s*(?:{SINGLE_VALUE}|{JSON_VALUE})"#),
             Kind::Groups,
             &["key"],
+            Label::Is(SecretKind::EncryptionKey),
         ),
         // COMPOSER_AUTH whose value is not a JSON object (malformed, or a shell word):
         // all of it. An object's secrets are found by the rules above, its keys kept.
@@ -354,12 +420,14 @@ fn key_value_patterns() -> Vec<Pattern> {
             r#"(?i)COMPOSER_AUTH\\*["']?\s*[=:]\s*(?:'([^'{\\](?:[^'\\]|\\.)*)'?|"([^"{\\](?:[^"\\]|\\.)*)"?|([^\s&"'\\,;{\[][^\s&"'\\,;]*))"#.into(),
             Kind::SkipBenign,
             &["auth"],
+            Label::Is(SecretKind::Other),
         ),
         // MAGENTO_CLOUD_VARIABLES / _RELATIONSHIPS / _APPLICATION (base64 JSON).
         (
             r#"(?:MAGENTO_CLOUD|PLATFORM)_(?:VARIABLES|RELATIONSHIPS|APPLICATION)\\*["']?\s*[=:]\s*\\*["']?([^\s"'\\]+)"#.into(),
             Kind::Groups,
             &["magento_cloud_", "platform_"],
+            Label::Is(SecretKind::CloudVariables),
         ),
     ]
 }
@@ -373,24 +441,28 @@ fn credential_patterns() -> Vec<Pattern> {
             r#"(?i)[a-z][a-z0-9+.\-]*://([^\s/?#@:"'<>\\]*):([^\s/?#"'<>\\]*)@"#.into(),
             Kind::Groups,
             &["://"],
+            Label::UserThenPassword(SecretKind::UrlCredentials),
         ),
         // Authorization headers, with or without a scheme word.
         (
             r#"(?i)authorization\\*["']?\s*[:=]\s*\\*["']?(?:(?:basic|bearer|token)\s+)?([^\s"'\\,;]+)"#.into(),
             Kind::Groups,
             &["auth"],
+            Label::Is(SecretKind::Token),
         ),
         // A bare `Bearer <token>` outside a header.
         (
             r"(?-u:\b)Bearer\s+([A-Za-z0-9\-._~+/]{16,}=*)".into(),
             Kind::Groups,
             &["bearer"],
+            Label::Is(SecretKind::Token),
         ),
         // GitHub and GitLab tokens; the prefix is kept.
         (
             r"(?:ghp|gho|ghu|ghs|ghr)_([A-Za-z0-9]{20,})|github_pat_([A-Za-z0-9_]{20,})|gl(?:pat|ptt|dt|rt|cbt|oas|soat|ft|imt|agent)-([A-Za-z0-9_\-]{20,})".into(),
             Kind::Groups,
             &["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github", "glpat-", "glptt-", "gldt-", "glrt-", "glcbt-", "gloas-", "glsoat-", "glft-", "glimt-", "glagent-"],
+            Label::Is(SecretKind::Token),
         ),
         // Command-line flags: --db-password=x, --admin-password 'x', --key=x, --encryption-key x.
         (
@@ -399,36 +471,51 @@ fn credential_patterns() -> Vec<Pattern> {
             ),
             Kind::Groups,
             &["pass", "secret", "token", "key"],
+            Label::Named,
         ),
         // mysql -pSECRET.
         (
             format!(r#"(?i:mysql(?:dump|admin)?)[^\r\n]*?\s-p(?:{JSON_VALUE}|{SINGLE_VALUE}|([^\s"']+))"#),
             Kind::Groups,
             &["mysql"],
+            Label::Is(SecretKind::Password),
         ),
         // curl -u user:password / --user user:password.
         (
             r#"(?:^|\s)(?:-u|--user)\s*["']?([^\s:"']+):([^\s"']+)"#.into(),
             Kind::Groups,
             &["-u"],
+            Label::UserThenPassword(SecretKind::Password),
         ),
         // AWS access key ids; the 4-letter prefix is kept.
         (
             r"(?-u:\b)(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)([0-9A-Z]{16})".into(),
             Kind::Groups,
             &["akia", "asia", "agpa", "aida", "aroa", "aipa", "anpa", "anva", "abia", "acca"],
+            Label::Is(SecretKind::CloudAccessKey),
         ),
         // JWTs and other base64-encoded JSON ("eyJ" is base64 for `{"`).
         (
             r"(?-u:\b)eyJ[A-Za-z0-9_\-+/]{8,}=*(?:\.[A-Za-z0-9_\-+/=]+){0,2}".into(),
             Kind::Groups,
             &["eyj"],
+            Label::Is(SecretKind::Token),
+        ),
+        // A password written in prose: `the mysql password Qm7!x9 was refused`,
+        // `our password is 'x'`. Quoted values are masked, bare ones when they look like
+        // a secret rather than a word (`the password was refused` is kept).
+        (
+            r#"(?i)(?:^|[^a-z0-9_\-])(?:password|passwd|passphrase|passwort)(?:\s+(?:is|was))?\s+(?:"([^"\s]+)"|'([^'\s]+)'|`([^`\s]+)`|([^\s"'`]+))"#.into(),
+            Kind::Prose,
+            &["pass"],
+            Label::Is(SecretKind::Password),
         ),
         // PEM private keys: the body up to the END marker, or to the end of the text.
         (
             format!(r"-----BEGIN {PEM_LABEL}-----((?s:.)*?)(?:-----END {PEM_LABEL}-----|\z)"),
             Kind::Groups,
             &["-----begin"],
+            Label::Is(SecretKind::PrivateKey),
         ),
     ]
 }
@@ -460,10 +547,48 @@ fn hex_key_spans(text: &str, spans: &mut Vec<Range<usize>>) {
             i += 1;
         }
         let before = start.checked_sub(1).and_then(|p| bytes.get(p));
-        if i - start == 32 && !is_word_byte(before) && !is_word_byte(bytes.get(i)) {
+        if is_word_byte(before) {
+            continue;
+        }
+        if i - start == 32 && !is_word_byte(bytes.get(i)) {
             spans.push(start..i);
+        } else if let Some(rest) = wrapped_key_rest(bytes, start, i) {
+            spans.push(start..i);
+            spans.push(rest.clone());
+            i = rest.end;
         }
     }
+}
+
+/// The second half of a Marketplace key that a terminal or mail client wrapped onto the
+/// next line: the hex run `start..end` ends its line, and the next line (after spaces,
+/// tabs and `>` quote marks) opens with the hex digits that make it 32 long, followed
+/// by no word character.
+fn wrapped_key_rest(bytes: &[u8], start: usize, end: usize) -> Option<Range<usize>> {
+    let first = end - start;
+    if first >= 32 {
+        return None;
+    }
+    let mut at = end;
+    if bytes.get(at) == Some(&b'\r') {
+        at += 1;
+    }
+    if bytes.get(at) != Some(&b'\n') {
+        return None;
+    }
+    at += 1;
+    while bytes
+        .get(at)
+        .is_some_and(|b| matches!(b, b' ' | b'\t' | b'>'))
+    {
+        at += 1;
+    }
+    let rest_start = at;
+    while bytes.get(at).copied().is_some_and(is_lower_hex) {
+        at += 1;
+    }
+    let whole = first + (at - rest_start) == 32 && at > rest_start;
+    (whole && !is_word_byte(bytes.get(at))).then_some(rest_start..at)
 }
 
 /// Tells whether `b` is `[0-9a-f]`.
@@ -571,6 +696,12 @@ pub struct LineMasker {
     in_pem: bool,
     /// Brace depth inside a Composer auth map; 0 when outside.
     auth_depth: usize,
+    /// The quote of a secret value the last line left open: the next line continues it
+    /// up to that quote (a wrapped `"password": "…`).
+    open_quote: Option<char>,
+    /// The length of the hex run that ended the last line: the next line may open with
+    /// the rest of a wrapped 32-hex key.
+    hex_tail: usize,
 }
 
 impl LineMasker {
@@ -589,11 +720,57 @@ impl LineMasker {
         if self.in_pem {
             return self.mask_pem_line(line, &clean);
         }
-        if self.auth_depth > 0 {
-            return self.mask_auth_line(&clean);
+        let continued = self.continue_value(&clean);
+        let masked = if self.auth_depth > 0 {
+            self.mask_auth_line(continued.as_deref().unwrap_or(&clean))
+        } else {
+            self.enter_state(&clean);
+            match &continued {
+                Some(text) => Cow::Owned(mask(text).into_owned()),
+                None => mask(line),
+            }
+        };
+        self.note_open_value(&clean, &masked);
+        masked
+    }
+
+    /// The line with the rest of a value the last line left open masked, if it has one.
+    fn continue_value(&mut self, clean: &str) -> Option<String> {
+        let lead = clean.len() - clean.trim_start_matches([' ', '\t', '>']).len();
+        let body = &clean[lead..];
+        if let Some(quote) = self.open_quote {
+            let Some(end) = body.find(quote) else {
+                // The value goes on past this line too.
+                return Some(format!("{}{MASK}", &clean[..lead]));
+            };
+            self.open_quote = None;
+            return (end > 0).then(|| format!("{}{MASK}{}", &clean[..lead], &body[end..]));
         }
-        self.enter_state(&clean);
-        mask(line)
+        let wanted = 32usize.checked_sub(std::mem::take(&mut self.hex_tail))?;
+        let run = body.bytes().take_while(|&b| is_lower_hex(b)).count();
+        let fits = run == wanted && run < 32 && !is_word_byte(body.as_bytes().get(run));
+        fits.then(|| format!("{}{MASK}{}", &clean[..lead], &body[run..]))
+    }
+
+    /// Remembers a quoted secret masked to the end of the line (its closing quote is on
+    /// the next line), or a hex run that ends the line (a key the wrap may have cut).
+    fn note_open_value(&mut self, clean: &str, masked: &str) {
+        if self.open_quote.is_some() {
+            return;
+        }
+        self.hex_tail = 0;
+        if let Some(head) = masked.strip_suffix(MASK)
+            && let Some(quote) = head.chars().last().filter(|c| matches!(c, '"' | '\''))
+        {
+            self.open_quote = Some(quote);
+            return;
+        }
+        let bytes = clean.as_bytes();
+        let run = bytes.iter().rev().take_while(|&&b| is_lower_hex(b)).count();
+        let before = bytes.len().checked_sub(run + 1).and_then(|i| bytes.get(i));
+        if run > 0 && run < 32 && !is_word_byte(before) {
+            self.hex_tail = run;
+        }
     }
 
     /// Masks a line inside a PEM body: all of it, or everything before the END marker.
@@ -641,495 +818,4 @@ impl LineMasker {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const PUB: &str = "0123456789abcdef0123456789abcdef";
-    const PRIV: &str = "fedcba9876543210fedcba9876543210";
-
-    /// Asserts that masking `input` gives exactly `expected`, as it would with every
-    /// rule run: each rule's trigger words are in each example it masks.
-    fn check(input: &str, expected: &str) {
-        assert_eq!(mask(input), expected, "input: {input:?}");
-        assert_eq!(
-            mask_with(input, Select::Every),
-            expected,
-            "input: {input:?}"
-        );
-    }
-
-    /// Asserts that `input` comes back untouched and borrowed, with every rule run too.
-    fn keep(input: &str) {
-        let every = mask_with(input, Select::Every);
-        assert!(matches!(every, Cow::Borrowed(_)), "{input:?} -> {every:?}");
-        let out = mask(input);
-        assert!(
-            matches!(out, Cow::Borrowed(_)),
-            "masked: {input:?} -> {out:?}"
-        );
-    }
-
-    #[test]
-    fn plain_lines_are_borrowed() {
-        keep("");
-        keep("Running hook: build");
-        keep("Generating autoload files");
-        keep("ééé 日本語 \u{1F600}");
-    }
-
-    #[test]
-    fn composer_auth_json() {
-        check(
-            r#"{"http-basic":{"repo.magento.com":{"username":"alice","password":"s3cr3t pass"}}}"#,
-            r#"{"http-basic":{"repo.magento.com":{"username":"****","password":"****"}}}"#,
-        );
-        check(
-            r#""github-oauth": {"github.com": "abcdefABCDEF0123456789abcdefabcdef0123"}"#,
-            r#""github-oauth": {"github.com": "****"}"#,
-        );
-        check(
-            r#""gitlab-token": {"gitlab.com": "tok1tok1tok1", "git.corp.io": "tok2tok2"}"#,
-            r#""gitlab-token": {"gitlab.com": "****", "git.corp.io": "****"}"#,
-        );
-        check(
-            r#""bearer": {"repo.example.com": "opaque-bearer-value"}"#,
-            r#""bearer": {"repo.example.com": "****"}"#,
-        );
-        check(
-            r#""gitlab-token": {"gitlab.com": {"username": "me", "token": "abc123abc123"}}"#,
-            r#""gitlab-token": {"gitlab.com": {"username": "****", "token": "****"}}"#,
-        );
-        check(
-            r#"    "github.com": "0123abcd""#,
-            r#"    "github.com": "****""#,
-        );
-    }
-
-    #[test]
-    fn composer_auth_json_escaped_and_env() {
-        check(
-            r#"{"env":"{\"http-basic\":{\"repo.magento.com\":{\"username\":\"u1\",\"password\":\"p\\\"w\"}}}"}"#,
-            r#"{"env":"{\"http-basic\":{\"repo.magento.com\":{\"username\":\"****\",\"password\":\"****\"}}}"}"#,
-        );
-        check(
-            r#"COMPOSER_AUTH={"github-oauth":{"github.com":"tokentoken"}}"#,
-            r#"COMPOSER_AUTH={"github-oauth":{"github.com":"****"}}"#,
-        );
-        check(
-            r#"export COMPOSER_AUTH='{"http-basic":{"repo.magento.com":{"username":"x","password":"y"}}}'"#,
-            r#"export COMPOSER_AUTH='{"http-basic":{"repo.magento.com":{"username":"****","password":"****"}}}'"#,
-        );
-        check(
-            r#"\"bearer\":{\"repo.example.com\":\"abc\\\"def\"}"#,
-            r#"\"bearer\":{\"repo.example.com\":\"****\"}"#,
-        );
-    }
-
-    #[test]
-    fn composer_auth_that_is_not_json_is_masked_whole() {
-        check("COMPOSER_AUTH=abc123secret", "COMPOSER_AUTH=****");
-        check("COMPOSER_AUTH: opaque-value-1234", "COMPOSER_AUTH: ****");
-        check(
-            "env:COMPOSER_AUTH = 'not json at all'",
-            "env:COMPOSER_AUTH = '****'",
-        );
-        check(
-            r#"export COMPOSER_AUTH="plain value""#,
-            r#"export COMPOSER_AUTH="****""#,
-        );
-        check(
-            r#"{"COMPOSER_AUTH": "u:p"}"#,
-            r#"{"COMPOSER_AUTH": "****"}"#,
-        );
-        keep("COMPOSER_AUTH environment variable is not set");
-        keep("COMPOSER_AUTH=null");
-    }
-
-    #[test]
-    fn composer_auth_json_lookalikes() {
-        keep(r#""github-protocols": ["https"]"#);
-        keep(r#""url": "https://github.com/magento/magento2.git""#);
-        keep(r#""require": {"magento/product-enterprise-edition": "2.4.7-p3"}"#);
-        keep(r#""password": null"#);
-        keep(r#"Access denied for user 'magento'@'localhost' (using password: YES)"#);
-    }
-
-    #[test]
-    fn marketplace_keys() {
-        check(PUB, "****");
-        check(&format!("keys {PUB} {PRIV}."), "keys **** ****.");
-        check(
-            &format!("\"username\": \"{PUB}\""),
-            "\"username\": \"****\"",
-        );
-        check(&format!("public={PUB}&x"), "public=****&x");
-        check(
-            &format!("composer config http-basic.repo.magento.com {PUB} {PRIV}"),
-            "composer config http-basic.repo.magento.com **** ****",
-        );
-        check(
-            &format!("\"content-hash\": \"{PUB}\""),
-            "\"content-hash\": \"****\"",
-        );
-    }
-
-    #[test]
-    fn marketplace_key_lookalikes() {
-        keep("commit 0123456789abcdef0123456789abcdef01234567");
-        keep("sha256 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
-        keep(&format!("x{PUB}"));
-        keep(&format!("{PUB}0"));
-        keep(&format!("{PUB}_suffix"));
-        keep("0123456789ABCDEF0123456789ABCDEF");
-        keep("0123456789abcdef0123456789abcde");
-        keep("magento/module-catalog 102.0.5.0-patch2");
-        keep("reference: 7d8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f");
-    }
-
-    #[test]
-    fn url_credentials() {
-        check(
-            "Downloading https://user:pa55@repo.magento.com/archives/magento/module-foo.zip",
-            "Downloading https://****:****@repo.magento.com/archives/magento/module-foo.zip",
-        );
-        check(
-            "redis://:hunter2@127.0.0.1:6379/0",
-            "redis://:****@127.0.0.1:6379/0",
-        );
-        check("mysql://db:p@ss@host/main", "mysql://****:****@host/main");
-        check(
-            "\"https://x-access-token:abc@github.com/o/r\"",
-            "\"https://****:****@github.com/o/r\"",
-        );
-    }
-
-    #[test]
-    fn url_lookalikes() {
-        keep("git@github.com:magento/magento2.git");
-        keep("https://git@github.com/magento/magento2.git");
-        keep("https://repo.magento.com:443/packages.json");
-        keep("Failed to download magento/module-foo from https://repo.magento.com/archives/x.zip");
-    }
-
-    #[test]
-    fn authorization_headers() {
-        check(
-            "Authorization: Basic dXNlcjpwYXNz",
-            "Authorization: Basic ****",
-        );
-        check(
-            "authorization: bearer abc.def.ghi",
-            "authorization: bearer ****",
-        );
-        check(
-            "AUTHORIZATION: token deadbeefcafe",
-            "AUTHORIZATION: token ****",
-        );
-        check("Proxy-Authorization: xyzzy", "Proxy-Authorization: ****");
-        check(
-            r#"-H "Authorization: Bearer abcdefghijklmnop""#,
-            r#"-H "Authorization: Bearer ****""#,
-        );
-        check("sent Bearer abcdefghijklmnopqrstuvwxyz", "sent Bearer ****");
-        check("PRIVATE-TOKEN: secretvalue1", "PRIVATE-TOKEN: ****");
-    }
-
-    #[test]
-    fn authorization_lookalikes() {
-        keep("The 'https://repo.magento.com/packages.json' URL required authentication.");
-        keep("Bearer authentication failed");
-        keep("Author: Jane Doe");
-    }
-
-    #[test]
-    fn vendor_tokens() {
-        let classic = "ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-        check(&format!("token {classic} used"), "token ghp_**** used");
-        check("gho_abcdefghijklmnopqrstuvwxyz", "gho_****");
-        check("x ghs_abcdefghijklmnopqrstuvwxyz_", "x ghs_****_");
-        check(
-            "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz",
-            "github_pat_****",
-        );
-        check("glpat-abcdefghij0123456789", "glpat-****");
-        check("AKIAIOSFODNN7EXAMPLE", "AKIA****");
-        check("key ASIAIOSFODNN7EXAMPLE.", "key ASIA****.");
-    }
-
-    #[test]
-    fn vendor_token_lookalikes() {
-        keep("ghp_short");
-        keep("glpat-short");
-        keep("AKIA is a prefix");
-        keep("Europe/Asia timezone ASIASHORT");
-    }
-
-    #[test]
-    fn setup_install_flags() {
-        check(
-            "bin/magento setup:install --db-host=db --db-password=s3cret --admin-password='a b c' --admin-user=admin",
-            "bin/magento setup:install --db-host=db --db-password=**** --admin-password='****' --admin-user=admin",
-        );
-        check("--db-password secret --x", "--db-password **** --x");
-        check(
-            "--amqp-password=\"q\\\"q\" --elasticsearch-password=e --opensearch-password=o",
-            "--amqp-password=\"****\" --elasticsearch-password=**** --opensearch-password=****",
-        );
-        check(
-            "--session-save-redis-password=r --cache-backend-redis-password=c",
-            "--session-save-redis-password=**** --cache-backend-redis-password=****",
-        );
-        check(
-            "--key=abcabc --encryption-key xyzxyz",
-            "--key=**** --encryption-key ****",
-        );
-        check("--admin-password='unterminated", "--admin-password='****");
-        check(
-            "mysqldump -h db -u user -p'pw pw' main",
-            "mysqldump -h db -u user -p'****' main",
-        );
-        check("curl -u user:pw https://x", "curl -u ****:**** https://x");
-    }
-
-    #[test]
-    fn setup_install_flag_lookalikes() {
-        keep("bin/magento setup:install --db-host=db --db-user=magento --admin-user=admin");
-        keep("composer install --no-dev --prefer-dist");
-        keep("mysql -h db -P 3306 -u root main");
-        keep("sudo -u www-data php bin/magento cache:flush");
-    }
-
-    #[test]
-    fn env_php_and_cloud_variables() {
-        check("  'key' => 'b8f3a1c0'", "  'key' => '****'");
-        check(
-            "'crypt' => ['key' => \"base64abcDEF==\"],",
-            "'crypt' => ['key' => \"****\"],",
-        );
-        check("'password' => 'dbpass',", "'password' => '****',");
-        check(
-            "MAGENTO_CLOUD_VARIABLES=eyJhZG1pbl9wYXNzd29yZCI6Inh5eiJ9",
-            "MAGENTO_CLOUD_VARIABLES=****",
-        );
-        check(
-            "export MAGENTO_CLOUD_RELATIONSHIPS='W3sicGFzcyI6IngifV0='",
-            "export MAGENTO_CLOUD_RELATIONSHIPS='****'",
-        );
-    }
-
-    #[test]
-    fn env_php_lookalikes() {
-        keep("'backend' => ['frontName' => 'admin'],");
-        keep("'cache_types' => ['config' => 1],");
-        keep("MAGENTO_CLOUD_ENVIRONMENT=production");
-        keep("MAGENTO_CLOUD_VARIABLES is empty");
-    }
-
-    #[test]
-    fn aws_and_jwt() {
-        check(
-            "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG",
-            "aws_secret_access_key = ****",
-        );
-        check(
-            "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig-nat_ure end",
-            "jwt **** end",
-        );
-    }
-
-    #[test]
-    fn aws_and_jwt_lookalikes() {
-        keep("monkeyJarFactory");
-        keep("eyJ");
-        keep("AKIAIOSFODNN7EXAMPL");
-    }
-
-    #[test]
-    fn pem_private_keys() {
-        check(
-            "-----BEGIN RSA PRIVATE KEY-----MIIEabc==-----END RSA PRIVATE KEY----- tail",
-            "-----BEGIN RSA PRIVATE KEY-----****-----END RSA PRIVATE KEY----- tail",
-        );
-        check(
-            r#""key": "-----BEGIN PRIVATE KEY-----\nMIIEvQIB\n-----END PRIVATE KEY-----\n""#,
-            r#""key": "-----BEGIN PRIVATE KEY-----****-----END PRIVATE KEY-----\n""#,
-        );
-        check(
-            "-----BEGIN OPENSSH PRIVATE KEY----- b3BlbnNzaC1rZXk",
-            "-----BEGIN OPENSSH PRIVATE KEY-----****",
-        );
-    }
-
-    #[test]
-    fn pem_lookalikes() {
-        keep("-----BEGIN CERTIFICATE-----MIIB-----END CERTIFICATE-----");
-        keep("-----BEGIN PUBLIC KEY-----");
-        keep("-----BEGIN RSA PRIVATE KEY-----");
-    }
-
-    #[test]
-    fn generic_key_values() {
-        check("DB_PASSWORD=abc&next=1", "DB_PASSWORD=****&next=1");
-        check("?access_token=xyz123&page=2", "?access_token=****&page=2");
-        check("passwd: letmein", "passwd: ****");
-        check("client_secret=\"two words\" x", "client_secret=\"****\" x");
-        check(
-            "api_key=k1 api-key: k2 apikey=k3",
-            "api_key=**** api-key: **** apikey=****",
-        );
-        check("secret=a;b", "secret=****;b");
-    }
-
-    #[test]
-    fn generic_key_value_lookalikes() {
-        keep("password reset email sent");
-        keep("token=");
-        keep("enable_password_check: true");
-        keep("PWD=/app/var");
-        keep("bypass=1 passed=3");
-    }
-
-    #[test]
-    fn ansi_and_zero_width() {
-        check("password=\x1b[31mhunter2\x1b[0m", "password=****");
-        check("pass\u{200B}word=hunter2", "password=****");
-        check("ghp_ABCDEFGHIJ\u{200D}KLMNOPQRSTUVWXYZ", "ghp_****");
-        check(
-            &format!("\u{FEFF}{}\u{2060}{}", &PUB[..10], &PUB[10..]),
-            "****",
-        );
-        check(
-            "\x1b]8;;https://u:p@h/x\x1b\\link",
-            "8;;https://****:****@h/xlink",
-        );
-        keep("\x1b[1mBuilding\x1b[0m \u{200B}ok");
-    }
-
-    #[test]
-    fn every_trigger_word_has_a_bit() {
-        assert!(RULES.scan.patterns_len() <= 64);
-        assert!(RULES.rules.iter().all(|rule| rule.triggers != 0));
-    }
-
-    /// A rule runs on a text with one of its trigger words only, and compiles then.
-    #[test]
-    fn a_rule_runs_on_its_own_trigger_words() {
-        let url = "https://alice:pw@repo.example.com/x";
-        let found = RULES.found_in(url);
-        let running: Vec<&str> = RULES
-            .rules
-            .iter()
-            .filter(|rule| rule.triggers & found != 0)
-            .map(|rule| rule.pattern.as_str())
-            .collect();
-        assert_eq!(running.len(), 1, "{running:?}");
-        assert!(running[0].contains("://"));
-        check(url, "https://****:****@repo.example.com/x");
-    }
-
-    /// A pattern folds `ſ` to `s` and the Kelvin sign to `k`; the trigger words do not,
-    /// so a text that is not ASCII runs every rule once any trigger word is in it.
-    #[test]
-    fn a_text_that_is_not_ascii_runs_every_rule() {
-        assert_eq!(RULES.found_in("paſſword=x"), u64::MAX);
-        check(
-            "https://repo.example.com paſſword=hunter2",
-            "https://repo.example.com paſſword=****",
-        );
-        check(
-            "ssh://h api_\u{212A}ey=abc123",
-            "ssh://h api_\u{212A}ey=****",
-        );
-    }
-
-    #[test]
-    fn idempotent_on_examples() {
-        for input in [
-            "https://u:p@h/x password=x Authorization: Bearer y",
-            "-----BEGIN RSA PRIVATE KEY-----abc",
-            r#"{"password":"a\"b","username":"c"}"#,
-            "--db-password '' --key=",
-        ] {
-            let once = mask(input).into_owned();
-            assert_eq!(mask(&once), once, "input: {input:?}");
-        }
-    }
-
-    #[test]
-    fn huge_adversarial_lines_complete() {
-        const MIB: usize = 1 << 20;
-        let seeds = [
-            "password=",
-            "://a:b",
-            "-----BEGIN PRIVATE KEY-----",
-            "\"github-oauth\":{",
-            "ghp_",
-            "eyJ",
-            "\\\"",
-            "mysql -p",
-            "a",
-            "0123456789abcdef",
-            "\x1b[",
-            "\u{200B}",
-        ];
-        for seed in seeds {
-            let line = seed.repeat(MIB / seed.len());
-            let once = mask(&line).into_owned();
-            assert!(once.len() <= line.len() + MASK.len(), "seed {seed:?} grew");
-        }
-        let key_run = format!("{PUB} ").repeat(MIB / 33);
-        let masked = mask(&key_run);
-        assert!(!masked.contains(&PUB[..8]));
-    }
-
-    #[test]
-    fn line_masker_pem_block() {
-        let mut lm = LineMasker::new();
-        let lines = [
-            "key file:",
-            "-----BEGIN RSA PRIVATE KEY-----",
-            "MIIEpAIBAAKCAQEA",
-            "",
-            "abcdEFGH==",
-            "-----END RSA PRIVATE KEY----- done",
-            "after MIIEpAIBAAKCAQEA",
-        ];
-        let out: Vec<String> = lines.iter().map(|l| lm.mask_line(l).into_owned()).collect();
-        assert_eq!(
-            out,
-            [
-                "key file:",
-                "-----BEGIN RSA PRIVATE KEY-----",
-                "****",
-                "",
-                "****",
-                "-----END RSA PRIVATE KEY----- done",
-                "after MIIEpAIBAAKCAQEA",
-            ]
-        );
-    }
-
-    #[test]
-    fn line_masker_auth_map() {
-        let mut lm = LineMasker::new();
-        let lines = [
-            "{",
-            "    \"bearer\": {",
-            "        \"repo.example.com\": \"opaque-token\"",
-            "    },",
-            "    \"http-basic\": {",
-            "        \"repo.magento.com\": {",
-            "            \"username\": \"u\",",
-            "            \"password\": \"p\"",
-            "        }",
-            "    },",
-            "    \"name\": \"visible\"",
-            "}",
-        ];
-        let out: Vec<String> = lines.iter().map(|l| lm.mask_line(l).into_owned()).collect();
-        assert_eq!(out[2], "        \"repo.example.com\": \"****\"");
-        assert_eq!(out[6], "            \"username\": \"****\",");
-        assert_eq!(out[7], "            \"password\": \"****\"");
-        assert_eq!(out[10], "    \"name\": \"visible\"");
-    }
-}
+mod tests;
