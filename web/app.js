@@ -112,14 +112,16 @@
       body = new FormData();
       for (const file of files) body.append("files", file, file.name);
     } else {
-      if (!paste.value.trim()) {
+      // Read once: the value of a large text box is slow to get.
+      const text = paste.value;
+      if (!/\S/.test(text)) {
         state = null;
         showError("");
         render();
         setStatus("Waiting for text.");
         return;
       }
-      body = new Blob([paste.value], { type: "text/plain" });
+      body = new Blob([text], { type: "text/plain" });
     }
     const controller = new AbortController();
     inFlight = controller;
