@@ -131,8 +131,9 @@ fn index_has_path(bytes: &[u8], hash_len: usize, wanted: &[u8]) -> Option<bool> 
         } else {
             path.clear();
             path.extend_from_slice(cursor.until_nul()?);
-            let len = cursor.at - start;
-            // At least one NUL ends the path; pad to a multiple of 8.
+            // The entry without the NUL that ended its path: 1 to 8 NULs pad it to a
+            // multiple of 8 (git's `ondisk_ce_size`), and one of them is read already.
+            let len = cursor.at - start - 1;
             let padded = (len + 8) & !7;
             cursor.take(padded - len - 1)?;
         }
