@@ -131,6 +131,20 @@ Examples:
   pbpaste | magediag paste
   magediag paste --format text";
 
+const SERVE_HELP: &str = "\
+Serves a page at http://127.0.0.1:PORT/ (printed on start) to paste failure output into
+or drop log files on (plain or .gz; several are diagnosed like scan). Everything stays
+on this machine: the page makes no request elsewhere, the server writes no files and
+keeps nothing between requests. Ctrl-C stops it.
+
+The API: POST /api/diagnose with a text or gzip body returns the --format json report;
+?format=markdown returns what `magediag paste` prints. See docs/serve.md.
+
+Examples:
+  magediag serve --open
+  magediag serve --port 8080
+  curl --data-binary @build.log 'http://127.0.0.1:8080/api/diagnose?format=markdown'";
+
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -159,6 +173,9 @@ pub enum Command {
         #[arg(long, short = 'n', value_name = "N[-M]")]
         line: String,
     },
+    /// Serve a page on this machine to paste or drop logs into, and its API.
+    #[command(after_help = SERVE_HELP)]
+    Serve(crate::serve::ServeArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(
         after_help = "Examples:\n  magediag completions bash > ~/.local/share/bash-completion/completions/magediag\n  magediag completions zsh > \"${fpath[1]}/_magediag\"\n  magediag completions fish > ~/.config/fish/completions/magediag.fish"

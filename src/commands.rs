@@ -32,6 +32,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Some(Command::Paste) => paste(&cli.global, &mut out)?,
         Some(Command::Explain { id }) => explain(id, &cli.global, &mut out)?,
         Some(Command::Trace { file, line }) => trace(file, line, &cli.global, &mut out)?,
+        Some(Command::Serve(args)) => serve(args, &cli.global)?,
         Some(Command::Completions { shell }) => {
             // clap_complete panics on a write error: generate into memory, then write.
             let mut command = <Cli as clap::CommandFactory>::command();
@@ -320,6 +321,13 @@ fn paste(global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Result<Outcome>
         emit(&report, format, false, out)?;
     }
     Ok(outcome(&report, trouble, global.fail_on))
+}
+
+fn serve(args: &crate::serve::ServeArgs, global: &GlobalOptions) -> anyhow::Result<Outcome> {
+    let Some(rules) = load_rules(global) else {
+        return Ok(Outcome::Trouble);
+    };
+    crate::serve::serve(rules, args, runs(global))
 }
 
 /// An I/O error as a short reason, without Rust's `(os error N)` noise.

@@ -4,6 +4,7 @@
 //! lines) -> [`envelope`] / [`record`] (what wraps a message, and its context) ->
 //! [`signal`] (typed events) -> [`rule`] / [`cond`] (the rule files and their conditions)
 //! -> [`engine`] (diagnoses) -> [`diagnosis`] (the JSON contract) -> [`render`].
+//! [`inputs`] and [`serve`] diagnose text held in memory for `magediag serve`'s page.
 
 pub mod auth;
 pub mod catalogue;
@@ -15,6 +16,7 @@ pub mod diagnosis;
 pub mod engine;
 pub mod envelope;
 pub mod gate;
+pub mod inputs;
 pub mod line;
 pub mod mask;
 pub mod pipeline;
@@ -26,6 +28,7 @@ pub mod reply;
 pub mod rule;
 pub mod ruletest;
 pub mod scan;
+pub mod serve;
 pub mod signal;
 pub mod source;
 pub mod table;
