@@ -159,14 +159,24 @@ struct Diagnosed {
     report: Report,
     scan: bool,
     messages: Vec<String>,
+    /// A paste is read whole, as `magediag paste` reads it: the customer's words,
+    /// pasted configuration and the secrets it holds shape the reply.
+    ticket: Option<crate::reply::Ticket>,
 }
 
 fn run(context: &Context, inputs: Inputs) -> Diagnosed {
     match inputs {
         Inputs::One(input) => {
             let name = input.name.clone();
-            let (report, error) = inputs::diagnose_one(&context.rules, input, context.runs);
+            let ticket = (name == "<paste>").then(|| {
+                crate::reply::Ticket::read(&inputs::decoded_text(&input.bytes, PASTE_TEXT))
+            });
+            let (mut report, error) = inputs::diagnose_one(&context.rules, input, context.runs);
+            if let Some(ticket) = &ticket {
+                crate::reply::redact_report(&mut report, ticket);
+            }
             Diagnosed {
+                ticket,
                 report,
                 scan: false,
                 messages: error
@@ -178,6 +188,7 @@ fn run(context: &Context, inputs: Inputs) -> Diagnosed {
         Inputs::Many(inputs) => {
             let scan = inputs::diagnose_many(&context.rules, inputs, context.runs);
             Diagnosed {
+                ticket: None,
                 report: scan.report,
                 scan: true,
                 messages: scan.messages,
@@ -186,12 +197,23 @@ fn run(context: &Context, inputs: Inputs) -> Diagnosed {
     }
 }
 
-/// Renders as the CLI does: `paste`/`magediag FILE` for one input, `scan` for several.
-fn rendered(diagnosed: &Diagnosed, format: Format) -> Vec<u8> {
+/// The most of a paste read as the customer's ticket, as `magediag paste` caps it.
+const PASTE_TEXT: u64 = 64 << 20;
+
+/// Renders as the CLI does: `paste`/`magediag FILE` for one input (Markdown is the
+/// support reply), `scan` for several.
+fn rendered(context: &Context, diagnosed: &Diagnosed, format: Format) -> Vec<u8> {
     let mut out = Vec::new();
     // Writing to memory cannot fail.
     let _ = if diagnosed.scan {
         render::render_scan(&diagnosed.report, format, &mut out)
+    } else if format == Format::Markdown {
+        crate::reply::write(
+            &diagnosed.report,
+            &context.rules,
+            diagnosed.ticket.as_ref(),
+            &mut out,
+        )
     } else {
         render::render(&diagnosed.report, format, &mut out)
     };
@@ -220,7 +242,7 @@ fn diagnose(context: &Context, request: &Request<'_>, query: &str) -> Reply {
         Format::Text => TEXT,
         _ => JSON,
     };
-    Reply::ok(content_type, rendered(&diagnosed, format))
+    Reply::ok(content_type, rendered(context, &diagnosed, format))
 }
 
 /// Everything the page shows for its inputs.
@@ -288,8 +310,9 @@ fn page(context: &Context, request: &Request<'_>, query: &str) -> Reply {
         })
         .collect();
     let page = Page {
-        markdown: String::from_utf8_lossy(&rendered(&diagnosed, Format::Markdown)).into_owned(),
-        text: String::from_utf8_lossy(&rendered(&diagnosed, Format::Text)).into_owned(),
+        markdown: String::from_utf8_lossy(&rendered(context, &diagnosed, Format::Markdown))
+            .into_owned(),
+        text: String::from_utf8_lossy(&rendered(context, &diagnosed, Format::Text)).into_owned(),
         report: diagnosed.report,
         messages: diagnosed.messages,
         views,
