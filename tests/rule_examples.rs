@@ -244,3 +244,43 @@ fn the_data_tables_hold_what_rules_rely_on() {
         );
     }
 }
+
+/// Every Composer failure wording in data/composer-messages.tsv, filled with its example
+/// values, is diagnosed as the row's category: the rules know Composer's templates in
+/// every version listed, not only the examples written for them.
+#[test]
+fn every_composer_message_template_is_diagnosed_as_its_category() {
+    let rules = RuleSet::embedded().unwrap();
+    let tables = magediag::table::embedded().unwrap();
+    let table = tables
+        .iter()
+        .find(|t| t.name == "composer_messages")
+        .unwrap();
+    for row in &table.rows {
+        let id = &row[0];
+        let mut text = table.get(id, "template").unwrap().replace("\\n", "\n");
+        for pair in table
+            .get(id, "fill")
+            .unwrap()
+            .split(';')
+            .filter(|p| !p.is_empty())
+        {
+            let (name, value) = pair.split_once('=').unwrap();
+            text = text.replace(&format!("{{{name}}}"), value);
+        }
+        assert!(
+            !text.contains('{'),
+            "{id}: a placeholder is left unfilled: {text}"
+        );
+        let found = diagnose(&rules, &format!("{text}\n"));
+        let top = found
+            .iter()
+            .find(|(_, s)| s == "error")
+            .map(|(c, _)| c.as_str());
+        assert_eq!(
+            top,
+            Some(table.get(id, "category").unwrap()),
+            "{id}: {text:?} gave {found:?}"
+        );
+    }
+}
