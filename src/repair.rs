@@ -741,8 +741,12 @@ fn shows_cut(before: &str, after: &str) -> bool {
         || version
         || closes_what_opened(before, after)
         || closes_quoted_token(tail, head)
-        || (tail.contains("://") && continues_path(first))
-        || (tail.contains('/') && continues_path(first) && !first.is_uppercase())
+        // A URL or path that the line leaves open: its last character can go on.
+        || (tail.contains("://") && continues_path(last) && continues_path(first))
+        || (tail.contains('/')
+            && continues_path(last)
+            && continues_path(first)
+            && !first.is_uppercase())
         || cuts_word(tail, head)
 }
 
@@ -2042,6 +2046,15 @@ mod tests {
         assert_eq!(texts(&before).len(), 6);
         let after = format!("{cut}\n{}", long(150));
         assert_eq!(texts(&after).len(), 3);
+    }
+
+    /// Regression: a command line ending in a quoted path, above a line that opens
+    /// lowercase, was joined as if the path had been cut (found on the real-world set).
+    #[test]
+    fn keeps_a_closed_path_apart_from_the_next_line() {
+        let first = "patch -p1 --forward -d '/srv/shop/vendor/acme/module-pay' < '/srv/shop/patches/acme-fix-1234.diff'";
+        let second = "can't find file to patch at input line 7";
+        assert_eq!(texts(&format!("{first}\n{second}")), [first, second]);
     }
 
     /// A sentence longer than the width above a wrapped log does not hide the wrap.
