@@ -5,10 +5,11 @@
 //! The repair works line by line with a small lookahead window (for wrapped lines) and
 //! never holds the whole input. Each physical line goes through three stages:
 //!
-//! 1. character repairs: ANSI escapes, carriage-return overwrites, HTML entities, smart
-//!    quotes, non-breaking and zero-width characters (literal `\n` first splits a line);
+//! 1. character repairs: ANSI escapes, carriage returns, HTML entities, smart quotes,
+//!    non-breaking and zero-width characters (literal `\n` first splits a line);
 //! 2. transport prefixes: markdown quotes, code fences, backticks, column-0 bullets, Cloud
-//!    build `W:`/`E:`, docker-compose, Vagrant and Deployer prefixes;
+//!    build `W:`/`E:`, CI runner timestamps, docker-compose, Vagrant and Deployer
+//!    prefixes;
 //! 3. joining of lines that a terminal, a mail client or a Symfony exception box wrapped.
 //!
 //! Every logical line that comes out has its leading whitespace, leading bullet markers
@@ -18,11 +19,20 @@
 //! (no regex) tells that a line has nothing to repair.
 //!
 //! Wrap joining is deliberately conservative: a false join can invent a match, a missed
-//! one only loses it. A plain wrap is believed only when no line seen so far or in the
-//! window is longer than the cut line, the width is shown twice (by different lines), by
-//! an earlier wrap or by a common terminal width, and the next line neither opens a log
-//! line nor a sentence. Lines exactly as wide as the wrap are indistinguishable from cut
-//! ones and are joined when they are followed by a continuation-looking line.
+//! one only loses it. A plain wrap is believed only when no line in the lookahead and at
+//! most two lines seen before (the prose someone writes above a paste) are longer than
+//! the cut line, the next line neither opens a log line nor a sentence nor repeats the
+//! cut line's opening, and the cut shows: the width is shown twice (by different lines),
+//! by an earlier wrap or by a common terminal width, or the text on both sides of the
+//! line end shows that one thing was cut in two (a URL, a path, a version, a `->`, a
+//! quote or bracket closed on the next line, punctuation that cannot open a line, a word
+//! of the rule catalogue's vocabulary, or a word cut with at most three letters on one
+//! side). Lines exactly as wide as the wrap are indistinguishable from cut ones and are
+//! joined when they are followed by a continuation-looking line.
+//!
+//! Carriage returns end lines, except between two progress states (`35%`, `12/40`), of
+//! which the terminal showed the later one. Backticks around a URL become the quotes the
+//! tools print there.
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -69,9 +79,10 @@ pub struct Repairer {
     /// The width at which a plain wrap was last found: a paste is wrapped at one width
     /// throughout, so it stays evidence after the lines that showed it left the window.
     wrap_width: Option<usize>,
-    /// The longest line decided so far: a paste wrapped at some width has no longer line
-    /// anywhere, which is what keeps a long clean log from ever being plain-joined.
-    longest_seen: usize,
+    /// The longest lines decided so far: a paste wrapped at some width has no longer line
+    /// but the few its writer added (a sentence above the log), which is what keeps a
+    /// long clean log from ever being plain-joined.
+    longest: Longest,
     /// Lines decided since a Symfony box header (`[SomeException]`, `In X.php line N:`).
     since_box_header: Option<usize>,
     /// Vagrant's machine name once a `==> NAME: ` line was seen, to strip `    NAME: `.
@@ -82,6 +93,43 @@ pub struct Repairer {
     /// show a box width ([`Shape::shows_box_width`]): while none does and no box header
     /// is near, no boxed wrap is possible and the window need not be looked at.
     box_width_evidence: usize,
+}
+
+/// How many lines longer than a wrap width a wrapped paste may hold before the wrapped
+/// lines: the few prose lines someone typed above the log they pasted.
+const LONGER_LINES_ALLOWED: usize = 2;
+
+/// The lengths of the longest lines decided so far, longest first.
+#[derive(Debug, Default, Clone, Copy)]
+struct Longest {
+    top: [usize; LONGER_LINES_ALLOWED + 1],
+}
+
+impl Longest {
+    /// Counts a line of `len` characters.
+    fn insert(&mut self, len: usize) {
+        let last = self.top.len() - 1;
+        if len <= self.top[last] {
+            return;
+        }
+        self.top[last] = len;
+        let mut at = last;
+        while at > 0 && self.top[at - 1] < self.top[at] {
+            self.top.swap(at - 1, at);
+            at -= 1;
+        }
+    }
+
+    /// The length a line must reach for more than [`LONGER_LINES_ALLOWED`] lines not to
+    /// be longer: no line shorter than this is part of a wrapped paste.
+    fn bar(&self) -> usize {
+        self.top[self.top.len() - 1]
+    }
+
+    /// How many of the lines counted are longer than `len` (at most those kept).
+    fn longer_than(&self, len: usize) -> usize {
+        self.top.iter().filter(|&&top| top > len).count()
+    }
 }
 
 /// The most emptied buffers kept for reuse.
@@ -95,6 +143,8 @@ struct Physical {
     shape: Shape,
     /// Opens a Symfony exception box ([`is_box_header`]).
     header: bool,
+    /// Came after a Markdown quote (`> `).
+    after_quote: bool,
 }
 
 /// The facts about a line's layout that wrap detection looks at.
@@ -164,7 +214,7 @@ impl Repairer {
     ) -> bool {
         let near_box = self.near_box_header()
             || (!self.ahead.is_empty() && self.ahead.iter().any(|physical| physical.header));
-        if may_wrap(line.len(), self.longest_seen) || near_box || !is_quiet_clean(line, plain) {
+        if may_wrap(line.len(), self.longest.bar()) || near_box || !is_quiet_clean(line, plain) {
             return false;
         }
         // A line in the window that may wrap into the one after it holds this line back:
@@ -173,7 +223,7 @@ impl Repairer {
         // `may_wrap_into`).
         // (Asked only of a window that holds lines: the iterator is not inlined, and
         // most quiet lines come with the window empty.)
-        let longest = self.longest_seen;
+        let longest = self.longest.bar();
         let held_can_wrap = !self.ahead.is_empty()
             && self.ahead.iter().enumerate().any(|(i, physical)| {
                 may_wrap(physical.shape.len, longest)
@@ -226,13 +276,13 @@ impl Repairer {
     /// reaches a box's width found later (`WindowStats::box_full`): skipping can miss a
     /// join, but not invent one.
     pub fn skipped(&mut self, len: usize) {
-        self.count_skipped(1, len);
+        self.longest.insert(len);
+        self.count_skipped(1);
     }
 
-    /// Counts `lines` skipped lines, the longest `longest` bytes (see
+    /// Counts `lines` skipped lines, their lengths already counted (see
     /// [`Repairer::skipped`]).
-    fn count_skipped(&mut self, lines: usize, longest: usize) {
-        self.longest_seen = self.longest_seen.max(longest);
+    fn count_skipped(&mut self, lines: usize) {
         self.since_box_header = self
             .since_box_header
             .map(|since| since.saturating_add(lines));
@@ -270,22 +320,23 @@ impl Repairer {
         if !settled {
             return (0, 0);
         }
-        let (mut used, mut count, mut longest) = (0, 0, self.longest_seen);
+        let (mut used, mut count, mut longest) = (0, 0, self.longest);
         for end in memchr::memchr_iter(b'\n', lines) {
             let line = &lines[used..end];
             let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if may_wrap(line.len(), longest)
+            if may_wrap(line.len(), longest.bar())
                 || !is_quiet_clean(line, true)
                 || keep(used, count, line)
             {
                 break;
             }
-            longest = longest.max(line.len());
+            longest.insert(line.len());
             used = end + 1;
             count += 1;
         }
         if count > 0 {
-            self.count_skipped(usize::try_from(count).unwrap_or(usize::MAX), longest);
+            self.longest = longest;
+            self.count_skipped(usize::try_from(count).unwrap_or(usize::MAX));
         }
         (used, count)
     }
@@ -327,7 +378,7 @@ impl Repairer {
         self.continues_as = None;
         self.behind.clear();
         self.box_width_evidence = 0;
-        self.longest_seen = 0;
+        self.longest = Longest::default();
         self.wrap_width = None;
         self.since_box_header = None;
         self.vagrant_machine = None;
@@ -335,18 +386,36 @@ impl Repairer {
 
     /// Removes transport prefixes, remembering Vagrant's machine name across lines, and
     /// queues what is left for the wrap decision.
-    fn accept(&mut self, line_no: u64, body: &str) {
-        if let Some(name) = vagrant_machine(body) {
+    fn accept(&mut self, line_no: u64, text: &str) {
+        if let Some(name) = vagrant_machine(text) {
             self.vagrant_machine = Some(name.to_owned());
         }
         // A terminal wraps the line as the tool printed it (with `W:` or `name |`), and
         // quoting or bullets come later, on each wrapped piece: measure the width there.
-        let Some((as_printed, body)) = strip_all(body, self.vagrant_machine()) else {
+        let Some((as_printed, body)) = strip_all(text, self.vagrant_machine()) else {
             return;
         };
-        if let Some(body) = body {
+        if let Some(mut body) = body {
+            let offset = body.as_ptr() as usize - text.as_ptr() as usize;
+            let quote = text[..offset]
+                .trim_end_matches(' ')
+                .ends_with('>')
+                .then(|| text[..offset].rfind('>'))
+                .flatten();
+            let after_quote = quote.is_some();
+            if let Some(at) = quote
+                && self
+                    .ahead
+                    .back()
+                    .is_some_and(|prev| !prev.after_quote && prev.body.trim_end().ends_with(" -"))
+            {
+                // A quote right after an unquoted line that ends in ` -` is the rest of
+                // a `->` that the wrap cut.
+                body = &text[at..];
+            }
             let body = self.copy_of(body);
             let mut physical = Physical::new(line_no, body);
+            physical.after_quote = after_quote;
             physical.shape.measure(as_printed);
             self.queue(physical);
         }
@@ -386,7 +455,7 @@ impl Repairer {
             }
         }
         self.continues_as = next_wrap;
-        self.longest_seen = self.longest_seen.max(shape.len);
+        self.longest.insert(shape.len);
         self.behind.push_back(shape);
         if self.behind.len() > LOOKBEHIND
             && let Some(gone) = self.behind.pop_front()
@@ -416,7 +485,7 @@ impl Repairer {
         let mut stats = WindowStats::of(self.window_shapes(current.shape), current.shape);
         stats.known_width = self.wrap_width;
         stats.after_box_header = after_box_header;
-        stats.max_len = stats.max_len.max(self.longest_seen);
+        stats.longer = self.has_longer_line(current.shape.len);
         // The window arithmetic rules out almost every line; the pattern runs last.
         let wrap = if boxed_wrap(current, next, &stats) {
             Wrap::Boxed
@@ -434,14 +503,12 @@ impl Repairer {
         Some(wrap)
     }
 
-    /// Whether a line near the one being decided is longer; stops at the first one.
+    /// Whether a line near `len` long cannot be part of a wrapped paste for the lines
+    /// longer than it: more of them before it than the prose a paste adds (the lookbehind
+    /// was decided, so it is counted there), or any after it in the lookahead.
     fn has_longer_line(&self, len: usize) -> bool {
-        if self.longest_seen > len {
-            return true;
-        }
-        let ahead = self.ahead.iter().map(|physical| physical.shape.len);
-        let behind = self.behind.iter().map(|shape| shape.len);
-        ahead.chain(behind).any(|other| other > len)
+        self.longest.longer_than(len) > LONGER_LINES_ALLOWED
+            || self.ahead.iter().any(|physical| physical.shape.len > len)
     }
 
     /// The shapes around the line being decided: lookbehind, itself and lookahead.
@@ -464,6 +531,7 @@ impl Physical {
             body,
             shape,
             header,
+            after_quote: false,
         }
     }
 }
@@ -523,9 +591,9 @@ fn char_len(text: &str) -> usize {
 /// What the window around a line says about the width it may have been wrapped at.
 #[derive(Debug, Default)]
 struct WindowStats {
-    /// The longest line in the window or before it: a wrapped paste has no line longer
-    /// than its wrap width.
-    max_len: usize,
+    /// Whether lines around are longer than a wrapped paste allows
+    /// ([`Repairer::has_longer_line`]).
+    longer: bool,
     /// How many different lines are exactly as long as the line being decided.
     same_len: usize,
     /// Width of a Symfony box, from its padded lines; 0 when no padded box line is seen.
@@ -546,7 +614,6 @@ impl WindowStats {
             ..WindowStats::default()
         };
         for shape in shapes.clone() {
-            stats.max_len = stats.max_len.max(shape.len);
             // Padding (a box's blank lines, a screen copy) says nothing about a cut width,
             // and neither does a repeated line: logs repeat their longest lines often.
             let ends_in_text = shape.len - shape.trim_len <= 1;
@@ -594,16 +661,227 @@ fn plain_wrap(current: &Physical, next: &Physical, stats: &WindowStats) -> bool 
     // A screen copy pads every line with spaces; a wrapped piece ends in text or at most
     // the spaces it was cut at.
     let padded_screen = shape.len - shape.trim_len >= 2;
-    if width < MIN_WRAP_WIDTH || stats.max_len != width || padded_screen {
+    if width < MIN_WRAP_WIDTH || stats.longer || padded_screen {
         return false;
     }
     // Two lines cut at the same width are strong evidence, and so is an earlier wrap at
-    // this width; one line at a common terminal width is weaker. Either way a next line
-    // that opens a sentence is a new line, unless the cut fell on the space before it.
+    // this width; one line at a common terminal width is weaker, and so is text that was
+    // cut in the middle of something. Either way a next line that opens a sentence is a
+    // new line, unless the cut fell on the space before it.
     let seen_before = stats.known_width == Some(width);
-    let evidence = stats.same_len >= 2 || seen_before || is_terminal_width(width);
+    let evidence = stats.same_len >= 2
+        || seen_before
+        || is_terminal_width(width)
+        || shows_cut(&current.body, &next.body);
     let cut_at_space = shape.padded;
-    evidence && (cut_at_space || !opens_sentence(&next.body))
+    evidence && (cut_at_space || !opens_sentence(&next.body)) && !same_opening(current, next)
+}
+
+/// Whether two lines open with the same text: log lines repeat their openings (a
+/// progress line per locale, one refusal per package), a line's rest does not.
+fn same_opening(current: &Physical, next: &Physical) -> bool {
+    const OPENING: usize = 8;
+    let a = trim_start_quick(&current.body).as_bytes();
+    let b = trim_start_quick(&next.body).as_bytes();
+    a.len() >= OPENING && b.len() >= OPENING && a[..OPENING] == b[..OPENING]
+}
+
+/// Whether the text on both sides of a line end shows that the end cut one thing in two:
+/// a space kept at the end of the line or the start of the next (a terminal cuts where
+/// the width ends, a space included), punctuation that cannot open a line, a URL, a path,
+/// a word or a number cut in the middle, or a bracket or double quote that the line opens
+/// and the next one closes.
+fn shows_cut(before: &str, after: &str) -> bool {
+    let Some(last) = before.chars().next_back() else {
+        return false;
+    };
+    let Some(first) = after.chars().next() else {
+        return false;
+    };
+    if last.is_whitespace() {
+        // Text, one space, and text on the next line: the space the cut fell on.
+        let one_space = !before[..before.len() - 1].ends_with(char::is_whitespace);
+        return one_space && !first.is_whitespace();
+    }
+    if first == ' ' {
+        // One space, then the text: the space the cut fell on.
+        return after[1..].starts_with(|ch: char| !ch.is_whitespace());
+    }
+    if first.is_whitespace() {
+        return false;
+    }
+    // Punctuation that ends a clause never opens a line.
+    let closes_clause = matches!(first, ':' | ';' | ',' | '!' | '?')
+        || (first == '.' && after[1..].starts_with([' ', '.']) || after == ".");
+    if closes_clause {
+        return true;
+    }
+    let tail = before.rsplit(char::is_whitespace).next().unwrap_or(before);
+    let head = after.split(char::is_whitespace).next().unwrap_or(after);
+    // A cut `->`, and a package name cut at its slash (`acme` `/module-x`).
+    let arrow = last == '-' && first == '>';
+    let package = first == '/'
+        && tail.ends_with(|ch: char| ch.is_ascii_alphanumeric())
+        && head[1..].starts_with(|ch: char| ch.is_ascii_lowercase())
+        && !head[1..].contains('/');
+    // A hyphenated word cut at its hyphen (`Read-` `only`, `Read` `-only`), a URL's
+    // scheme cut from its slashes (`phar:` `///usr`), a version cut from the word it
+    // follows (`magento/framework` `[103.0.6]`).
+    let hyphen = (last == '-' && tail.len() > 1 && first.is_lowercase())
+        || (first == '-' && last.is_alphanumeric() && head[1..].starts_with(char::is_lowercase));
+    let scheme = last == ':' && head.starts_with("//");
+    let version = first == '['
+        && last.is_ascii_alphanumeric()
+        && head[1..].starts_with(|ch: char| ch.is_ascii_digit())
+        && head.contains(']');
+    arrow
+        || package
+        || hyphen
+        || scheme
+        || version
+        || closes_what_opened(before, after)
+        || closes_quoted_token(tail, head)
+        // A URL or path that the line leaves open: its last character can go on.
+        || (tail.contains("://") && continues_path(last) && continues_path(first))
+        || (tail.contains('/')
+            && continues_path(last)
+            && continues_path(first)
+            && !first.is_uppercase())
+        || cuts_word(tail, head)
+}
+
+/// Whether the last word of a line opens a quote (`'https://...`) that the first word of
+/// the next line closes.
+fn closes_quoted_token(tail: &str, head: &str) -> bool {
+    let tail = tail.trim_start_matches(['(', '[']);
+    let Some(quote) = tail.chars().next().filter(|ch| matches!(ch, '\'' | '"')) else {
+        return false;
+    };
+    !tail[1..].contains(quote) && head.contains(quote)
+}
+
+/// How many bytes the last `letters` characters of `text` take.
+fn tail_letters_bytes(text: &str, letters: usize) -> usize {
+    text.chars().rev().take(letters).map(char::len_utf8).sum()
+}
+
+/// How many bytes the first `letters` characters of `text` take.
+fn head_letters_bytes(text: &str, letters: usize) -> usize {
+    text.chars().take(letters).map(char::len_utf8).sum()
+}
+
+/// Whether `before` and `after` make one word of the vocabulary the rule catalogue is
+/// written in (`acce` `ssed`, `Conn` `ection`): a word the rules look for is what a cut
+/// must not break.
+fn is_known_word(before: &str, after: &str) -> bool {
+    const SHORTEST: usize = 5;
+    if before.is_empty() || after.is_empty() || before.len() + after.len() < SHORTEST {
+        return false;
+    }
+    if !after.starts_with(|ch: char| ch.is_ascii_lowercase()) {
+        return false;
+    }
+    let word = format!("{before}{after}").to_ascii_lowercase();
+    VOCABULARY.contains(word.as_str())
+}
+
+/// The words (five letters or more, lowercased) of the shipped rule files: their
+/// patterns, descriptions and example logs.
+static VOCABULARY: LazyLock<std::collections::HashSet<String>> = LazyLock::new(|| {
+    crate::rule::EMBEDDED
+        .iter()
+        .flat_map(|(_, text)| text.split(|ch: char| !ch.is_ascii_alphabetic()))
+        .filter(|word| word.len() >= 5)
+        .map(str::to_ascii_lowercase)
+        .collect()
+});
+
+/// Whether a character can go on a URL or a path that was cut before it.
+fn continues_path(ch: char) -> bool {
+    ch.is_ascii_alphanumeric()
+        || matches!(
+            ch,
+            '-' | '_' | '.' | '/' | '~' | '%' | '?' | '=' | '&' | '#' | ':' | '@' | '+'
+        )
+}
+
+/// Whether a word or number at the end of a line, `tail`, goes on in `head`, the first
+/// word of the next line: a version cut at its dots or digits; an acronym cut from capitals
+/// (`H` `TTP/1.1`); a word cut where one side keeps at most three letters and the rest
+/// is lowercase (`Rea` `d-only`, `C` `onnection`, `aut` `hentication`), two before a
+/// path (`in p` `har:///...`, not `3 sec` `frontend/...`), unless the next line opens
+/// with a level (`error:`).
+fn cuts_word(tail: &str, head: &str) -> bool {
+    let (Some(last), Some(first)) = (tail.chars().next_back(), head.chars().next()) else {
+        return false;
+    };
+    // A version cut at or after a dot; a bare number ends a line often (`column 30`
+    // above a numbered listing).
+    let in_version = tail.contains('.') && tail.bytes().any(|byte| byte.is_ascii_digit());
+    let number = match (last, first) {
+        ('.', first) => first.is_ascii_digit(),
+        (last, '.') => {
+            last.is_ascii_digit() && head[1..].starts_with(|ch: char| ch.is_ascii_digit())
+        }
+        (last, first) => last.is_ascii_digit() && first.is_ascii_digit() && in_version,
+    };
+    let letters_before = tail
+        .chars()
+        .rev()
+        .take_while(|ch| ch.is_alphabetic())
+        .count();
+    let capitals_after = head.chars().take_while(|ch| ch.is_uppercase()).count();
+    let acronym = last.is_uppercase()
+        && letters_before <= 3
+        && tail
+            .chars()
+            .rev()
+            .take(letters_before)
+            .all(char::is_uppercase)
+        && capitals_after >= 1
+        && letters_before + capitals_after >= 3
+        && !head[capitals_after..].starts_with(char::is_lowercase);
+    let letters_after = head.chars().take_while(|ch| ch.is_alphabetic()).count();
+    // A path is a line's own more often than a word's rest.
+    let short_side = match head.contains('/') {
+        true => 2,
+        false => 3,
+    };
+    let lowercase = last.is_alphabetic()
+        && first.is_lowercase()
+        && head.chars().take(letters_after).all(char::is_lowercase)
+        && letters_before.min(letters_after) <= short_side
+        && !opens_with_level(head);
+    number || acronym || lowercase || {
+        let before = &tail[tail.len() - tail_letters_bytes(tail, letters_before)..];
+        let after = &head[..head_letters_bytes(head, letters_after)];
+        is_known_word(before, after)
+    }
+}
+
+/// Whether a word is a lowercase level label (`error:`, `warning:`) as git, patch and
+/// npm open their lines with.
+fn opens_with_level(head: &str) -> bool {
+    let label = head.strip_suffix(':').unwrap_or("");
+    matches!(
+        label,
+        "error" | "warning" | "fatal" | "notice" | "hint" | "note" | "info" | "debug"
+    )
+}
+
+/// Whether `before` leaves a bracket or a double quote open that `after` closes.
+fn closes_what_opened(before: &str, after: &str) -> bool {
+    let balance = |text: &str, open: u8, close: u8| {
+        text.bytes().fold(0i64, |depth, byte| {
+            depth + i64::from(byte == open) - i64::from(byte == close)
+        })
+    };
+    let pairs = [(b'(', b')'), (b'[', b']'), (b'{', b'}')];
+    let brackets = pairs
+        .iter()
+        .any(|&(open, close)| balance(before, open, close) > 0 && balance(after, open, close) < 0);
+    let quotes = |text: &str| memchr::memchr_iter(b'"', text.as_bytes()).count() % 2 == 1;
+    brackets || (quotes(before) && quotes(after))
 }
 
 fn is_terminal_width(width: usize) -> bool {
@@ -693,10 +971,37 @@ fn piece_text(body: String, joined_from: Option<Wrap>, joins_into: Option<Wrap>)
 /// Trims what output lines never keep: indentation, bullet markers, trailing whitespace.
 fn finalize(mut line: RepairedLine) -> RepairedLine {
     line.text.truncate(line.text.trim_end().len());
+    if memchr::memchr(b'`', line.text.as_bytes()).is_some() {
+        quote_backticked_urls(&mut line.text);
+    }
     let kept = strip_leading_bullets(&line.text).len();
     let start = line.text.len() - kept;
     line.text.drain(..start);
     line
+}
+
+/// Turns backticks around a URL into the single quotes the tools print there
+/// (`` `https://x/a.zip` `` -> `'https://x/a.zip'`), in place: Markdown turns quotes into
+/// code spans when a paste is edited.
+fn quote_backticked_urls(text: &mut String) {
+    let mut from = 0;
+    while let Some(at) = memchr::memchr(b'`', &text.as_bytes()[from..]).map(|at| from + at) {
+        let rest = &text[at + 1..];
+        from = at + 1;
+        if !(rest.starts_with("https://") || rest.starts_with("http://")) {
+            continue;
+        }
+        let end = rest
+            .find(|ch: char| ch.is_whitespace() || ch == '`')
+            .unwrap_or(rest.len());
+        if rest.as_bytes().get(end) == Some(&b'`') {
+            let close = at + 1 + end;
+            // Both are one byte: replacing them keeps every index.
+            text.replace_range(close..=close, "'");
+            text.replace_range(at..=at, "'");
+            from = close + 1;
+        }
+    }
 }
 
 /// Strips leading whitespace and list markers, as often as they repeat.
@@ -724,8 +1029,8 @@ fn strip_bullet(text: &str) -> Option<&str> {
 const SPECIAL_ASCII: [u8; 6] = [b'&', 0x1b, b'\r', b'\\', b'`', b'|'];
 
 /// Bytes a transport prefix can start with: indentation, quotes, bullets, fences, Vagrant,
-/// Cloud `W:`/`E:` and Deployer's `[host]`.
-const PREFIX_START: &[u8] = b" \t>-*~=WE[";
+/// Cloud `W:`/`E:`, Deployer's `[host]` and a CI runner's timestamp (`2024-...`).
+const PREFIX_START: &[u8] = b" \t>-*~=WE[2";
 
 /// The fast path's byte scan: whether any byte asks for a character-level repair (or a
 /// backtick or docker-compose check).
@@ -851,27 +1156,31 @@ fn is_clean(text: &str) -> bool {
     !has_special_bytes(text) && !may_have_prefix(text)
 }
 
-/// Splits a physical line at literal `\n` when it is JSON-escaped output, and repairs
-/// the characters of each resulting line.
+/// Splits a physical line at literal `\n` when it is JSON-escaped output and at carriage
+/// returns that end lines (see [`split_carriage_returns`]), and repairs the characters of
+/// each resulting line.
 fn repaired_bodies(text: &str) -> Vec<String> {
-    match split_escaped_newlines(text) {
-        Some(lines) => lines
-            .iter()
-            .map(|line| repair_chars(line).into_owned())
-            .collect(),
-        None => vec![repair_chars(text).into_owned()],
+    let escaped = split_escaped_newlines(text);
+    let lines = match &escaped {
+        Some(lines) => lines.iter().map(String::as_str).collect(),
+        None => vec![text],
+    };
+    let mut bodies = Vec::with_capacity(lines.len());
+    for line in lines {
+        let plain = strip_ansi(line);
+        let plain = plain.as_deref().unwrap_or(line);
+        for segment in split_carriage_returns(plain) {
+            bodies.push(repair_chars(segment).into_owned());
+        }
     }
+    bodies
 }
 
-/// Applies every character repair; borrows when nothing changed.
+/// Applies the character repairs after ANSI escapes and carriage returns are dealt with;
+/// borrows when nothing changed.
 fn repair_chars(text: &str) -> Cow<'_, str> {
     let mut text = Cow::Borrowed(text);
-    for repair in [
-        strip_ansi,
-        keep_last_overwrite,
-        decode_entities,
-        normalize_unicode,
-    ] {
+    for repair in [decode_entities, normalize_unicode] {
         if let Some(repaired) = repair(&text) {
             text = Cow::Owned(repaired);
         }
@@ -932,17 +1241,36 @@ fn skip_osc(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
     }
 }
 
-/// Keeps what a terminal showed after carriage returns overwrote the line (progress bars).
-fn keep_last_overwrite(text: &str) -> Option<String> {
-    if !text.contains('\r') {
-        return None;
+/// Splits a line at its carriage returns. A progress bar redraws one line: of two
+/// progress states in a row only the later one is what the terminal showed. Between
+/// other text a carriage return ends a line, as in a file saved with CR line ends.
+/// Blank pieces are dropped, and a line of nothing else comes out as one empty line.
+fn split_carriage_returns(text: &str) -> Vec<&str> {
+    if memchr::memchr(b'\r', text.as_bytes()).is_none() {
+        return vec![text];
     }
-    let kept = text
-        .split('\r')
-        .rev()
-        .find(|segment| !segment.trim().is_empty())
-        .unwrap_or("");
-    Some(kept.to_owned())
+    let mut lines: Vec<&str> = Vec::new();
+    for piece in text.split('\r') {
+        if piece.trim().is_empty() {
+            continue;
+        }
+        match lines.last_mut() {
+            Some(last) if shows_progress(last) && shows_progress(piece) => *last = piece,
+            _ => lines.push(piece),
+        }
+    }
+    if lines.is_empty() {
+        lines.push("");
+    }
+    lines
+}
+
+/// Whether text shows a progress state: a percentage (`35%`) or a count (`12/40`).
+fn shows_progress(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes
+        .windows(2)
+        .any(|pair| pair[0].is_ascii_digit() && matches!(pair[1], b'%' | b'/'))
 }
 
 /// Named entities that web pages and mail clients produce in log text.
@@ -1173,6 +1501,23 @@ fn queued_body<'a>(text: &'a str, machine: Option<&str>) -> Option<&'a str> {
 /// is cheap), that one prefix is all, and the strippers are not each tried. So for a
 /// line that starts with `[` and could only be Deployer's.
 fn strip_all<'a>(text: &'a str, machine: Option<&str>) -> Option<(&'a str, Option<&'a str>)> {
+    // A CI runner stamps every line as it passes it on, wrapped or not: the width is
+    // the stamped line's.
+    let mut rest = text;
+    for _ in 0..MAX_PREFIXES {
+        match strip_runner_timestamp(rest) {
+            Some(after) => rest = after,
+            None => break,
+        }
+    }
+    if rest.len() < text.len() {
+        return strip_unstamped(rest, machine).map(|(_, body)| (text, body));
+    }
+    strip_unstamped(text, machine)
+}
+
+/// [`strip_all`] for a line without a CI runner's timestamp.
+fn strip_unstamped<'a>(text: &'a str, machine: Option<&str>) -> Option<(&'a str, Option<&'a str>)> {
     let knows_machine = machine.is_some();
     if text.starts_with('[') && !may_close_prefix(text) {
         // Only Deployer's `[host] err ` starts so (most hot lines start with a
@@ -1218,6 +1563,7 @@ fn strip_one<'a>(text: &'a str, vagrant_machine: Option<&str>) -> Strip<'a> {
         .or_else(|| strip_fence_around(text))
         .or_else(|| strip_backticks(text))
         .or_else(|| strip_cloud_prefix(text))
+        .or_else(|| strip_runner_timestamp(text))
         .or_else(|| strip_docker_compose(text))
         .or_else(|| strip_vagrant(text, vagrant_machine))
         .or_else(|| strip_deployer(text));
@@ -1288,6 +1634,27 @@ fn strip_cloud_prefix(text: &str) -> Option<&str> {
         return Some(rest);
     }
     rest.strip_prefix(' ')
+}
+
+/// The timestamp GitHub Actions (and other CI runners) put before every line of a job's
+/// log: `2024-05-14T08:12:45.4417823Z ` (RFC 3339 in UTC, any number of fraction digits).
+fn strip_runner_timestamp(text: &str) -> Option<&str> {
+    let bytes = text.as_bytes();
+    let shape = bytes.len() > 21
+        && bytes[..4].iter().all(u8::is_ascii_digit)
+        && bytes[4] == b'-'
+        && bytes[7] == b'-'
+        && bytes[10] == b'T'
+        && bytes[13] == b':'
+        && bytes[16] == b':';
+    if !shape {
+        return None;
+    }
+    let zone = 19 + bytes[19..].iter().take(11).position(|&byte| byte == b'Z')?;
+    let fraction = &bytes[19..zone];
+    let fraction_ok = fraction.is_empty()
+        || (fraction[0] == b'.' && fraction[1..].iter().all(u8::is_ascii_digit));
+    (fraction_ok && bytes.get(zone + 1) == Some(&b' ')).then(|| &text[zone + 2..])
 }
 
 /// docker-compose's `service_1  | ` prefix: a service name, spaces, a pipe, one space.
@@ -1573,10 +1940,50 @@ mod tests {
         assert_eq!(texts(&wrap(original, 75)), [original]);
     }
 
+    /// One line at an uncommon width, ended as a sentence ends: nothing shows a cut.
     #[test]
     fn leaves_a_single_line_at_an_uncommon_width_alone() {
-        let input = format!("{}\n{}", "a".repeat(75), "continues here");
+        let input = format!("{}.\n{}", "a".repeat(74), "continues here");
         assert_eq!(texts(&input).len(), 2);
+    }
+
+    /// The same line cut in the middle of a word, a URL, a number or a quote: the cut
+    /// shows, whatever the width.
+    #[test]
+    fn joins_a_single_line_cut_in_the_middle_of_something() {
+        let cases = [
+            (
+                "Allowed memory size of 1610612736 bytes exhausted (tried to allocate 65536",
+                " bytes) in Solver.php on line 223",
+            ),
+            (
+                "Invalid credentials for 'https://repo.magento.com/archives/acme/module-pay/acme-module-pay-1",
+                ".4.2.zip', aborting.",
+            ),
+            (
+                "PHP Warning:  file_put_contents(/app/pub/static/deployed_version.txt): failed to open stream: Read-o",
+                "nly file system",
+            ),
+            (
+                "acme/module-feed 2.1.0 requires magento/framework ^102.0 -> found magento/framework 103",
+                ".0.6 but it does not match the constraint.",
+            ),
+            (
+                "Exception: the \"php bin/magento cache:flush --all-stores --no-interaction --verbose",
+                "\" command failed.",
+            ),
+            (
+                "Could not connect to the search engine at tcp://opensearch.internal:9200 (elasticsearch client",
+                ")",
+            ),
+        ];
+        for (first, rest) in cases {
+            assert_eq!(
+                texts(&format!("{first}\n{rest}")),
+                [format!("{first}{rest}")],
+                "{first}"
+            );
+        }
     }
 
     #[test]
@@ -1629,16 +2036,34 @@ mod tests {
         assert_eq!(texts(input).len(), 2);
     }
 
+    /// More long lines before than a writer adds above a paste, or one after: the
+    /// lines of the width are whole lines.
     #[test]
-    fn keeps_lines_apart_once_a_longer_line_was_seen() {
-        let long = "x".repeat(150);
-        let input = format!(
-            "{long}\n{}\n{}\n{}",
-            "a".repeat(80),
-            "b".repeat(80),
-            "c".repeat(10)
-        );
-        assert_eq!(texts(&input).len(), 4);
+    fn keeps_lines_apart_once_longer_lines_were_seen() {
+        let long = |n: usize| format!("{}.", "x".repeat(n));
+        let cut = format!("{}\n{}", "a".repeat(80), "b".repeat(80));
+        let before = format!("{}\n{}\n{}\n{cut}\nc", long(150), long(160), long(170));
+        assert_eq!(texts(&before).len(), 6);
+        let after = format!("{cut}\n{}", long(150));
+        assert_eq!(texts(&after).len(), 3);
+    }
+
+    /// Regression: a command line ending in a quoted path, above a line that opens
+    /// lowercase, was joined as if the path had been cut (found on the real-world set).
+    #[test]
+    fn keeps_a_closed_path_apart_from_the_next_line() {
+        let first = "patch -p1 --forward -d '/srv/shop/vendor/acme/module-pay' < '/srv/shop/patches/acme-fix-1234.diff'";
+        let second = "can't find file to patch at input line 7";
+        assert_eq!(texts(&format!("{first}\n{second}")), [first, second]);
+    }
+
+    /// A sentence longer than the width above a wrapped log does not hide the wrap.
+    #[test]
+    fn joins_a_wrapped_log_below_a_long_sentence() {
+        let prose = "Hi, our build failed after we rotated the keys yesterday, the output is below, please help us find out what is wrong:";
+        let original = "The 'https://repo.magento.com/archives/magento/module-rma/magento-module-rma-101.2.6.zip' URL could not be accessed (HTTP 403): HTTP/2 403";
+        let wrapped = wrap(original, 80);
+        assert_eq!(texts(&format!("{prose}\n{wrapped}")), [prose, original]);
     }
 
     #[test]
