@@ -121,7 +121,9 @@ pub enum FieldTest {
     },
     In {
         field: String,
-        values: Vec<String>,
+        /// Shared: a data table's key column can be hundreds of values, tested by
+        /// several rules.
+        values: std::sync::Arc<[String]>,
         /// `in @name`: the values come from the rule files' `[sets]`, filled in on load.
         set: Option<String>,
         /// `near @name`: passes for a value that is not a member but one or two edits
@@ -659,7 +661,7 @@ fn in_list<'a>(input: &'a str, field: &str) -> Res<'a, FieldTest> {
         Ok((rest, (near, name))) => {
             let test = FieldTest::In {
                 field: field.to_owned(),
-                values: Vec::new(),
+                values: std::sync::Arc::from(Vec::new()),
                 set: Some(name.to_owned()),
                 near,
             };
@@ -683,7 +685,7 @@ fn in_list<'a>(input: &'a str, field: &str) -> Res<'a, FieldTest> {
         rest,
         FieldTest::In {
             field: field.to_owned(),
-            values: values.0,
+            values: values.0.into(),
             set: None,
             near: false,
         },

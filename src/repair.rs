@@ -1265,12 +1265,27 @@ fn split_carriage_returns(text: &str) -> Vec<&str> {
     lines
 }
 
-/// Whether text shows a progress state: a percentage (`35%`) or a count (`12/40`).
+/// Whether text shows a progress state: a percentage (`35%`) or a count standing on its
+/// own (`12/40`, `[12/40]`), not digits inside a URL or path (`v2.3/install`).
 fn shows_progress(text: &str) -> bool {
     let bytes = text.as_bytes();
-    bytes
+    let percentage = bytes
         .windows(2)
-        .any(|pair| pair[0].is_ascii_digit() && matches!(pair[1], b'%' | b'/'))
+        .any(|pair| pair[0].is_ascii_digit() && pair[1] == b'%');
+    percentage
+        || bytes
+            .split(|b| matches!(b, b' ' | b'\t' | b'[' | b']' | b'(' | b')'))
+            .any(is_count)
+}
+
+/// Whether a word is `N/M`, digits on both sides of one slash.
+fn is_count(word: &[u8]) -> bool {
+    let mut halves = word.splitn(2, |&b| b == b'/');
+    let (Some(done), Some(total)) = (halves.next(), halves.next()) else {
+        return false;
+    };
+    let digits = |part: &[u8]| !part.is_empty() && part.iter().all(u8::is_ascii_digit);
+    digits(done) && digits(total)
 }
 
 /// Named entities that web pages and mail clients produce in log text.
@@ -1721,6 +1736,25 @@ pub fn repair_text(input: &str) -> Vec<RepairedLine> {
     }
     repairer.finish(&mut out);
     out
+}
+
+#[cfg(test)]
+mod cr_tests {
+    use super::*;
+
+    /// Regression: a URL holding `2.3/` made a line look like a progress bar, so two
+    /// CR-separated copies of the same warning were taken for one redrawn bar.
+    #[test]
+    fn digits_in_a_url_are_not_a_progress_count() {
+        assert!(!shows_progress(
+            "visit https://devdocs.magento.com/guides/v2.3/install-gde/x.html"
+        ));
+        assert!(shows_progress(" 12/40 [=====>-----]"));
+        assert!(shows_progress("Downloading (35%)"));
+        assert!(shows_progress("[3/9] compiling"));
+        let twice = "see v2.3/a.html\rsee v2.3/a.html\r";
+        assert_eq!(split_carriage_returns(twice).len(), 2);
+    }
 }
 
 #[cfg(test)]

@@ -207,7 +207,7 @@ impl RuleSet {
         let mut errors = Vec::new();
         let mut raw_signals: Vec<(usize, RawSignal)> = Vec::new();
         let mut raw_rules: Vec<(usize, RawRule)> = Vec::new();
-        let mut sets: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut sets: BTreeMap<String, Arc<[String]>> = BTreeMap::new();
         let tables = match table::embedded() {
             Ok(tables) => tables.into_iter().map(Arc::new).collect::<Vec<_>>(),
             Err(table_errors) => {
@@ -221,12 +221,12 @@ impl RuleSet {
             }
         };
         for table in &tables {
-            sets.insert(table.name.clone(), table.keys());
+            sets.insert(table.name.clone(), table.keys().into());
         }
         for (index, file) in files.iter().enumerate() {
             match toml::from_str::<RawFile>(&file.text) {
                 Ok(raw) => {
-                    sets.extend(raw.sets);
+                    sets.extend(raw.sets.into_iter().map(|(k, v)| (k, v.into())));
                     replace_by_id(&mut raw_signals, index, raw.signal, |s| s.id.get_ref());
                     replace_by_id(&mut raw_rules, index, raw.rule, |r| r.id.get_ref());
                 }
@@ -497,7 +497,7 @@ fn compile_rule(
     file: &RuleFile,
     raw: &RawRule,
     signals: &SignalSet,
-    sets: &BTreeMap<String, Vec<String>>,
+    sets: &BTreeMap<String, Arc<[String]>>,
     errors: &mut Vec<RuleError>,
 ) -> Option<Rule> {
     let start = errors.len();
@@ -563,7 +563,7 @@ fn compile_condition(
     file: &RuleFile,
     raw: &RawRule,
     signals: &SignalSet,
-    sets: &BTreeMap<String, Vec<String>>,
+    sets: &BTreeMap<String, Arc<[String]>>,
     errors: &mut Vec<RuleError>,
 ) -> Option<Condition> {
     let base = content_start(file, &raw.when.span());
@@ -598,7 +598,7 @@ fn compile_condition(
             } = field_test
             {
                 match sets.get(name.as_str()) {
-                    Some(members) => values.clone_from(members),
+                    Some(members) => *values = Arc::clone(members),
                     None => unknown_sets.push(name.clone()),
                 }
             }
