@@ -61,8 +61,8 @@ pub struct AuthArgs {
     /// URL requested by --online.
     #[arg(long, value_name = "URL", default_value = DEFAULT_REPO_URL)]
     pub repo_url: String,
-    /// Output format: taken from the global `--format` (json, or text for anything else).
-    #[arg(skip = Format::Text)]
+    /// Output format (the JSON is the `AuthReport`, see docs/json-schema.md).
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
 
