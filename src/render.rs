@@ -610,12 +610,33 @@ fn concise(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "{}", footer_line(report).dimmed())
 }
 
-/// A line cut to `width` columns in its middle: a log line's start says where it comes
-/// from, its end what happened (`HTTP/1.1 403 Forbidden`).
+/// A line cut to `width` columns. The longest word (a URL, a path) gives up its middle
+/// first, keeping its end: an archive URL ends with the package and version, a line with
+/// what happened (`HTTP/1.1 403 Forbidden`). Else the line's middle goes.
 fn clip_to(text: &str, width: usize) -> String {
     let chars: Vec<char> = text.chars().collect();
     if chars.len() <= width {
         return text.to_owned();
+    }
+    let excess = chars.len() - width + 1;
+    let mut longest = (0, 0);
+    let mut start = 0;
+    for (i, c) in chars.iter().chain(std::iter::once(&' ')).enumerate() {
+        if c.is_whitespace() {
+            if i - start > longest.1 - longest.0 {
+                longest = (start, i);
+            }
+            start = i + 1;
+        }
+    }
+    let (from, to) = longest;
+    let left = (to - from).saturating_sub(excess);
+    if left >= 16 {
+        let head = (left / 4).min(12);
+        let mut cut: String = chars[..from + head].iter().collect();
+        cut.push('…');
+        cut.extend(&chars[to - (left - head)..]);
+        return cut;
     }
     let keep = width.saturating_sub(1);
     let head = keep * 2 / 5;
@@ -931,4 +952,31 @@ fn markdown_rollup(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "- could not read `{}`: {}", f.path, f.reason)?;
     }
     writeln!(out, "{}\n", rollup_line(report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_line_loses_the_middle_of_its_longest_word() {
+        let line = "The 'https://repo.magento.com/archives/magento/module-catalog/magento-module-catalog-103.0.5.0-patch2.zip' URL could not be accessed: HTTP/1.1 403 Forbidden";
+        let cut = clip_to(line, 100);
+        assert_eq!(cut.chars().count(), 100, "{cut}");
+        assert!(cut.starts_with("The 'https://"), "{cut}");
+        assert!(cut.contains("catalog-103.0.5.0-patch2.zip'"), "{cut}");
+        assert!(cut.ends_with("HTTP/1.1 403 Forbidden"), "{cut}");
+        assert_eq!(clip_to("short", 100), "short");
+        let words = "word ".repeat(40);
+        assert_eq!(clip_to(&words, 50).chars().count(), 50);
+    }
+
+    #[test]
+    fn prose_wraps_with_a_hanging_indent() {
+        let lines = wrap("one two three four five six", "  - ", "    ", 14);
+        assert_eq!(lines, ["  - one two", "    three four", "    five six"]);
+        // A word longer than the line stays whole, on a line of its own.
+        let lines = wrap("a https://example.com/very/long b", "- ", "  ", 10);
+        assert_eq!(lines, ["- a", "  https://example.com/very/long", "  b"]);
+    }
 }
