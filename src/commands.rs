@@ -250,7 +250,7 @@ fn diagnose(
         reports.extend(outcome.reports);
     }
     let mut report = Report::new(reports);
-    add_project_findings(&mut report, global);
+    trouble |= !add_project_findings(&mut report, global);
     let format = global.format.unwrap_or(Format::Text);
     if format == Format::Markdown {
         crate::reply::write(&report, &rules, None, out).context("writing the reply")?;
@@ -357,7 +357,7 @@ fn scan(args: &ScanArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow:
         warn(message);
     }
     let mut report = scan.report;
-    add_project_findings(&mut report, global);
+    let project_ok = add_project_findings(&mut report, global);
     let format = global.format.unwrap_or(Format::Text);
     emit(&report, format, &text_options(global), true, out)?;
     // A scan that read no log, or failed to read one, is no clean bill of health.
@@ -365,7 +365,8 @@ fn scan(args: &ScanArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow:
         .summary
         .scan
         .as_ref()
-        .is_some_and(|s| !s.failed.is_empty() || s.read == 0);
+        .is_some_and(|s| !s.failed.is_empty() || s.read == 0)
+        || !project_ok;
     if report.summary.scan.as_ref().is_some_and(|s| s.read == 0) {
         warn("no log was read: nothing to diagnose");
     }
@@ -416,7 +417,7 @@ fn paste(global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Result<Outcome>
         warn("<paste>: no input: nothing was pasted");
         trouble = true;
     }
-    add_project_findings(&mut report, global);
+    trouble |= !add_project_findings(&mut report, global);
     crate::reply::redact_report(&mut report, &ticket);
     let format = global.format.unwrap_or(Format::Markdown);
     if format == Format::Markdown {
@@ -779,29 +780,23 @@ fn explain_rule(rule: &crate::rule::Rule, out: &mut dyn Write) -> anyhow::Result
     Ok(())
 }
 
-/// With `--project DIR`, adds what `magediag auth` finds there to every auth diagnosis:
+/// With `--project DIR`, adds what `magediag auth DIR` finds to every auth diagnosis:
 /// a 403 plus two different key pairs configured is a sharper answer than either alone.
-fn add_project_findings(report: &mut Report, global: &GlobalOptions) {
+/// `false` (after saying why) when the folder cannot be inspected, as `auth` exits 2.
+fn add_project_findings(report: &mut Report, global: &GlobalOptions) -> bool {
     let Some(dir) = &global.project else {
-        return;
+        return true;
     };
-    let env = std::env::var("COMPOSER_AUTH").ok();
-    let found = crate::auth::inspect(dir, env.as_deref(), None);
-    let mut causes: Vec<String> = found
-        .findings
+    let (messages, steps) = match crate::auth::project_findings(dir) {
+        Ok(found) => found,
+        Err(e) => {
+            warn(&format!("--project: {e:#}"));
+            return false;
+        }
+    };
+    let causes: Vec<String> = messages
         .iter()
-        .filter(|f| f.severity == crate::auth::Severity::Error)
-        .map(|f| format!("In {} (magediag auth): {}", dir.display(), f.message))
-        .collect();
-    let pairs = found.distinct_pairs();
-    if pairs > 1 {
-        causes.insert(0, format!("In {}: {pairs} different key pairs are configured; Composer uses only one of them.", dir.display()));
-    }
-    let steps: Vec<String> = found
-        .findings
-        .iter()
-        .filter(|f| f.severity == crate::auth::Severity::Error)
-        .flat_map(|f| f.steps.iter().cloned())
+        .map(|m| format!("In {} (magediag auth): {m}", dir.display()))
         .collect();
     for d in report
         .sources
@@ -811,8 +806,13 @@ fn add_project_findings(report: &mut Report, global: &GlobalOptions) {
         if !d.category.starts_with("auth-") {
             continue;
         }
-        let masked = |s: &String| crate::mask::mask(s).into_owned();
-        d.causes.splice(0..0, causes.iter().map(masked));
-        d.remediation.splice(0..0, steps.iter().map(masked));
+        d.causes.splice(0..0, causes.iter().cloned());
+        let new: Vec<String> = steps
+            .iter()
+            .filter(|s| !d.remediation.contains(s))
+            .cloned()
+            .collect();
+        d.remediation.splice(0..0, new);
     }
+    true
 }
