@@ -9,7 +9,7 @@ use crate::render::Format;
 const ABOUT: &str =
     "Diagnose failed Magento Commerce Cloud (Adobe Commerce on cloud) deployment logs.";
 
-const AFTER_HELP: &str = "\
+pub(crate) const AFTER_HELP: &str = "\
 Examples:
   magento-cloud log deploy | magediag           diagnose the latest deployment run
   magediag build.log deploy.log                 diagnose files (.gz is read decompressed)
@@ -24,7 +24,9 @@ Examples:
 Exit status:
   0  nothing diagnosed at the --fail-on severity (default: error)
   1  at least one diagnosis of that severity
-  2  usage error, invalid rule file, or an input that could not be read in full
+  2  usage error, invalid rule file, an input that could not be read in full, or
+     no input at all (an empty standard input or file, a folder without logs):
+     an empty pipe never passes as clean
 
 Secrets (Composer keys, COMPOSER_AUTH, tokens, user:pass@ in URLs) are masked in all output.";
 
@@ -39,7 +41,13 @@ Exit status: 0 fine, 1 a problem found, 2 usage or I/O error.";
 
 /// magediag: what broke in a Commerce Cloud deployment, and how to fix it.
 #[derive(Debug, Parser)]
-#[command(name = "magediag", version = crate::VERSION.as_str(), about = ABOUT, after_help = AFTER_HELP)]
+#[command(
+    name = "magediag",
+    version = crate::VERSION.as_str(),
+    about = ABOUT,
+    after_help = AFTER_HELP,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -52,37 +60,89 @@ pub struct Cli {
     pub global: GlobalOptions,
 }
 
-/// Options that apply to every command.
+/// The options of a diagnosis (`magediag FILE...`, `scan` and `paste`). Other commands
+/// take only those of them they honour; they reach the library as a `GlobalOptions`.
 #[derive(Debug, Args, Clone)]
 pub struct GlobalOptions {
-    /// Add rules from a TOML file or a folder of them; equal ids replace shipped rules.
-    #[arg(long, value_name = "PATH", global = true)]
-    pub rules: Vec<PathBuf>,
+    #[command(flatten)]
+    pub rules: RulesOption,
 
-    /// When to colour text output.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
-    pub color: ColorChoice,
+    #[command(flatten)]
+    pub color: ColorOption,
 
     /// Output format [default: text; markdown for `paste`].
-    #[arg(long, short = 'f', value_enum, global = true)]
+    #[arg(long, short = 'f', value_enum)]
     pub format: Option<Format>,
 
+    /// Show every evidence line, package, likely cause and reference in text output.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+
     /// Diagnose every deployment run in a log, not only the latest.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub all_runs: bool,
 
     /// Which severity makes the exit status 1 (for CI gating).
-    #[arg(long, value_enum, default_value_t = FailOn::Error, global = true)]
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
 
     /// Add what `magediag auth` finds in this project to the diagnosis of a log.
-    #[arg(long, value_name = "DIR", global = true)]
+    #[arg(long, value_name = "DIR")]
     pub project: Option<PathBuf>,
 
     /// The most bytes decompressed from one gzip source (default 8G; also
     /// MAGEDIAG_MAX_DECOMPRESSED). Hidden: for tests and unusual archives.
-    #[arg(long, value_name = "SIZE", global = true, hide = true, value_parser = crate::decode::parse_size)]
+    #[arg(long, value_name = "SIZE", hide = true, value_parser = crate::decode::parse_size)]
     pub max_decompressed: Option<u64>,
+}
+
+impl GlobalOptions {
+    /// The defaults, for commands that take only some of the options.
+    pub fn defaults() -> GlobalOptions {
+        GlobalOptions {
+            rules: RulesOption { rules: Vec::new() },
+            color: ColorOption {
+                color: ColorChoice::Auto,
+            },
+            format: None,
+            verbose: false,
+            all_runs: false,
+            fail_on: FailOn::Error,
+            project: None,
+            max_decompressed: None,
+        }
+    }
+}
+
+/// `--rules PATH`.
+#[derive(Debug, Args, Clone)]
+pub struct RulesOption {
+    /// Add rules from a TOML file or a folder of them; equal ids replace shipped rules.
+    #[arg(long, value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+}
+
+/// `--color WHEN`.
+#[derive(Debug, Args, Clone)]
+pub struct ColorOption {
+    /// When to colour text output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// `--format text|json`, for the commands that print a report of their own.
+#[derive(Debug, Args, Clone)]
+pub struct TextOrJsonOption {
+    /// Output format (the JSON is described in docs/json-schema.md).
+    #[arg(long, short = 'f', value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
+}
+
+/// Text for people, or JSON for scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TextOrJson {
+    Text,
+    Json,
 }
 
 /// The least severity that fails the run.
@@ -115,8 +175,8 @@ Examples:
   magediag scan prod/ staging/ --format json     one report: sources[] and summary.scan
 
 Exit status: 2 if any file could not be read in full (the report of the rest is still
-printed), else 1 if an error was diagnosed, else 0. Skipped binary files are counted,
-not errors.";
+printed) or no log was read at all (an empty folder, or only skipped files), else 1 if
+an error was diagnosed, else 0. Skipped binary files are counted, not errors.";
 
 const PASTE_HELP: &str = "\
 Paste failure output copied from a web UI, an e-mail, a chat or a GitHub issue, then
@@ -153,7 +213,10 @@ pub enum Command {
     Scan(ScanArgs),
     /// Diagnose pasted text; Markdown out, ready for a support ticket.
     #[command(after_help = PASTE_HELP)]
-    Paste,
+    Paste {
+        #[command(flatten)]
+        options: GlobalOptions,
+    },
     /// Work with rules: list them, run their examples, check rule files.
     Rules {
         #[command(subcommand)]
@@ -172,10 +235,24 @@ pub enum Command {
         /// A line number, or a range like 40-60.
         #[arg(long, short = 'n', value_name = "N[-M]")]
         line: String,
+        #[command(flatten)]
+        rules: RulesOption,
+        #[command(flatten)]
+        format: TextOrJsonOption,
+        #[command(flatten)]
+        color: ColorOption,
     },
     /// Serve a page on this machine to paste or drop logs into, and its API.
     #[command(after_help = SERVE_HELP)]
-    Serve(crate::serve::ServeArgs),
+    Serve {
+        #[command(flatten)]
+        args: crate::serve::ServeArgs,
+        #[command(flatten)]
+        rules: RulesOption,
+        /// Diagnose every deployment run in a log, not only the latest.
+        #[arg(long)]
+        all_runs: bool,
+    },
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(
         after_help = "Examples:\n  magediag completions bash > ~/.local/share/bash-completion/completions/magediag\n  magediag completions zsh > \"${fpath[1]}/_magediag\"\n  magediag completions fish > ~/.config/fish/completions/magediag.fish"
@@ -187,9 +264,19 @@ pub enum Command {
     /// Print the man page (roff): `magediag man | man -l -`.
     Man,
     /// Print a rule's full text: causes, steps, references and examples.
+    #[command(
+        after_help = "Examples:\n  magediag explain repo-keys-rejected      one rule\n  magediag explain auth-keys-rejected      the rules of a category (as `error[CATEGORY]` shows)"
+    )]
     Explain {
-        /// The rule id (see `magediag rules list`).
+        /// A rule id, or a category to list its rules (see `magediag rules list`).
+        #[arg(value_name = "ID|CATEGORY")]
         id: String,
+        #[command(flatten)]
+        rules: RulesOption,
+        #[command(flatten)]
+        format: TextOrJsonOption,
+        #[command(flatten)]
+        color: ColorOption,
     },
 }
 
@@ -197,11 +284,24 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum RulesAction {
     /// List every rule: id, category, severity, title and its examples (`--format json`).
-    List,
+    List {
+        #[command(flatten)]
+        rules: RulesOption,
+        #[command(flatten)]
+        format: TextOrJsonOption,
+    },
     /// Run the examples of the shipped rules and of `--rules PATH`.
-    Test,
+    Test {
+        #[command(flatten)]
+        rules: RulesOption,
+        #[command(flatten)]
+        color: ColorOption,
+    },
     /// Print the rule catalogue as Markdown (the source of docs/rules.md).
-    Doc,
+    Doc {
+        #[command(flatten)]
+        rules: RulesOption,
+    },
     /// Validate rule files (exit 2 with file:line:col on errors).
     Check {
         /// Rule files or folders.
@@ -228,4 +328,7 @@ pub struct ScanArgs {
     /// Follow symbolic links (loops are reported, not walked).
     #[arg(long, short = 'L')]
     pub follow: bool,
+
+    #[command(flatten)]
+    pub options: GlobalOptions,
 }

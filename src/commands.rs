@@ -7,8 +7,11 @@ use anyhow::Context;
 use colored::Colorize;
 use serde::Serialize;
 
-use crate::cli::{Cli, ColorChoice, Command, FailOn, GlobalOptions, RulesAction, ScanArgs};
-use crate::diagnosis::{Report, Severity};
+use crate::cli::{
+    Cli, ColorChoice, Command, FailOn, GlobalOptions, RulesAction, ScanArgs, TextOrJson,
+    TextOrJsonOption,
+};
+use crate::diagnosis::{Report, Severity, SourceReport};
 use crate::pipeline::{self, Runs};
 use crate::render::{self, Format};
 use crate::rule::{self, RuleFile, RuleSet};
@@ -19,20 +22,24 @@ use crate::{Outcome, warn};
 
 /// Runs the command line; errors that reach here are I/O errors on output.
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
-    set_color(cli.global.color);
-    if !set_max_decompressed(&cli.global) {
+    let global = options_of(&cli);
+    set_color(global.color.color);
+    if !set_max_decompressed(&global) {
         return Ok(Outcome::Trouble);
     }
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
+    let json = |f: &TextOrJsonOption| f.format == TextOrJson::Json;
     let outcome = match &cli.command {
-        None => diagnose(&cli, &mut out)?,
-        Some(Command::Rules { action }) => rules_command(action, &cli.global, &mut out)?,
-        Some(Command::Scan(args)) => scan(args, &cli.global, &mut out)?,
-        Some(Command::Paste) => paste(&cli.global, &mut out)?,
-        Some(Command::Explain { id }) => explain(id, &cli.global, &mut out)?,
-        Some(Command::Trace { file, line }) => trace(file, line, &cli.global, &mut out)?,
-        Some(Command::Serve(args)) => serve(args, &cli.global)?,
+        None => diagnose(&cli.files, &global, &mut out)?,
+        Some(Command::Rules { action }) => rules_command(action, &global, &mut out)?,
+        Some(Command::Scan(args)) => scan(args, &global, &mut out)?,
+        Some(Command::Paste { .. }) => paste(&global, &mut out)?,
+        Some(Command::Explain { id, format, .. }) => explain(id, &global, json(format), &mut out)?,
+        Some(Command::Trace {
+            file, line, format, ..
+        }) => trace(file, line, &global, json(format), &mut out)?,
+        Some(Command::Serve { args, .. }) => serve(args, &global)?,
         Some(Command::Completions { shell }) => {
             // clap_complete panics on a write error: generate into memory, then write.
             let mut command = <Cli as clap::CommandFactory>::command();
@@ -42,16 +49,11 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             Outcome::Clean
         }
         Some(Command::Man) => {
-            let command = <Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(command).render(&mut out)?;
+            crate::manual::write(&mut out)?;
             Outcome::Clean
         }
         Some(Command::Auth(args)) => {
-            let mut args = (**args).clone();
-            if cli.global.format == Some(Format::Json) {
-                args.format = crate::auth::Format::Json;
-            }
-            match crate::auth::run(&args, &mut io::stdin().lock(), &mut out) {
+            match crate::auth::run(args, &mut io::stdin().lock(), &mut out) {
                 Ok(crate::auth::AuthOutcome::Fine) => Outcome::Clean,
                 Ok(crate::auth::AuthOutcome::ProblemFound) => Outcome::Diagnosed,
                 Err(e) if crate::is_broken_pipe(&e) => return Err(e),
@@ -65,6 +67,57 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     };
     out.flush().context("writing to standard output")?;
     Ok(outcome)
+}
+
+/// The options a command was given, the others at their defaults: each command accepts
+/// only the options it honours, the library takes them in one shape.
+fn options_of(cli: &Cli) -> GlobalOptions {
+    let mut options = GlobalOptions::defaults();
+    match &cli.command {
+        None => return cli.global.clone(),
+        Some(Command::Scan(args)) => return args.options.clone(),
+        Some(Command::Paste { options }) => return options.clone(),
+        Some(Command::Rules { action }) => match action {
+            RulesAction::List { rules, .. } | RulesAction::Doc { rules } => {
+                options.rules = rules.clone();
+            }
+            RulesAction::Test { rules, color } => {
+                options.rules = rules.clone();
+                options.color = color.clone();
+            }
+            RulesAction::Check { .. } => {}
+        },
+        Some(Command::Explain { rules, color, .. }) | Some(Command::Trace { rules, color, .. }) => {
+            options.rules = rules.clone();
+            options.color = color.clone();
+        }
+        Some(Command::Serve {
+            rules, all_runs, ..
+        }) => {
+            options.rules = rules.clone();
+            options.all_runs = *all_runs;
+        }
+        Some(Command::Auth(_) | Command::Completions { .. } | Command::Man) => {}
+    }
+    options
+}
+
+/// How text is laid out: `--verbose`, and the width of the terminal (or `COLUMNS`).
+fn text_options(global: &GlobalOptions) -> render::TextOptions {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|c| *c > 0)
+        .or_else(|| {
+            io::stdout()
+                .is_terminal()
+                .then(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)))
+                .flatten()
+        });
+    render::TextOptions {
+        verbose: global.verbose,
+        width: render::TextOptions::width_for(columns),
+    }
 }
 
 /// Decides colour once, for stdout: `--color`, then `NO_COLOR`, `CLICOLOR_FORCE`, a terminal.
@@ -107,7 +160,7 @@ fn set_max_decompressed(global: &GlobalOptions) -> bool {
 fn load_rules(global: &GlobalOptions) -> Option<RuleSet> {
     let mut extra: Vec<RuleFile> = Vec::new();
     let mut ok = true;
-    for path in &global.rules {
+    for path in &global.rules.rules {
         match rule::read_rule_path(path) {
             Ok(files) => extra.extend(files),
             Err(e) => {
@@ -128,16 +181,20 @@ fn load_rules(global: &GlobalOptions) -> Option<RuleSet> {
     }
 }
 
-fn diagnose(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let Some(rules) = load_rules(&cli.global) else {
+fn diagnose(
+    files: &[PathBuf],
+    global: &GlobalOptions,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let Some(rules) = load_rules(global) else {
         return Ok(Outcome::Trouble);
     };
-    let runs = runs(&cli.global);
+    let runs = runs(global);
     let stdin_only = [PathBuf::from("-")];
-    let files = if cli.files.is_empty() {
+    let files = if files.is_empty() {
         &stdin_only[..]
     } else {
-        &cli.files[..]
+        files
     };
     let mut reports = Vec::new();
     let mut trouble = false;
@@ -145,11 +202,9 @@ fn diagnose(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         let source = if path == Path::new("-") {
             Source::stdin()
         } else if path.is_dir() {
-            warn(&format!(
-                "{}: is a directory; use `magediag scan {}`",
-                path.display(),
-                path.display()
-            ));
+            let reason = format!("is a directory; use `magediag scan {}`", path.display());
+            warn(&format!("{}: {reason}", path.display()));
+            reports.push(SourceReport::unreadable(path.display().to_string(), reason));
             trouble = true;
             continue;
         } else {
@@ -159,30 +214,64 @@ fn diagnose(cli: &Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             Ok(source) => source,
             Err(e) => {
                 warn(&format!("{}: {}", path.display(), describe_io(&e)));
+                if let Some(name) = command_named(path) {
+                    warn(&format!(
+                        "`{name}` is a command: give its options after it (`magediag {name} --help`)"
+                    ));
+                }
+                reports.push(SourceReport::unreadable(
+                    path.display().to_string(),
+                    describe_io(&e),
+                ));
                 trouble = true;
                 continue;
             }
         };
         let name = source.name.clone();
-        let outcome = pipeline::diagnose_source(&rules, source, runs);
+        let mut outcome = pipeline::diagnose_source(&rules, source, runs);
         if let Some(e) = &outcome.error {
-            warn(&format!(
-                "{name}: {}; what was read before is diagnosed",
-                describe_io(e)
-            ));
+            let reason = describe_io(e);
+            if outcome.reports.iter().all(|r| r.lines == 0) {
+                warn(&format!("{name}: nothing could be read: {reason}"));
+            } else {
+                warn(&format!(
+                    "{name}: {reason}; what was read before is diagnosed"
+                ));
+            }
+            if let Some(last) = outcome.reports.last_mut() {
+                last.error = Some(reason);
+            }
+            trouble = true;
+        }
+        if outcome.reports.iter().all(SourceReport::nothing_read) && outcome.error.is_none() {
+            warn(&format!("{name}: no input: it is empty"));
             trouble = true;
         }
         reports.extend(outcome.reports);
     }
     let mut report = Report::new(reports);
-    add_project_findings(&mut report, &cli.global);
-    let format = cli.global.format.unwrap_or(Format::Text);
+    trouble |= !add_project_findings(&mut report, global);
+    let format = global.format.unwrap_or(Format::Text);
     if format == Format::Markdown {
         crate::reply::write(&report, &rules, None, out).context("writing the reply")?;
     } else {
-        emit(&report, format, false, out)?;
+        emit(&report, format, &text_options(global), false, out)?;
     }
-    Ok(outcome(&report, trouble, cli.global.fail_on))
+    Ok(outcome(&report, trouble, global.fail_on))
+}
+
+/// The subcommand a missing FILE is named after: `magediag --format json auth` reads
+/// `auth` as a file, since the options of a diagnosis come before no command.
+fn command_named(path: &Path) -> Option<String> {
+    if path.exists() {
+        return None;
+    }
+    let name = path.to_str()?;
+    let command = <Cli as clap::CommandFactory>::command();
+    command
+        .get_subcommands()
+        .any(|c| c.get_name() == name)
+        .then(|| name.to_owned())
 }
 
 fn runs(global: &GlobalOptions) -> Runs {
@@ -211,11 +300,17 @@ fn outcome(report: &Report, trouble: bool, fail_on: FailOn) -> Outcome {
 
 /// Renders a report, and with `--format github` also writes the full Markdown report
 /// to `$GITHUB_STEP_SUMMARY` when set (GitHub shows only a few annotations per step).
-fn emit(report: &Report, format: Format, scan: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+fn emit(
+    report: &Report,
+    format: Format,
+    options: &render::TextOptions,
+    scan: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     if scan {
-        render::render_scan(report, format, out).context("writing the report")?;
+        render::render_scan_with(report, format, options, out).context("writing the report")?;
     } else {
-        render::render(report, format, out).context("writing the report")?;
+        render::render_with(report, format, options, out).context("writing the report")?;
     }
     if format != Format::Github {
         return Ok(());
@@ -261,15 +356,21 @@ fn scan(args: &ScanArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow:
     for message in &scan.messages {
         warn(message);
     }
+    let mut report = scan.report;
+    let project_ok = add_project_findings(&mut report, global);
     let format = global.format.unwrap_or(Format::Text);
-    emit(&scan.report, format, true, out)?;
-    let trouble = scan
-        .report
+    emit(&report, format, &text_options(global), true, out)?;
+    // A scan that read no log, or failed to read one, is no clean bill of health.
+    let trouble = report
         .summary
         .scan
         .as_ref()
-        .is_some_and(|s| !s.failed.is_empty());
-    Ok(outcome(&scan.report, trouble, global.fail_on))
+        .is_some_and(|s| !s.failed.is_empty() || s.read == 0)
+        || !project_ok;
+    if report.summary.scan.as_ref().is_some_and(|s| s.read == 0) {
+        warn("no log was read: nothing to diagnose");
+    }
+    Ok(outcome(&report, trouble, global.fail_on))
 }
 
 /// The most text `paste` reads; a paste larger than this is a log: use a file.
@@ -312,13 +413,17 @@ fn paste(global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Result<Outcome>
         .context("reading the paste")?;
     let diagnosed = pipeline::diagnose_source(&rules, source, runs(global));
     let mut report = Report::new(diagnosed.reports);
-    add_project_findings(&mut report, global);
+    if report.sources.iter().all(SourceReport::nothing_read) {
+        warn("<paste>: no input: nothing was pasted");
+        trouble = true;
+    }
+    trouble |= !add_project_findings(&mut report, global);
     crate::reply::redact_report(&mut report, &ticket);
     let format = global.format.unwrap_or(Format::Markdown);
     if format == Format::Markdown {
         crate::reply::write(&report, &rules, Some(&ticket), out).context("writing the reply")?;
     } else {
-        emit(&report, format, false, out)?;
+        emit(&report, format, &text_options(global), false, out)?;
     }
     Ok(outcome(&report, trouble, global.fail_on))
 }
@@ -345,31 +450,29 @@ fn rules_command(
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
     match action {
-        RulesAction::List => {
+        RulesAction::List { format, .. } => {
             let Some(rules) = load_rules(global) else {
                 return Ok(Outcome::Trouble);
             };
-            list_rules(&rules, global.format == Some(Format::Json), out)?;
+            list_rules(&rules, format.format == TextOrJson::Json, out)?;
             Ok(Outcome::Clean)
         }
-        RulesAction::Doc => {
+        RulesAction::Doc { .. } => {
             let Some(rules) = load_rules(global) else {
                 return Ok(Outcome::Trouble);
             };
             out.write_all(crate::catalogue::markdown(&rules).as_bytes())?;
             Ok(Outcome::Clean)
         }
-        RulesAction::Test => {
+        RulesAction::Test { .. } => {
             let Some(rules) = load_rules(global) else {
                 return Ok(Outcome::Trouble);
             };
             test_rules(&rules, out)
         }
         RulesAction::Check { paths } => {
-            let global = GlobalOptions {
-                rules: paths.clone(),
-                ..global.clone()
-            };
+            let mut global = global.clone();
+            global.rules.rules = paths.clone();
             let Some(rules) = load_rules(&global) else {
                 return Ok(Outcome::Trouble);
             };
@@ -460,6 +563,7 @@ fn trace(
     file: &Path,
     line: &str,
     global: &GlobalOptions,
+    json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
     let range = match crate::trace::parse_range(line) {
@@ -473,34 +577,171 @@ fn trace(
         return Ok(Outcome::Trouble);
     };
     let mut text = Vec::new();
-    let read = Source::open(file).and_then(|s| s.reader.take(TRACE_CAP).read_to_end(&mut text));
+    let source = if file == Path::new("-") {
+        Source::stdin()
+    } else {
+        Source::open(file)
+    };
+    let read = source.and_then(|s| s.reader.take(TRACE_CAP).read_to_end(&mut text));
     if let Err(e) = read {
         warn(&format!("{}: {}", file.display(), describe_io(&e)));
         return Ok(Outcome::Trouble);
     }
-    crate::trace::trace(&rules, &text, range, out)?;
+    let report = crate::trace::trace_report(&rules, &text, range.clone());
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &report)?;
+        writeln!(out)?;
+    } else {
+        crate::trace::write_text(&report, out)?;
+    }
+    if report.lines.is_empty() {
+        warn(&format!(
+            "{}: no line {}-{}: the input has fewer lines",
+            file.display(),
+            range.start(),
+            range.end()
+        ));
+        return Ok(Outcome::Trouble);
+    }
     Ok(Outcome::Clean)
 }
 
-fn explain(id: &str, global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+/// `explain --format json`: the rules asked about, whole (docs/json-schema.md).
+#[derive(Serialize)]
+struct Explained<'a> {
+    id: &'a str,
+    origin: &'a str,
+    title: &'a str,
+    category: &'a str,
+    severity: Severity,
+    priority: i32,
+    when: &'a str,
+    causes: &'a [String],
+    remediation: &'a [String],
+    references: &'a [String],
+    examples: Vec<ExplainedExample>,
+}
+
+#[derive(Serialize)]
+struct ExplainedExample {
+    fires: bool,
+    /// The example's log, secrets masked.
+    log: String,
+}
+
+fn explained(rule: &crate::rule::Rule) -> Explained<'_> {
+    Explained {
+        id: &rule.id,
+        origin: &rule.origin,
+        title: &rule.title,
+        category: &rule.category,
+        severity: rule.severity,
+        priority: rule.priority,
+        when: &rule.when_text,
+        causes: &rule.causes,
+        remediation: &rule.remediation,
+        references: &rule.references,
+        examples: rule
+            .examples
+            .iter()
+            .map(|e| ExplainedExample {
+                fires: e.fires,
+                log: crate::mask::mask(&e.log).into_owned(),
+            })
+            .collect(),
+    }
+}
+
+/// The edit distance between two short ids (Levenshtein).
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(above + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// The rule ids and categories nearest to a mistyped `id`, nearest first.
+fn nearest<'a>(id: &str, names: &[&'a str]) -> Vec<&'a str> {
+    let mut scored: Vec<(usize, &str)> = names
+        .iter()
+        .map(|n| (distance(id, n), *n))
+        .filter(|(d, n)| *d <= (n.len().max(id.len()) / 4).max(2) || n.contains(id))
+        .collect();
+    scored.sort();
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().take(3).map(|(_, n)| n).collect()
+}
+
+fn explain(
+    id: &str,
+    global: &GlobalOptions,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
     let Some(rules) = load_rules(global) else {
         return Ok(Outcome::Trouble);
     };
-    let Some(rule) = rules.rule(id) else {
-        let close: Vec<&str> = rules
-            .rules
-            .iter()
-            .map(|r| r.id.as_str())
-            .filter(|r| r.contains(id) || id.contains(*r))
-            .collect();
+    let matching: Vec<&crate::rule::Rule> = match rules.rule(id) {
+        Some(rule) => vec![rule],
+        None => rules.rules.iter().filter(|r| r.category == id).collect(),
+    };
+    if matching.is_empty() {
+        let mut names: Vec<&str> = rules.rules.iter().map(|r| r.id.as_str()).collect();
+        names.extend(rules.rules.iter().map(|r| r.category.as_str()));
+        let close = nearest(id, &names);
         let hint = if close.is_empty() {
             "see `magediag rules list`".to_owned()
         } else {
-            format!("did you mean {}?", close.join(", "))
+            let close: Vec<String> = close.iter().map(|c| format!("`{c}`")).collect();
+            format!("did you mean {}?", close.join(" or "))
         };
-        warn(&format!("no rule with id `{id}`: {hint}"));
+        warn(&format!("no rule or category `{id}`: {hint}"));
         return Ok(Outcome::Trouble);
-    };
+    }
+    if json {
+        let listed: Vec<Explained<'_>> = matching.iter().map(|r| explained(r)).collect();
+        serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "rules": listed }))?;
+        writeln!(out)?;
+        return Ok(Outcome::Clean);
+    }
+    if let [rule] = matching.as_slice()
+        && rule.id == id
+    {
+        explain_rule(rule, out)?;
+        return Ok(Outcome::Clean);
+    }
+    writeln!(
+        out,
+        "{} {}: {}",
+        "category".bold(),
+        id.bold(),
+        crate::template::count(matching.len() as u64, "rule", "rules")
+    )?;
+    let width = matching.iter().map(|r| r.id.len()).max().unwrap_or(0);
+    for rule in &matching {
+        writeln!(
+            out,
+            "  {:width$}  {:7}  {}",
+            rule.id,
+            rule.severity.as_str(),
+            rule.title
+        )?;
+    }
+    writeln!(out, "\nEach in full: magediag explain RULE")?;
+    Ok(Outcome::Clean)
+}
+
+fn explain_rule(rule: &crate::rule::Rule, out: &mut dyn Write) -> anyhow::Result<()> {
     writeln!(out, "{} ({})", rule.id.bold(), rule.origin)?;
     writeln!(out, "{}\n", rule.title)?;
     writeln!(
@@ -536,32 +777,26 @@ fn explain(id: &str, global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Res
             writeln!(out, "    | {}", crate::mask::mask(line))?;
         }
     }
-    Ok(Outcome::Clean)
+    Ok(())
 }
 
-/// With `--project DIR`, adds what `magediag auth` finds there to every auth diagnosis:
+/// With `--project DIR`, adds what `magediag auth DIR` finds to every auth diagnosis:
 /// a 403 plus two different key pairs configured is a sharper answer than either alone.
-fn add_project_findings(report: &mut Report, global: &GlobalOptions) {
+/// `false` (after saying why) when the folder cannot be inspected, as `auth` exits 2.
+fn add_project_findings(report: &mut Report, global: &GlobalOptions) -> bool {
     let Some(dir) = &global.project else {
-        return;
+        return true;
     };
-    let env = std::env::var("COMPOSER_AUTH").ok();
-    let found = crate::auth::inspect(dir, env.as_deref(), None);
-    let mut causes: Vec<String> = found
-        .findings
+    let (messages, steps) = match crate::auth::project_findings(dir) {
+        Ok(found) => found,
+        Err(e) => {
+            warn(&format!("--project: {e:#}"));
+            return false;
+        }
+    };
+    let causes: Vec<String> = messages
         .iter()
-        .filter(|f| f.severity == crate::auth::Severity::Error)
-        .map(|f| format!("In {} (magediag auth): {}", dir.display(), f.message))
-        .collect();
-    let pairs = found.distinct_pairs();
-    if pairs > 1 {
-        causes.insert(0, format!("In {}: {pairs} different key pairs are configured; Composer uses only one of them.", dir.display()));
-    }
-    let steps: Vec<String> = found
-        .findings
-        .iter()
-        .filter(|f| f.severity == crate::auth::Severity::Error)
-        .flat_map(|f| f.steps.iter().cloned())
+        .map(|m| format!("In {} (magediag auth): {m}", dir.display()))
         .collect();
     for d in report
         .sources
@@ -571,8 +806,13 @@ fn add_project_findings(report: &mut Report, global: &GlobalOptions) {
         if !d.category.starts_with("auth-") {
             continue;
         }
-        let masked = |s: &String| crate::mask::mask(s).into_owned();
-        d.causes.splice(0..0, causes.iter().map(masked));
-        d.remediation.splice(0..0, steps.iter().map(masked));
+        d.causes.splice(0..0, causes.iter().cloned());
+        let new: Vec<String> = steps
+            .iter()
+            .filter(|s| !d.remediation.contains(s))
+            .cloned()
+            .collect();
+        d.remediation.splice(0..0, new);
     }
+    true
 }

@@ -120,6 +120,30 @@ pub struct SourceReport {
     /// Things the reader noticed: binary data, cut lines, read errors.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub notes: Vec<String>,
+    /// Why this input could not be read, or not in full (absent when it was read).
+    /// With `lines` 0, nothing of it was read and `diagnoses` is empty.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error: Option<String>,
+}
+
+impl SourceReport {
+    /// The report of an input that could not be opened at all.
+    pub fn unreadable(path: String, reason: String) -> SourceReport {
+        SourceReport {
+            path,
+            lines: 0,
+            run: None,
+            diagnoses: Vec::new(),
+            hints: Vec::new(),
+            notes: Vec::new(),
+            error: Some(reason),
+        }
+    }
+
+    /// Whether nothing at all came from this input: no line read, for whatever reason.
+    pub fn nothing_read(&self) -> bool {
+        self.lines == 0 && self.diagnoses.is_empty()
+    }
 }
 
 /// Which run of a multi-deployment log a report covers.

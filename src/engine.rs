@@ -433,7 +433,7 @@ fn list_packages(packages: &[Package]) -> String {
         .iter()
         .take(PACKAGES_LISTED)
         .map(|p| match &p.version {
-            Some(v) => format!("{} {v}", p.name),
+            Some(v) => format!("{} {}", p.name, crate::template::composer_version(v)),
             None => p.name.clone(),
         })
         .collect();

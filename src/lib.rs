@@ -18,6 +18,7 @@ pub mod envelope;
 pub mod gate;
 pub mod inputs;
 pub mod line;
+pub mod manual;
 pub mod mask;
 pub mod pipeline;
 pub mod prefilter;

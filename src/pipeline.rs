@@ -1746,6 +1746,7 @@ impl<'r> RunState<'r> {
             diagnoses,
             hints,
             notes,
+            error: None,
         }
     }
 

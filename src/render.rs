@@ -11,8 +11,10 @@ use crate::diagnosis::{Diagnosis, Report, Severity, SourceReport};
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// Human-readable, coloured on a terminal.
+    /// Human-readable, coloured on a terminal: each diagnosis with its fix.
     Text,
+    /// One line per diagnosis: `path:line: severity[category]: title (rule)`.
+    Concise,
     /// The versioned JSON report (`magediag/1`).
     Json,
     /// Markdown for a support ticket.
@@ -26,7 +28,8 @@ pub enum Format {
 /// Writes a report in the given format.
 pub fn render(report: &Report, format: Format, out: &mut dyn Write) -> io::Result<()> {
     match format {
-        Format::Text => text(report, out),
+        Format::Text => text(report, &TextOptions::default(), out),
+        Format::Concise => concise(report, out),
         Format::Json => {
             serde_json::to_writer_pretty(&mut *out, report)?;
             writeln!(out)
@@ -135,24 +138,72 @@ fn ndjson(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 
 /// Most packages listed in text and Markdown (JSON has them all).
 const PACKAGES_SHOWN: usize = 10;
-/// Most evidence lines shown per diagnosis in text and Markdown.
+/// Most evidence lines shown per diagnosis in Markdown and verbose text.
 const EVIDENCE_SHOWN: usize = 5;
+/// Most evidence lines on the first screen of text.
+const EVIDENCE_BRIEF: usize = 3;
 /// Longest evidence line shown in text and Markdown.
 const EVIDENCE_WIDTH: usize = 240;
 
-fn text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+/// How text output is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextOptions {
+    /// Every evidence line, package, likely cause and reference, lines not cut to width.
+    pub verbose: bool,
+    /// Where prose wraps (with a hanging indent) and evidence lines are cut.
+    pub width: usize,
+}
+
+impl Default for TextOptions {
+    fn default() -> TextOptions {
+        TextOptions {
+            verbose: false,
+            width: TEXT_WIDTH,
+        }
+    }
+}
+
+/// The widest text output, even on a wider terminal: prose is read more easily narrow.
+pub const TEXT_WIDTH: usize = 100;
+
+impl TextOptions {
+    /// The width to use for a terminal (or `COLUMNS`) this wide, if known.
+    pub fn width_for(columns: Option<usize>) -> usize {
+        columns.map_or(TEXT_WIDTH, |c| c.clamp(40, TEXT_WIDTH))
+    }
+}
+
+/// Writes a report in the given format, text laid out as `options` say.
+pub fn render_with(
+    report: &Report,
+    format: Format,
+    options: &TextOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        Format::Text => text(report, options, out),
+        _ => render(report, format, out),
+    }
+}
+
+fn text(report: &Report, options: &TextOptions, out: &mut dyn Write) -> io::Result<()> {
     let headers = report.sources.len() > 1;
     for source in &report.sources {
         if headers {
             writeln!(out, "{}", source_title(source).bold())?;
         }
         for diagnosis in &source.diagnoses {
-            text_diagnosis(diagnosis, out)?;
+            text_diagnosis(diagnosis, options, out)?;
         }
         if source.diagnoses.is_empty() {
-            text_nothing_found(source, out)?;
+            text_nothing_found(source, options, out)?;
         }
-        for note in &source.notes {
+        // The read error is said once, by the line above.
+        let notes = source
+            .notes
+            .iter()
+            .filter(|n| source.error.is_none() || !n.starts_with("read stopped early"));
+        for note in notes {
             writeln!(out, "{}: {}: {note}", "note".cyan().bold(), source.path)?;
         }
         if headers {
@@ -180,7 +231,62 @@ fn severity_label(severity: Severity) -> colored::ColoredString {
     }
 }
 
-fn text_diagnosis(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
+/// `text` split into lines of at most `width` columns at spaces: the first starts with
+/// `first`, the others with `hang` (as wide), like a compiler's notes.
+fn wrap(text: &str, first: &str, hang: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = first.to_owned();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        let used = line.chars().count();
+        if !empty && used + 1 + word.chars().count() > width {
+            lines.push(std::mem::replace(&mut line, hang.to_owned()));
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    lines.push(line);
+    lines
+}
+
+fn write_wrapped(
+    out: &mut dyn Write,
+    text: &str,
+    first: &str,
+    hang: &str,
+    width: usize,
+) -> io::Result<()> {
+    for line in wrap(text, first, hang, width) {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
+/// The versions in a line of prose, as Composer writes them.
+fn composer_versions(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, token) in text.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let core = token.trim_end_matches([',', ';', ')', '.', ':']);
+        let starts_numeric = core.bytes().next().is_some_and(|b| b.is_ascii_digit());
+        if starts_numeric && core.contains('.') {
+            out.push_str(&crate::template::composer_version(core));
+            out.push_str(&token[core.len()..]);
+        } else {
+            out.push_str(token);
+        }
+    }
+    out
+}
+
+fn text_diagnosis(d: &Diagnosis, options: &TextOptions, out: &mut dyn Write) -> io::Result<()> {
+    let width = options.width;
     writeln!(
         out,
         "{}{}: {}",
@@ -198,29 +304,115 @@ fn text_diagnosis(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
             d.rule
         )?;
     }
-    let width = d
+    let summary = composer_versions(&d.summary);
+    write_wrapped(out, &summary, "  why: ", "       ", width)?;
+    if !d.remediation.is_empty() {
+        writeln!(out, "  {}", "fix:".bold())?;
+        let number_width = d.remediation.len().to_string().len();
+        for (i, step) in d.remediation.iter().enumerate() {
+            let first = format!("    {:>number_width$}. ", i + 1);
+            let hang = " ".repeat(first.chars().count());
+            write_wrapped(out, step, &first, &hang, width)?;
+        }
+    }
+    text_evidence(d, &summary, options, out)?;
+    if options.verbose {
+        text_packages(d, out)?;
+        text_list(out, "likely causes", &d.causes, width)?;
+        text_list(out, "see", &d.references, width)?;
+    } else {
+        let mut more = Vec::new();
+        if !d.packages.is_empty() {
+            more.push(crate::template::count(
+                d.packages.len() as u64,
+                "package",
+                "packages",
+            ));
+        }
+        if !d.causes.is_empty() {
+            more.push(crate::template::count(
+                d.causes.len() as u64,
+                "likely cause",
+                "likely causes",
+            ));
+        }
+        if !d.references.is_empty() {
+            more.push(crate::template::count(
+                d.references.len() as u64,
+                "reference",
+                "references",
+            ));
+        }
+        if !more.is_empty() {
+            writeln!(
+                out,
+                "  {}",
+                format!("more: {} (--verbose)", more.join(", ")).dimmed()
+            )?;
+        }
+    }
+    writeln!(out)
+}
+
+/// The evidence lines, fewer on the first screen; a line the summary already quotes
+/// whole is not repeated.
+fn text_evidence(
+    d: &Diagnosis,
+    summary: &str,
+    options: &TextOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let cap = if options.verbose {
+        EVIDENCE_SHOWN
+    } else {
+        EVIDENCE_BRIEF
+    };
+    let shown: Vec<_> = d.evidence.iter().take(cap).collect();
+    let quoted = |text: &str| {
+        let text = text.trim();
+        !options.verbose && text.len() >= 20 && summary.contains(text)
+    };
+    let lines: Vec<_> = shown.iter().filter(|e| !quoted(&e.text)).collect();
+    let more = d.count.saturating_sub(shown.len() as u64);
+    if lines.is_empty() && more == 0 {
+        return Ok(());
+    }
+    writeln!(out, "  {}", "evidence:".bold())?;
+    let number_width = d
         .evidence
         .iter()
         .map(|e| e.line.to_string().len())
         .max()
         .unwrap_or(1);
-    let gutter = format!("{:width$} |", "");
-    writeln!(out, "{}", gutter.blue())?;
-    for e in d.evidence.iter().take(EVIDENCE_SHOWN) {
-        let number = format!("{:>width$} |", e.line);
-        writeln!(out, "{} {}", number.blue(), clip(&e.text))?;
+    let text_width = if options.verbose {
+        EVIDENCE_WIDTH
+    } else {
+        options.width.saturating_sub(number_width + 7).max(20)
+    };
+    for e in lines {
+        let number = format!("{:>number_width$} |", e.line);
+        writeln!(
+            out,
+            "    {} {}",
+            number.blue(),
+            clip_to(&e.text, text_width)
+        )?;
     }
-    let more = d.count.saturating_sub(EVIDENCE_SHOWN as u64);
     if more > 0 {
-        writeln!(out, "{} ... and {more} more line(s)", gutter.blue())?;
+        let gutter = format!("{:number_width$} |", "");
+        let hint = if options.verbose || d.evidence.len() <= shown.len() {
+            String::new()
+        } else {
+            " (--verbose shows more)".to_owned()
+        };
+        writeln!(
+            out,
+            "    {} ... and {}{hint}",
+            gutter.blue(),
+            crate::template::count(more, "more line", "more lines")
+        )?;
     }
-    writeln!(out, "{}", gutter.blue())?;
-    writeln!(out, "{:width$} {} {}", "", "=".blue(), d.summary)?;
-    text_packages(d, out)?;
-    text_list(out, "likely causes", &d.causes, false)?;
-    text_list(out, "fix", &d.remediation, true)?;
-    text_list(out, "see", &d.references, false)?;
-    writeln!(out)
+    Ok(())
 }
 
 fn text_packages(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
@@ -229,13 +421,15 @@ fn text_packages(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(out, "  {} ({}):", "packages".bold(), d.packages.len())?;
     for p in d.packages.iter().take(PACKAGES_SHOWN) {
-        let version = p.version.as_deref().unwrap_or("");
-        let status = p
-            .status
-            .as_deref()
-            .map(|s| format!("  [{s}]"))
-            .unwrap_or_default();
-        writeln!(out, "    {} {version}{status}", p.name)?;
+        let mut line = p.name.clone();
+        if let Some(version) = &p.version {
+            line.push(' ');
+            line.push_str(&crate::template::composer_version(version));
+        }
+        if let Some(status) = &p.status {
+            line.push_str(&format!("  [{status}]"));
+        }
+        writeln!(out, "    {line}")?;
     }
     if d.packages.len() > PACKAGES_SHOWN {
         writeln!(
@@ -247,29 +441,61 @@ fn text_packages(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-fn text_list(out: &mut dyn Write, title: &str, items: &[String], numbered: bool) -> io::Result<()> {
+fn text_list(out: &mut dyn Write, title: &str, items: &[String], width: usize) -> io::Result<()> {
     if items.is_empty() {
         return Ok(());
     }
     writeln!(out, "  {}:", title.bold())?;
-    for (i, item) in items.iter().enumerate() {
-        if numbered {
-            writeln!(out, "    {}. {item}", i + 1)?;
-        } else {
-            writeln!(out, "    - {item}")?;
-        }
+    for item in items {
+        write_wrapped(out, item, "    - ", "      ", width)?;
     }
     Ok(())
 }
 
-fn text_nothing_found(source: &SourceReport, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(
-        out,
-        "{}: no known failure found in {} ({} lines read)",
-        "ok".green().bold(),
-        source.path,
-        source.lines
-    )?;
+/// A source without a diagnosis: clean, empty, or unreadable; never "ok" when nothing
+/// was read.
+fn text_nothing_found(
+    source: &SourceReport,
+    options: &TextOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match &source.error {
+        Some(reason) if source.lines == 0 => {
+            return writeln!(
+                out,
+                "{}: nothing could be read from {}: {reason}",
+                "error".red().bold(),
+                source.path
+            );
+        }
+        Some(reason) => writeln!(
+            out,
+            "{}: {}: reading stopped after {}: {reason}; no known failure in what was read",
+            "warning".yellow().bold(),
+            source.path,
+            crate::template::count(source.lines, "line", "lines")
+        )?,
+        None if source.lines == 0 => {
+            let hint = if source.path == "<stdin>" {
+                ": did the command before `| magediag` print anything?"
+            } else {
+                ""
+            };
+            return writeln!(
+                out,
+                "{}: no input: {} is empty{hint}",
+                "error".red().bold(),
+                source.path
+            );
+        }
+        None => writeln!(
+            out,
+            "{}: no known failure found in {} ({} read)",
+            "ok".green().bold(),
+            source.path,
+            crate::template::count(source.lines, "line", "lines")
+        )?,
+    }
     if source.hints.is_empty() {
         return Ok(());
     }
@@ -280,19 +506,45 @@ fn text_nothing_found(source: &SourceReport, out: &mut dyn Write) -> io::Result<
         .map(|h| h.line.to_string().len())
         .max()
         .unwrap_or(1);
+    let text_width = if options.verbose {
+        EVIDENCE_WIDTH
+    } else {
+        options.width.saturating_sub(width + 7).max(20)
+    };
     for hint in &source.hints {
         let number = format!("{:>width$} |", hint.line);
-        writeln!(out, "    {} {}", number.blue(), clip(&hint.text))?;
+        writeln!(
+            out,
+            "    {} {}",
+            number.blue(),
+            clip_to(&hint.text, text_width)
+        )?;
     }
     Ok(())
 }
 
-fn text_footer(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+/// `E errors, W warnings in S sources`, how many inputs gave nothing, and the runs skipped.
+fn footer_line(report: &Report) -> String {
+    use crate::template::count;
     let s = &report.summary;
     let mut line = format!(
-        "{} error(s), {} warning(s) in {} source(s)",
-        s.errors, s.warnings, s.sources
+        "{}, {} in {}",
+        count(s.errors as u64, "error", "errors"),
+        count(s.warnings as u64, "warning", "warnings"),
+        count(s.sources as u64, "source", "sources")
     );
+    let unread = report.sources.iter().filter(|r| r.nothing_read()).count();
+    if unread > 0 {
+        line.push_str(&format!(
+            "; nothing read from {}",
+            count(unread as u64, "input", "inputs")
+        ));
+    }
+    line
+}
+
+fn text_footer(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let mut line = footer_line(report);
     let skipped: usize = report
         .sources
         .iter()
@@ -306,11 +558,93 @@ fn text_footer(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         .filter(|_| skipped > 0)
     {
         line.push_str(&format!(
-            "; diagnosed the latest deployment run (started {}), skipped {skipped} earlier run(s): --all-runs shows each",
-            run.started
+            "; diagnosed the latest deployment run (started {}), skipped {}: --all-runs shows each",
+            run.started,
+            crate::template::count(skipped as u64, "earlier run", "earlier runs")
         ));
     }
     writeln!(out, "{}", line.dimmed())
+}
+
+/// One line per diagnosis, `path:line: severity[category]: title (rule)`, like a
+/// linter's concise output; one line for each input without a diagnosis; the totals.
+fn concise(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    for source in &report.sources {
+        for d in &source.diagnoses {
+            let line = d
+                .evidence
+                .first()
+                .map_or(String::new(), |e| format!(":{}", e.line));
+            writeln!(
+                out,
+                "{}{line}: {}{}: {} {}",
+                source.path,
+                severity_label(d.severity),
+                format!("[{}]", d.category).bold(),
+                d.title,
+                format!("({})", d.rule).dimmed()
+            )?;
+        }
+        if !source.diagnoses.is_empty() {
+            continue;
+        }
+        match &source.error {
+            Some(reason) if source.lines == 0 => writeln!(
+                out,
+                "{}: {}: nothing could be read: {reason}",
+                source.path,
+                "error".red().bold()
+            )?,
+            Some(reason) => writeln!(
+                out,
+                "{}: {}: reading stopped: {reason}",
+                source.path,
+                "warning".yellow().bold()
+            )?,
+            None if source.lines == 0 => {
+                writeln!(out, "{}: {}: no input", source.path, "error".red().bold())?
+            }
+            None => {}
+        }
+    }
+    writeln!(out, "{}", footer_line(report).dimmed())
+}
+
+/// A line cut to `width` columns. The longest word (a URL, a path) gives up its middle
+/// first, keeping its end: an archive URL ends with the package and version, a line with
+/// what happened (`HTTP/1.1 403 Forbidden`). Else the line's middle goes.
+fn clip_to(text: &str, width: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= width {
+        return text.to_owned();
+    }
+    let excess = chars.len() - width + 1;
+    let mut longest = (0, 0);
+    let mut start = 0;
+    for (i, c) in chars.iter().chain(std::iter::once(&' ')).enumerate() {
+        if c.is_whitespace() {
+            if i - start > longest.1 - longest.0 {
+                longest = (start, i);
+            }
+            start = i + 1;
+        }
+    }
+    let (from, to) = longest;
+    let left = (to - from).saturating_sub(excess);
+    if left >= 16 {
+        let head = (left / 4).min(12);
+        let mut cut: String = chars[..from + head].iter().collect();
+        cut.push('…');
+        cut.extend(&chars[to - (left - head)..]);
+        return cut;
+    }
+    let keep = width.saturating_sub(1);
+    let head = keep * 2 / 5;
+    let tail = keep - head;
+    let mut cut: String = chars[..head].iter().collect();
+    cut.push('…');
+    cut.extend(&chars[chars.len() - tail..]);
+    cut
 }
 
 fn clip(text: &str) -> String {
@@ -335,11 +669,21 @@ fn markdown(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         for d in &source.diagnoses {
             markdown_diagnosis(d, out)?;
         }
-        if source.diagnoses.is_empty() {
+        if source.diagnoses.is_empty() && source.nothing_read() {
+            match &source.error {
+                Some(reason) => writeln!(
+                    out,
+                    "**Nothing could be read** from `{}`: {reason}\n",
+                    source.path
+                )?,
+                None => writeln!(out, "**No input**: `{}` is empty.\n", source.path)?,
+            }
+        } else if source.diagnoses.is_empty() {
             writeln!(
                 out,
-                "No known failure found in `{}` ({} lines read).\n",
-                source.path, source.lines
+                "No known failure found in `{}` ({} read).\n",
+                source.path,
+                crate::template::count(source.lines, "line", "lines")
             )?;
             if !source.hints.is_empty() {
                 writeln!(out, "Lines that look most like an error:\n\n```text")?;
@@ -439,20 +783,41 @@ fn markdown_list(
 /// Writes a folder scan: one line per diagnosis (like a linter's concise output), the
 /// roll-up, and how to read more; JSON and Markdown carry the full report.
 pub fn render_scan(report: &Report, format: Format, out: &mut dyn Write) -> io::Result<()> {
+    render_scan_with(report, format, &TextOptions::default(), out)
+}
+
+/// [`render_scan`], text laid out as `options` say (`--verbose`: each diagnosis whole).
+pub fn render_scan_with(
+    report: &Report,
+    format: Format,
+    options: &TextOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     match format {
-        Format::Json | Format::Github | Format::Ndjson => render(report, format, out),
+        Format::Json | Format::Github | Format::Ndjson | Format::Concise => {
+            render(report, format, out)
+        }
         Format::Markdown => {
             markdown(report, out)?;
             markdown_rollup(report, out)
         }
-        Format::Text => scan_text(report, out),
+        Format::Text => scan_text(report, options, out),
     }
 }
 
-fn scan_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+fn scan_text(report: &Report, options: &TextOptions, out: &mut dyn Write) -> io::Result<()> {
     let mut rules_fired: Vec<&str> = Vec::new();
     for source in &report.sources {
-        for d in &source.diagnoses {
+        if options.verbose {
+            for d in &source.diagnoses {
+                writeln!(out, "{}", source_title(source).bold())?;
+                text_diagnosis(d, options, out)?;
+                if !rules_fired.contains(&d.rule.as_str()) {
+                    rules_fired.push(&d.rule);
+                }
+            }
+        }
+        for d in source.diagnoses.iter().filter(|_| !options.verbose) {
             let line = d
                 .evidence
                 .first()
@@ -480,14 +845,21 @@ fn scan_text(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     };
     let read = rollup.read;
     writeln!(out)?;
-    if rollup.causes.is_empty() {
+    let logs = crate::template::count(read as u64, "log", "logs");
+    if read == 0 {
         writeln!(
             out,
-            "{} no known failure found in {read} log(s)",
+            "{} no log was read: the folder holds no file to read, or none could be read",
+            "error:".red().bold()
+        )?;
+    } else if rollup.causes.is_empty() {
+        writeln!(
+            out,
+            "{} no known failure found in {logs}",
             "ok:".green().bold()
         )?;
     } else {
-        writeln!(out, "{}", format!("Causes across {read} log(s):").bold())?;
+        writeln!(out, "{}", format!("Causes across {logs}:").bold())?;
     }
     let width = rollup
         .causes
@@ -542,13 +914,14 @@ fn rollup_line(report: &Report) -> String {
     } else {
         format!("skipped {skipped} ({})", reasons.join(", "))
     };
+    use crate::template::count;
     format!(
-        "Read {} log(s) ({} gzip), {skipped}, failed {}; {} error(s), {} warning(s).",
-        rollup.read,
+        "Read {} ({} gzip), {skipped}, failed {}; {}, {}.",
+        count(rollup.read as u64, "log", "logs"),
         rollup.compressed,
         rollup.failed.len(),
-        s.errors,
-        s.warnings
+        count(s.errors as u64, "error", "errors"),
+        count(s.warnings as u64, "warning", "warnings")
     )
 }
 
@@ -579,4 +952,31 @@ fn markdown_rollup(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "- could not read `{}`: {}", f.path, f.reason)?;
     }
     writeln!(out, "{}\n", rollup_line(report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_line_loses_the_middle_of_its_longest_word() {
+        let line = "The 'https://repo.magento.com/archives/magento/module-catalog/magento-module-catalog-103.0.5.0-patch2.zip' URL could not be accessed: HTTP/1.1 403 Forbidden";
+        let cut = clip_to(line, 100);
+        assert_eq!(cut.chars().count(), 100, "{cut}");
+        assert!(cut.starts_with("The 'https://"), "{cut}");
+        assert!(cut.contains("catalog-103.0.5.0-patch2.zip'"), "{cut}");
+        assert!(cut.ends_with("HTTP/1.1 403 Forbidden"), "{cut}");
+        assert_eq!(clip_to("short", 100), "short");
+        let words = "word ".repeat(40);
+        assert_eq!(clip_to(&words, 50).chars().count(), 50);
+    }
+
+    #[test]
+    fn prose_wraps_with_a_hanging_indent() {
+        let lines = wrap("one two three four five six", "  - ", "    ", 14);
+        assert_eq!(lines, ["  - one two", "    three four", "    five six"]);
+        // A word longer than the line stays whole, on a line of its own.
+        let lines = wrap("a https://example.com/very/long b", "- ", "  ", 10);
+        assert_eq!(lines, ["- a", "  https://example.com/very/long", "  b"]);
+    }
 }

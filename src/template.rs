@@ -108,7 +108,83 @@ impl Template {
                 Part::Field { name, filter, .. } => out.push_str(&value(name, *filter)),
             }
         }
-        out
+        plurals(&out)
+    }
+}
+
+/// Settles `word(s)` and `word(es)` after a number: `1 line(s)` is `1 line`, `4 line(s)`
+/// is `4 lines`. Without a number before it, the word is left as written.
+pub fn plurals(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('(') {
+        let (before, tail) = rest.split_at(open);
+        let suffix = ["(s)", "(es)"].into_iter().find(|s| tail.starts_with(s));
+        let Some(suffix) = suffix else {
+            out.push_str(&rest[..=open]);
+            rest = &rest[open + 1..];
+            continue;
+        };
+        let word_start = before
+            .rfind(|c: char| !(c.is_alphanumeric() || c == '-'))
+            .map_or(0, |i| i + 1);
+        let number = before[..word_start]
+            .strip_suffix(' ')
+            .map(|head| {
+                let start = head
+                    .rfind(|c: char| !c.is_ascii_digit())
+                    .map_or(0, |i| i + 1);
+                &head[start..]
+            })
+            .filter(|n| !n.is_empty() && word_start < before.len());
+        out.push_str(before);
+        match number {
+            Some("1") => {}
+            Some(_) => out.push_str(&suffix[1..suffix.len() - 1]),
+            None => out.push_str(suffix),
+        }
+        rest = &tail[suffix.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `N thing` or `N things`.
+pub fn count(n: impl Into<u64>, singular: &str, plural: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("1 {singular}")
+    } else {
+        format!("{n} {plural}")
+    }
+}
+
+/// A version as Composer writes it: archive names hold the normalised form
+/// (`103.0.5.0-patch2`), Composer and composer.json say `103.0.5-p2`.
+pub fn composer_version(version: &str) -> String {
+    let (numbers, patch) = match version.split_once("-patch") {
+        Some((numbers, patch))
+            if !patch.is_empty() && patch.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            (numbers, Some(patch))
+        }
+        Some(_) => return version.to_owned(),
+        None => (version, None),
+    };
+    let parts: Vec<&str> = numbers.split('.').collect();
+    let numeric = parts
+        .iter()
+        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    if !numeric || parts.len() < 3 {
+        return version.to_owned();
+    }
+    let numbers = match parts.as_slice() {
+        [a, b, c, "0"] => format!("{a}.{b}.{c}"),
+        _ => numbers.to_owned(),
+    };
+    match patch {
+        Some(p) => format!("{numbers}-p{p}"),
+        None => numbers,
     }
 }
 
@@ -184,6 +260,32 @@ pub fn limit_above(bytes: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settles_plurals_after_numbers() {
+        assert_eq!(plurals("1 download(s) refused"), "1 download refused");
+        assert_eq!(plurals("4 download(s) refused"), "4 downloads refused");
+        assert_eq!(plurals("(12 line(s))"), "(12 lines)");
+        assert_eq!(plurals("1 patch(es); 2 patch(es)"), "1 patch; 2 patches");
+        assert_eq!(
+            plurals("Search index(es) blocked"),
+            "Search index(es) blocked"
+        );
+        assert_eq!(plurals("host(s) (see above)"), "host(s) (see above)");
+        assert_eq!(plurals("10 line(s)"), "10 lines");
+        assert_eq!(plurals("a (s)"), "a (s)");
+    }
+
+    #[test]
+    fn versions_in_composer_form() {
+        assert_eq!(composer_version("103.0.5.0-patch2"), "103.0.5-p2");
+        assert_eq!(composer_version("101.4.1.0"), "101.4.1");
+        assert_eq!(composer_version("2.4.6.1"), "2.4.6.1");
+        assert_eq!(composer_version("2.15.3"), "2.15.3");
+        assert_eq!(composer_version("dev-main"), "dev-main");
+        assert_eq!(composer_version("1.0.0.0-patchx"), "1.0.0.0-patchx");
+        assert_eq!(composer_version("1.0"), "1.0");
+    }
 
     #[test]
     fn renders_fields_and_braces() {

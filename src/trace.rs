@@ -6,6 +6,7 @@ use std::io::{self, Cursor, Write};
 use std::ops::RangeInclusive;
 
 use colored::Colorize;
+use serde::Serialize;
 
 use crate::cond::Test;
 use crate::engine;
@@ -25,49 +26,113 @@ struct Traced {
     events: Vec<Event>,
 }
 
+/// What `trace` found: the traced lines, and every rule's verdict (`--format json`).
+#[derive(Debug, Serialize)]
+pub struct TraceReport {
+    pub lines: Vec<TracedLine>,
+    pub rules: Vec<RuleVerdict>,
+}
+
+/// One logical line as the signals saw it.
+#[derive(Debug, Serialize)]
+pub struct TracedLine {
+    pub line: u64,
+    /// The message after repair and envelope, masked.
+    pub message: String,
+    /// What the envelope made of the line (`level=error`, `stage=build`, ...).
+    pub envelope: Vec<String>,
+    pub signals: Vec<SignalHit>,
+}
+
+/// A signal that matched a traced line, with its fields (masked).
+#[derive(Debug, Serialize)]
+pub struct SignalHit {
+    pub signal: String,
+    pub fields: std::collections::BTreeMap<String, String>,
+}
+
+/// A rule over the whole input: fired or not; test by test when it looks at a signal
+/// seen on the traced lines.
+#[derive(Debug, Serialize)]
+pub struct RuleVerdict {
+    pub id: String,
+    pub category: String,
+    pub fired: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tests: Vec<String>,
+}
+
 /// Traces the lines of `text` in `range` (1-based, inclusive) and explains every rule.
-pub fn trace(
-    rules: &RuleSet,
-    text: &[u8],
-    range: RangeInclusive<u64>,
-    out: &mut dyn Write,
-) -> io::Result<()> {
+pub fn trace_report(rules: &RuleSet, text: &[u8], range: RangeInclusive<u64>) -> TraceReport {
     let traced = trace_lines(rules, text, &range);
-    if traced.is_empty() {
-        writeln!(
-            out,
-            "no line in {}-{}: the input has fewer lines",
-            range.start(),
-            range.end()
-        )?;
-    }
     let mut hit_signals: Vec<usize> = Vec::new();
-    for t in &traced {
-        writeln!(
-            out,
-            "{} {}",
-            format!("line {}:", t.line).bold(),
-            mask(&t.message)
-        )?;
-        if !t.context.is_empty() {
-            writeln!(out, "  envelope: {}", t.context.join(", "))?;
+    let lines = traced
+        .iter()
+        .map(|t| TracedLine {
+            line: t.line,
+            message: mask(&t.message).into_owned(),
+            envelope: t.context.clone(),
+            signals: t
+                .events
+                .iter()
+                .map(|event| {
+                    hit_signals.push(event.signal);
+                    SignalHit {
+                        signal: rules.signals.signals()[event.signal].id.clone(),
+                        fields: event
+                            .fields
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), mask(v).into_owned()))
+                            .collect(),
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    TraceReport {
+        lines,
+        rules: rule_verdicts(rules, text, &hit_signals),
+    }
+}
+
+/// Writes a trace as text.
+pub fn write_text(report: &TraceReport, out: &mut dyn Write) -> io::Result<()> {
+    for t in &report.lines {
+        writeln!(out, "{} {}", format!("line {}:", t.line).bold(), t.message)?;
+        if !t.envelope.is_empty() {
+            writeln!(out, "  envelope: {}", t.envelope.join(", "))?;
         }
-        if t.events.is_empty() {
+        if t.signals.is_empty() {
             writeln!(out, "  no signal matched")?;
         }
-        for event in &t.events {
-            let signal = &rules.signals.signals()[event.signal];
-            hit_signals.push(event.signal);
-            let fields: Vec<String> = event
+        for hit in &t.signals {
+            let fields: Vec<String> = hit
                 .fields
                 .iter()
-                .map(|(k, v)| format!("{k}={:?}", mask(v)))
+                .map(|(k, v)| format!("{k}={v:?}"))
                 .collect();
-            writeln!(out, "  signal {}: {}", signal.id.green(), fields.join(" "))?;
+            writeln!(out, "  signal {}: {}", hit.signal.green(), fields.join(" "))?;
         }
     }
     writeln!(out)?;
-    explain_rules(rules, text, &hit_signals, out)
+    writeln!(out, "{}", "rules over the whole input:".bold())?;
+    for rule in &report.rules {
+        let label = if rule.fired {
+            "fired".green()
+        } else {
+            "quiet".normal()
+        };
+        writeln!(out, "  {label} {} [{}]", rule.id, rule.category)?;
+        if let Some(when) = &rule.when {
+            writeln!(out, "        when: {when}")?;
+            for test in &rule.tests {
+                writeln!(out, "        {test}")?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn trace_lines(rules: &RuleSet, text: &[u8], range: &RangeInclusive<u64>) -> Vec<Traced> {
@@ -140,37 +205,33 @@ fn context_of(record: &crate::record::Record<'_>) -> Vec<String> {
 
 /// For every rule: fired or not over the whole input; test by test for the rules that
 /// look at a signal seen on the traced lines.
-fn explain_rules(
-    rules: &RuleSet,
-    text: &[u8],
-    hit: &[usize],
-    out: &mut dyn Write,
-) -> io::Result<()> {
+fn rule_verdicts(rules: &RuleSet, text: &[u8], hit: &[usize]) -> Vec<RuleVerdict> {
     let events = ruletest::events_of(rules, &String::from_utf8_lossy(text));
-    writeln!(out, "{}", "rules over the whole input:".bold())?;
-    for rule in &rules.rules {
-        let verdict = engine::explain(rule, rules, &events);
-        let mut uses_hit = false;
-        rule.when.atoms(&mut |t: &Test| {
-            uses_hit |= rules
-                .signals
-                .index(t.signal())
-                .is_some_and(|s| hit.contains(&s));
-        });
-        let label = if verdict.fired {
-            "fired".green()
-        } else {
-            "quiet".normal()
-        };
-        writeln!(out, "  {label} {} [{}]", rule.id, rule.category)?;
-        if uses_hit {
-            writeln!(out, "        when: {}", one_line(&rule.when_text))?;
-            for test in &verdict.tests {
-                writeln!(out, "        {test}")?;
+    rules
+        .rules
+        .iter()
+        .map(|rule| {
+            let verdict = engine::explain(rule, rules, &events);
+            let mut uses_hit = false;
+            rule.when.atoms(&mut |t: &Test| {
+                uses_hit |= rules
+                    .signals
+                    .index(t.signal())
+                    .is_some_and(|s| hit.contains(&s));
+            });
+            RuleVerdict {
+                id: rule.id.clone(),
+                category: rule.category.clone(),
+                fired: verdict.fired,
+                when: uses_hit.then(|| one_line(&rule.when_text)),
+                tests: if uses_hit {
+                    verdict.tests.iter().map(ToString::to_string).collect()
+                } else {
+                    Vec::new()
+                },
             }
-        }
-    }
-    Ok(())
+        })
+        .collect()
 }
 
 fn one_line(text: &str) -> String {

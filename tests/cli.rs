@@ -7,7 +7,9 @@ use predicates::prelude::*;
 
 fn magediag() -> Command {
     let mut cmd = Command::cargo_bin("magediag").unwrap();
-    cmd.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE");
+    cmd.env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("COLUMNS");
     cmd
 }
 
@@ -142,7 +144,7 @@ fn the_latest_run_is_diagnosed_and_skipped_runs_are_counted() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains(
-            "skipped 2 earlier run(s): --all-runs shows each",
+            "skipped 2 earlier runs: --all-runs shows each",
         ));
 }
 
@@ -186,9 +188,9 @@ fires = false
         .code(1)
         .stdout(predicate::str::contains("sync failed for store b2b"));
     magediag()
+        .args(["rules", "test"])
         .arg("--rules")
         .arg(dir.path())
-        .args(["rules", "test"])
         .assert()
         .code(0)
         .stdout(predicate::str::is_match(r"\d+ passed, 0 failed").unwrap());
@@ -262,7 +264,60 @@ fn explain_prints_the_rule_and_suggests_close_ids() {
         .args(["explain", "keys-rejected"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("did you mean repo-keys-rejected"));
+        .stderr(predicate::str::contains("`repo-keys-rejected`?"));
+    // A typo is answered with the nearest id, not a substring of it.
+    magediag()
+        .args(["explain", "repo-keys-rejectd"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "did you mean `repo-keys-rejected`",
+        ));
+}
+
+#[test]
+fn explain_takes_the_category_the_output_shows() {
+    // The header of a diagnosis reads `error[auth-keys-rejected]`: that name explains.
+    magediag()
+        .args(["explain", "auth-keys-rejected"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("category auth-keys-rejected"))
+        .stdout(predicate::str::contains("repo-keys-rejected"));
+    let output = magediag()
+        .args(["explain", "auth-keys-rejected", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rules = json["rules"].as_array().unwrap();
+    assert!(rules.len() > 1, "{json}");
+    assert!(rules.iter().all(|r| r["category"] == "auth-keys-rejected"));
+    assert!(
+        rules
+            .iter()
+            .all(|r| r["remediation"].as_array().is_some_and(|s| !s.is_empty()))
+    );
+}
+
+#[test]
+fn explain_json_is_one_rule_whole() {
+    let output = magediag()
+        .args(["explain", "repo-keys-rejected", "-f", "json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rules = json["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 1);
+    assert_eq!(rules[0]["id"], "repo-keys-rejected");
+    assert!(rules[0]["when"].as_str().is_some_and(|w| !w.is_empty()));
+    assert!(
+        rules[0]["examples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["fires"] == false)
+    );
 }
 
 #[test]
@@ -360,13 +415,13 @@ fn the_command_line_definition_is_consistent() {
 }
 
 #[test]
-fn auth_honours_the_global_json_format() {
+fn auth_honours_its_json_format() {
     let dir = tempfile::tempdir().unwrap();
     let output = magediag()
         .env("HOME", dir.path())
         .env("COMPOSER_HOME", dir.path())
         .env_remove("COMPOSER_AUTH")
-        .args(["--format", "json", "auth"])
+        .args(["auth", "--format", "json"])
         .arg(dir.path())
         .output()
         .unwrap();
@@ -432,6 +487,7 @@ fn project_findings_sharpen_an_auth_diagnosis_without_leaking_keys() {
         .env("COMPOSER_AUTH", env)
         .arg("--project")
         .arg(dir.path())
+        .arg("--verbose")
         .arg("samples/auth-keys-rejected.log")
         .output()
         .unwrap();
@@ -444,6 +500,21 @@ fn project_findings_sharpen_an_auth_diagnosis_without_leaking_keys() {
     for secret in [user_a, pass_a, user_b, pass_b] {
         assert!(!stdout.contains(secret), "leaked {secret}");
     }
+    // Said once, as `auth` says it; placeholders in the steps are not masked away.
+    assert_eq!(stdout.matches("different key pairs").count(), 1, "{stdout}");
+    assert!(stdout.contains("<public key>"), "{stdout}");
+    // A missing folder is what `auth` says it is: exit 2.
+    magediag()
+        .args([
+            "--project",
+            "no-such-folder",
+            "samples/auth-keys-rejected.log",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "no-such-folder is not a directory",
+        ));
 }
 
 /// A catch-all rule (`generic = true`) is hidden by a specific one firing nearby, and
@@ -476,4 +547,187 @@ fn a_generic_failure_gives_way_to_the_specific_one_nearby() {
         json["sources"][0]["diagnoses"][0]["category"],
         "deploy-command-failed"
     );
+}
+
+#[test]
+fn an_empty_pipe_is_no_input_and_never_passes() {
+    let assert = magediag().write_stdin("").assert().code(2);
+    let out = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    assert!(out.contains("no input"), "{out}");
+    assert!(!out.contains("ok"), "{out}");
+    // Whatever --fail-on says: it is about diagnoses, and there was nothing to diagnose.
+    magediag()
+        .args(["--fail-on", "never"])
+        .write_stdin("")
+        .assert()
+        .code(2);
+    // A log that holds lines but no failure is clean.
+    magediag()
+        .write_stdin("Deployment completed.\n")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "ok: no known failure found in <stdin> (1 line read)",
+        ));
+}
+
+#[test]
+fn an_input_that_failed_is_in_the_json_with_its_error() {
+    let output = magediag()
+        .args([
+            "--format",
+            "json",
+            "no-such.log",
+            "samples/auth-keys-rejected.log",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let sources = json["sources"].as_array().unwrap();
+    assert_eq!(sources.len(), 2, "{json}");
+    let failed = sources.iter().find(|s| s["path"] == "no-such.log").unwrap();
+    assert_eq!(failed["lines"], 0);
+    assert!(
+        failed["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("no such file")),
+        "{json}"
+    );
+    let read = sources.iter().find(|s| s["path"] != "no-such.log").unwrap();
+    assert!(read.get("error").is_none(), "{json}");
+    assert_eq!(read["diagnoses"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_scan_that_reads_no_log_is_not_ok() {
+    let dir = tempfile::tempdir().unwrap();
+    let assert = magediag().arg("scan").arg(dir.path()).assert().code(2);
+    let out = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    assert!(out.contains("no log was read"), "{out}");
+    assert!(!out.contains("ok:"), "{out}");
+}
+
+#[test]
+fn each_command_refuses_the_options_it_would_ignore() {
+    for args in [
+        &["auth", "--fail-on", "never"][..],
+        &["man", "--all-runs"],
+        &["completions", "bash", "--format", "json"],
+        &["--format", "json", "auth"],
+        &["--fail-on", "never", "explain", "repo-keys-rejected"],
+        &["explain", "repo-keys-rejected", "--format", "markdown"],
+        &["rules", "check", "--format", "json", "rules"],
+        &["serve", "--format", "json"],
+    ] {
+        magediag()
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::is_empty().not());
+    }
+    // Options of the diagnosis before a command name it as a file: say it is a command.
+    magediag()
+        .args(["--format", "json", "auth"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("`auth` is a command"));
+}
+
+#[test]
+fn trace_writes_json_and_refuses_a_line_past_the_end() {
+    let output = magediag()
+        .args([
+            "trace",
+            "samples/auth-keys-rejected.log",
+            "--line",
+            "15",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["lines"][0]["line"], 15);
+    assert!(
+        !json["lines"][0]["signals"].as_array().unwrap().is_empty(),
+        "{json}"
+    );
+    assert!(
+        json["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["fired"] == true)
+    );
+    magediag()
+        .args(["trace", "samples/auth-keys-rejected.log", "--line", "999"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("fewer lines"));
+    // `-` is standard input.
+    magediag()
+        .args(["trace", "-", "--line", "1"])
+        .write_stdin("Deployment completed.\n")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("line 1:"));
+}
+
+#[test]
+fn concise_is_one_line_per_diagnosis() {
+    let output = magediag()
+        .args(["--format", "concise", "samples/auth-keys-rejected.log"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].starts_with("samples/auth-keys-rejected.log:15: error[auth-keys-rejected]: "),
+        "{out}"
+    );
+    assert_eq!(lines[1], "1 error, 0 warnings in 1 source");
+}
+
+#[test]
+fn text_puts_the_fix_on_the_first_screen_and_the_rest_behind_verbose() {
+    let output = magediag()
+        .env("COLUMNS", "100")
+        .arg("samples/auth-keys-rejected.log")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    let fix = out.lines().position(|l| l.trim() == "fix:").unwrap();
+    assert!(fix < 8, "fix: on line {}\n{out}", fix + 1);
+    assert!(out.lines().all(|l| l.chars().count() <= 100), "{out}");
+    assert!(!out.contains("likely causes:"), "{out}");
+    // Versions in Composer's form; the evidence keeps the log's own text.
+    assert!(out.contains("magento/module-catalog 103.0.5-p2"), "{out}");
+    assert!(
+        !out.contains("magento/module-catalog 103.0.5.0-patch2"),
+        "{out}"
+    );
+    let verbose = magediag()
+        .args(["--verbose", "samples/auth-keys-rejected.log"])
+        .output()
+        .unwrap();
+    let verbose = String::from_utf8_lossy(&verbose.stdout);
+    assert!(verbose.contains("likely causes:"), "{verbose}");
+    assert!(verbose.contains("packages (4):"), "{verbose}");
+    assert!(
+        verbose.contains("magento/module-sales 102.0.5-p2  [403]"),
+        "{verbose}"
+    );
+}
+
+#[test]
+fn the_man_page_has_exit_status_and_environment() {
+    let output = magediag().arg("man").output().unwrap();
+    let page = String::from_utf8_lossy(&output.stdout);
+    assert!(page.contains("EXIT STATUS"), "{page}");
+    assert!(page.contains(".SH ENVIRONMENT"), "{page}");
+    assert!(!page.contains("magediag-scan("), "{page}");
 }

@@ -147,6 +147,7 @@ fn cli(args: &[&str], input: &[u8], dir: &Path, env: &[(&str, &str)]) -> Vec<u8>
         .current_dir(dir)
         .env_remove("NO_COLOR")
         .env_remove("CLICOLOR_FORCE")
+        .env_remove("COLUMNS")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());

@@ -50,3 +50,27 @@ fn samples_as_json() {
         insta::assert_snapshot!(render_sample(path, Format::Json));
     });
 }
+
+/// `--verbose`: every package, cause and reference, evidence lines whole.
+#[test]
+fn headline_sample_verbose() {
+    colored::control::set_override(false);
+    let rules = RuleSet::embedded().unwrap();
+    let source = Source::open(Path::new("samples/auth-keys-rejected.log")).unwrap();
+    let report = Report::new(pipeline::diagnose_source(&rules, source, Runs::Latest).reports);
+    let options = render::TextOptions {
+        verbose: true,
+        width: 100,
+    };
+    let mut out = Vec::new();
+    render::render_with(&report, Format::Text, &options, &mut out).unwrap();
+    insta::assert_snapshot!(String::from_utf8(out).unwrap());
+}
+
+/// `--format concise`: one line per diagnosis, every sample.
+#[test]
+fn samples_as_concise() {
+    insta::glob!("../samples", "*.log", |path| {
+        insta::assert_snapshot!(render_sample(path, Format::Concise));
+    });
+}

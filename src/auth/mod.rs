@@ -61,8 +61,8 @@ pub struct AuthArgs {
     /// URL requested by --online.
     #[arg(long, value_name = "URL", default_value = DEFAULT_REPO_URL)]
     pub repo_url: String,
-    /// Output format: taken from the global `--format` (json, or text for anything else).
-    #[arg(skip = Format::Text)]
+    /// Output format (the JSON is the `AuthReport`, see docs/json-schema.md).
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
 
@@ -131,6 +131,41 @@ pub fn inspect(
     );
     let version = precedence::detect_version(project_dir).map(|v| (v, ".magento.app.yaml".into()));
     build_report(project_dir, &loaded, version)
+}
+
+/// What `magediag auth DIR` finds at error level, for `magediag --project DIR`: read as
+/// `auth` reads it (the same folder check, `COMPOSER_AUTH`, global `auth.json` and
+/// Composer version), each message and step once, keys redacted as `auth` redacts them.
+pub fn project_findings(dir: &Path) -> anyhow::Result<(Vec<String>, Vec<String>)> {
+    if !dir.is_dir() {
+        bail!("{} is not a directory", dir.display());
+    }
+    let dir =
+        &std::fs::canonicalize(dir).with_context(|| format!("cannot resolve {}", dir.display()))?;
+    let env = std::env::var("COMPOSER_AUTH").ok();
+    let home = resolve_home(None);
+    let loaded = collect(dir, env.as_deref(), "environment variable", home.as_deref());
+    let version = precedence::detect_version(dir).map(|v| (v, ".magento.app.yaml".into()));
+    let report = build_report(dir, &loaded, version);
+    let mut messages: Vec<String> = Vec::new();
+    let mut steps: Vec<String> = Vec::new();
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+    {
+        let message = redact(f.message.clone(), &loaded);
+        if !messages.contains(&message) {
+            messages.push(message);
+        }
+        for step in &f.steps {
+            let step = redact(step.clone(), &loaded);
+            if !steps.contains(&step) {
+                steps.push(step);
+            }
+        }
+    }
+    Ok((messages, steps))
 }
 
 /// Reads `--composer-auth` (stdin or file) or else the `COMPOSER_AUTH` environment variable.
