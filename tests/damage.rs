@@ -5,6 +5,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+use common::{each_line, entities, smart_quotes};
+
 use std::collections::BTreeSet;
 
 use assert_cmd::Command;
@@ -16,43 +19,12 @@ use serde_json::Value;
 
 type Damage = fn(&str) -> String;
 
-fn each_line(text: &str, f: impl Fn(&str) -> String) -> String {
-    text.lines().map(|l| f(l) + "\n").collect()
-}
-
-fn entities(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
 fn ansi(text: &str) -> String {
     each_line(text, |l| format!("\u{1b}[33m{l}\u{1b}[0m"))
 }
 
 fn crlf(text: &str) -> String {
     text.replace('\n', "\r\n")
-}
-
-fn smart_quotes(text: &str) -> String {
-    let mut out = String::new();
-    let (mut single, mut double) = (false, false);
-    for c in text.chars() {
-        match c {
-            '\'' => {
-                out.push(if single { '\u{2019}' } else { '\u{2018}' });
-                single = !single;
-            }
-            '"' => {
-                out.push(if double { '\u{201d}' } else { '\u{201c}' });
-                double = !double;
-            }
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn quoted(text: &str) -> String {

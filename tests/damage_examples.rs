@@ -12,6 +12,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+use common::{each_line, entities, smart_quotes};
+
 use std::collections::BTreeSet;
 use std::fmt;
 use std::io::Cursor;
@@ -160,7 +163,7 @@ impl Damage {
             Damage::Wrap { width, padded } => wrap(text, width, padded),
             Damage::Prefix { prefix, .. } => each_line(text, |l| format!("{}{l}", prefix.text())),
             Damage::BacktickUrls => backtick_urls(text),
-            Damage::CurlyQuotes => curly_quotes(text),
+            Damage::CurlyQuotes => smart_quotes(text),
             Damage::Entities => entities(text),
             Damage::Quote => each_line(text, |l| format!("> {l}")),
             Damage::Bullets => each_line(text, |l| format!("- {l}")),
@@ -182,10 +185,6 @@ impl fmt::Display for Damage {
 
 /// What people write above a log they paste: one line, longer than any wrap width.
 const PROSE: &str = "Hello team, since this morning every deployment of our staging environment fails during the build phase, right after we rotated the Marketplace access keys in the project variables; the complete output of the last attempt is below, could you please take a look and tell us what we are missing here?";
-
-fn each_line(text: &str, f: impl Fn(&str) -> String) -> String {
-    text.lines().map(|l| f(l) + "\n").collect()
-}
 
 /// Cuts every line into pieces of `width` characters.
 fn wrap(text: &str, width: usize, padded: bool) -> String {
@@ -232,33 +231,6 @@ fn backtick_urls(text: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-fn curly_quotes(text: &str) -> String {
-    let mut out = String::new();
-    let (mut single, mut double) = (false, false);
-    for c in text.chars() {
-        match c {
-            '\'' => {
-                out.push(if single { '\u{2019}' } else { '\u{2018}' });
-                single = !single;
-            }
-            '"' => {
-                out.push(if double { '\u{201d}' } else { '\u{201c}' });
-                double = !double;
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn entities(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 fn damage() -> impl Strategy<Value = Damage> {
