@@ -532,8 +532,11 @@ fn explain(id: &str, global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Res
             "stays quiet on"
         };
         writeln!(out, "  {verdict}:")?;
+        let context = crate::mask::context_values(&example.log);
+        let context: Vec<&str> = context.iter().map(String::as_str).collect();
         for line in example.log.lines() {
-            writeln!(out, "    | {}", crate::mask::mask(line))?;
+            let masked = crate::mask::mask(line);
+            writeln!(out, "    | {}", crate::mask::redact(&masked, &context))?;
         }
     }
     Ok(Outcome::Clean)

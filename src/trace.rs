@@ -41,13 +41,18 @@ pub fn trace(
             range.end()
         )?;
     }
+    // A secret that only the lines around it show (a PEM body, a wrapped key).
+    let lines: Vec<&str> = traced.iter().map(|t| t.message.as_str()).collect();
+    let context = crate::mask::context_values(&lines.join("\n"));
+    let context: Vec<&str> = context.iter().map(String::as_str).collect();
+    let shown = |text: &str| crate::mask::redact(&mask(text), &context);
     let mut hit_signals: Vec<usize> = Vec::new();
     for t in &traced {
         writeln!(
             out,
             "{} {}",
             format!("line {}:", t.line).bold(),
-            mask(&t.message)
+            shown(&t.message)
         )?;
         if !t.context.is_empty() {
             writeln!(out, "  envelope: {}", t.context.join(", "))?;
@@ -61,7 +66,7 @@ pub fn trace(
             let fields: Vec<String> = event
                 .fields
                 .iter()
-                .map(|(k, v)| format!("{k}={:?}", mask(v)))
+                .map(|(k, v)| format!("{k}={:?}", shown(v)))
                 .collect();
             writeln!(out, "  signal {}: {}", signal.id.green(), fields.join(" "))?;
         }

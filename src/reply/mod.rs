@@ -13,7 +13,7 @@ mod voice;
 use std::io::{self, Write};
 
 use crate::diagnosis::{Diagnosis, Report, Severity, SourceReport};
-use crate::mask::{self, MASK, SecretKind};
+use crate::mask::{self, SecretKind};
 use crate::rule::RuleSet;
 
 pub use ticket::{CLAIMS, Claim, ClaimKind, DatabaseOverride, PastedVariable, Ticket};
@@ -70,48 +70,7 @@ pub fn redact_report(report: &mut Report, ticket: &Ticket) {
     }
 }
 
-/// Replaces each of `values` in `text` with the mask: a value of 8 characters or more
-/// wherever it occurs, a shorter one only as a whole word.
-pub fn redact(text: &str, values: &[&str]) -> String {
-    let mut sorted: Vec<&str> = values
-        .iter()
-        .copied()
-        .filter(|v| v.chars().count() >= 4)
-        .collect();
-    sorted.sort_by_key(|v| std::cmp::Reverse(v.len()));
-    let mut out = text.to_owned();
-    for value in sorted {
-        if !out.contains(value) {
-            continue;
-        }
-        if value.chars().count() >= 8 {
-            out = out.replace(value, MASK);
-            continue;
-        }
-        out = replace_words(&out, value);
-    }
-    out
-}
-
-/// Replaces `value` where it is not part of a longer word.
-fn replace_words(text: &str, value: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find(value) {
-        let before = rest[..at].chars().next_back();
-        let after = rest[at + value.len()..].chars().next();
-        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-        out.push_str(&rest[..at]);
-        out.push_str(if word(before) || word(after) {
-            value
-        } else {
-            MASK
-        });
-        rest = &rest[at + value.len()..];
-    }
-    out.push_str(rest);
-    out
-}
+pub use crate::mask::redact;
 
 /// The reply, as Markdown.
 fn compose(report: &Report, rules: &RuleSet, ticket: &Ticket) -> String {
