@@ -325,10 +325,15 @@ fn build(rule: &Rule, events: &Events, picks: &[Pick], path: &str) -> Diagnosis 
         .remediation
         .iter()
         .map(|step| {
-            let step = fill_step(step, &|name, filter| {
+            let filled = fill_step(step, &|name, filter| {
                 placeholder(name, filter, &picked, &packages, count)
             });
-            shown(&step)
+            // A step as the rule wrote it holds nothing from the log.
+            if filled == *step {
+                filled
+            } else {
+                shown(&filled)
+            }
         })
         .collect();
     Diagnosis {

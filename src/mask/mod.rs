@@ -402,18 +402,26 @@ fn is_benign(value: &str) -> bool {
 }
 
 /// The spans of the cells of a table row's rest (`text`, starting at `offset`) that may
-/// hold a secret: not empty, not a border, not a benign word, not a variable's level.
+/// hold a secret: not empty, not a border, not a benign word, not a variable's level, not
+/// a JSON object.
 fn table_cell_spans(text: &str, offset: usize) -> Vec<Range<usize>> {
     const LEVELS: [&str; 4] = ["project", "environment", "env", "application"];
     let mut spans = Vec::new();
     let mut at = 0;
-    for cell in text.split('|') {
+    // What follows the row's last `|` is not a cell (unless the row was cut short).
+    let cells = match text.rfind('|') {
+        Some(last) => &text[..last],
+        None => text,
+    };
+    for cell in cells.split('|') {
         let start = at + (cell.len() - cell.trim_start().len());
         let value = cell.trim();
         at += cell.len() + 1;
         let border = value.chars().all(|c| matches!(c, '-' | '+' | '=' | ' '));
         let level = LEVELS.iter().any(|l| value.eq_ignore_ascii_case(l));
-        if border || level || is_benign(value) || is_masked(value) {
+        // A JSON object's secrets are found by the JSON shapes, its keys kept.
+        let object = value.starts_with('{');
+        if border || level || object || is_benign(value) || is_masked(value) {
             continue;
         }
         spans.push(offset + start..offset + start + value.len());
