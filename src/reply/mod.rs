@@ -13,6 +13,7 @@ mod voice;
 use std::io::{self, Write};
 
 use crate::diagnosis::{Diagnosis, Report, Severity, SourceReport};
+use crate::escape::{markdown_code, markdown_inline};
 use crate::mask::{self, SecretKind};
 use crate::rule::RuleSet;
 
@@ -39,7 +40,8 @@ pub fn write(
 ) -> io::Result<()> {
     let empty = Ticket::default();
     let ticket = ticket.unwrap_or(&empty);
-    let text = compose(report, rules, ticket);
+    let report = crate::escape::printable_report(report);
+    let text = compose(&report, rules, ticket);
     out.write_all(redact(&text, &ticket.secret_values()).as_bytes())
 }
 
@@ -123,7 +125,7 @@ struct Reply {
 
 impl Reply {
     fn markdown(&self) -> String {
-        let mut out = format!("{}\n\n", self.answer);
+        let mut out = format!("{}\n\n", inline(&self.answer));
         if !self.quoted.is_empty() {
             out.push_str("```text\n");
             for line in &self.quoted {
@@ -133,12 +135,12 @@ impl Reply {
         }
         numbered(&mut out, &self.steps);
         for p in &self.paragraphs {
-            out.push_str(&format!("{p}\n\n"));
+            out.push_str(&format!("{}\n\n", inline(p)));
         }
         for (title, items) in self.lists.iter().filter(|(_, i)| !i.is_empty()) {
             out.push_str(&format!("{title}\n\n"));
             for item in items {
-                out.push_str(&format!("- {item}\n"));
+                out.push_str(&format!("- {}\n", inline(item)));
             }
             out.push('\n');
         }
@@ -155,7 +157,7 @@ impl Reply {
         }
         out.push_str("<details>\n<summary>Support notes (for you, not for the customer: send only what is above)</summary>\n\n");
         for n in &self.notes {
-            out.push_str(&format!("- {n}\n"));
+            out.push_str(&format!("- {}\n", inline(n)));
         }
         if !self.evidence.is_empty() {
             out.push_str("\nEvidence (paste line: text):\n\n```text\n");
@@ -174,9 +176,14 @@ fn numbered(out: &mut String, steps: &[String]) {
         return;
     }
     for (i, step) in steps.iter().enumerate() {
-        out.push_str(&format!("{}. {step}\n", i + 1));
+        out.push_str(&format!("{}. {}\n", i + 1, inline(step)));
     }
     out.push('\n');
+}
+
+/// Prose of the reply, which quotes log text: no live HTML (see [`markdown_inline`]).
+fn inline(text: &str) -> std::borrow::Cow<'_, str> {
+    markdown_inline(text)
 }
 
 /// A log line safe inside a fenced block, and not too long.
@@ -365,8 +372,12 @@ fn packages_line(d: &Diagnosis) -> String {
         .iter()
         .take(PACKAGES_SHOWN)
         .map(|p| match &p.version {
-            Some(v) => format!("`{}` {}", p.name, voice::composer_version(v)),
-            None => format!("`{}`", p.name),
+            Some(v) => format!(
+                "`{}` {}",
+                markdown_code(&p.name),
+                voice::composer_version(v)
+            ),
+            None => format!("`{}`", markdown_code(&p.name)),
         })
         .collect();
     if d.packages.len() > PACKAGES_SHOWN {
