@@ -773,8 +773,11 @@ fn explain_rule(rule: &crate::rule::Rule, out: &mut dyn Write) -> anyhow::Result
             "stays quiet on"
         };
         writeln!(out, "  {verdict}:")?;
+        let context = crate::mask::context_values(&example.log);
+        let context: Vec<&str> = context.iter().map(String::as_str).collect();
         for line in example.log.lines() {
-            writeln!(out, "    | {}", crate::mask::mask(line))?;
+            let masked = crate::mask::mask(line);
+            writeln!(out, "    | {}", crate::mask::redact(&masked, &context))?;
         }
     }
     Ok(())

@@ -129,14 +129,16 @@ pub struct SourceReport {
 impl SourceReport {
     /// The report of an input that could not be opened at all.
     pub fn unreadable(path: String, reason: String) -> SourceReport {
+        // A path can hold a secret's shape (`password=x.log`): masked, as every report
+        // path is.
         SourceReport {
-            path,
+            path: crate::mask::mask(&path).into_owned(),
             lines: 0,
             run: None,
             diagnoses: Vec::new(),
             hints: Vec::new(),
             notes: Vec::new(),
-            error: Some(reason),
+            error: Some(crate::mask::mask(&reason).into_owned()),
         }
     }
 

@@ -298,6 +298,15 @@ fn build(rule: &Rule, events: &Events, picks: &[Pick], path: &str) -> Diagnosis 
     let summary = rule
         .summary
         .render(&|name, filter| placeholder(name, filter, &picked, &packages, count));
+    let context = context_secrets(&picked);
+    let shown = |text: &str| -> String {
+        let masked = mask(text);
+        if context.is_empty() {
+            return masked.into_owned();
+        }
+        let values: Vec<&str> = context.iter().map(String::as_str).collect();
+        crate::mask::redact(&masked, &values)
+    };
     let mut evidence: Vec<Evidence> = Vec::new();
     for event in &picked {
         if evidence.len() >= EVIDENCE_MAX {
@@ -309,16 +318,22 @@ fn build(rule: &Rule, events: &Events, picks: &[Pick], path: &str) -> Diagnosis 
         evidence.push(Evidence {
             path: path.to_owned(),
             line: event.line,
-            text: mask(&event.text).into_owned(),
+            text: shown(&event.text),
         });
     }
     let remediation = rule
         .remediation
         .iter()
         .map(|step| {
-            fill_step(step, &|name, filter| {
+            let filled = fill_step(step, &|name, filter| {
                 placeholder(name, filter, &picked, &packages, count)
-            })
+            });
+            // A step as the rule wrote it holds nothing from the log.
+            if filled == *step {
+                filled
+            } else {
+                shown(&filled)
+            }
         })
         .collect();
     Diagnosis {
@@ -326,7 +341,7 @@ fn build(rule: &Rule, events: &Events, picks: &[Pick], path: &str) -> Diagnosis 
         category: rule.category.clone(),
         severity: rule.severity,
         title: rule.title.clone(),
-        summary: mask(&summary).into_owned(),
+        summary: shown(&summary),
         count,
         packages,
         evidence,
@@ -334,6 +349,30 @@ fn build(rule: &Rule, events: &Events, picks: &[Pick], path: &str) -> Diagnosis 
         remediation,
         references: rule.references.clone(),
     }
+}
+
+/// The secrets that only the lines around them show ([`crate::mask::context_values`]),
+/// when some of `events` are on neighbouring lines: a key wrapped over two lines, a PEM
+/// body, a YAML value on the line after its key. Lines that are not neighbours are kept
+/// apart by an empty line.
+fn context_secrets(events: &[&Event]) -> Vec<String> {
+    let mut lines: Vec<(u64, &str)> = events.iter().map(|e| (e.line, e.text.as_str())).collect();
+    lines.sort_by_key(|&(line, _)| line);
+    lines.dedup_by_key(|&mut (line, _)| line);
+    if !lines.windows(2).any(|w| w[1].0 == w[0].0 + 1) {
+        return Vec::new();
+    }
+    let mut text = String::new();
+    let mut last: Option<u64> = None;
+    for (line, line_text) in lines {
+        if last.is_some_and(|l| l + 1 != line) {
+            text.push('\n');
+        }
+        text.push_str(line_text);
+        text.push('\n');
+        last = Some(line);
+    }
+    crate::mask::context_values(&text)
 }
 
 /// A remediation step with its `{field}` placeholders filled from the evidence, so that

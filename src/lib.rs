@@ -15,6 +15,7 @@ pub mod decode;
 pub mod diagnosis;
 pub mod engine;
 pub mod envelope;
+pub mod escape;
 pub mod gate;
 pub mod inputs;
 pub mod line;
@@ -96,7 +97,12 @@ pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
 
 /// Writes `magediag: message` to stderr, once; errors writing it are ignored.
 pub fn warn(message: &str) {
-    let _ = writeln!(io::stderr().lock(), "magediag: {}", mask::mask(message));
+    let message = mask::mask(message);
+    let _ = writeln!(
+        io::stderr().lock(),
+        "magediag: {}",
+        escape::printable(&message)
+    );
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use crate::engine::{self, Events};
 use crate::envelope::{Envelope, Level};
 use crate::gate::{GateScratch, Heat, LineGate};
 use crate::line::{Block, LINE_CAP, LineReader};
-use crate::mask::mask;
+use crate::mask::mask_cut;
 use crate::record::{Framer, Record, Stage};
 use crate::repair::{RepairedLine, Repairer};
 use crate::rule::RuleSet;
@@ -43,8 +43,6 @@ pub struct Outcome {
 const HINTS: usize = 5;
 /// The most bytes of a hint line shown.
 const HINT_CHARS: usize = 300;
-/// The most bytes of a hint line masked before it is cut to [`HINT_CHARS`].
-const HINT_MASK_WINDOW: usize = 16 * 1024;
 
 /// When the line gate (see [`crate::gate`]) starts to skip quiet lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1215,7 +1213,8 @@ impl<'r> RunState<'r> {
     fn new(rules: &'r RuleSet, name: String) -> Self {
         RunState {
             rules,
-            name,
+            // A file name can hold a secret (`password=hunter2.log`); it is printed.
+            name: crate::mask::mask(&name).into_owned(),
             events: Events::new(rules.signals.signals().len()),
             hints: Vec::new(),
             ece_signals: Vec::new(),
@@ -1686,10 +1685,7 @@ impl<'r> RunState<'r> {
         let hint = Hint {
             line,
             // Mask before cutting: a secret cut at the limit is no longer recognisable.
-            // Only a window of the line is masked, so that a 1 MiB line costs no more
-            // than a short one: a secret that reaches into the kept 300 characters starts
-            // well inside the window, where its shape or its key is seen.
-            text: truncate(&mask(truncate(text.trim(), HINT_MASK_WINDOW)), HINT_CHARS).to_owned(),
+            text: mask_cut(text.trim(), HINT_CHARS).into_owned(),
         };
         self.hints.push((score, hint));
         if self.hints.len() > HINTS {
@@ -1786,17 +1782,6 @@ static ERROR_AUTOMATON: LazyLock<AhoCorasick> = LazyLock::new(|| {
 /// How much a line looks like an error: the number of error words in it.
 fn error_likeness(text: &str) -> u32 {
     ERROR_AUTOMATON.find_iter(text).count().min(10) as u32
-}
-
-fn truncate(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use colored::Colorize;
 
 use crate::diagnosis::{Diagnosis, Report, Severity, SourceReport};
+use crate::escape::{markdown_code, markdown_inline, table_cell};
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -27,6 +28,13 @@ pub enum Format {
 
 /// Writes a report in the given format.
 pub fn render(report: &Report, format: Format, out: &mut dyn Write) -> io::Result<()> {
+    let printable;
+    let report = if format == Format::Json || format == Format::Ndjson {
+        report
+    } else {
+        printable = crate::escape::printable_report(report);
+        &printable
+    };
     match format {
         Format::Text => text(report, &TextOptions::default(), out),
         Format::Concise => concise(report, out),
@@ -181,7 +189,7 @@ pub fn render_with(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     match format {
-        Format::Text => text(report, options, out),
+        Format::Text => text(&crate::escape::printable_report(report), options, out),
         _ => render(report, format, out),
     }
 }
@@ -664,7 +672,12 @@ fn markdown(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     )?;
     for source in &report.sources {
         if report.sources.len() > 1 || source.run.is_some() {
-            writeln!(out, "### `{}`{}\n", source.path, markdown_run(source))?;
+            let path = markdown_code(&source.path);
+            writeln!(
+                out,
+                "### `{path}`{}\n",
+                markdown_inline(&markdown_run(source))
+            )?;
         }
         for d in &source.diagnoses {
             markdown_diagnosis(d, out)?;
@@ -682,7 +695,7 @@ fn markdown(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             writeln!(
                 out,
                 "No known failure found in `{}` ({} read).\n",
-                source.path,
+                markdown_code(&source.path),
                 crate::template::count(source.lines, "line", "lines")
             )?;
             if !source.hints.is_empty() {
@@ -694,7 +707,7 @@ fn markdown(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             }
         }
         for note in &source.notes {
-            writeln!(out, "> note: {note}\n")?;
+            writeln!(out, "> note: {}\n", markdown_inline(note))?;
         }
     }
     Ok(())
@@ -723,16 +736,16 @@ fn markdown_diagnosis(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
         d.category,
         d.rule
     )?;
-    writeln!(out, "{}\n", d.summary)?;
+    writeln!(out, "{}\n", markdown_inline(&d.summary))?;
     if !d.packages.is_empty() {
         writeln!(out, "| package | version | status |\n|---|---|---|")?;
         for p in d.packages.iter().take(PACKAGES_SHOWN) {
             writeln!(
                 out,
                 "| `{}` | {} | {} |",
-                p.name,
-                p.version.as_deref().unwrap_or(""),
-                p.status.as_deref().unwrap_or("")
+                markdown_code(&p.name).replace('|', "\\|"),
+                table_cell(p.version.as_deref().unwrap_or("")),
+                table_cell(p.status.as_deref().unwrap_or(""))
             )?;
         }
         if d.packages.len() > PACKAGES_SHOWN {
@@ -745,7 +758,11 @@ fn markdown_diagnosis(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out)?;
     }
     if let Some(first) = d.evidence.first() {
-        writeln!(out, "Evidence (`{}`):\n\n```text", first.path)?;
+        writeln!(
+            out,
+            "Evidence (`{}`):\n\n```text",
+            markdown_code(&first.path)
+        )?;
         for e in d.evidence.iter().take(EVIDENCE_SHOWN) {
             writeln!(out, "{}: {}", e.line, clip(&e.text).replace("```", "'''"))?;
         }
@@ -771,6 +788,7 @@ fn markdown_list(
     }
     writeln!(out, "**{title}**\n")?;
     for (i, item) in items.iter().enumerate() {
+        let item = markdown_inline(item);
         if numbered {
             writeln!(out, "{}. {item}", i + 1)?;
         } else {
@@ -793,6 +811,13 @@ pub fn render_scan_with(
     options: &TextOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    if matches!(
+        format,
+        Format::Json | Format::Github | Format::Ndjson | Format::Concise
+    ) {
+        return render(report, format, out);
+    }
+    let report = &crate::escape::printable_report(report);
     match format {
         Format::Json | Format::Github | Format::Ndjson | Format::Concise => {
             render(report, format, out)
@@ -943,13 +968,18 @@ fn markdown_rollup(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 c.severity,
                 c.logs,
                 rollup.read,
-                list_some(&c.paths, 5)
+                table_cell(&list_some(&c.paths, 5))
             )?;
         }
         writeln!(out)?;
     }
     for f in &rollup.failed {
-        writeln!(out, "- could not read `{}`: {}", f.path, f.reason)?;
+        let path = markdown_code(&f.path);
+        writeln!(
+            out,
+            "- could not read `{path}`: {}",
+            markdown_inline(&f.reason)
+        )?;
     }
     writeln!(out, "{}\n", rollup_line(report))
 }

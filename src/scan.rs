@@ -136,7 +136,7 @@ pub fn scan_found(rules: &RuleSet, found: &[Found], runs: Runs) -> Scan {
 
 fn failed(path: &Path, reason: String) -> Failed {
     Failed {
-        path: path.display().to_string(),
+        path: crate::mask::mask(&path.display().to_string()).into_owned(),
         reason,
     }
 }

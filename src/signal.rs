@@ -920,7 +920,7 @@ fn make_event_without_captures(signal: usize, record: &Record<'_>, line_text: &s
     let mut event = Event {
         signal,
         line: record.line,
-        text: cap(line_text.trim()).to_owned(),
+        text: cap(line_text.trim()),
         fields: Vec::new(),
     };
     add_envelope_fields(&mut event, record);
@@ -937,12 +937,12 @@ fn make_event(
     let mut event = Event {
         signal,
         line: record.line,
-        text: cap(line_text.trim()).to_owned(),
+        text: cap(line_text.trim()),
         fields: Vec::new(),
     };
     for name in pattern.capture_names().flatten() {
         if let Some(m) = caps.name(name) {
-            event.set_field(name, cap(m.as_str()).to_owned());
+            event.set_field(name, cap(m.as_str()));
         }
     }
     add_envelope_fields(&mut event, record);
@@ -987,16 +987,14 @@ fn derive_package(event: &mut Event) {
     }
 }
 
-/// Cuts a string to [`FIELD_CAP`] bytes at a character boundary.
-fn cap(s: &str) -> &str {
+/// A string cut to [`FIELD_CAP`] bytes at a character boundary, masked first when it is
+/// cut: a secret cut in two is no longer recognised by its shape (the engine masks what
+/// it shows again, which changes nothing on masked text).
+fn cap(s: &str) -> String {
     if s.len() <= FIELD_CAP {
-        return s;
+        return s.to_owned();
     }
-    let mut end = FIELD_CAP;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
+    crate::mask::mask_cut(s, FIELD_CAP).into_owned()
 }
 
 #[cfg(test)]

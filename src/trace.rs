@@ -67,12 +67,17 @@ pub struct RuleVerdict {
 /// Traces the lines of `text` in `range` (1-based, inclusive) and explains every rule.
 pub fn trace_report(rules: &RuleSet, text: &[u8], range: RangeInclusive<u64>) -> TraceReport {
     let traced = trace_lines(rules, text, &range);
+    // A secret that only the lines around it show (a PEM body, a wrapped key).
+    let messages: Vec<&str> = traced.iter().map(|t| t.message.as_str()).collect();
+    let context = crate::mask::context_values(&messages.join("\n"));
+    let context: Vec<&str> = context.iter().map(String::as_str).collect();
+    let shown = |text: &str| crate::mask::redact(&mask(text), &context);
     let mut hit_signals: Vec<usize> = Vec::new();
     let lines = traced
         .iter()
         .map(|t| TracedLine {
             line: t.line,
-            message: mask(&t.message).into_owned(),
+            message: shown(&t.message),
             envelope: t.context.clone(),
             signals: t
                 .events
@@ -84,7 +89,7 @@ pub fn trace_report(rules: &RuleSet, text: &[u8], range: RangeInclusive<u64>) ->
                         fields: event
                             .fields
                             .iter()
-                            .map(|(k, v)| (k.to_string(), mask(v).into_owned()))
+                            .map(|(k, v)| (k.to_string(), shown(v)))
                             .collect(),
                     }
                 })

@@ -52,7 +52,7 @@ const SINGLE_VALUE: &str = r"'((?:[^'\\]|\\.)*)'?";
 const BARE_VALUE: &str = r#"([^\s&"'\\,;{\[][^\s&"'\\,;]*)"#;
 
 /// Key names whose value is a secret in `key=value`, `key: value` and `'key' => value` pairs.
-const SECRET_KEY: &str = r"[a-z0-9_.\-]*(?:password|passwd|passphrase|secret|token|api[_\-]?key|access[_\-]?key|private[_\-]?key|consumer[_\-]?key|encryption[_\-]?key|crypt[_\-]?key|auth[_\-]?key)[a-z0-9_.\-]*";
+const SECRET_KEY: &str = r"[a-z0-9_.\-]*(?:password|passwd|passphrase|secret|token|api[_\-]?key|access[_\-]?key|private[_\-]?key|consumer[_\-]?key|encryption[_\-]?key|crypt[_\-]?key|auth[_\-]?key|license[_\-]?key|fastly[_\-]?(?:api[_\-]?)?key)[a-z0-9_.\-]*";
 
 /// Names of Composer auth maps whose entries are `"host": "token"`.
 const AUTH_MAPS: &str = "github-oauth|gitlab-oauth|gitlab-token|bearer|bitbucket-oauth";
@@ -67,6 +67,114 @@ const PEM_LABEL: &str = "[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?";
 /// result has those codes removed.
 pub fn mask(text: &str) -> Cow<'_, str> {
     mask_with(text, Select::ByTriggers)
+}
+
+/// How far past the cut a long text is masked by [`mask_cut`]: a secret that reaches
+/// into the part kept starts well inside this window, where its shape or key is seen.
+const CUT_WINDOW: usize = 16 * 1024;
+
+/// How much of the masked window's end [`mask_cut`] never keeps: a secret the window's
+/// edge cut in two may no longer be recognised, and must not reach the output.
+const CUT_MARGIN: usize = 1024;
+
+/// Masks `text`, then cuts it to at most `max` bytes at a character boundary.
+///
+/// Masking comes first because a secret cut in two is no longer recognisable: a 32-hex
+/// key cut to 20 digits is just a hex run. Only a window of a long text is masked, so a
+/// 1 MiB line costs no more than a short one, and what lies near the window's edge is
+/// never kept.
+pub fn mask_cut(text: &str, max: usize) -> Cow<'_, str> {
+    if text.len() <= max.saturating_add(CUT_WINDOW) {
+        return match mask(text) {
+            Cow::Borrowed(t) => Cow::Borrowed(cut_at(t, max)),
+            Cow::Owned(t) => Cow::Owned(cut_at(&t, max).to_owned()),
+        };
+    }
+    let window = cut_at(text, max.saturating_add(CUT_WINDOW));
+    let masked = mask(window);
+    // The margin drops a tail that may hold the start of a secret the window cut; a
+    // window whose end was masked already has no such tail.
+    let margin = if masked.trim_end().ends_with(MASK) {
+        0
+    } else {
+        CUT_MARGIN
+    };
+    let keep = max.min(masked.len().saturating_sub(margin));
+    match masked {
+        Cow::Borrowed(t) => Cow::Borrowed(cut_at(t, keep)),
+        Cow::Owned(t) => Cow::Owned(cut_at(&t, keep).to_owned()),
+    }
+}
+
+/// The longest start of `text` of at most `max` bytes that ends at a character boundary.
+fn cut_at(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Replaces each of `values` in `text` with the mask: a value of 8 characters or more
+/// wherever it occurs, a shorter one only as a whole word.
+pub fn redact(text: &str, values: &[&str]) -> String {
+    let mut sorted: Vec<&str> = values
+        .iter()
+        .copied()
+        .filter(|v| v.chars().count() >= 4)
+        .collect();
+    sorted.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    let mut out = text.to_owned();
+    for value in sorted {
+        if !out.contains(value) {
+            continue;
+        }
+        if value.chars().count() >= 8 {
+            out = out.replace(value, MASK);
+            continue;
+        }
+        out = replace_words(&out, value);
+    }
+    out
+}
+
+/// Replaces `value` where it is not part of a longer word.
+fn replace_words(text: &str, value: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(value) {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + value.len()..].chars().next();
+        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        out.push_str(&rest[..at]);
+        out.push_str(if word(before) || word(after) {
+            value
+        } else {
+            MASK
+        });
+        rest = &rest[at + value.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The secrets of a text made of neighbouring lines, one value per line of each (so
+/// that [`redact`] finds them in the lines one by one): a key wrapped over two lines, a
+/// PEM body, a pretty-printed auth map, a YAML value on the line after its key. What
+/// [`mask`] misses on a line alone, because the line holding the secret does not say so.
+pub fn context_values(lines: &str) -> Vec<String> {
+    let mut values: Vec<String> = Vec::new();
+    for found in find_secrets(lines) {
+        for piece in found.value.lines().map(str::trim) {
+            if !piece.is_empty() && !is_masked(piece) && !values.iter().any(|v| v == piece) {
+                values.push(piece.to_owned());
+            }
+        }
+    }
+    values
 }
 
 /// Which rules a masking pass runs.
@@ -162,6 +270,11 @@ enum Kind {
     /// A value written in prose after a word such as `password`: masked when quoted, or
     /// when it looks like a secret (see [`looks_like_secret`]).
     Prose,
+    /// A value on the line after its key, unless that line is a `key: value` of its own.
+    NextLine,
+    /// The rest of a table row after the name of a secret: each `|`-separated cell is
+    /// masked, but for empty cells, benign words and the level of a variable.
+    TableCells,
 }
 
 /// A secret shape as written: its pattern, how to read its groups, its trigger words (at
@@ -211,7 +324,13 @@ impl Rule {
                 match self.kind {
                     _ if group.is_empty() => {}
                     Kind::SkipBenign if is_benign(group.as_str()) => {}
+                    Kind::NextLine if is_benign(group.as_str()) || is_yaml_key(group.as_str()) => {}
                     Kind::Prose if !prose_secret(index, group.as_str()) => {}
+                    Kind::TableCells => {
+                        for span in table_cell_spans(group.as_str(), group.start()) {
+                            found(span, whole.range(), index);
+                        }
+                    }
                     Kind::MapBody => {
                         let mut spans = Vec::new();
                         map_value_spans(group.as_str(), group.start(), &mut spans);
@@ -254,6 +373,18 @@ fn looks_like_secret(value: &str) -> bool {
     digit || symbol || inner_capital
 }
 
+/// Whether a line is a YAML `key: value` or `key:` of its own (a value never follows).
+fn is_yaml_key(line: &str) -> bool {
+    let key = line.trim_start_matches(['-', ' ']);
+    key.split_once(':').is_some_and(|(name, rest)| {
+        !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+            && (rest.is_empty() || rest.starts_with([' ', '\t']))
+    })
+}
+
 /// Whether a value is already a mask (so masking again, or counting it, is pointless).
 fn is_masked(value: &str) -> bool {
     !value.is_empty() && value.chars().all(|c| c == '*')
@@ -275,6 +406,34 @@ fn is_benign(value: &str) -> bool {
     ];
     let word = value.trim_end_matches([')', ']', '}', '.']);
     BENIGN.iter().any(|b| word.eq_ignore_ascii_case(b))
+}
+
+/// The spans of the cells of a table row's rest (`text`, starting at `offset`) that may
+/// hold a secret: not empty, not a border, not a benign word, not a variable's level, not
+/// a JSON object.
+fn table_cell_spans(text: &str, offset: usize) -> Vec<Range<usize>> {
+    const LEVELS: [&str; 4] = ["project", "environment", "env", "application"];
+    let mut spans = Vec::new();
+    let mut at = 0;
+    // What follows the row's last `|` is not a cell (unless the row was cut short).
+    let cells = match text.rfind('|') {
+        Some(last) => &text[..last],
+        None => text,
+    };
+    for cell in cells.split('|') {
+        let start = at + (cell.len() - cell.trim_start().len());
+        let value = cell.trim();
+        at += cell.len() + 1;
+        let border = value.chars().all(|c| matches!(c, '-' | '+' | '=' | ' '));
+        let level = LEVELS.iter().any(|l| value.eq_ignore_ascii_case(l));
+        // A JSON object's secrets are found by the JSON shapes, its keys kept.
+        let object = value.starts_with('{');
+        if border || level || object || is_benign(value) || is_masked(value) {
+            continue;
+        }
+        spans.push(offset + start..offset + start + value.len());
+    }
+    spans
 }
 
 /// Appends the spans of the string values inside a JSON object body starting at `offset`.
@@ -335,6 +494,7 @@ fn word_bit(index: usize) -> u64 {
 static RULES: LazyLock<Rules> = LazyLock::new(|| {
     let mut patterns = key_value_patterns();
     patterns.extend(credential_patterns());
+    patterns.extend(platform_patterns());
     let mut words: Vec<&'static str> = Vec::new();
     let rules = patterns
         .into_iter()
@@ -367,12 +527,13 @@ static RULES: LazyLock<Rules> = LazyLock::new(|| {
 fn key_value_patterns() -> Vec<Pattern> {
     let json = format!("(?:{JSON_VALUE_ESCAPED}|{JSON_VALUE})");
     let any = format!("(?:{JSON_VALUE_ESCAPED}|{JSON_VALUE}|{SINGLE_VALUE}|{BARE_VALUE})");
-    let sep = r#"\\*["']?\s*(?:=>|[:=])\s*"#;
+    let sep = r#"\\*["']?\]?\s*(?:=>|[:=])\s*"#;
     vec![
         // key=value, key: value, "key": "value", 'key' => 'value' for secret key names.
-        // The key must not follow `/`, so `https://x-access-token:…@host` is left to the URL rule.
+        // The key must not follow `//`, so `https://x-access-token:…@host` is left to the
+        // URL rule; it may follow one `/`, as a file name does (`logs/password=x.log`).
         (
-            format!(r"(?i)(?:^|[^/a-z0-9_.\-]){SECRET_KEY}{sep}{any}"),
+            format!(r"(?i)(?:^|[^/a-z0-9_.\-]|[^/]/|^/){SECRET_KEY}{sep}{any}"),
             Kind::SkipBenign,
             &["pass", "secret", "token", "key"],
             Label::Named,
@@ -395,14 +556,14 @@ fn key_value_patterns() -> Vec<Pattern> {
         ),
         // `composer config [--auth] github-oauth.github.com TOKEN`.
         (
-            format!(r#"(?i)(?:{AUTH_MAPS})\.[a-z0-9.\-]+\s+["']?([^\s"']+)"#),
+            format!(r#"(?i)(?:{AUTH_MAPS})\.[a-z0-9.\-]+\]?\s+["']?([^\s"'{{]+)"#),
             Kind::Groups,
             &["github", "gitlab", "bearer", "auth"],
             Label::Is(SecretKind::Token),
         ),
         // `composer config http-basic.repo.magento.com PUBLIC PRIVATE`.
         (
-            r#"(?i)http-basic\.[a-z0-9.\-]+\s+["']?([^\s"']+)["']?(?:\s+["']?([^\s"']+))?"#.into(),
+            r#"(?i)http-basic\.[a-z0-9.\-]+\]?\s+["']?([^\s"'{]+)["']?(?:\s+["']?([^\s"']+))?"#.into(),
             Kind::Groups,
             &["http-basic"],
             Label::UserThenPassword(SecretKind::Password),
@@ -438,7 +599,9 @@ fn credential_patterns() -> Vec<Pattern> {
     vec![
         // user:password@ in a URL.
         (
-            r#"(?i)[a-z][a-z0-9+.\-]*://([^\s/?#@:"'<>\\]*):([^\s/?#"'<>\\]*)@"#.into(),
+            // The user may be an e-mail address (`me@example.com:PW@host`), and the
+            // password may hold `/` unless what precedes it is a port (`host:8080/a@b`).
+            r#"(?i)[a-z][a-z0-9+.\-]*://([^\s/?#:"'<>\\]*):([^\s/?#"'<>\\]*|[^\s/?#"'<>\\@]*[^\s/?#"'<>\\@0-9][^\s/?#"'<>\\@]*/[^\s?#"'<>\\@]*)@"#.into(),
             Kind::Groups,
             &["://"],
             Label::UserThenPassword(SecretKind::UrlCredentials),
@@ -516,6 +679,132 @@ fn credential_patterns() -> Vec<Pattern> {
             Kind::Groups,
             &["-----begin"],
             Label::Is(SecretKind::PrivateKey),
+        ),
+    ]
+}
+
+/// Secret key names in a Magento configuration path or a variable table (`…/private_key`,
+/// `env:ADMIN_PASSWORD`): wider than [`SECRET_KEY`], since a path or a variable named so
+/// holds nothing but the secret.
+const SECRET_NAME: &str = r"(?:password|passwd|passphrase|secret|token|key|license|credential|private|signature|crypt|salt|auth)";
+
+/// Patterns for secrets in the shapes Magento, PHP and the Cloud tools print them.
+fn platform_patterns() -> Vec<Pattern> {
+    let any = format!("(?:{JSON_VALUE}|{SINGLE_VALUE}|{BARE_VALUE})");
+    let arg = r#"(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^,()'"]*)"#;
+    let name_words: &'static [&'static str] = &[
+        "pass",
+        "secret",
+        "token",
+        "key",
+        "license",
+        "credential",
+        "private",
+        "signature",
+        "crypt",
+        "salt",
+        "auth",
+    ];
+    vec![
+        // `bin/magento config:set [options] PATH VALUE` and `config:sensitive:set`: the
+        // value, whatever the path (a configuration value set by hand is often a key).
+        (
+            format!(
+                r#"(?i)config:(?:sensitive:)?set(?:\s+(?:--scope(?:-code)?(?:=|\s+)[^\s'"]+|-{{1,2}}[a-z][a-z\-]*(?:=[^\s'"]+)?))*\s+(?:'[^']*'|"[^"]*"|[^\s'"\-][^\s'"]*)\s+(?:{JSON_VALUE}|{SINGLE_VALUE}|([^\s"']+))"#
+            ),
+            Kind::Groups,
+            &["config:"],
+            Label::Named,
+        ),
+        // A PHP stack trace of `new PDO(dsn, user, password)`: the third argument.
+        (
+            format!(
+                r#"(?i)PDO(?:->|::)__construct\(\s*{arg}\s*,\s*{arg}\s*,\s*(?:'((?:[^'\\]|\\.)*)'?|"((?:[^"\\]|\\.)*)"?|([^,()\s'"]+))"#
+            ),
+            Kind::SkipBenign,
+            &["__construct"],
+            Label::Is(SecretKind::Password),
+        ),
+        // print_r and var_dump: `[password] => X`, `["password"]=> string(5) "X"`,
+        // `[password:protected] => X`. A print_r value runs to the end of its line (or
+        // to the next `[key]` when the dump is on one line).
+        (
+            format!(
+                r#"(?im)\[\s*["']?{SECRET_KEY}["']?(?::[a-z]+)?\s*\]\s*=>\s*(?:string\(\d+\)\s*)?(?:"((?:[^"\\]|\\.)*)"?|([^\s\[\]"][^\r\n]*?)(?:\s+\[|\s+\)|[ \t]*\r?$))"#
+            ),
+            Kind::SkipBenign,
+            &["pass", "secret", "token", "key"],
+            Label::Named,
+        ),
+        // `composer config -l`: `[http-basic.repo.magento.com.password] X`,
+        // `[github-oauth.github.com] X`, `[bearer.repo.example.com] X`.
+        (
+            format!(
+                r#"(?im)\[(?:http-basic|{AUTH_MAPS})\.[^\]\s]+\]\s+(?:{JSON_VALUE}|([^\s{{"][^\r\n]*?))[ \t]*\r?$"#
+            ),
+            Kind::SkipBenign,
+            &["http-basic", "github", "gitlab", "bearer", "auth"],
+            Label::Named,
+        ),
+        // New Relic: `newrelic.license = "…"` in php.ini, and a bare license key (40
+        // characters, the last four `NRAL`).
+        (
+            format!(r#"(?i)newrelic\.license\s*=\s*{any}"#),
+            Kind::SkipBenign,
+            &["newrelic"],
+            Label::Is(SecretKind::Token),
+        ),
+        (
+            r"(?-u:\b)(?:eu01xx|gov01x)?([0-9A-Za-z]{30,36}NRAL)(?-u:\b)".into(),
+            Kind::Groups,
+            &["nral"],
+            Label::Is(SecretKind::Token),
+        ),
+        // `bin/magento config:show` prints `path - value`: the value of a path named as
+        // a secret (`payment/braintree/private_key - …`).
+        (
+            format!(
+                r"(?im)(?:^|\s)/?(?:[a-z0-9_]+/)+[a-z0-9_]*{SECRET_NAME}[a-z0-9_]*\s+-\s+(\S[^\r\n]*?)[ \t]*(?:\r?$|:\s)"
+            ),
+            Kind::SkipBenign,
+            name_words,
+            Label::Named,
+        ),
+        // ece-tools and `magento-cloud variable:list` tables: every cell after a name
+        // cell naming a secret (`| env:ADMIN_PASSWORD | project | … |`).
+        (
+            format!(r"(?i)\|\s*(?:env:)?[a-z0-9_.\-]*{SECRET_NAME}[a-z0-9_.\-]*\s*\|([^\r\n]*)"),
+            Kind::TableCells,
+            name_words,
+            Label::Named,
+        ),
+        // PHP constants: `define('DB_PASSWORD', '…')`.
+        (
+            format!(r#"(?i)define\s*\(\s*['"]{SECRET_KEY}['"]\s*,\s*{any}"#),
+            Kind::SkipBenign,
+            &["define"],
+            Label::Named,
+        ),
+        // A pretty-printed JSON entry keyed by a host name, as in an auth.json `bearer`
+        // or `gitlab-token` map: `"repo.example.com": "…"`.
+        (
+            format!(
+                r#"(?i)\\*"(?:[a-z0-9\-]+\.)+[a-z]{{2,}}(?::\d+)?\\*"\s*:\s*(?:{JSON_VALUE_ESCAPED}|{JSON_VALUE})"#
+            ),
+            Kind::SkipBenign,
+            &["\""],
+            Label::Is(SecretKind::Token),
+        ),
+        // A YAML key naming a secret whose value is on the next line (or is a block
+        // scalar): `password:` then `  Qm7!xv9`. A next line that is a key of its own
+        // (`host: db`) is not the value.
+        (
+            format!(
+                r#"(?im)^[ \t\-]*["']?{SECRET_KEY}["']?[ \t]*:[ \t]*(?:[|>][+\-]?)?[ \t]*\r?\n[ \t]*(?:{JSON_VALUE}|{SINGLE_VALUE}|([^\s"'#][^\r\n]*?))[ \t]*\r?$"#
+            ),
+            Kind::NextLine,
+            &["pass", "secret", "token", "key"],
+            Label::Named,
         ),
     ]
 }

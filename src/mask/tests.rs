@@ -553,3 +553,135 @@ fn line_masker_masks_the_rest_of_a_wrapped_value() {
     assert_eq!(lm.mask_line("cafe"), "cafe");
     assert_eq!(lm.mask_line("beef done"), "beef done");
 }
+
+#[test]
+fn magento_commands_and_php_dumps() {
+    check(
+        "bin/magento config:set payment/braintree/private_key Xk92hsPq7Lm",
+        "bin/magento config:set payment/braintree/private_key ****",
+    );
+    check(
+        "php bin/magento config:sensitive:set --scope=websites --scope-code=base carriers/ups/password 'Jf8 3kd'",
+        "php bin/magento config:sensitive:set --scope=websites --scope-code=base carriers/ups/password '****'",
+    );
+    check(
+        "bin/magento config:set --scope stores --lock-env web/x/api_key \"Qp4z\"",
+        "bin/magento config:set --scope stores --lock-env web/x/api_key \"****\"",
+    );
+    check(
+        "#1 Mysql.php(128): PDO->__construct('mysql:host=db;port=3306', 'main', 'Zq8tUvX3Lp', Array)",
+        "#1 Mysql.php(128): PDO->__construct('mysql:host=db;port=3306', 'main', '****', Array)",
+    );
+    check("    [password] => Rt6y Hn3Mk", "    [password] => ****");
+    check(
+        "Array ( [host] => db [password] => Rt6yHn3Mk [dbname] => main )",
+        "Array ( [host] => db [password] => **** [dbname] => main )",
+    );
+    check(
+        "  [\"db_password\":protected]=> string(9) \"Rt6yHn3Mk\"",
+        "  [\"db_password\":**** string(9) \"****\"",
+    );
+    check(
+        "define('DB_PASSWORD', 'Dw6Fr9Ty3');",
+        "define('DB_PASSWORD', '****');",
+    );
+    check(
+        "$config['db']['password'] = 'Dw6Fr9Ty3';",
+        "$config['db']['password'] = '****';",
+    );
+    keep("bin/magento config:set --help");
+    keep("    [host] => db.internal");
+    keep("define('DB_HOST', 'db');");
+    keep("#0 Mysql.php(128): PDO->__construct(Array)");
+}
+
+#[test]
+fn composer_config_list_and_vendor_keys() {
+    check(
+        "[http-basic.repo.magento.com.password] Pw9Qx2Lk7Z",
+        "[http-basic.repo.magento.com.password] ****",
+    );
+    check(
+        "[http-basic.repo.magento.com.username] 0a1b2c3d4e5f",
+        "[http-basic.repo.magento.com.username] ****",
+    );
+    check(
+        "[github-oauth.github.com] ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12",
+        "[github-oauth.github.com] ****",
+    );
+    check(
+        "newrelic.license = \"abcd1234efgh5678ijkl9012mnop3456qrst7890\"",
+        "newrelic.license = \"****\"",
+    );
+    check(
+        "NEW_RELIC_LICENSE_KEY=eu01xx0123456789abcdef0123456789abNRAL",
+        "NEW_RELIC_LICENSE_KEY=****",
+    );
+    check(
+        "license key 0123456789abcdef0123456789abcdef01NRAL rejected",
+        "license key **** rejected",
+    );
+    check("Fastly-Key: Fk7sL2mQ9zXc4VbN", "Fastly-Key: ****");
+    check(
+        "curl -H 'Fastly-Key: Fk7sL2mQ9zXc4VbN' https://api.fastly.com/service",
+        "curl -H 'Fastly-Key: ****' https://api.fastly.com/service",
+    );
+    keep("[repositories.repo.packagist] false");
+    keep("general failure in the central node");
+}
+
+#[test]
+fn urls_with_an_email_user_or_a_slash_in_the_password() {
+    check(
+        "https://me@example.com:Pw8Zq2x@repo.example.com/packages.json",
+        "https://****:****@repo.example.com/packages.json",
+    );
+    check(
+        "https://user:ab/cd9Xyz@repo.example.com/packages.json",
+        "https://****:****@repo.example.com/packages.json",
+    );
+    check(
+        "https://user:pass@host.example/path@v2",
+        "https://****:****@host.example/path@v2",
+    );
+    keep("https://registry.example.com:8443/@scope/pkg");
+    keep("https://cdn.example.com:443/npm/@babel/core@7.0.0/index.js");
+}
+
+#[test]
+fn config_show_and_variable_tables() {
+    check(
+        "payment/braintree/private_key - Bt5Lm9Qw2Z",
+        "payment/braintree/private_key - ****",
+    );
+    keep("web/secure/base_url - https://shop.example.com/");
+    check(
+        "| DATABASE_PASSWORD | Vb7Nm3Kq1 | env |",
+        "| DATABASE_PASSWORD | **** | env |",
+    );
+    check(
+        "| env:ADMIN_PASSWORD | project | Xc4Vb8Nm2 | true |",
+        "| env:ADMIN_PASSWORD | project | **** | true |",
+    );
+    keep("| SCD_THREADS | 4 | project |");
+    keep("+----------------------+--------------+");
+}
+
+#[test]
+fn secrets_that_span_lines_in_one_text() {
+    check(
+        "database:\n  password:\n    Qm7xv9Lp2\n  host: db",
+        "database:\n  password:\n    ****\n  host: db",
+    );
+    check("password: |\n  Qm7xv9Lp2\n", "password: ****\n  ****\n");
+    check(
+        "{\n  \"bearer\": {\n    \"repo.example.com\": \"Tk9bearerValue\"\n  }\n}",
+        "{\n  \"bearer\": {\n    \"repo.example.com\": \"****\"\n  }\n}",
+    );
+    check(
+        "    \"repo.example.com\": \"Tk9bearerValue\"",
+        "    \"repo.example.com\": \"****\"",
+    );
+    keep("    \"magento/framework\": \"103.0.6\",");
+    keep("    \"php\": \"~8.2.0\",");
+}

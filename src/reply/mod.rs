@@ -13,7 +13,8 @@ mod voice;
 use std::io::{self, Write};
 
 use crate::diagnosis::{Diagnosis, Report, Severity, SourceReport};
-use crate::mask::{self, MASK, SecretKind};
+use crate::escape::{markdown_code, markdown_inline};
+use crate::mask::{self, SecretKind};
 use crate::rule::RuleSet;
 
 pub use ticket::{CLAIMS, Claim, ClaimKind, DatabaseOverride, PastedVariable, Ticket};
@@ -39,7 +40,8 @@ pub fn write(
 ) -> io::Result<()> {
     let empty = Ticket::default();
     let ticket = ticket.unwrap_or(&empty);
-    let text = compose(report, rules, ticket);
+    let report = crate::escape::printable_report(report);
+    let text = compose(&report, rules, ticket);
     out.write_all(redact(&text, &ticket.secret_values()).as_bytes())
 }
 
@@ -70,48 +72,7 @@ pub fn redact_report(report: &mut Report, ticket: &Ticket) {
     }
 }
 
-/// Replaces each of `values` in `text` with the mask: a value of 8 characters or more
-/// wherever it occurs, a shorter one only as a whole word.
-pub fn redact(text: &str, values: &[&str]) -> String {
-    let mut sorted: Vec<&str> = values
-        .iter()
-        .copied()
-        .filter(|v| v.chars().count() >= 4)
-        .collect();
-    sorted.sort_by_key(|v| std::cmp::Reverse(v.len()));
-    let mut out = text.to_owned();
-    for value in sorted {
-        if !out.contains(value) {
-            continue;
-        }
-        if value.chars().count() >= 8 {
-            out = out.replace(value, MASK);
-            continue;
-        }
-        out = replace_words(&out, value);
-    }
-    out
-}
-
-/// Replaces `value` where it is not part of a longer word.
-fn replace_words(text: &str, value: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find(value) {
-        let before = rest[..at].chars().next_back();
-        let after = rest[at + value.len()..].chars().next();
-        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-        out.push_str(&rest[..at]);
-        out.push_str(if word(before) || word(after) {
-            value
-        } else {
-            MASK
-        });
-        rest = &rest[at + value.len()..];
-    }
-    out.push_str(rest);
-    out
-}
+pub use crate::mask::redact;
 
 /// The reply, as Markdown.
 fn compose(report: &Report, rules: &RuleSet, ticket: &Ticket) -> String {
@@ -164,7 +125,7 @@ struct Reply {
 
 impl Reply {
     fn markdown(&self) -> String {
-        let mut out = format!("{}\n\n", self.answer);
+        let mut out = format!("{}\n\n", inline(&self.answer));
         if !self.quoted.is_empty() {
             out.push_str("```text\n");
             for line in &self.quoted {
@@ -174,12 +135,12 @@ impl Reply {
         }
         numbered(&mut out, &self.steps);
         for p in &self.paragraphs {
-            out.push_str(&format!("{p}\n\n"));
+            out.push_str(&format!("{}\n\n", inline(p)));
         }
         for (title, items) in self.lists.iter().filter(|(_, i)| !i.is_empty()) {
             out.push_str(&format!("{title}\n\n"));
             for item in items {
-                out.push_str(&format!("- {item}\n"));
+                out.push_str(&format!("- {}\n", inline(item)));
             }
             out.push('\n');
         }
@@ -196,7 +157,7 @@ impl Reply {
         }
         out.push_str("<details>\n<summary>Support notes (for you, not for the customer: send only what is above)</summary>\n\n");
         for n in &self.notes {
-            out.push_str(&format!("- {n}\n"));
+            out.push_str(&format!("- {}\n", inline(n)));
         }
         if !self.evidence.is_empty() {
             out.push_str("\nEvidence (paste line: text):\n\n```text\n");
@@ -215,9 +176,14 @@ fn numbered(out: &mut String, steps: &[String]) {
         return;
     }
     for (i, step) in steps.iter().enumerate() {
-        out.push_str(&format!("{}. {step}\n", i + 1));
+        out.push_str(&format!("{}. {}\n", i + 1, inline(step)));
     }
     out.push('\n');
+}
+
+/// Prose of the reply, which quotes log text: no live HTML (see [`markdown_inline`]).
+fn inline(text: &str) -> std::borrow::Cow<'_, str> {
+    markdown_inline(text)
 }
 
 /// A log line safe inside a fenced block, and not too long.
@@ -406,8 +372,12 @@ fn packages_line(d: &Diagnosis) -> String {
         .iter()
         .take(PACKAGES_SHOWN)
         .map(|p| match &p.version {
-            Some(v) => format!("`{}` {}", p.name, voice::composer_version(v)),
-            None => format!("`{}`", p.name),
+            Some(v) => format!(
+                "`{}` {}",
+                markdown_code(&p.name),
+                voice::composer_version(v)
+            ),
+            None => format!("`{}`", markdown_code(&p.name)),
         })
         .collect();
     if d.packages.len() > PACKAGES_SHOWN {
