@@ -317,26 +317,54 @@ pub fn embedded_files() -> Vec<RuleFile> {
         .collect()
 }
 
-/// Reads a rule file, or every `*.toml` file of a folder (sorted, not recursive).
-pub fn read_rule_path(path: &Path) -> std::io::Result<Vec<RuleFile>> {
-    let read = |p: &Path| -> std::io::Result<RuleFile> {
+/// A rule file or folder that could not be read: the file's path (the folder's, when
+/// the folder itself could not be listed) and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: cannot read rules: {error}")]
+pub struct RuleReadError {
+    pub path: String,
+    pub error: std::io::Error,
+}
+
+/// Reads a rule file, or every `*.toml` file of a folder (sorted, not recursive), each
+/// at most [`crate::bounded::CONFIG_CAP`] bytes of UTF-8 text; a FIFO or device is
+/// refused unopened. Each error names its file, not the folder it is in.
+pub fn read_rule_path(path: &Path) -> Result<Vec<RuleFile>, Vec<RuleReadError>> {
+    let failed = |p: &Path, error| RuleReadError {
+        path: p.display().to_string(),
+        error,
+    };
+    let read = |p: &Path| -> Result<RuleFile, RuleReadError> {
         Ok(RuleFile {
             path: p.display().to_string(),
-            text: std::fs::read_to_string(p)?,
+            text: crate::bounded::read_text(p, crate::bounded::CONFIG_CAP)
+                .map_err(|e| failed(p, e))?,
         })
     };
     if !path.is_dir() {
-        return Ok(vec![read(path)?]);
+        return read(path).map(|file| vec![file]).map_err(|e| vec![e]);
     }
     let mut paths = Vec::new();
-    for entry in std::fs::read_dir(path)? {
-        let p = entry?.path();
+    let entries = std::fs::read_dir(path).map_err(|e| vec![failed(path, e)])?;
+    for entry in entries {
+        let p = entry.map_err(|e| vec![failed(path, e)])?.path();
         if p.extension().is_some_and(|e| e == "toml") {
             paths.push(p);
         }
     }
     paths.sort();
-    paths.iter().map(|p| read(p)).collect()
+    let (mut files, mut errors) = (Vec::new(), Vec::new());
+    for p in &paths {
+        match read(p) {
+            Ok(file) => files.push(file),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(files)
+    } else {
+        Err(errors)
+    }
 }
 
 fn replace_by_id<T>(
