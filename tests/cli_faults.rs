@@ -1,0 +1,57 @@
+//! Small faults of the command line: each test is named after what broke.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn magediag() -> Command {
+    let mut cmd = Command::cargo_bin("magediag").unwrap();
+    cmd.env("NO_COLOR", "1").timeout(Duration::from_secs(60));
+    cmd
+}
+
+/// Regression: `magediag --help > /dev/full` exited 0, the help lost.
+#[cfg(target_os = "linux")]
+#[test]
+fn help_that_cannot_be_written_is_an_error() {
+    for args in [vec!["--help"], vec!["scan", "--help"], vec!["--version"]] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("magediag"))
+            .args(&args)
+            .stdout(full)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert!(err.contains("no space left"), "{args:?}: {err}");
+    }
+    let output = magediag().arg("--help").output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("Usage"));
+}
+
+/// Regression: `scan a a` read every log twice (and `scan a a/b` those under `a/b`).
+#[test]
+fn a_folder_given_twice_or_inside_another_is_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    std::fs::create_dir_all(a.join("b")).unwrap();
+    std::fs::write(a.join("one.log"), "W: Installing dependencies\n").unwrap();
+    std::fs::write(a.join("b").join("two.log"), "W: Installing dependencies\n").unwrap();
+    for roots in [vec![a.clone(), a.clone()], vec![a.join("b"), a.clone()]] {
+        let output = magediag()
+            .arg("scan")
+            .args(&roots)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let sources = report["sources"].as_array().unwrap().len();
+        assert_eq!(sources, 2, "{roots:?}: {report}");
+    }
+}
