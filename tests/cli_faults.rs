@@ -55,3 +55,49 @@ fn a_folder_given_twice_or_inside_another_is_read_once() {
         assert_eq!(sources, 2, "{roots:?}: {report}");
     }
 }
+
+/// Regression: xz, bzip2, zstd and zip logs printed "ok" and exited 0 (their bytes read
+/// as text holding nothing wrong); `scan` counted them as skipped binary files.
+#[test]
+fn other_compression_is_unsupported_never_ok() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let formats: [(&str, &[u8]); 5] = [
+        ("xz", &[0xfd, b'7', b'z', b'X', b'Z', 0x00, 0x00, 0x04]),
+        ("bzip2", b"BZh91AY&SY\x01\x02"),
+        ("zstd", &[0x28, 0xb5, 0x2f, 0xfd, 0x24, 0x00]),
+        ("zip", b"PK\x03\x04\x14\x00\x00\x00"),
+        ("7z", &[b'7', b'z', 0xbc, 0xaf, 0x27, 0x1c, 0x00, 0x04]),
+    ];
+    for (name, bytes) in formats {
+        let path = logs.join(format!("deploy.log.{name}"));
+        std::fs::write(&path, bytes).unwrap();
+        let output = magediag().arg(&path).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{name}");
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            err.contains(&format!("unsupported compression ({name})")),
+            "{name}: {err}"
+        );
+        let piped = magediag().write_stdin(bytes.to_vec()).output().unwrap();
+        assert_eq!(piped.status.code(), Some(2), "{name} on stdin");
+    }
+    let output = magediag()
+        .arg("scan")
+        .arg(&logs)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let failed = report["summary"]["scan"]["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 5, "{report}");
+    // Text that merely starts like a magic number is still text.
+    let text = dir.path().join("plain.log");
+    std::fs::write(&text, "BZhello, this is a log\n").unwrap();
+    assert_eq!(
+        magediag().arg(&text).output().unwrap().status.code(),
+        Some(0)
+    );
+}
