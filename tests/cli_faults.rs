@@ -101,3 +101,38 @@ fn other_compression_is_unsupported_never_ok() {
         Some(0)
     );
 }
+
+/// Regression: a log with CR line ends and no LF kept only its last CR-separated
+/// segment, printed "ok" and exited 0.
+#[test]
+fn a_log_with_cr_line_ends_is_read_line_by_line() {
+    let log = std::fs::read_to_string("samples/auth-keys-rejected.log").unwrap();
+    let as_json = |bytes: Vec<u8>| -> (Value, Option<i32>) {
+        let output = magediag()
+            .args(["--format", "json"])
+            .write_stdin(bytes)
+            .output()
+            .unwrap();
+        (
+            serde_json::from_slice(&output.stdout).unwrap(),
+            output.status.code(),
+        )
+    };
+    let (lf, lf_code) = as_json(log.clone().into_bytes());
+    let (cr, cr_code) = as_json(log.replace('\n', "\r").into_bytes());
+    assert_eq!(lf_code, Some(1));
+    assert_eq!(cr_code, lf_code);
+    let rules = |r: &Value| -> Vec<(String, Vec<u64>)> {
+        r["sources"][0]["diagnoses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                let lines = d["evidence"].as_array().unwrap();
+                let lines = lines.iter().map(|e| e["line"].as_u64().unwrap()).collect();
+                (d["rule"].as_str().unwrap().to_owned(), lines)
+            })
+            .collect()
+    };
+    assert_eq!(rules(&cr), rules(&lf));
+}
