@@ -136,3 +136,38 @@ fn a_log_with_cr_line_ends_is_read_line_by_line() {
     };
     assert_eq!(rules(&cr), rules(&lf));
 }
+
+/// Regression: `auth --online --repo-url http://u:PW@host?access_token=…` echoed the URL
+/// with its credentials.
+#[test]
+fn the_repo_url_is_masked_in_the_auth_report() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("auth.json"),
+        r#"{"http-basic":{"repo.magento.com":{"username":"0123456789abcdef0123456789abcdef","password":"fedcba9876543210fedcba9876543210"}}}"#,
+    )
+    .unwrap();
+    for format in ["text", "json"] {
+        let output = magediag()
+            .arg("auth")
+            .arg(dir.path())
+            .args(["--online", "--format", format])
+            .args([
+                "--repo-url",
+                "http://deploy:Zq8tUvX3Lp@127.0.0.1:9/packages.json?access_token=Tk7mQ2zXc9Lp4VbN",
+            ])
+            .env("COMPOSER_HOME", dir.path())
+            .env_remove("COMPOSER_AUTH")
+            .output()
+            .unwrap();
+        let out = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(out.contains("127.0.0.1"), "{out}");
+        for secret in ["Zq8tUvX3Lp", "Tk7mQ2zXc9Lp4VbN"] {
+            assert!(!out.contains(secret), "{format}: {out}");
+        }
+    }
+}

@@ -102,9 +102,11 @@ pub fn run(
         add_online(&mut report, &loaded, &args.repo_url);
     }
     let rendered = match args.format {
-        Format::Text => render::text(&report, &args.repo_url),
+        // `--repo-url` may carry credentials (`http://u:PW@host?access_token=…`).
+        Format::Text => render::text(&report, &crate::mask::mask(&args.repo_url)),
         Format::Json => render::json(&report)?,
     };
+    let rendered = crate::mask::mask(&rendered).into_owned();
     out.write_all(redact(rendered, &loaded).as_bytes())
         .context("cannot write the report")?;
     Ok(if report.has_problem() {
