@@ -106,7 +106,6 @@ pub fn run(
         Format::Text => render::text(&report, &crate::mask::mask(&args.repo_url)),
         Format::Json => render::json(&report)?,
     };
-    let rendered = crate::mask::mask(&rendered).into_owned();
     out.write_all(redact(rendered, &loaded).as_bytes())
         .context("cannot write the report")?;
     Ok(if report.has_problem() {
@@ -413,9 +412,10 @@ fn add_online(report: &mut AuthReport, loaded: &[Loaded], url: &str) {
         .into_iter()
         .map(|(pair, places)| online::probe(url, pair, places))
         .collect();
-    report
-        .findings
-        .extend(findings::for_online(&report.online, url));
+    report.findings.extend(findings::for_online(
+        &report.online,
+        &crate::mask::mask(url),
+    ));
 }
 
 /// Replaces any key that slipped into the output with `[redacted]`; a last line of defence.
