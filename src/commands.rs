@@ -163,8 +163,8 @@ fn load_rules(global: &GlobalOptions) -> Option<RuleSet> {
     for path in &global.rules.rules {
         match rule::read_rule_path(path) {
             Ok(files) => extra.extend(files),
-            Err(e) => {
-                warn(&format!("{}: cannot read rules: {e}", path.display()));
+            Err(errors) => {
+                errors.iter().for_each(|e| warn(&e.to_string()));
                 ok = false;
             }
         }

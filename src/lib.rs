@@ -7,6 +7,7 @@
 //! [`inputs`] and [`serve`] diagnose text held in memory for `magediag serve`'s page.
 
 pub mod auth;
+pub mod bounded;
 pub mod catalogue;
 pub mod cli;
 pub mod cond;

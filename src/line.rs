@@ -32,6 +32,9 @@ pub struct LineReader<R> {
     /// Whether [`LineReader::next_block`] counts the lines of a block (see
     /// [`LineReader::leave_blocks_uncounted`]).
     count_blocks: bool,
+    /// In an input without `\n` whose text holds `\r` (old Mac line ends), where the
+    /// next CR-separated line starts in `buf`, which holds the whole input.
+    split: Option<usize>,
 }
 
 /// A piece of input, as [`LineReader::next_block`] gives it.
@@ -54,6 +57,7 @@ impl<R: BufRead> LineReader<R> {
             pending: 0,
             stats: LineStats::default(),
             count_blocks: true,
+            split: None,
         }
     }
 
@@ -93,6 +97,9 @@ impl<R: BufRead> LineReader<R> {
 
     /// Reads the next line without its terminator (`\n` or `\r\n`); `None` at the end.
     pub fn next_line(&mut self) -> io::Result<Option<&[u8]>> {
+        if self.split.is_some() {
+            return Ok(self.take_split());
+        }
         if self.fill()? == 0 {
             // The end: another `fill_buf` would read again, and may be interrupted.
             return Ok(None);
@@ -118,6 +125,9 @@ impl<R: BufRead> LineReader<R> {
     /// whole there; `None` at the end. The lines are counted as [`LineReader::next_line`]
     /// counts them.
     pub fn next_block(&mut self) -> io::Result<Option<Block<'_>>> {
+        if self.split.is_some() {
+            return Ok(self.take_split().map(Block::Line));
+        }
         if self.fill()? == 0 {
             return Ok(None);
         }
@@ -149,6 +159,7 @@ impl<R: BufRead> LineReader<R> {
         self.buf.clear();
         let mut saw_any = false;
         let mut cut = false;
+        let mut end = false;
         loop {
             let chunk = match self.inner.fill_buf() {
                 Ok(chunk) => chunk,
@@ -156,6 +167,7 @@ impl<R: BufRead> LineReader<R> {
                 Err(e) => return Err(e),
             };
             if chunk.is_empty() {
+                end = true;
                 break;
             }
             saw_any = true;
@@ -177,6 +189,12 @@ impl<R: BufRead> LineReader<R> {
         if !saw_any {
             return Ok(None);
         }
+        // The whole input is one line without `\n`: a lone CR ends its lines.
+        if end && self.stats.lines == 0 && memchr::memchr(b'\r', &self.buf).is_some() {
+            self.stats.truncated += u64::from(cut);
+            self.split = Some(0);
+            return Ok(self.take_split());
+        }
         if self.buf.last() == Some(&b'\r') {
             self.buf.pop();
         }
@@ -186,6 +204,29 @@ impl<R: BufRead> LineReader<R> {
             self.stats.binary_lines += 1;
         }
         Ok(Some(&self.buf))
+    }
+}
+
+impl<R> LineReader<R> {
+    /// The next CR-separated line of an input without `\n` (see [`LineReader::split`]).
+    fn take_split(&mut self) -> Option<&[u8]> {
+        let at = self.split.take()?;
+        let rest = self.buf.get(at..)?;
+        let end = match memchr::memchr(b'\r', rest) {
+            Some(i) => {
+                if at + i + 1 < self.buf.len() {
+                    self.split = Some(at + i + 1);
+                }
+                at + i
+            }
+            None => self.buf.len(),
+        };
+        let line = &self.buf[at..end];
+        self.stats.lines += 1;
+        if memchr::memchr(0, line).is_some() {
+            self.stats.binary_lines += 1;
+        }
+        Some(line)
     }
 }
 
@@ -317,5 +358,34 @@ mod tests {
         while reader.next_line().unwrap().is_some() {}
         assert_eq!(reader.stats().binary_lines, 1);
         assert_eq!(reader.stats().lines, 3);
+    }
+
+    /// Regression: a file with CR line ends and no LF kept only its last CR-separated
+    /// segment.
+    #[test]
+    fn an_input_without_lf_is_split_at_lone_crs() {
+        let expected: Vec<Vec<u8>> = vec![
+            b"one".to_vec(),
+            b"".to_vec(),
+            b"two".to_vec(),
+            b"three".to_vec(),
+        ];
+        assert_eq!(lines(b"one\r\rtwo\rthree\r"), expected);
+        assert_eq!(lines(b"one\r\rtwo\rthree"), expected);
+        let mut reader = LineReader::new(&b"a\rb\rc"[..]);
+        let mut blocks = Vec::new();
+        while let Some(block) = reader.next_block().unwrap() {
+            match block {
+                Block::Line(line) => blocks.push(line.to_vec()),
+                Block::Lines(lines) => blocks.push(lines.to_vec()),
+            }
+        }
+        assert_eq!(blocks, vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
+        assert_eq!(reader.stats().lines, 3);
+        // With an LF anywhere, a CR stays inside its line (a progress bar's overwrite).
+        assert_eq!(
+            lines(b"10%\r100%\ndone"),
+            vec![b"10%\r100%".to_vec(), b"done".to_vec()]
+        );
     }
 }

@@ -3,9 +3,13 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use clap::error::ErrorKind;
 
 fn main() -> ExitCode {
-    let cli = magediag::cli::Cli::parse();
+    let cli = match magediag::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage(&e),
+    };
     match magediag::run(cli) {
         Ok(outcome) => ExitCode::from(outcome.code()),
         Err(e) if magediag::is_broken_pipe(&e) => ExitCode::SUCCESS,
@@ -22,5 +26,27 @@ fn main() -> ExitCode {
             }
             ExitCode::from(2)
         }
+    }
+}
+
+/// Prints `--help`, `--version` or a usage error as clap would, and its exit status; a
+/// help text that cannot be written (`--help > /dev/full`) is an error, not a success.
+fn usage(e: &clap::Error) -> ExitCode {
+    let asked = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
+    let printed = e.print().and_then(|()| {
+        use std::io::Write;
+        std::io::stdout().flush()
+    });
+    match printed {
+        Ok(()) if asked => ExitCode::SUCCESS,
+        Err(io) if io.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(io) if asked => {
+            magediag::warn(&format!(
+                "<stdout>: cannot write the help: {}",
+                magediag::commands::describe_io(&io)
+            ));
+            ExitCode::from(2)
+        }
+        _ => ExitCode::from(2),
     }
 }

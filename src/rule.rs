@@ -227,8 +227,13 @@ impl RuleSet {
             match toml::from_str::<RawFile>(&file.text) {
                 Ok(raw) => {
                     sets.extend(raw.sets.into_iter().map(|(k, v)| (k, v.into())));
-                    replace_by_id(&mut raw_signals, index, raw.signal, |s| s.id.get_ref());
-                    replace_by_id(&mut raw_rules, index, raw.rule, |r| r.id.get_ref());
+                    let mut add = Added {
+                        files,
+                        file: index,
+                        errors: &mut errors,
+                    };
+                    add.by_id(&mut raw_signals, raw.signal, "signal", |s| &s.id);
+                    add.by_id(&mut raw_rules, raw.rule, "rule", |r| &r.id);
                 }
                 Err(e) => {
                     let offset = e.span().map_or(0, |s| s.start);
@@ -317,41 +322,101 @@ pub fn embedded_files() -> Vec<RuleFile> {
         .collect()
 }
 
-/// Reads a rule file, or every `*.toml` file of a folder (sorted, not recursive).
-pub fn read_rule_path(path: &Path) -> std::io::Result<Vec<RuleFile>> {
-    let read = |p: &Path| -> std::io::Result<RuleFile> {
+/// A rule file or folder that could not be read: the file's path (the folder's, when
+/// the folder itself could not be listed) and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: cannot read rules: {error}")]
+pub struct RuleReadError {
+    pub path: String,
+    pub error: std::io::Error,
+}
+
+/// Reads a rule file, or every `*.toml` file of a folder (sorted, not recursive), each
+/// at most [`crate::bounded::CONFIG_CAP`] bytes of UTF-8 text; a FIFO or device is
+/// refused unopened. Each error names its file, not the folder it is in.
+pub fn read_rule_path(path: &Path) -> Result<Vec<RuleFile>, Vec<RuleReadError>> {
+    let failed = |p: &Path, error| RuleReadError {
+        path: p.display().to_string(),
+        error,
+    };
+    let read = |p: &Path| -> Result<RuleFile, RuleReadError> {
         Ok(RuleFile {
             path: p.display().to_string(),
-            text: std::fs::read_to_string(p)?,
+            text: crate::bounded::read_text(p, crate::bounded::CONFIG_CAP)
+                .map_err(|e| failed(p, e))?,
         })
     };
     if !path.is_dir() {
-        return Ok(vec![read(path)?]);
+        return read(path).map(|file| vec![file]).map_err(|e| vec![e]);
     }
     let mut paths = Vec::new();
-    for entry in std::fs::read_dir(path)? {
-        let p = entry?.path();
+    let entries = std::fs::read_dir(path).map_err(|e| vec![failed(path, e)])?;
+    for entry in entries {
+        let p = entry.map_err(|e| vec![failed(path, e)])?.path();
         if p.extension().is_some_and(|e| e == "toml") {
             paths.push(p);
         }
     }
     paths.sort();
-    paths.iter().map(|p| read(p)).collect()
+    let (mut files, mut errors) = (Vec::new(), Vec::new());
+    for p in &paths {
+        match read(p) {
+            Ok(file) => files.push(file),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(files)
+    } else {
+        Err(errors)
+    }
 }
 
-fn replace_by_id<T>(
-    into: &mut Vec<(usize, T)>,
+/// Signals or rules of one file being added to those of the files before it.
+struct Added<'a> {
+    files: &'a [RuleFile],
     file: usize,
-    items: Vec<T>,
-    id: impl Fn(&T) -> &String,
-) {
-    for item in items {
-        match into
-            .iter()
-            .position(|(_, existing)| id(existing) == id(&item))
-        {
-            Some(i) => into[i] = (file, item),
-            None => into.push((file, item)),
+    errors: &'a mut Vec<RuleError>,
+}
+
+impl Added<'_> {
+    /// Adds `items`. One with the id of a shipped one replaces it (the documented way to
+    /// change a shipped rule); any other repeated id (in one file, in two of the user's
+    /// files, in two shipped files) is an error at the repeat, naming the first.
+    fn by_id<T>(
+        &mut self,
+        into: &mut Vec<(usize, T)>,
+        items: Vec<T>,
+        what: &str,
+        id: impl Fn(&T) -> &toml::Spanned<String>,
+    ) {
+        let new = &self.files[self.file];
+        for item in items {
+            let found = into
+                .iter()
+                .position(|(_, existing)| id(existing).get_ref() == id(&item).get_ref());
+            let Some(i) = found else {
+                into.push((self.file, item));
+                continue;
+            };
+            let old = &self.files[into[i].0];
+            let same_file_again =
+                into[i].0 != self.file && old.path == new.path && old.text == new.text;
+            if same_file_again || (is_shipped(old) && !is_shipped(new)) {
+                into[i] = (self.file, item);
+                continue;
+            }
+            let first = id(&into[i].1).span().start;
+            let (line, column) = line_col(&old.text, first);
+            let name = id(&item).get_ref().clone();
+            self.errors.push(locate(
+                new,
+                id(&item).span().start,
+                format!(
+                    "duplicate {what} id `{name}`: already defined at {}:{line}:{column}",
+                    old.path
+                ),
+            ));
         }
     }
 }
@@ -803,8 +868,25 @@ mod tests {
         assert!(e.message.contains("invalid regex"), "{e}");
     }
 
+    /// A rule file of the user's replaces a shipped rule of the same id.
     #[test]
-    fn later_files_override_by_id() {
+    fn a_users_rule_replaces_a_shipped_one_by_id() {
+        let shipped = RuleSet::embedded().unwrap();
+        let id = shipped.rules[0].id.clone();
+        let text = rule("none(s)", "mine").replace("id = \"r\"", &format!("id = \"{id}\""));
+        let user = RuleFile {
+            path: "mine.toml".into(),
+            text,
+        };
+        let set = RuleSet::with_extra(&[user]).unwrap();
+        assert_eq!(set.rules.len(), shipped.rules.len());
+        assert_eq!(set.rule(&id).unwrap().when_text, "none(s)");
+    }
+
+    /// Regression: a repeated id in one file, or in two of the user's files, silently
+    /// replaced the first, and `rules check` said ok.
+    #[test]
+    fn a_repeated_id_elsewhere_is_an_error_at_the_repeat() {
         let first = RuleFile {
             path: "a.toml".into(),
             text: rule("any(s)", "first"),
@@ -813,9 +895,25 @@ mod tests {
             path: "b.toml".into(),
             text: rule("none(s)", "second"),
         };
-        let set = RuleSet::load(&[first, second]).unwrap();
-        assert_eq!(set.rules.len(), 1);
-        assert_eq!(set.rules[0].when_text, "none(s)");
+        let errors = RuleSet::load(&[first.clone(), second]).unwrap_err();
+        let text = errors.to_string();
+        assert!(text.contains("b.toml:"), "{text}");
+        assert!(
+            text.contains("duplicate signal id `s`: already defined at a.toml:"),
+            "{text}"
+        );
+        assert!(text.contains("duplicate rule id `r`"), "{text}");
+        let twice = RuleFile {
+            path: "c.toml".into(),
+            text: format!("{}{}", first.text, first.text.replace(SIGNAL, "")),
+        };
+        let errors = RuleSet::load(&[twice]).unwrap_err().to_string();
+        assert!(
+            errors.contains("c.toml:") && errors.contains("duplicate rule id `r`"),
+            "{errors}"
+        );
+        // The same file given twice is not a conflict.
+        assert!(RuleSet::load(&[first.clone(), first]).is_ok());
     }
 
     #[test]

@@ -38,8 +38,30 @@ pub fn scan(
     options: &WalkOptions,
     runs: Runs,
 ) -> Result<Scan, GlobError> {
-    let found = walk::walk(roots, options)?;
+    let found = walk::walk(&distinct_roots(roots), options)?;
     Ok(scan_found(rules, &found, runs))
+}
+
+/// The roots without those another root covers: `scan a a` or `scan a a/b` reads each
+/// log once. Roots are compared as canonical paths; one that cannot be resolved is kept
+/// (the walk reports it).
+fn distinct_roots(roots: &[PathBuf]) -> Vec<PathBuf> {
+    let canonical: Vec<Option<PathBuf>> = roots.iter().map(|r| r.canonicalize().ok()).collect();
+    roots
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| {
+            let Some(mine) = &canonical[i] else {
+                return true;
+            };
+            !canonical.iter().enumerate().any(|(j, other)| {
+                other.as_ref().is_some_and(|other| {
+                    (other == mine && j < i) || (other != mine && mine.starts_with(other))
+                })
+            })
+        })
+        .map(|(_, r)| r.clone())
+        .collect()
 }
 
 /// Reads what a walk found. A file may change between the walk and the read: one that

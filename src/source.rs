@@ -30,6 +30,24 @@ pub struct Source {
     pub among_others: bool,
 }
 
+/// The compressed or archive format a text starts with, when magediag cannot read it:
+/// read as text, it would be diagnosed as a log that holds nothing wrong.
+fn unsupported_compression(head: &[u8]) -> Option<&'static str> {
+    const MAGIC: [(&[u8], &str); 6] = [
+        (&[0xfd, b'7', b'z', b'X', b'Z', 0x00], "xz"),
+        (b"BZh", "bzip2"),
+        (&[0x28, 0xb5, 0x2f, 0xfd], "zstd"),
+        (b"PK\x03\x04", "zip"),
+        (&[b'7', b'z', 0xbc, 0xaf, 0x27, 0x1c], "7z"),
+        (&[0x04, 0x22, 0x4d, 0x18], "lz4"),
+    ];
+    let bzip2_level = |h: &[u8]| h.len() > 3 && (b'1'..=b'9').contains(&h[3]);
+    MAGIC
+        .iter()
+        .find(|(magic, name)| head.starts_with(magic) && (*name != "bzip2" || bzip2_level(head)))
+        .map(|&(_, name)| name)
+}
+
 impl Source {
     /// Standard input.
     pub fn stdin() -> io::Result<Source> {
@@ -64,7 +82,13 @@ impl Source {
         reader: impl Read + Send + 'static,
         buffer: usize,
     ) -> io::Result<Source> {
-        let raw = Prefixed::peek(reader, 3);
+        let raw = Prefixed::peek(reader, 6);
+        if let Some(format) = unsupported_compression(raw.head()) {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!("unsupported compression ({format}): decompress it first"),
+            ));
+        }
         let compressed = raw.head().starts_with(&[0x1f, 0x8b]);
         let reader = if compressed {
             let gzip = GzipMembers::new(BufReader::with_capacity(buffer, raw));

@@ -186,3 +186,92 @@ fn control_codes_in_file_names_and_log_text_are_written_out() {
     assert_eq!(err.lines().count(), 1, "one line: {err:?}");
     assert_no_controls(&missing.stderr, "stderr");
 }
+
+/// Runs `cmd` and asserts it ends within the timeout with exit 2 and one message naming
+/// `named` and saying `why`.
+#[cfg(unix)]
+fn refused(cmd: &mut Command, named: &str, why: &str) {
+    let output = cmd.timeout(Duration::from_secs(20)).output().unwrap();
+    let err = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        err.contains(named) && err.contains(why),
+        "`{named}`, `{why}` in: {err}"
+    );
+}
+
+/// Regression: `--rules /dev/zero` and a project's `auth.json` or `.magento.app.yaml`
+/// linked to `/dev/zero` grew past 3 GB in seconds; a FIFO named `auth.json` or `*.toml`
+/// hung `auth`, `--project` and `rules check`. Each is now refused unopened, and a
+/// large file is refused with its size.
+#[cfg(unix)]
+#[test]
+fn devices_fifos_and_huge_files_are_refused_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    let fifo = rules.join("x.toml");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::os::unix::fs::symlink("/dev/zero", rules.join("zero.toml")).unwrap();
+    refused(
+        magediag().args(["--rules", "/dev/zero", "rules", "list"]),
+        "/dev/zero",
+        "a device",
+    );
+    refused(
+        magediag().arg("rules").arg("check").arg(&fifo),
+        "x.toml",
+        "a FIFO",
+    );
+    refused(
+        magediag()
+            .arg("--rules")
+            .arg(&rules)
+            .args(["rules", "list"]),
+        "zero.toml",
+        "a device",
+    );
+    let big = dir.path().join("big.toml");
+    std::fs::write(&big, vec![b'#'; (16 << 20) + 1]).unwrap();
+    refused(
+        magediag().arg("rules").arg("check").arg(&big),
+        "big.toml",
+        "larger than 16 MiB",
+    );
+
+    let project = dir.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", project.join(".magento.app.yaml")).unwrap();
+    std::fs::write(project.join("composer.json"), "{}").unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(project.join("auth.json"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    refused(
+        magediag()
+            .arg("auth")
+            .arg(&project)
+            .env("COMPOSER_HOME", dir.path()),
+        "auth.json",
+        "a FIFO",
+    );
+    let log = dir.path().join("build.log");
+    std::fs::write(&log, "W: Installing dependencies\n").unwrap();
+    let output = magediag()
+        .arg("--project")
+        .arg(&project)
+        .arg(&log)
+        .env("COMPOSER_HOME", dir.path())
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert!(output.status.code().is_some(), "ended");
+}

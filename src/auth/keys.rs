@@ -7,8 +7,17 @@ use sha2::{Digest, Sha256};
 /// Length of a Marketplace public or private access key.
 pub const KEY_LEN: usize = 32;
 
-/// Secrets shorter than this get no clear-text prefix in their fingerprint.
-const MIN_LEN_FOR_PREFIX: usize = 12;
+/// A random key for this run: fingerprints compare values within one run, and cannot be
+/// checked against a list of common passwords (an unkeyed hash of `Summer2024!` can).
+static RUN_KEY: std::sync::LazyLock<[u8; 32]> = std::sync::LazyLock::new(|| {
+    use std::hash::BuildHasher;
+    let state = std::collections::hash_map::RandomState::new();
+    let mut key = [0u8; 32];
+    for (i, chunk) in key.chunks_mut(8).enumerate() {
+        chunk.copy_from_slice(&state.hash_one(i).to_le_bytes());
+    }
+    key
+});
 
 /// A public/private key pair read from one place; `Debug` shows fingerprints only.
 #[derive(Clone, PartialEq, Eq)]
@@ -28,16 +37,21 @@ impl fmt::Debug for Pair {
     }
 }
 
-/// Shortens a secret to something two people can compare: 4 characters, `…`, 8 hex of SHA-256.
-///
-/// Values shorter than 12 characters get no clear-text prefix, so no short secret is ever shown whole.
+/// Shortens a secret to something that tells places apart within one run: 8 hex digits of
+/// a SHA-256 keyed with a random key per run ([`RUN_KEY`]), after the first 4 characters
+/// when the value has the shape of a Marketplace key (32 lowercase hex digits, which no
+/// list of human passwords holds). A value of any other shape, such as a password typed
+/// in place of a key, shows nothing of itself.
 pub fn fingerprint(secret: &str) -> String {
     if secret.is_empty() {
         return "(empty)".to_string();
     }
-    let digest = Sha256::digest(secret.as_bytes());
+    let digest = Sha256::new()
+        .chain_update(RUN_KEY.as_slice())
+        .chain_update(secret.as_bytes())
+        .finalize();
     let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
-    let prefix: String = if secret.chars().count() >= MIN_LEN_FOR_PREFIX {
+    let prefix: String = if classify(secret) == Shape::Marketplace {
         secret.chars().take(4).collect()
     } else {
         String::new()
@@ -135,6 +149,19 @@ mod tests {
         assert!(fp.starts_with("0123…"));
         assert_eq!(fp.chars().count(), 4 + 1 + 8);
         assert!(!fp.contains(key));
+    }
+
+    /// Regression: a human password's fingerprint was its first 4 characters and an
+    /// unkeyed SHA-256, which anyone can check against a list of common passwords.
+    #[test]
+    fn a_password_shows_nothing_of_itself_and_no_unkeyed_hash() {
+        let fp = fingerprint("Summer2024!");
+        assert!(fp.starts_with('…'), "{fp}");
+        let unkeyed = Sha256::digest(b"Summer2024!");
+        let unkeyed: String = unkeyed.iter().take(4).map(|b| format!("{b:02x}")).collect();
+        assert!(!fp.contains(&unkeyed), "{fp}");
+        assert_eq!(fp, fingerprint("Summer2024!"), "the same within a run");
+        assert!(fingerprint("Alphanumeric0123456789ABCDEFGHIJ").starts_with('…'));
     }
 
     #[test]

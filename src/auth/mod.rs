@@ -102,7 +102,8 @@ pub fn run(
         add_online(&mut report, &loaded, &args.repo_url);
     }
     let rendered = match args.format {
-        Format::Text => render::text(&report, &args.repo_url),
+        // `--repo-url` may carry credentials (`http://u:PW@host?access_token=…`).
+        Format::Text => render::text(&report, &crate::mask::mask(&args.repo_url)),
         Format::Json => render::json(&report)?,
     };
     out.write_all(redact(rendered, &loaded).as_bytes())
@@ -200,8 +201,8 @@ fn read_composer_auth_file(path: &str) -> anyhow::Result<EnvInput> {
         }
         bail!("--composer-auth: the file given does not exist or is not a file");
     }
-    let value =
-        std::fs::read_to_string(file).context("--composer-auth: cannot read the file given")?;
+    let value = crate::bounded::read_text(file, crate::bounded::CONFIG_CAP)
+        .context("--composer-auth: cannot read the file given")?;
     Ok(EnvInput {
         value: Some(value.trim().to_string()),
         label: format!("read from {}", file.display()),
@@ -446,9 +447,10 @@ fn add_online(report: &mut AuthReport, loaded: &[Loaded], url: &str) {
         .into_iter()
         .map(|(pair, places)| online::probe(url, pair, places))
         .collect();
-    report
-        .findings
-        .extend(findings::for_online(&report.online, url));
+    report.findings.extend(findings::for_online(
+        &report.online,
+        &crate::mask::mask(url),
+    ));
 }
 
 /// Replaces any key that slipped into the output with `[redacted]`; a last line of defence.

@@ -72,7 +72,7 @@ pub fn load_file(place: Place, path: &Path) -> Loaded {
     let state = if !path.exists() {
         State::NotFound
     } else {
-        match std::fs::read_to_string(path) {
+        match crate::bounded::read_text(path, crate::bounded::CONFIG_CAP) {
             Ok(text) => {
                 if place == Place::ComposerJsonConfig {
                     url_credentials = repository_url_credentials(&text);

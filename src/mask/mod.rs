@@ -82,7 +82,7 @@ const CUT_MARGIN: usize = 1024;
 /// Masking comes first because a secret cut in two is no longer recognisable: a 32-hex
 /// key cut to 20 digits is just a hex run. Only a window of a long text is masked, so a
 /// 1 MiB line costs no more than a short one, and what lies near the window's edge is
-/// never kept.
+/// never kept unless it was masked.
 pub fn mask_cut(text: &str, max: usize) -> Cow<'_, str> {
     if text.len() <= max.saturating_add(CUT_WINDOW) {
         return match mask(text) {
@@ -92,14 +92,13 @@ pub fn mask_cut(text: &str, max: usize) -> Cow<'_, str> {
     }
     let window = cut_at(text, max.saturating_add(CUT_WINDOW));
     let masked = mask(window);
-    // The margin drops a tail that may hold the start of a secret the window cut; a
-    // window whose end was masked already has no such tail.
-    let margin = if masked.trim_end().ends_with(MASK) {
-        0
+    // A window that ends masked ends safely; else its edge may have cut a secret.
+    let safe = if masked.ends_with(MASK) {
+        masked.len()
     } else {
-        CUT_MARGIN
+        masked.len().saturating_sub(CUT_MARGIN)
     };
-    let keep = max.min(masked.len().saturating_sub(margin));
+    let keep = max.min(safe);
     match masked {
         Cow::Borrowed(t) => Cow::Borrowed(cut_at(t, keep)),
         Cow::Owned(t) => Cow::Owned(cut_at(&t, keep).to_owned()),

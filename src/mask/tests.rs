@@ -685,3 +685,34 @@ fn secrets_that_span_lines_in_one_text() {
     keep("    \"magento/framework\": \"103.0.6\",");
     keep("    \"php\": \"~8.2.0\",");
 }
+
+#[test]
+fn mask_cut_masks_before_it_cuts() {
+    let line = format!("{} {PUB} tail", "x".repeat(2030));
+    let cut = mask_cut(&line, 2048);
+    assert!(cut.len() <= 2048);
+    assert!(!cut.contains("0123456789ab"), "{cut}");
+    // A long line: the part kept never reaches the masking window's unmasked edge.
+    let long = format!("head {}{PUB}", "y ".repeat(9000));
+    let cut = mask_cut(&long, 300);
+    assert_eq!(cut.len(), 300);
+    let secret = format!(
+        "ERROR: failed, MAGENTO_CLOUD_VARIABLES={}",
+        "eyJh".repeat(9000)
+    );
+    assert_eq!(
+        mask_cut(&secret, 300),
+        "ERROR: failed, MAGENTO_CLOUD_VARIABLES=****"
+    );
+    // A token cut by the window's edge, brought within the kept part by a long value
+    // masked before it, is not kept.
+    let head = format!("MAGENTO_CLOUD_VARIABLES={} x ", "eyJh".repeat(4160));
+    let edge = format!("{head}ghp_{}", "A1b2".repeat(10));
+    let window = 300 + CUT_WINDOW;
+    assert!(head.len() + 8 < window && window < edge.len());
+    assert!(
+        !mask_cut(&edge, 300).contains("A1b"),
+        "{}",
+        mask_cut(&edge, 300)
+    );
+}
