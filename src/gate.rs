@@ -761,7 +761,7 @@ fn rarity(fragment: &[u8]) -> f64 {
 ///
 /// The order is found by swapping fragments between buckets while that lowers the
 /// stops expected per byte of log text (from [`byte_frequency`]). On the shipped rules'
-/// 62 fragments (eighth session) it halved the stops counted over a megabyte of the bench
+/// 62 fragments (at commit 15b25d4) it halved the stops counted over a megabyte of the bench
 /// corpus, and the gate's time over the 100 MiB bench file fell by about a fifth; it adds
 /// ~2 ms to building the gate.
 fn spread_over_buckets(fragments: &[Vec<u8>]) -> Vec<&[u8]> {

@@ -579,19 +579,7 @@ fn text_footer(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 fn concise(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for source in &report.sources {
         for d in &source.diagnoses {
-            let line = d
-                .evidence
-                .first()
-                .map_or(String::new(), |e| format!(":{}", e.line));
-            writeln!(
-                out,
-                "{}{line}: {}{}: {} {}",
-                source.path,
-                severity_label(d.severity),
-                format!("[{}]", d.category).bold(),
-                d.title,
-                format!("({})", d.rule).dimmed()
-            )?;
+            diagnosis_line(&source.path, d, ":", out)?;
         }
         if !source.diagnoses.is_empty() {
             continue;
@@ -798,6 +786,22 @@ fn markdown_list(
     writeln!(out)
 }
 
+/// Writes `path:line: severity[category]SEP title (rule)`, one diagnosis on one line.
+fn diagnosis_line(path: &str, d: &Diagnosis, sep: &str, out: &mut dyn Write) -> io::Result<()> {
+    let line = d
+        .evidence
+        .first()
+        .map_or(String::new(), |e| format!(":{}", e.line));
+    writeln!(
+        out,
+        "{path}{line}: {}{}{sep} {} {}",
+        severity_label(d.severity),
+        format!("[{}]", d.category).bold(),
+        d.title,
+        format!("({})", d.rule).dimmed()
+    )
+}
+
 /// Writes a folder scan: one line per diagnosis (like a linter's concise output), the
 /// roll-up, and how to read more; JSON and Markdown carry the full report.
 pub fn render_scan(report: &Report, format: Format, out: &mut dyn Write) -> io::Result<()> {
@@ -843,19 +847,7 @@ fn scan_text(report: &Report, options: &TextOptions, out: &mut dyn Write) -> io:
             }
         }
         for d in source.diagnoses.iter().filter(|_| !options.verbose) {
-            let line = d
-                .evidence
-                .first()
-                .map_or(String::new(), |e| format!(":{}", e.line));
-            writeln!(
-                out,
-                "{}{line}: {}{} {} {}",
-                source.path,
-                severity_label(d.severity),
-                format!("[{}]", d.category).bold(),
-                d.title,
-                format!("({})", d.rule).dimmed()
-            )?;
+            diagnosis_line(&source.path, d, "", out)?;
             writeln!(out, "    {}", d.summary)?;
             if !rules_fired.contains(&d.rule.as_str()) {
                 rules_fired.push(&d.rule);
