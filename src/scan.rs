@@ -39,7 +39,7 @@ pub fn scan(
     runs: Runs,
 ) -> Result<Scan, GlobError> {
     let found = walk::walk(&distinct_roots(roots), options)?;
-    Ok(scan_found(rules, &found, runs))
+    Ok(scan_found_following(rules, &found, runs, options.follow))
 }
 
 /// The roots without those another root covers: `scan a a` or `scan a a/b` reads each
@@ -67,6 +67,12 @@ fn distinct_roots(roots: &[PathBuf]) -> Vec<PathBuf> {
 /// Reads what a walk found. A file may change between the walk and the read: one that
 /// vanished is reported, one that shrank or grew is read as it is when opened.
 pub fn scan_found(rules: &RuleSet, found: &[Found], runs: Runs) -> Scan {
+    scan_found_following(rules, found, runs, true)
+}
+
+/// [`scan_found`]; `follow`: whether a file that is a symlink when it is opened is
+/// followed (`-L`).
+fn scan_found_following(rules: &RuleSet, found: &[Found], runs: Runs, follow: bool) -> Scan {
     let files: Vec<&Path> = found
         .iter()
         .filter_map(|f| match f {
@@ -87,7 +93,7 @@ pub fn scan_found(rules: &RuleSet, found: &[Found], runs: Runs) -> Scan {
         .into_iter()
         .par_bridge()
         .map(|(_, i)| {
-            let read = read_file(rules, files[i], runs, files.len() > 1);
+            let read = read_file(rules, files[i], runs, files.len() > 1, follow);
             progress.inc(1);
             (i, read)
         })
@@ -179,8 +185,8 @@ fn expected_text(path: &Path) -> u64 {
 }
 
 /// Reads one file; `among_others` when the scan reads other files beside it.
-fn read_file(rules: &RuleSet, path: &Path, runs: Runs, among_others: bool) -> Read {
-    let mut source = match Source::open(path) {
+fn read_file(rules: &RuleSet, path: &Path, runs: Runs, among_others: bool, follow: bool) -> Read {
+    let mut source = match Source::open_found(path, follow) {
         Ok(source) => source,
         Err(e) => return Read::Failed(describe_io(&e)),
     };
@@ -259,5 +265,44 @@ mod tests {
         assert_eq!(rollup.failed[0].reason, "no such file or directory");
         assert_eq!(scan.messages.len(), 1, "{:?}", scan.messages);
         assert_eq!(scan.report.sources[0].lines, 1);
+    }
+
+    /// Regression: a file swapped for a FIFO between the walk and the read hung the scan,
+    /// and one swapped for a symlink was read outside the tree without `-L`.
+    #[cfg(unix)]
+    #[test]
+    fn files_swapped_for_a_fifo_or_a_link_after_the_walk_are_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let tree = dir.path().join("tree");
+        std::fs::create_dir(&tree).unwrap();
+        let fifo = tree.join("fifo.log");
+        let link = tree.join("link.log");
+        std::fs::write(&fifo, "ERROR: one\n").unwrap();
+        std::fs::write(&link, "ERROR: one\n").unwrap();
+        let outside = dir.path().join("outside.log");
+        std::fs::write(&outside, "ERROR: outside\n").unwrap();
+        let found = walk::walk(std::slice::from_ref(&tree), &WalkOptions::default()).unwrap();
+        std::fs::remove_file(&fifo).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        std::fs::remove_file(&link).unwrap();
+        std::os::unix::fs::symlink(&outside, &link).unwrap();
+        let rules = RuleSet::embedded().unwrap();
+        let scan = scan_found_following(&rules, &found, Runs::Latest, false);
+        let rollup = scan.report.summary.scan.unwrap();
+        assert_eq!(rollup.read, 0, "{:?}", scan.messages);
+        assert_eq!(rollup.failed.len(), 2, "{:?}", rollup.failed);
+        assert!(
+            rollup
+                .failed
+                .iter()
+                .any(|f| f.reason.contains("no longer a regular file"))
+        );
+        // With `-L` the link is followed, as the walk would have.
+        let scan = scan_found_following(&rules, &found, Runs::Latest, true);
+        assert_eq!(scan.report.summary.scan.unwrap().read, 1);
     }
 }

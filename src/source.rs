@@ -69,6 +69,35 @@ impl Source {
         Ok(source)
     }
 
+    /// A file a folder scan found: opened without blocking (a file swapped for a FIFO
+    /// since the walk cannot hang the scan) and, unless `follow`, without following a
+    /// final symlink (one swapped in cannot lead out of the tree); the opened handle must
+    /// be a regular file.
+    pub fn open_found(path: &Path, follow: bool) -> io::Result<Source> {
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            let nofollow = if follow { 0 } else { libc::O_NOFOLLOW };
+            options.custom_flags(libc::O_NONBLOCK | nofollow);
+        }
+        let file = options.open(path)?;
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "is no longer a regular file (it changed since the folder was listed); not read",
+            ));
+        }
+        let size = Some(meta.len());
+        let buffer = usize::try_from(meta.len().saturating_add(1))
+            .map_or(BUFFER, |size| size.clamp(LEAST_BUFFER, BUFFER));
+        let mut source = Source::with_buffer(path.display().to_string(), file, buffer)?;
+        source.size = size;
+        Ok(source)
+    }
+
     /// Any reader; gzip is recognised by its first two bytes, a BOM by its first two or
     /// three (read in full first, however short the first reads are).
     pub fn from_reader(name: String, reader: impl Read + Send + 'static) -> io::Result<Source> {
