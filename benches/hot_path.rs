@@ -7,10 +7,10 @@
 
 use std::io::Cursor;
 
+use magediag::input::source::Source;
 use magediag::pipeline::{self, Runs};
 use magediag::record::Framer;
 use magediag::rule::RuleSet;
-use magediag::source::Source;
 
 fn main() {
     divan::main();

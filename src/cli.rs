@@ -92,7 +92,7 @@ pub struct GlobalOptions {
 
     /// The most bytes decompressed from one gzip source (default 8G; also
     /// MAGEDIAG_MAX_DECOMPRESSED). Hidden: for tests and unusual archives.
-    #[arg(long, value_name = "SIZE", hide = true, value_parser = crate::decode::parse_size)]
+    #[arg(long, value_name = "SIZE", hide = true, value_parser = crate::input::decode::parse_size)]
     pub max_decompressed: Option<u64>,
 }
 

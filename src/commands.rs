@@ -12,12 +12,12 @@ use crate::cli::{
     TextOrJsonOption,
 };
 use crate::diagnosis::{Report, Severity, SourceReport};
+use crate::input::source::Source;
+use crate::input::walk::WalkOptions;
 use crate::pipeline::{self, Runs};
 use crate::render::{self, Format};
 use crate::rule::{self, RuleFile, RuleSet};
 use crate::ruletest;
-use crate::source::Source;
-use crate::walk::WalkOptions;
 use crate::{Outcome, warn};
 
 /// Runs the command line; errors that reach here are I/O errors on output.
@@ -136,7 +136,7 @@ fn set_color(choice: ColorChoice) {
 /// Sets the decompression cap from `--max-decompressed`, else the environment;
 /// `false` (after saying why) when the variable holds no size.
 fn set_max_decompressed(global: &GlobalOptions) -> bool {
-    use crate::decode::{MAX_DECOMPRESSED_ENV, parse_size, set_max_decompressed};
+    use crate::input::decode::{MAX_DECOMPRESSED_ENV, parse_size, set_max_decompressed};
     if let Some(bytes) = global.max_decompressed {
         set_max_decompressed(bytes);
         return true;

@@ -1,25 +1,22 @@
 //! magediag: diagnoses Magento Commerce Cloud deployment logs with declarative rules.
 //!
-//! The pipeline, one module per stage: [`source`] (stdin, files, gzip) -> [`line`] (byte
+//! The pipeline, one module per stage: [`input`] (stdin, files, gzip, byte lines) (byte
 //! lines) -> [`envelope`] / [`record`] (what wraps a message, and its context) ->
 //! [`signal`] (typed events) -> [`rule`] / [`cond`] (the rule files and their conditions)
 //! -> [`engine`] (diagnoses) -> [`diagnosis`] (the JSON contract) -> [`render`].
 //! [`inputs`] and [`serve`] diagnose text held in memory for `magediag serve`'s page.
 
 pub mod auth;
-pub mod bounded;
 pub mod catalogue;
 pub mod cli;
 pub mod cond;
 pub mod context;
-pub mod decode;
 pub mod diagnosis;
 pub mod engine;
 pub mod envelope;
 pub mod escape;
 pub mod gate;
-pub mod inputs;
-pub mod line;
+pub mod input;
 pub mod manual;
 pub mod mask;
 pub mod pipeline;
@@ -33,11 +30,9 @@ pub mod ruletest;
 pub mod scan;
 pub mod serve;
 pub mod signal;
-pub mod source;
 pub mod table;
 pub mod template;
 pub mod trace;
-pub mod walk;
 
 pub mod commands;
 

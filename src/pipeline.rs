@@ -13,13 +13,13 @@ use crate::diagnosis::{Hint, RunInfo, SourceReport};
 use crate::engine::{self, Events};
 use crate::envelope::{Envelope, Level};
 use crate::gate::{GateScratch, Heat, LineGate};
-use crate::line::{Block, LINE_CAP, LineReader};
+use crate::input::line::{Block, LINE_CAP, LineReader};
+use crate::input::source::Source;
 use crate::mask::mask_cut;
 use crate::record::{Framer, Record, Stage};
 use crate::repair::{RepairedLine, Repairer};
 use crate::rule::RuleSet;
 use crate::signal::{Deferred, ERROR_WORDS, SignalSet};
-use crate::source::Source;
 
 /// How runs of a multi-deployment log are reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -238,7 +238,7 @@ fn read_large<R: io::BufRead + Send>(
     state: &mut RunState<'_>,
     runs: Runs,
     gate: Gate,
-) -> (crate::line::LineStats, Option<io::Error>) {
+) -> (crate::input::line::LineStats, Option<io::Error>) {
     let mut lines = LineReader::new(reader);
     let mut steps = Steps::new(Some(runs), false);
     let mut gate = gate;
@@ -695,7 +695,7 @@ fn read_gated_in_two<R: io::BufRead + Send>(
     runs: Runs,
     from: u64,
     balance: Balance,
-) -> (crate::line::LineStats, Option<io::Error>) {
+) -> (crate::input::line::LineStats, Option<io::Error>) {
     let lines = LineReader::new(reader);
     read_gated_in_two_from(lines, Steps::new(Some(runs), false), state, from, balance)
 }
@@ -712,7 +712,7 @@ fn read_gated_in_two_from<R: io::BufRead + Send>(
     state: &mut RunState<'_>,
     from: u64,
     balance: Balance,
-) -> (crate::line::LineStats, Option<io::Error>) {
+) -> (crate::input::line::LineStats, Option<io::Error>) {
     let signals = &state.rules.signals;
     let waiting = std::sync::atomic::AtomicUsize::new(0);
     let waiting = &waiting;
@@ -790,9 +790,9 @@ impl<B: Default> Handoff<B> {
 /// Runs `read` on a second thread and `work` on each batch it hands over, here, in order,
 /// with at most [`BATCHES_IN_FLIGHT`] batches between them (memory stays bounded).
 fn in_two<B: Default + Send>(
-    read: impl FnOnce(&Handoff<B>) -> (crate::line::LineStats, Option<io::Error>) + Send,
+    read: impl FnOnce(&Handoff<B>) -> (crate::input::line::LineStats, Option<io::Error>) + Send,
     mut work: impl FnMut(&mut B),
-) -> (crate::line::LineStats, Option<io::Error>) {
+) -> (crate::input::line::LineStats, Option<io::Error>) {
     let (full, full_rx) = std::sync::mpsc::sync_channel::<B>(BATCHES_IN_FLIGHT);
     let (empty_tx, empty) = std::sync::mpsc::channel::<B>();
     std::thread::scope(|scope| {
@@ -805,7 +805,7 @@ fn in_two<B: Default + Send>(
         match reading.join() {
             Ok(done) => done,
             Err(_) => (
-                crate::line::LineStats::default(),
+                crate::input::line::LineStats::default(),
                 Some(io::Error::other("the reading thread stopped unexpectedly")),
             ),
         }
@@ -961,7 +961,7 @@ fn read_in_two<R: io::BufRead + Send>(
     state: &mut RunState<'_>,
     runs: Runs,
     balance: Balance,
-) -> (crate::line::LineStats, Option<io::Error>) {
+) -> (crate::input::line::LineStats, Option<io::Error>) {
     let lines = LineReader::new(reader);
     read_in_two_from(lines, Steps::new(Some(runs), false), state, runs, balance)
 }
@@ -974,7 +974,7 @@ fn read_in_two_from<R: io::BufRead + Send>(
     state: &mut RunState<'_>,
     runs: Runs,
     balance: Balance,
-) -> (crate::line::LineStats, Option<io::Error>) {
+) -> (crate::input::line::LineStats, Option<io::Error>) {
     let signals = &state.rules.signals;
     let waiting = std::sync::atomic::AtomicUsize::new(0);
     let waiting = &waiting;
@@ -2294,7 +2294,7 @@ mod tests {
     #[test]
     fn two_threads_report_a_read_error_after_what_was_read() {
         let rules = RuleSet::embedded().unwrap();
-        let gzip = crate::decode::tests::gzip(&long_log());
+        let gzip = crate::input::decode::tests::gzip(&long_log());
         let cut = gzip[..gzip.len() * 2 / 3].to_vec();
         let one = same_in_two(&rules, &cut, Runs::All);
         assert!(one.1, "the truncated gzip is an error");

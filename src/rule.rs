@@ -332,7 +332,7 @@ pub struct RuleReadError {
 }
 
 /// Reads a rule file, or every `*.toml` file of a folder (sorted, not recursive), each
-/// at most [`crate::bounded::CONFIG_CAP`] bytes of UTF-8 text; a FIFO or device is
+/// at most [`crate::input::bounded::CONFIG_CAP`] bytes of UTF-8 text; a FIFO or device is
 /// refused unopened. Each error names its file, not the folder it is in.
 pub fn read_rule_path(path: &Path) -> Result<Vec<RuleFile>, Vec<RuleReadError>> {
     let failed = |p: &Path, error| RuleReadError {
@@ -342,7 +342,7 @@ pub fn read_rule_path(path: &Path) -> Result<Vec<RuleFile>, Vec<RuleReadError>> 
     let read = |p: &Path| -> Result<RuleFile, RuleReadError> {
         Ok(RuleFile {
             path: p.display().to_string(),
-            text: crate::bounded::read_text(p, crate::bounded::CONFIG_CAP)
+            text: crate::input::bounded::read_text(p, crate::input::bounded::CONFIG_CAP)
                 .map_err(|e| failed(p, e))?,
         })
     };

@@ -6,9 +6,9 @@ use std::fmt;
 use std::io::Cursor;
 
 use crate::engine;
+use crate::input::source::Source;
 use crate::pipeline;
 use crate::rule::{Example, Rule, RuleSet};
-use crate::source::Source;
 
 /// What went wrong with one example (or with a rule's set of examples).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,10 +10,10 @@ use rayon::prelude::*;
 
 use crate::commands::describe_io;
 use crate::diagnosis::{Failed, Report, Rollup, SourceReport};
+use crate::input::source::Source;
+use crate::input::walk::{self, Found, GlobError, Skip, WalkOptions};
 use crate::pipeline::{self, Runs};
 use crate::rule::RuleSet;
-use crate::source::Source;
-use crate::walk::{self, Found, GlobError, Skip, WalkOptions};
 
 /// How many leading bytes decide whether a file is binary.
 const BINARY_PROBE: usize = 8192;

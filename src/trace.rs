@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::cond::Test;
 use crate::engine;
-use crate::line::LineReader;
+use crate::input::line::LineReader;
 use crate::mask::mask;
 use crate::record::Framer;
 use crate::repair::Repairer;

@@ -12,9 +12,9 @@ use std::collections::BTreeSet;
 
 use assert_cmd::Command;
 use magediag::diagnosis::Report;
+use magediag::input::source::Source;
 use magediag::pipeline::{self, Runs};
 use magediag::rule::RuleSet;
-use magediag::source::Source;
 use serde_json::Value;
 
 type Damage = fn(&str) -> String;

@@ -13,10 +13,10 @@ use std::io::{self, Read};
 use std::sync::LazyLock;
 
 use magediag::diagnosis::Report;
+use magediag::input::source::Source;
 use magediag::pipeline::{self, Runs};
 use magediag::render::{self, Format};
 use magediag::rule::{RuleFile, RuleSet};
-use magediag::source::Source;
 use proptest::prelude::*;
 use proptest::sample::select;
 

@@ -6,9 +6,9 @@
 
 use std::sync::LazyLock;
 
+use magediag::input::source::Source;
 use magediag::pipeline::{Runs, diagnose_every_line, diagnose_gated};
 use magediag::rule::RuleSet;
-use magediag::source::Source;
 use proptest::prelude::*;
 
 static RULES: LazyLock<RuleSet> = LazyLock::new(|| RuleSet::embedded().unwrap());

@@ -372,7 +372,7 @@ proptest! {
     #[test]
     fn no_fragment_survives_the_whole_pipeline(case in any_shape()) {
         let log = format!("INFO: start\nERROR: failed: {}\nINFO: end\n", case.line);
-        let source = magediag::source::Source::from_reader("p.log".into(), std::io::Cursor::new(log.into_bytes())).unwrap();
+        let source = magediag::input::source::Source::from_reader("p.log".into(), std::io::Cursor::new(log.into_bytes())).unwrap();
         let outcome = magediag::pipeline::diagnose_source(&RULES, source, magediag::pipeline::Runs::Latest);
         let report = magediag::diagnosis::Report::new(outcome.reports);
         let mut out = Vec::new();

@@ -54,8 +54,8 @@ fn the_rule_catalogue_doc_is_current() {
 
 /// The diagnoses (category, severity) of a text read as stdin is.
 fn diagnose(rules: &RuleSet, text: &str) -> Vec<(String, String)> {
+    use magediag::input::source::Source;
     use magediag::pipeline::{self, Runs};
-    use magediag::source::Source;
     let source = Source::from_reader(
         "<stdin>".into(),
         std::io::Cursor::new(text.as_bytes().to_vec()),

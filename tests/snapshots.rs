@@ -7,10 +7,10 @@
 use std::path::Path;
 
 use magediag::diagnosis::Report;
+use magediag::input::source::Source;
 use magediag::pipeline::{self, Runs};
 use magediag::render::{self, Format};
 use magediag::rule::RuleSet;
-use magediag::source::Source;
 
 fn render_sample(path: &Path, format: Format) -> String {
     colored::control::set_override(false);

@@ -201,7 +201,7 @@ fn read_composer_auth_file(path: &str) -> anyhow::Result<EnvInput> {
         }
         bail!("--composer-auth: the file given does not exist or is not a file");
     }
-    let value = crate::bounded::read_text(file, crate::bounded::CONFIG_CAP)
+    let value = crate::input::bounded::read_text(file, crate::input::bounded::CONFIG_CAP)
         .context("--composer-auth: cannot read the file given")?;
     Ok(EnvInput {
         value: Some(value.trim().to_string()),

@@ -80,7 +80,7 @@ fn compare(major: u64, minor: u64, patch: Option<u64>) -> Precedence {
 /// Reads the pinned Composer version from `.magento.app.yaml` (`composer/composer: '2.2.21'`).
 pub fn detect_version(project_dir: &Path) -> Option<String> {
     let path = project_dir.join(".magento.app.yaml");
-    let text = crate::bounded::read_text(&path, crate::bounded::CONFIG_CAP).ok()?;
+    let text = crate::input::bounded::read_text(&path, crate::input::bounded::CONFIG_CAP).ok()?;
     let re = Regex::new(r#"(?m)^\s*["']?composer/composer["']?\s*:\s*["']?([^"'\s#]+)"#).ok()?;
     re.captures(&text).map(|c| c[1].to_string())
 }

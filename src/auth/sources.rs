@@ -72,7 +72,7 @@ pub fn load_file(place: Place, path: &Path) -> Loaded {
     let state = if !path.exists() {
         State::NotFound
     } else {
-        match crate::bounded::read_text(path, crate::bounded::CONFIG_CAP) {
+        match crate::input::bounded::read_text(path, crate::input::bounded::CONFIG_CAP) {
             Ok(text) => {
                 if place == Place::ComposerJsonConfig {
                     url_credentials = repository_url_credentials(&text);

@@ -5,10 +5,10 @@
 use serde::Serialize;
 
 use crate::diagnosis::Report;
-use crate::inputs::{self, Named, NearMiss, ReadView};
 use crate::pipeline::Runs;
 use crate::render::{self, Format};
 use crate::rule::RuleSet;
+use crate::serve::inputs::{self, Named, NearMiss, ReadView};
 
 use super::multipart;
 

@@ -1,4 +1,4 @@
-//! Decoding beneath the line reader, for [`crate::source`]: gzip members read one by one
+//! Decoding beneath the line reader, for [`crate::input::source`]: gzip members read one by one
 //! (so that bytes after the last member are reported, not dropped or misnamed), the
 //! decompression cap (`--max-decompressed` / `MAGEDIAG_MAX_DECOMPRESSED`), and text
 //! that starts with a byte order mark (UTF-16 LE/BE exported from Windows, or UTF-8),

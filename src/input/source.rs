@@ -1,12 +1,12 @@
 //! Sources: stdin and files, opened as buffered byte streams; gzip (also multi-member)
 //! is detected by its magic bytes, whatever the file is called, and read decompressed;
-//! text with a byte order mark (UTF-16 from Windows) is transcoded ([`crate::decode`]).
+//! text with a byte order mark (UTF-16 from Windows) is transcoded ([`crate::input::decode`]).
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
-use crate::decode::{self, GzipMembers, Prefixed};
+use crate::input::decode::{self, GzipMembers, Prefixed};
 
 /// Read buffer size: large enough that syscalls do not dominate.
 const BUFFER: usize = 256 * 1024;
@@ -139,7 +139,7 @@ impl Source {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::decode::tests::gzip;
+    use crate::input::decode::tests::gzip;
 
     #[test]
     fn reads_every_member_of_a_multi_member_gzip() {

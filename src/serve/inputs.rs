@@ -9,14 +9,14 @@ use serde::Serialize;
 use crate::commands::describe_io;
 use crate::diagnosis::{Failed, Report, Rollup, SourceReport};
 use crate::engine;
-use crate::line::LineReader;
+use crate::input::line::LineReader;
+use crate::input::source::Source;
 use crate::mask::LineMasker;
 use crate::pipeline::{self, Runs};
 use crate::repair::{RepairedLine, Repairer};
 use crate::rule::RuleSet;
 use crate::ruletest;
 use crate::scan::Scan;
-use crate::source::Source;
 
 /// How many leading bytes decide whether a file is binary (as `scan` decides).
 const BINARY_PROBE: usize = 8192;
@@ -252,7 +252,7 @@ pub fn near_misses(rules: &RuleSet, text: &str, most: usize) -> Vec<NearMiss> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::decode::tests::gzip;
+    use crate::input::decode::tests::gzip;
 
     fn rules() -> RuleSet {
         RuleSet::embedded().unwrap()
