@@ -13,7 +13,6 @@ pub mod cond;
 pub mod context;
 pub mod diagnosis;
 pub mod engine;
-pub mod envelope;
 pub mod escape;
 pub mod gate;
 pub mod input;

@@ -11,11 +11,11 @@ use std::sync::LazyLock;
 
 use crate::diagnosis::{Hint, RunInfo, SourceReport};
 use crate::engine::{self, Events};
-use crate::envelope::{Envelope, Level};
 use crate::gate::{GateScratch, Heat, LineGate};
 use crate::input::line::{Block, LINE_CAP, LineReader};
 use crate::input::source::Source;
 use crate::mask::mask_cut;
+use crate::record::envelope::{Envelope, Level};
 use crate::record::{Framer, Record, Stage};
 use crate::repair::{RepairedLine, Repairer};
 use crate::rule::RuleSet;
@@ -1622,7 +1622,7 @@ impl<'r> RunState<'r> {
     fn take_held(&mut self, entry: &HeldLine, text: &str, candidates: &[usize]) {
         let record = Record {
             line: entry.line,
-            envelope: crate::envelope::parse(text),
+            envelope: crate::record::envelope::parse(text),
             stage: entry.stage,
             exception: None,
             continues_ece: false,

@@ -14,7 +14,7 @@ use toml::Spanned;
 
 use crate::cond::{self, Condition, FieldTest, Test};
 use crate::diagnosis::{CATEGORIES, Severity};
-use crate::envelope::Level;
+use crate::record::envelope::Level;
 use crate::signal::{Pattern, Signal, SignalSet};
 use crate::table::{self, Table};
 use crate::template::Template;
@@ -533,7 +533,7 @@ fn compile_signal(
 }
 
 fn parse_level(text: &str) -> Option<Level> {
-    crate::envelope::parse(&format!("[2000-01-01 00:00:00] {text}: x")).level
+    crate::record::envelope::parse(&format!("[2000-01-01 00:00:00] {text}: x")).level
 }
 
 fn one_line(text: &str) -> String {

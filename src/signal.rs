@@ -13,10 +13,10 @@ use regex::{Regex, RegexSet};
 use regex_syntax::hir::Hir;
 
 use crate::context::ContextSearch;
-use crate::envelope::Level;
 use crate::gate::{GateItem, GateScratch, LineGate};
 use crate::prefilter::{self, Prefilter};
 use crate::record::Record;
+use crate::record::envelope::Level;
 use crate::table::Table;
 
 /// The most characters of a field or evidence line kept in an event.
@@ -861,7 +861,7 @@ impl Deferred {
                 } => {
                     let record = Record {
                         line,
-                        envelope: crate::envelope::Envelope {
+                        envelope: crate::record::envelope::Envelope {
                             indent: 0,
                             prefix: None,
                             timestamp: None,

@@ -236,7 +236,7 @@ proptest! {
     #[test]
     fn fuzz_envelope_parse(bytes in log_bytes()) {
         for line in String::from_utf8_lossy(&bytes).lines() {
-            let _ = magediag::envelope::parse(line);
+            let _ = magediag::record::envelope::parse(line);
         }
     }
 

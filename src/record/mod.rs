@@ -4,11 +4,13 @@
 //!
 //! The framer keeps a few words of state, never lines: memory stays flat.
 
+pub mod envelope;
+
 use std::rc::Rc;
 
 use serde::Serialize;
 
-use crate::envelope::{self, Envelope};
+use envelope::Envelope;
 
 /// The Cloud deployment phase a line belongs to, when the log says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
