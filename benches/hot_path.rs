@@ -57,7 +57,7 @@ fn candidates_of_512_lines(bencher: divan::Bencher, how: &str) {
         ends.push(batch.len());
     }
     // Past the warm-up lines: the DFA, as on every large input.
-    let first = magediag::prefilter::WARM_LINES + 1;
+    let first = magediag::gate::prefilter::WARM_LINES + 1;
     let (mut out, mut out_ends) = (Vec::new(), Vec::new());
     bencher
         .counter(divan::counter::BytesCount::new(batch.len()))

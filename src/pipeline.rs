@@ -1534,7 +1534,7 @@ impl<'r> RunState<'r> {
     /// Reads the context lines among `lines`, whole clean lines skipped, the last of them
     /// line `last`, for the context groups of `wanted` and the signals not in
     /// `self.late_taken` (which it adds to); gives the groups it matched. They
-    /// are searched backwards ([`crate::context`]) and read as [`RunState::read_held`]
+    /// are searched backwards ([`crate::gate::context`]) and read as [`RunState::read_held`]
     /// reads held lines: newest first, each for the context signals no newer one matched,
     /// in the stage and with the Vagrant machine of `context` (the framer's and the
     /// repairer's when the lines were skipped: neither changes while lines are skipped).

@@ -12,9 +12,9 @@ use std::sync::{Arc, OnceLock};
 use regex::{Regex, RegexSet};
 use regex_syntax::hir::Hir;
 
-use crate::context::ContextSearch;
+use crate::gate::context::ContextSearch;
+use crate::gate::prefilter::{self, Prefilter};
 use crate::gate::{GateItem, GateScratch, LineGate};
-use crate::prefilter::{self, Prefilter};
 use crate::record::Record;
 use crate::record::envelope::Level;
 use crate::table::Table;
@@ -241,7 +241,7 @@ pub const SHARED_CONTEXT_GROUP: u64 = 1 << (u64::BITS - 1);
 
 /// Every signal of a rule set, matched together.
 ///
-/// Each pattern's required literals (see [`crate::prefilter`]) go into one automaton,
+/// Each pattern's required literals (see [`crate::gate::prefilter`]) go into one automaton,
 /// with [`ERROR_WORDS`]; a line runs only the patterns whose literals it holds, plus the
 /// few patterns without a usable literal (one `RegexSet`, usually empty).
 #[derive(Debug, Clone)]
@@ -378,7 +378,7 @@ impl SignalSet {
     }
 
     /// Whether the gate may leave the context signals' lines quiet, to be searched for
-    /// backwards among the lines skipped ([`crate::context`]), instead of finding each
+    /// backwards among the lines skipped ([`crate::gate::context`]), instead of finding each
     /// one as it goes ([`SignalSet::gate_for`]). A source read on one thread does
     /// (a folder's files); one read on two does not: there the gate runs on the reading
     /// thread, and the search would add to the other, which is the busier.
