@@ -7,83 +7,13 @@ use crate::cond::{Node, Predicate, Quantifier, Test};
 use crate::diagnosis::{Diagnosis, Evidence, Package};
 use crate::mask::mask;
 use crate::rule::{Rule, RuleSet};
-use crate::signal::Event;
+use crate::signal::{Event, Events};
 use crate::template::{Filter, Template, bytes_to_limit, bytes_to_mb, limit_above};
 
-/// The most events kept per signal and source; more are counted, not kept.
-pub const EVENTS_PER_SIGNAL: usize = 1000;
 /// The most evidence lines a diagnosis carries.
 pub const EVIDENCE_MAX: usize = 50;
 /// A suppressing rule hides another when their evidence lies within this many lines.
 pub const SUPPRESS_WINDOW: u64 = 200;
-
-/// The events of one source, grouped by signal, in bounded memory.
-#[derive(Debug, Clone, Default)]
-pub struct Events {
-    by_signal: Vec<Vec<Event>>,
-    /// Events seen but not kept, per signal.
-    dropped: Vec<u64>,
-    /// The signals that have an event, kept or dropped (each once): what
-    /// [`Events::clear`] clears.
-    touched: Vec<usize>,
-}
-
-impl Events {
-    /// An empty store for `signals` signals.
-    pub fn new(signals: usize) -> Events {
-        Events {
-            by_signal: vec![Vec::new(); signals],
-            dropped: vec![0; signals],
-            touched: Vec::new(),
-        }
-    }
-
-    /// Forgets every event, keeping the room: a log split into many runs starts one per
-    /// run, and most signals have none.
-    pub fn clear(&mut self) {
-        for s in self.touched.drain(..) {
-            self.by_signal[s].clear();
-            self.dropped[s] = 0;
-        }
-    }
-
-    fn touch(&mut self, signal: usize) {
-        if self.by_signal[signal].is_empty() && self.dropped[signal] == 0 {
-            self.touched.push(signal);
-        }
-    }
-
-    /// Keeps an event (up to the per-signal cap).
-    pub fn push(&mut self, event: Event) {
-        let s = event.signal;
-        self.touch(s);
-        if self.by_signal[s].len() < EVENTS_PER_SIGNAL {
-            self.by_signal[s].push(event);
-        } else {
-            self.dropped[s] += 1;
-        }
-    }
-
-    /// Counts events of a signal that were seen but not kept.
-    pub fn count_dropped(&mut self, signal: usize, count: u64) {
-        if signal < self.dropped.len() && count > 0 {
-            self.touch(signal);
-            self.dropped[signal] += count;
-        }
-    }
-
-    /// Whether a signal already holds as many events as are kept: more are only counted.
-    pub fn is_full(&self, signal: usize) -> bool {
-        self.by_signal
-            .get(signal)
-            .is_some_and(|kept| kept.len() >= EVENTS_PER_SIGNAL)
-    }
-
-    /// The kept events of a signal.
-    pub fn of(&self, signal: usize) -> &[Event] {
-        self.by_signal.get(signal).map_or(&[], Vec::as_slice)
-    }
-}
 
 /// An event picked as evidence: (signal, index within the signal's events).
 type Pick = (usize, usize);
@@ -480,48 +410,4 @@ fn list_packages(packages: &[Package]) -> String {
         shown.push(format!("and {} more", packages.len() - PACKAGES_LISTED));
     }
     shown.join(", ")
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-    use super::*;
-
-    fn event(signal: usize, line: u64) -> Event {
-        Event {
-            signal,
-            line,
-            text: format!("line {line}"),
-            fields: Vec::new(),
-        }
-    }
-
-    /// A cleared store is as a new one: no event of any signal, full ones included, and
-    /// the cap counts again from zero.
-    #[test]
-    fn a_cleared_store_holds_nothing_and_keeps_counting() {
-        let mut events = Events::new(3);
-        events.push(event(0, 1));
-        events.push(event(2, 2));
-        for line in 0..EVENTS_PER_SIGNAL as u64 + 5 {
-            events.push(event(1, line));
-        }
-        events.count_dropped(0, 4);
-        assert!(events.is_full(1));
-        events.clear();
-        for signal in 0..3 {
-            assert!(events.of(signal).is_empty(), "signal {signal}");
-            assert!(!events.is_full(signal));
-            assert_eq!(events.dropped[signal], 0);
-        }
-        events.push(event(1, 7));
-        events.push(event(1, 8));
-        assert_eq!(
-            events.of(1).iter().map(|e| e.line).collect::<Vec<_>>(),
-            [7, 8]
-        );
-        events.clear();
-        assert!(events.of(1).is_empty());
-        assert!(events.touched.is_empty());
-    }
 }

@@ -10,7 +10,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
 use std::sync::LazyLock;
 
 use crate::diagnosis::{Hint, RunInfo, SourceReport};
-use crate::engine::{self, Events};
+use crate::engine;
 use crate::gate::{GateScratch, Heat, LineGate};
 use crate::input::line::{Block, LINE_CAP, LineReader};
 use crate::input::source::Source;
@@ -19,6 +19,7 @@ use crate::record::envelope::{Envelope, Level};
 use crate::record::{Framer, Record, Stage};
 use crate::repair::{RepairedLine, Repairer};
 use crate::rule::RuleSet;
+use crate::signal::Events;
 use crate::signal::{Deferred, ERROR_WORDS, SignalSet};
 
 /// How runs of a multi-deployment log are reported.

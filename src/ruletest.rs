@@ -147,10 +147,10 @@ fn check(rules: &RuleSet, rule: &Rule, example: &Example) -> Result<(), (String,
 }
 
 /// The events of a whole text, every run together (examples and `trace` use this).
-pub fn events_of(rules: &RuleSet, text: &str) -> engine::Events {
+pub fn events_of(rules: &RuleSet, text: &str) -> crate::signal::Events {
     let source = Source::from_reader("example".into(), Cursor::new(text.as_bytes().to_vec()));
     match source {
         Ok(source) => pipeline::collect_events(rules, source),
-        Err(_) => engine::Events::new(rules.signals.signals().len()),
+        Err(_) => crate::signal::Events::new(rules.signals.signals().len()),
     }
 }

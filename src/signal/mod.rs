@@ -6,6 +6,13 @@
 //! automaton): a line that matches nothing costs one pass of it, and only the patterns
 //! whose literals it holds run, with captures only for those that match.
 
+mod deferred;
+mod event;
+
+pub use deferred::Deferred;
+pub use event::{EVENTS_PER_SIGNAL, Event, Events};
+use event::{make_event, make_event_without_captures};
+
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
@@ -18,9 +25,6 @@ use crate::gate::{GateItem, GateScratch, LineGate};
 use crate::record::Record;
 use crate::record::envelope::Level;
 use crate::table::Table;
-
-/// The most characters of a field or evidence line kept in an event.
-const FIELD_CAP: usize = 2048;
 
 /// One compiled signal.
 #[derive(Debug, Clone)]
@@ -180,39 +184,6 @@ pub const BUILTIN_FIELDS: &[&str] = &[
     "version",
     "suggestion",
 ];
-
-/// One thing a signal saw on one line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Event {
-    /// Index of the signal in its [`SignalSet`].
-    pub signal: usize,
-    pub line: u64,
-    /// The line as it appeared (trimmed, capped), for evidence.
-    pub text: String,
-    /// Named captures and envelope fields, sorted by name.
-    pub fields: Vec<(String, String)>,
-}
-
-impl Event {
-    /// A field's value; `""` when absent.
-    pub fn field(&self, name: &str) -> &str {
-        match name {
-            "text" => &self.text,
-            _ => self
-                .fields
-                .binary_search_by(|(k, _)| k.as_str().cmp(name))
-                .map_or("", |i| &self.fields[i].1),
-        }
-    }
-
-    /// Sets a field, keeping fields sorted.
-    pub fn set_field(&mut self, name: &str, value: String) {
-        match self.fields.binary_search_by(|(k, _)| k.as_str().cmp(name)) {
-            Ok(i) => self.fields[i].1 = value,
-            Err(i) => self.fields.insert(i, (name.to_owned(), value)),
-        }
-    }
-}
 
 /// Words that make a line look like an error (ASCII case-insensitive), for the hints a
 /// report shows when no rule fired. They share the signals' prefilter, so a line that holds
@@ -715,187 +686,6 @@ impl SignalSet {
     }
 }
 
-/// Matches whose events are built only when a run is reported.
-///
-/// Building an event runs the pattern's captures and allocates its fields; in a log of
-/// many short runs, most events belong to runs that are never reported. A match keeps
-/// only what its event needs (its line, capped to the event text size, and the record's
-/// context) in one buffer per run; [`Deferred::build`] makes the events.
-#[derive(Debug, Default)]
-pub struct Deferred {
-    matches: Vec<DeferredMatch>,
-    /// The texts (and messages that are not part of their text), one after the other.
-    buffer: String,
-    /// Matches held (or built) per signal, to apply the per-signal cap early.
-    held: Vec<usize>,
-    /// Matches not held because their signal was full, per signal.
-    dropped: Vec<u64>,
-    /// The last match held per signal, for ece-tools suggestions.
-    last: Vec<Option<usize>>,
-}
-
-#[derive(Debug)]
-enum DeferredMatch {
-    /// An event built at once (a line too long to hold cheaply).
-    Built(Event),
-    Held {
-        signal: usize,
-        pattern: usize,
-        line: u64,
-        text: std::ops::Range<usize>,
-        message: std::ops::Range<usize>,
-        level: Option<Level>,
-        code: Option<u32>,
-        stage: Option<crate::record::Stage>,
-        exception: Option<std::rc::Rc<str>>,
-        /// ece-tools suggestion lines attached later, joined by spaces.
-        suggestion: String,
-    },
-}
-
-impl Deferred {
-    /// An empty store for `signals` signals.
-    pub fn new(signals: usize) -> Deferred {
-        Deferred {
-            held: vec![0; signals],
-            dropped: vec![0; signals],
-            last: vec![None; signals],
-            ..Deferred::default()
-        }
-    }
-
-    /// Forgets everything (a run that will not be reported), keeping the buffers.
-    pub fn clear(&mut self) {
-        self.matches.clear();
-        self.buffer.clear();
-        self.held.iter_mut().for_each(|n| *n = 0);
-        self.dropped.iter_mut().for_each(|n| *n = 0);
-        self.last.iter_mut().for_each(|n| *n = None);
-    }
-
-    /// Holds one match of `signal`'s pattern `pattern` on `record` (line text `text`).
-    pub fn push(
-        &mut self,
-        set: &SignalSet,
-        (signal, pattern): (usize, usize),
-        record: &Record<'_>,
-        text: &str,
-    ) {
-        if self.held[signal] >= crate::engine::EVENTS_PER_SIGNAL {
-            self.dropped[signal] += 1;
-            return;
-        }
-        self.held[signal] += 1;
-        self.last[signal] = Some(self.matches.len());
-        let message = record.envelope.message;
-        if text.len() + message.len() > FIELD_CAP {
-            let event = set.event(signal, pattern, record, text);
-            self.matches.push(DeferredMatch::Built(event));
-            return;
-        }
-        let start = self.buffer.len();
-        self.buffer.push_str(text);
-        let text_range = start..self.buffer.len();
-        let message_range = if within(message, text) && !message.is_empty() {
-            let offset = message.as_ptr() as usize - text.as_ptr() as usize;
-            start + offset..start + offset + message.len()
-        } else {
-            let at = self.buffer.len();
-            self.buffer.push_str(message);
-            at..self.buffer.len()
-        };
-        self.matches.push(DeferredMatch::Held {
-            signal,
-            pattern,
-            line: record.line,
-            text: text_range,
-            message: message_range,
-            level: record.envelope.level,
-            code: record.envelope.code,
-            stage: record.stage,
-            exception: record.exception.clone(),
-            suggestion: String::new(),
-        });
-    }
-
-    /// Appends an ece-tools suggestion line to the last match of `signal`, if any.
-    pub fn attach_suggestion(&mut self, signal: usize, message: &str) {
-        let Some(i) = self.last.get(signal).copied().flatten() else {
-            return;
-        };
-        match &mut self.matches[i] {
-            DeferredMatch::Built(event) => {
-                let mut suggestion = event.field("suggestion").to_owned();
-                if !suggestion.is_empty() {
-                    suggestion.push(' ');
-                }
-                suggestion.push_str(message);
-                event.set_field("suggestion", suggestion);
-            }
-            DeferredMatch::Held { suggestion, .. } => {
-                if !suggestion.is_empty() {
-                    suggestion.push(' ');
-                }
-                suggestion.push_str(message);
-            }
-        }
-    }
-
-    /// Builds the held matches' events into `events`, in the order they were seen, and
-    /// empties the store.
-    pub fn build(&mut self, set: &SignalSet, events: &mut crate::engine::Events) {
-        for found in self.matches.drain(..) {
-            let event = match found {
-                DeferredMatch::Built(event) => event,
-                DeferredMatch::Held {
-                    signal,
-                    pattern,
-                    line,
-                    text,
-                    message,
-                    level,
-                    code,
-                    stage,
-                    exception,
-                    suggestion,
-                } => {
-                    let record = Record {
-                        line,
-                        envelope: crate::record::envelope::Envelope {
-                            indent: 0,
-                            prefix: None,
-                            timestamp: None,
-                            level,
-                            code,
-                            header: None,
-                            message: &self.buffer[message],
-                        },
-                        stage,
-                        exception,
-                        continues_ece: false,
-                        new_run: None,
-                    };
-                    let mut event = set.event(signal, pattern, &record, &self.buffer[text]);
-                    if !suggestion.is_empty() {
-                        let mut joined = event.field("suggestion").to_owned();
-                        if !joined.is_empty() {
-                            joined.push(' ');
-                        }
-                        joined.push_str(&suggestion);
-                        event.set_field("suggestion", joined);
-                    }
-                    event
-                }
-            };
-            events.push(event);
-        }
-        for (signal, &dropped) in self.dropped.iter().enumerate() {
-            events.count_dropped(signal, dropped);
-        }
-        self.clear();
-    }
-}
-
 /// The words a line at one of `levels` holds: ece-tools prints the level (`ERROR:`,
 /// `main.CRITICAL:`), and a `cloud.error.log` entry (read as ERROR unless its type is
 /// `warning`) holds `errorCode` and its type.
@@ -914,87 +704,6 @@ fn within(part: &str, whole: &str) -> bool {
     );
     let at = part.as_ptr() as usize;
     part.is_empty() || (at >= start && at + part.len() <= end)
-}
-
-fn make_event_without_captures(signal: usize, record: &Record<'_>, line_text: &str) -> Event {
-    let mut event = Event {
-        signal,
-        line: record.line,
-        text: cap(line_text.trim()),
-        fields: Vec::new(),
-    };
-    add_envelope_fields(&mut event, record);
-    event
-}
-
-fn make_event(
-    signal: usize,
-    record: &Record<'_>,
-    line_text: &str,
-    pattern: &Regex,
-    caps: &regex::Captures<'_>,
-) -> Event {
-    let mut event = Event {
-        signal,
-        line: record.line,
-        text: cap(line_text.trim()),
-        fields: Vec::new(),
-    };
-    for name in pattern.capture_names().flatten() {
-        if let Some(m) = caps.name(name) {
-            event.set_field(name, cap(m.as_str()));
-        }
-    }
-    add_envelope_fields(&mut event, record);
-    event
-}
-
-/// The fields every event takes from its record, and those derived from captures.
-fn add_envelope_fields(event: &mut Event, record: &Record<'_>) {
-    if let Some(level) = record.envelope.level {
-        event.set_field("level", level.as_str().to_owned());
-    }
-    if let Some(code) = record.envelope.code {
-        event.set_field("code", code.to_string());
-    }
-    if let Some(stage) = record.stage {
-        event.set_field("stage", stage.as_str().to_owned());
-    }
-    if let Some(exception) = &record.exception {
-        event.set_field("exception", exception.to_string());
-    }
-    derive_package(event);
-}
-
-/// Fills `package` (vendor/name) and `version` from the captures that imply them.
-///
-/// An archive file name is `{vendor}-{name}-{version}.zip`; regexes cannot strip a
-/// prefix they captured earlier (no backreferences), so the version is derived here.
-fn derive_package(event: &mut Event) {
-    let (vendor, name) = (event.field("vendor"), event.field("name"));
-    if event.field("package").is_empty() && !vendor.is_empty() && !name.is_empty() {
-        let package = format!("{vendor}/{name}");
-        event.set_field("package", package);
-    }
-    let archive = event.field("archive");
-    if event.field("version").is_empty() && !archive.is_empty() {
-        let prefix = format!("{}-{}-", event.field("vendor"), event.field("name"));
-        let stem = archive.strip_suffix(".zip").unwrap_or(archive);
-        let version = stem.strip_prefix(&prefix).map(str::to_owned);
-        if let Some(version) = version.filter(|v| !v.is_empty()) {
-            event.set_field("version", version);
-        }
-    }
-}
-
-/// A string cut to [`FIELD_CAP`] bytes at a character boundary, masked first when it is
-/// cut: a secret cut in two is no longer recognised by its shape (the engine masks what
-/// it shows again, which changes nothing on masked text).
-fn cap(s: &str) -> String {
-    if s.len() <= FIELD_CAP {
-        return s.to_owned();
-    }
-    crate::mask::mask_cut(s, FIELD_CAP).into_owned()
 }
 
 #[cfg(test)]
