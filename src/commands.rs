@@ -16,8 +16,8 @@ use crate::input::source::Source;
 use crate::input::walk::WalkOptions;
 use crate::pipeline::{self, Runs};
 use crate::render::{self, Format};
+use crate::rule::examples;
 use crate::rule::{self, RuleFile, RuleSet};
-use crate::ruletest;
 use crate::{Outcome, warn};
 
 /// Runs the command line; errors that reach here are I/O errors on output.
@@ -461,7 +461,7 @@ fn rules_command(
             let Some(rules) = load_rules(global) else {
                 return Ok(Outcome::Trouble);
             };
-            out.write_all(crate::catalogue::markdown(&rules).as_bytes())?;
+            out.write_all(crate::rule::catalogue::markdown(&rules).as_bytes())?;
             Ok(Outcome::Clean)
         }
         RulesAction::Test { .. } => {
@@ -541,7 +541,7 @@ fn list_rules(rules: &RuleSet, json: bool, out: &mut dyn Write) -> anyhow::Resul
 }
 
 fn test_rules(rules: &RuleSet, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let results = ruletest::run_all(rules);
+    let results = examples::run_all(rules);
     for failure in &results.failures {
         writeln!(out, "{failure}\n")?;
     }
@@ -725,7 +725,7 @@ fn explain(
         "{} {}: {}",
         "category".bold(),
         id.bold(),
-        crate::template::count(matching.len() as u64, "rule", "rules")
+        crate::rule::template::count(matching.len() as u64, "rule", "rules")
     )?;
     let width = matching.iter().map(|r| r.id.len()).max().unwrap_or(0);
     for rule in &matching {

@@ -3,12 +3,12 @@
 
 use std::collections::BTreeSet;
 
-use crate::cond::{Node, Predicate, Quantifier, Test};
 use crate::diagnosis::{Diagnosis, Evidence, Package};
 use crate::mask::mask;
+use crate::rule::cond::{Node, Predicate, Quantifier, Test};
+use crate::rule::template::{Filter, Template, bytes_to_limit, bytes_to_mb, limit_above};
 use crate::rule::{Rule, RuleSet};
 use crate::signal::{Event, Events};
-use crate::template::{Filter, Template, bytes_to_limit, bytes_to_mb, limit_above};
 
 /// The most evidence lines a diagnosis carries.
 pub const EVIDENCE_MAX: usize = 50;
@@ -402,7 +402,7 @@ fn list_packages(packages: &[Package]) -> String {
         .iter()
         .take(PACKAGES_LISTED)
         .map(|p| match &p.version {
-            Some(v) => format!("{} {}", p.name, crate::template::composer_version(v)),
+            Some(v) => format!("{} {}", p.name, crate::rule::template::composer_version(v)),
             None => p.name.clone(),
         })
         .collect();

@@ -7,9 +7,7 @@
 //! [`inputs`] and [`serve`] diagnose text held in memory for `magediag serve`'s page.
 
 pub mod auth;
-pub mod catalogue;
 pub mod cli;
-pub mod cond;
 pub mod diagnosis;
 pub mod engine;
 pub mod escape;
@@ -23,12 +21,9 @@ pub mod render;
 pub mod repair;
 pub mod reply;
 pub mod rule;
-pub mod ruletest;
 pub mod scan;
 pub mod serve;
 pub mod signal;
-pub mod table;
-pub mod template;
 pub mod trace;
 
 pub mod commands;

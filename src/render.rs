@@ -284,7 +284,7 @@ fn composer_versions(text: &str) -> String {
         let core = token.trim_end_matches([',', ';', ')', '.', ':']);
         let starts_numeric = core.bytes().next().is_some_and(|b| b.is_ascii_digit());
         if starts_numeric && core.contains('.') {
-            out.push_str(&crate::template::composer_version(core));
+            out.push_str(&crate::rule::template::composer_version(core));
             out.push_str(&token[core.len()..]);
         } else {
             out.push_str(token);
@@ -331,21 +331,21 @@ fn text_diagnosis(d: &Diagnosis, options: &TextOptions, out: &mut dyn Write) -> 
     } else {
         let mut more = Vec::new();
         if !d.packages.is_empty() {
-            more.push(crate::template::count(
+            more.push(crate::rule::template::count(
                 d.packages.len() as u64,
                 "package",
                 "packages",
             ));
         }
         if !d.causes.is_empty() {
-            more.push(crate::template::count(
+            more.push(crate::rule::template::count(
                 d.causes.len() as u64,
                 "likely cause",
                 "likely causes",
             ));
         }
         if !d.references.is_empty() {
-            more.push(crate::template::count(
+            more.push(crate::rule::template::count(
                 d.references.len() as u64,
                 "reference",
                 "references",
@@ -417,7 +417,7 @@ fn text_evidence(
             out,
             "    {} ... and {}{hint}",
             gutter.blue(),
-            crate::template::count(more, "more line", "more lines")
+            crate::rule::template::count(more, "more line", "more lines")
         )?;
     }
     Ok(())
@@ -432,7 +432,7 @@ fn text_packages(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
         let mut line = p.name.clone();
         if let Some(version) = &p.version {
             line.push(' ');
-            line.push_str(&crate::template::composer_version(version));
+            line.push_str(&crate::rule::template::composer_version(version));
         }
         if let Some(status) = &p.status {
             line.push_str(&format!("  [{status}]"));
@@ -481,7 +481,7 @@ fn text_nothing_found(
             "{}: {}: reading stopped after {}: {reason}; no known failure in what was read",
             "warning".yellow().bold(),
             source.path,
-            crate::template::count(source.lines, "line", "lines")
+            crate::rule::template::count(source.lines, "line", "lines")
         )?,
         None if source.lines == 0 => {
             let hint = if source.path == "<stdin>" {
@@ -501,7 +501,7 @@ fn text_nothing_found(
             "{}: no known failure found in {} ({} read)",
             "ok".green().bold(),
             source.path,
-            crate::template::count(source.lines, "line", "lines")
+            crate::rule::template::count(source.lines, "line", "lines")
         )?,
     }
     if source.hints.is_empty() {
@@ -533,7 +533,7 @@ fn text_nothing_found(
 
 /// `E errors, W warnings in S sources`, how many inputs gave nothing, and the runs skipped.
 fn footer_line(report: &Report) -> String {
-    use crate::template::count;
+    use crate::rule::template::count;
     let s = &report.summary;
     let mut line = format!(
         "{}, {} in {}",
@@ -568,7 +568,7 @@ fn text_footer(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         line.push_str(&format!(
             "; diagnosed the latest deployment run (started {}), skipped {}: --all-runs shows each",
             run.started,
-            crate::template::count(skipped as u64, "earlier run", "earlier runs")
+            crate::rule::template::count(skipped as u64, "earlier run", "earlier runs")
         ));
     }
     writeln!(out, "{}", line.dimmed())
@@ -684,7 +684,7 @@ fn markdown(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 out,
                 "No known failure found in `{}` ({} read).\n",
                 markdown_code(&source.path),
-                crate::template::count(source.lines, "line", "lines")
+                crate::rule::template::count(source.lines, "line", "lines")
             )?;
             if !source.hints.is_empty() {
                 writeln!(out, "Lines that look most like an error:\n\n```text")?;
@@ -862,7 +862,7 @@ fn scan_text(report: &Report, options: &TextOptions, out: &mut dyn Write) -> io:
     };
     let read = rollup.read;
     writeln!(out)?;
-    let logs = crate::template::count(read as u64, "log", "logs");
+    let logs = crate::rule::template::count(read as u64, "log", "logs");
     if read == 0 {
         writeln!(
             out,
@@ -931,7 +931,7 @@ fn rollup_line(report: &Report) -> String {
     } else {
         format!("skipped {skipped} ({})", reasons.join(", "))
     };
-    use crate::template::count;
+    use crate::rule::template::count;
     format!(
         "Read {} ({} gzip), {skipped}, failed {}; {}, {}.",
         count(rollup.read as u64, "log", "logs"),

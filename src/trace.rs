@@ -8,14 +8,14 @@ use std::ops::RangeInclusive;
 use colored::Colorize;
 use serde::Serialize;
 
-use crate::cond::Test;
 use crate::engine;
 use crate::input::line::LineReader;
 use crate::mask::mask;
 use crate::record::Framer;
 use crate::repair::Repairer;
 use crate::rule::RuleSet;
-use crate::ruletest;
+use crate::rule::cond::Test;
+use crate::rule::examples;
 use crate::signal::Event;
 
 /// One logical line in the traced range, as the signals saw it.
@@ -211,7 +211,7 @@ fn context_of(record: &crate::record::Record<'_>) -> Vec<String> {
 /// For every rule: fired or not over the whole input; test by test for the rules that
 /// look at a signal seen on the traced lines.
 fn rule_verdicts(rules: &RuleSet, text: &[u8], hit: &[usize]) -> Vec<RuleVerdict> {
-    let events = ruletest::events_of(rules, &String::from_utf8_lossy(text));
+    let events = examples::events_of(rules, &String::from_utf8_lossy(text));
     rules
         .rules
         .iter()

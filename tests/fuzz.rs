@@ -243,8 +243,8 @@ proptest! {
     /// Target: the condition parser, on grammar soup and on arbitrary text.
     #[test]
     fn fuzz_parse_condition(text in condition_text(), raw in any::<String>()) {
-        let _ = magediag::cond::parse_condition(&text);
-        let _ = magediag::cond::parse_condition(&raw);
+        let _ = magediag::rule::cond::parse_condition(&text);
+        let _ = magediag::rule::cond::parse_condition(&raw);
     }
 
     /// Target: the rule loader on mutated rule files; errors must locate themselves.

@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 
 use magediag::rule::RuleSet;
-use magediag::ruletest;
+use magediag::rule::examples;
 
 #[test]
 fn every_rule_example_passes_and_every_rule_has_both_kinds() {
     let rules = RuleSet::embedded().unwrap_or_else(|e| panic!("shipped rules do not load:\n{e}"));
-    let results = ruletest::run_all(&rules);
+    let results = examples::run_all(&rules);
     let mut by_file: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for failure in &results.failures {
         let file = failure.origin.split(':').next().unwrap_or("").to_owned();
@@ -44,7 +44,7 @@ fn every_rule_has_causes_remediation_and_references() {
 #[test]
 fn the_rule_catalogue_doc_is_current() {
     let rules = RuleSet::embedded().unwrap();
-    let generated = magediag::catalogue::markdown(&rules);
+    let generated = magediag::rule::catalogue::markdown(&rules);
     let committed = std::fs::read_to_string("docs/rules.md").unwrap_or_default();
     assert!(
         generated == committed,
@@ -77,7 +77,7 @@ fn diagnose(rules: &RuleSet, text: &str) -> Vec<(String, String)> {
 #[test]
 fn every_ece_tools_code_is_diagnosed_as_its_tables_category() {
     let rules = RuleSet::embedded().unwrap();
-    let tables = magediag::table::embedded().unwrap();
+    let tables = magediag::rule::table::embedded().unwrap();
     let table = tables.iter().find(|t| t.name == "ece_errors").unwrap();
     assert!(
         table.rows.len() > 100,
@@ -121,7 +121,7 @@ fn every_ece_tools_code_is_diagnosed_as_its_tables_category() {
 #[test]
 fn coded_lines_in_samples_and_examples_agree_with_the_ece_tools_table() {
     let rules = RuleSet::embedded().unwrap();
-    let tables = magediag::table::embedded().unwrap();
+    let tables = magediag::rule::table::embedded().unwrap();
     let table = tables.iter().find(|t| t.name == "ece_errors").unwrap();
     let mut texts: Vec<(String, String)> = Vec::new();
     for entry in std::fs::read_dir("samples").unwrap() {
@@ -194,7 +194,7 @@ fn coded_lines_in_samples_and_examples_agree_with_the_ece_tools_table() {
 /// set holds the core and its bundled extensions but none of Adobe Commerce's own.
 #[test]
 fn the_data_tables_hold_what_rules_rely_on() {
-    let tables = magediag::table::embedded().unwrap();
+    let tables = magediag::rule::table::embedded().unwrap();
     let table = |name: &str| tables.iter().find(|t| t.name == name).unwrap();
     let mysql = table("mysql_errors");
     for row in &mysql.rows {
@@ -251,7 +251,7 @@ fn the_data_tables_hold_what_rules_rely_on() {
 #[test]
 fn every_composer_message_template_is_diagnosed_as_its_category() {
     let rules = RuleSet::embedded().unwrap();
-    let tables = magediag::table::embedded().unwrap();
+    let tables = magediag::rule::table::embedded().unwrap();
     let table = tables
         .iter()
         .find(|t| t.name == "composer_messages")

@@ -15,7 +15,7 @@ use crate::mask::LineMasker;
 use crate::pipeline::{self, Runs};
 use crate::repair::{RepairedLine, Repairer};
 use crate::rule::RuleSet;
-use crate::ruletest;
+use crate::rule::examples;
 use crate::scan::Scan;
 
 /// How many leading bytes decide whether a file is binary (as `scan` decides).
@@ -213,11 +213,11 @@ pub struct NearMiss {
 /// The rules that did not fire on `text` but whose signals matched something in it,
 /// most events first, at most `most` of them.
 pub fn near_misses(rules: &RuleSet, text: &str, most: usize) -> Vec<NearMiss> {
-    let events = ruletest::events_of(rules, text);
+    let events = examples::events_of(rules, text);
     let mut misses: Vec<NearMiss> = Vec::new();
     for rule in &rules.rules {
         let mut signals: Vec<usize> = Vec::new();
-        rule.when.atoms(&mut |test: &crate::cond::Test| {
+        rule.when.atoms(&mut |test: &crate::rule::cond::Test| {
             if let Some(index) = rules.signals.index(test.signal())
                 && !signals.contains(&index)
             {

@@ -24,7 +24,7 @@ use crate::gate::prefilter::{self, Prefilter};
 use crate::gate::{GateItem, GateScratch, LineGate};
 use crate::record::Record;
 use crate::record::envelope::Level;
-use crate::table::Table;
+use crate::rule::table::Table;
 
 /// One compiled signal.
 #[derive(Debug, Clone)]

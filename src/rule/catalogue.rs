@@ -8,7 +8,7 @@ use crate::rule::RuleSet;
 
 /// Lists the data tables rules read, with where their facts come from.
 fn tables(out: &mut String) {
-    let Ok(tables) = crate::table::embedded() else {
+    let Ok(tables) = crate::rule::table::embedded() else {
         return;
     };
     let _ = writeln!(out, "## Data tables\n");

@@ -4,6 +4,12 @@
 //! Shipped rules (`rules/*.toml`) are embedded in the binary; `--rules PATH` adds files
 //! whose signals and rules replace shipped ones with the same id.
 
+pub mod catalogue;
+pub mod cond;
+pub mod examples;
+pub mod table;
+pub mod template;
+
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::Path;
@@ -12,12 +18,12 @@ use std::sync::Arc;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::cond::{self, Condition, FieldTest, Test};
 use crate::diagnosis::{CATEGORIES, Severity};
 use crate::record::envelope::Level;
 use crate::signal::{Pattern, Signal, SignalSet};
-use crate::table::{self, Table};
-use crate::template::Template;
+use cond::{Condition, FieldTest, Test};
+use table::Table;
+use template::Template;
 
 /// The shipped rule files, embedded at build time: (path, contents).
 pub const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/embedded_rules.rs"));
@@ -727,7 +733,10 @@ fn compile_summary(
             return None;
         }
     };
-    let mut known: HashSet<&str> = crate::template::BUILTIN_NAMES.iter().copied().collect();
+    let mut known: HashSet<&str> = crate::rule::template::BUILTIN_NAMES
+        .iter()
+        .copied()
+        .collect();
     let mut used = also.to_vec();
     if let Some(when) = when {
         when.atoms(&mut |t: &Test| used.extend(signals.index(t.signal())));
