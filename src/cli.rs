@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::render::Format;
+use crate::report::render::Format;
 
 const ABOUT: &str =
     "Diagnose failed Magento Commerce Cloud (Adobe Commerce on cloud) deployment logs.";

@@ -11,11 +11,12 @@ use crate::cli::{
     Cli, ColorChoice, Command, FailOn, GlobalOptions, RulesAction, ScanArgs, TextOrJson,
     TextOrJsonOption,
 };
-use crate::diagnosis::{Report, Severity, SourceReport};
 use crate::input::source::Source;
 use crate::input::walk::WalkOptions;
+use crate::messages::describe_io;
 use crate::pipeline::{self, Runs};
-use crate::render::{self, Format};
+use crate::report::diagnosis::{Report, Severity, SourceReport};
+use crate::report::render::{self, Format};
 use crate::rule::examples;
 use crate::rule::{self, RuleFile, RuleSet};
 use crate::{Outcome, warn};
@@ -253,7 +254,7 @@ fn diagnose(
     trouble |= !add_project_findings(&mut report, global);
     let format = global.format.unwrap_or(Format::Text);
     if format == Format::Markdown {
-        crate::reply::write(&report, &rules, None, out).context("writing the reply")?;
+        crate::report::reply::write(&report, &rules, None, out).context("writing the reply")?;
     } else {
         emit(&report, format, &text_options(global), false, out)?;
     }
@@ -408,7 +409,7 @@ fn paste(global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Result<Outcome>
     }
     // The whole paste is read too: the customer's words, pasted configuration and the
     // secrets it holds (which are then removed from the report, whatever the format).
-    let ticket = crate::reply::Ticket::read(&String::from_utf8_lossy(&text));
+    let ticket = crate::report::reply::Ticket::read(&String::from_utf8_lossy(&text));
     let source = Source::from_reader("<paste>".into(), io::Cursor::new(text))
         .context("reading the paste")?;
     let diagnosed = pipeline::diagnose_source(&rules, source, runs(global));
@@ -418,10 +419,11 @@ fn paste(global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Result<Outcome>
         trouble = true;
     }
     trouble |= !add_project_findings(&mut report, global);
-    crate::reply::redact_report(&mut report, &ticket);
+    crate::report::reply::redact_report(&mut report, &ticket);
     let format = global.format.unwrap_or(Format::Markdown);
     if format == Format::Markdown {
-        crate::reply::write(&report, &rules, Some(&ticket), out).context("writing the reply")?;
+        crate::report::reply::write(&report, &rules, Some(&ticket), out)
+            .context("writing the reply")?;
     } else {
         emit(&report, format, &text_options(global), false, out)?;
     }
@@ -433,15 +435,6 @@ fn serve(args: &crate::serve::ServeArgs, global: &GlobalOptions) -> anyhow::Resu
         return Ok(Outcome::Trouble);
     };
     crate::serve::serve(rules, args, runs(global))
-}
-
-/// An I/O error as a short reason, without Rust's `(os error N)` noise.
-pub fn describe_io(e: &io::Error) -> String {
-    let text = e.to_string();
-    match text.find(" (os error") {
-        Some(i) => text[..i].to_lowercase(),
-        None => text,
-    }
 }
 
 fn rules_command(

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::diagnosis::{Diagnosis, Evidence, Package};
 use crate::mask::mask;
+use crate::report::diagnosis::{Diagnosis, Evidence, Package};
 use crate::rule::cond::{Node, Predicate, Quantifier, Test};
 use crate::rule::template::{Filter, Template, bytes_to_limit, bytes_to_mb, limit_above};
 use crate::rule::{Rule, RuleSet};

@@ -8,18 +8,16 @@
 
 pub mod auth;
 pub mod cli;
-pub mod diagnosis;
 pub mod engine;
-pub mod escape;
 pub mod gate;
 pub mod input;
 pub mod manual;
 pub mod mask;
+pub mod messages;
 pub mod pipeline;
 pub mod record;
-pub mod render;
 pub mod repair;
-pub mod reply;
+pub mod report;
 pub mod rule;
 pub mod scan;
 pub mod serve;
@@ -28,9 +26,8 @@ pub mod trace;
 
 pub mod commands;
 
-use std::io::{self, Write};
-
 pub use commands::run;
+pub use messages::{describe_io, is_broken_pipe, warn};
 
 /// How a run ended, mapped to the exit status by `main`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,25 +69,6 @@ pub fn version_line() -> String {
         env!("CARGO_PKG_VERSION"),
         rule::CATALOGUE_VERSION
     )
-}
-
-/// Whether an I/O error means the reader went away (`magediag ... | head`).
-pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| {
-        cause
-            .downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
-    })
-}
-
-/// Writes `magediag: message` to stderr, once; errors writing it are ignored.
-pub fn warn(message: &str) {
-    let message = mask::mask(message);
-    let _ = writeln!(
-        io::stderr().lock(),
-        "magediag: {}",
-        escape::printable(&message)
-    );
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ fn main() -> ExitCode {
             match io {
                 Some(io) => magediag::warn(&format!(
                     "<stdout>: cannot write the report: {}",
-                    magediag::commands::describe_io(io)
+                    magediag::describe_io(io)
                 )),
                 None => magediag::warn(&format!("{e:#}")),
             }
@@ -43,7 +43,7 @@ fn usage(e: &clap::Error) -> ExitCode {
         Err(io) if asked => {
             magediag::warn(&format!(
                 "<stdout>: cannot write the help: {}",
-                magediag::commands::describe_io(&io)
+                magediag::describe_io(&io)
             ));
             ExitCode::from(2)
         }

@@ -9,7 +9,6 @@ use std::sync::atomic::Ordering;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
 use std::sync::LazyLock;
 
-use crate::diagnosis::{Hint, RunInfo, SourceReport};
 use crate::engine;
 use crate::gate::{GateScratch, Heat, LineGate};
 use crate::input::line::{Block, LINE_CAP, LineReader};
@@ -18,6 +17,7 @@ use crate::mask::mask_cut;
 use crate::record::envelope::{Envelope, Level};
 use crate::record::{Framer, Record, Stage};
 use crate::repair::{RepairedLine, Repairer};
+use crate::report::diagnosis::{Hint, RunInfo, SourceReport};
 use crate::rule::RuleSet;
 use crate::signal::Events;
 use crate::signal::{Deferred, ERROR_WORDS, SignalSet};

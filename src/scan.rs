@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
-use crate::commands::describe_io;
-use crate::diagnosis::{Failed, Report, Rollup, SourceReport};
 use crate::input::source::Source;
 use crate::input::walk::{self, Found, GlobError, Skip, WalkOptions};
+use crate::messages::describe_io;
 use crate::pipeline::{self, Runs};
+use crate::report::diagnosis::{Failed, Report, Rollup, SourceReport};
 use crate::rule::RuleSet;
 
 /// How many leading bytes decide whether a file is binary.

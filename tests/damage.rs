@@ -11,9 +11,9 @@ use common::{each_line, entities, smart_quotes};
 use std::collections::BTreeSet;
 
 use assert_cmd::Command;
-use magediag::diagnosis::Report;
 use magediag::input::source::Source;
 use magediag::pipeline::{self, Runs};
+use magediag::report::diagnosis::Report;
 use magediag::rule::RuleSet;
 use serde_json::Value;
 

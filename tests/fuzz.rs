@@ -12,10 +12,10 @@
 use std::io::{self, Read};
 use std::sync::LazyLock;
 
-use magediag::diagnosis::Report;
 use magediag::input::source::Source;
 use magediag::pipeline::{self, Runs};
-use magediag::render::{self, Format};
+use magediag::report::diagnosis::Report;
+use magediag::report::render::{self, Format};
 use magediag::rule::{RuleFile, RuleSet};
 use proptest::prelude::*;
 use proptest::sample::select;

@@ -374,9 +374,9 @@ proptest! {
         let log = format!("INFO: start\nERROR: failed: {}\nINFO: end\n", case.line);
         let source = magediag::input::source::Source::from_reader("p.log".into(), std::io::Cursor::new(log.into_bytes())).unwrap();
         let outcome = magediag::pipeline::diagnose_source(&RULES, source, magediag::pipeline::Runs::Latest);
-        let report = magediag::diagnosis::Report::new(outcome.reports);
+        let report = magediag::report::diagnosis::Report::new(outcome.reports);
         let mut out = Vec::new();
-        magediag::render::render(&report, magediag::render::Format::Json, &mut out).unwrap();
+        magediag::report::render::render(&report, magediag::report::render::Format::Json, &mut out).unwrap();
         let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
         // Compare on the decoded strings: JSON escaping would hide a raw fragment.
         let mut text = String::new();

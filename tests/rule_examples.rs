@@ -87,7 +87,7 @@ fn every_ece_tools_code_is_diagnosed_as_its_tables_category() {
         let (code, kind) = (&row[0], table.get(&row[0], "type").unwrap());
         let category = table.get(code, "category").unwrap();
         assert!(
-            magediag::diagnosis::CATEGORIES.contains(&category),
+            magediag::report::diagnosis::CATEGORIES.contains(&category),
             "code {code}: unknown category {category}"
         );
         let stage = table.get(code, "stage").unwrap();
@@ -200,7 +200,7 @@ fn the_data_tables_hold_what_rules_rely_on() {
     for row in &mysql.rows {
         let category = mysql.get(&row[0], "category").unwrap();
         assert!(
-            magediag::diagnosis::CATEGORIES.contains(&category),
+            magediag::report::diagnosis::CATEGORIES.contains(&category),
             "mysql {}: {category}",
             row[0]
         );

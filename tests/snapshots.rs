@@ -6,10 +6,10 @@
 
 use std::path::Path;
 
-use magediag::diagnosis::Report;
 use magediag::input::source::Source;
 use magediag::pipeline::{self, Runs};
-use magediag::render::{self, Format};
+use magediag::report::diagnosis::Report;
+use magediag::report::render::{self, Format};
 use magediag::rule::RuleSet;
 
 fn render_sample(path: &Path, format: Format) -> String {
@@ -23,7 +23,7 @@ fn render_sample(path: &Path, format: Format) -> String {
     let mut out = Vec::new();
     if format == Format::Markdown {
         // `--format markdown` on a log prints the support reply.
-        magediag::reply::write(&report, &rules, None, &mut out).unwrap();
+        magediag::report::reply::write(&report, &rules, None, &mut out).unwrap();
     } else {
         render::render(&report, format, &mut out).unwrap();
     }

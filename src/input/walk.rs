@@ -151,7 +151,7 @@ fn walk_error(root: &Path, e: &walkdir::Error) -> Found {
         return Found::Skipped(path, Skip::Dangling);
     }
     let message = if let Some(io) = e.io_error() {
-        crate::commands::describe_io(io)
+        crate::messages::describe_io(io)
     } else {
         e.to_string()
     };

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::diagnosis::CATEGORIES;
+use crate::report::diagnosis::CATEGORIES;
 use crate::rule::RuleSet;
 
 /// Lists the data tables rules read, with where their facts come from.

@@ -18,8 +18,8 @@ use std::sync::Arc;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::diagnosis::{CATEGORIES, Severity};
 use crate::record::envelope::Level;
+use crate::report::diagnosis::{CATEGORIES, Severity};
 use crate::signal::{Pattern, Signal, SignalSet};
 use cond::{Condition, FieldTest, Test};
 use table::Table;

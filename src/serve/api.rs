@@ -4,9 +4,9 @@
 
 use serde::Serialize;
 
-use crate::diagnosis::Report;
 use crate::pipeline::Runs;
-use crate::render::{self, Format};
+use crate::report::diagnosis::Report;
+use crate::report::render::{self, Format};
 use crate::rule::RuleSet;
 use crate::serve::inputs::{self, Named, NearMiss, ReadView};
 
@@ -161,7 +161,7 @@ struct Diagnosed {
     messages: Vec<String>,
     /// A paste is read whole, as `magediag paste` reads it: the customer's words,
     /// pasted configuration and the secrets it holds shape the reply.
-    ticket: Option<crate::reply::Ticket>,
+    ticket: Option<crate::report::reply::Ticket>,
 }
 
 fn run(context: &Context, inputs: Inputs) -> Diagnosed {
@@ -169,11 +169,11 @@ fn run(context: &Context, inputs: Inputs) -> Diagnosed {
         Inputs::One(input) => {
             let name = input.name.clone();
             let ticket = (name == "<paste>").then(|| {
-                crate::reply::Ticket::read(&inputs::decoded_text(&input.bytes, PASTE_TEXT))
+                crate::report::reply::Ticket::read(&inputs::decoded_text(&input.bytes, PASTE_TEXT))
             });
             let (mut report, error) = inputs::diagnose_one(&context.rules, input, context.runs);
             if let Some(ticket) = &ticket {
-                crate::reply::redact_report(&mut report, ticket);
+                crate::report::reply::redact_report(&mut report, ticket);
             }
             Diagnosed {
                 ticket,
@@ -208,7 +208,7 @@ fn rendered(context: &Context, diagnosed: &Diagnosed, format: Format) -> Vec<u8>
     let _ = if diagnosed.scan {
         render::render_scan(&diagnosed.report, format, &mut out)
     } else if format == Format::Markdown {
-        crate::reply::write(
+        crate::report::reply::write(
             &diagnosed.report,
             &context.rules,
             diagnosed.ticket.as_ref(),

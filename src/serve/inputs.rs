@@ -6,14 +6,14 @@ use std::io::{BufRead, Cursor, Read};
 
 use serde::Serialize;
 
-use crate::commands::describe_io;
-use crate::diagnosis::{Failed, Report, Rollup, SourceReport};
 use crate::engine;
 use crate::input::line::LineReader;
 use crate::input::source::Source;
 use crate::mask::LineMasker;
+use crate::messages::describe_io;
 use crate::pipeline::{self, Runs};
 use crate::repair::{RepairedLine, Repairer};
+use crate::report::diagnosis::{Failed, Report, Rollup, SourceReport};
 use crate::rule::RuleSet;
 use crate::rule::examples;
 use crate::scan::Scan;

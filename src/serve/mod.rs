@@ -1,7 +1,7 @@
 //! `magediag serve`: a page and an API on a loopback port, for pasting or dropping logs in
 //! a browser with nothing leaving the machine. The server writes no files and keeps
 //! nothing between requests; each request is diagnosed with the CLI's own functions
-//! ([`crate::serve::inputs`], [`crate::render`]) and forgotten.
+//! ([`crate::serve::inputs`], [`crate::report::render`]) and forgotten.
 //!
 //! Security: it binds 127.0.0.1 unless `--listen` says otherwise, refuses requests whose
 //! `Host` is not the bound address (DNS rebinding) and cross-origin requests, sends no
@@ -257,7 +257,7 @@ fn answer(context: &Context, guard: &Guard, mut request: tiny_http::Request) {
             400,
             &format!(
                 "cannot read the request: {}",
-                crate::commands::describe_io(&e)
+                crate::messages::describe_io(&e)
             ),
         );
         send(request, reply);

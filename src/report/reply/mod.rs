@@ -12,9 +12,9 @@ mod voice;
 
 use std::io::{self, Write};
 
-use crate::diagnosis::{Diagnosis, Report, Severity, SourceReport};
-use crate::escape::{markdown_code, markdown_inline};
 use crate::mask::{self, SecretKind};
+use crate::report::diagnosis::{Diagnosis, Report, Severity, SourceReport};
+use crate::report::escape::{markdown_code, markdown_inline};
 use crate::rule::RuleSet;
 
 pub use ticket::{CLAIMS, Claim, ClaimKind, DatabaseOverride, PastedVariable, Ticket};
@@ -40,7 +40,7 @@ pub fn write(
 ) -> io::Result<()> {
     let empty = Ticket::default();
     let ticket = ticket.unwrap_or(&empty);
-    let report = crate::escape::printable_report(report);
+    let report = crate::report::escape::printable_report(report);
     let text = compose(&report, rules, ticket);
     out.write_all(redact(&text, &ticket.secret_values()).as_bytes())
 }

@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use crate::diagnosis::Report;
+use crate::report::diagnosis::Report;
 
 /// Whether `c` is a control code a terminal acts on: C0 but for tab, DEL, and C1.
 fn is_control(c: char) -> bool {

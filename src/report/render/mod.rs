@@ -1,0 +1,272 @@
+//! Renderers: the report as coloured text (like a compiler diagnostic), JSON or
+//! Markdown, written to any `Write`. Colour is decided once, by the caller.
+//! Every string reaching here was masked when the diagnosis was built.
+
+mod concise;
+mod github;
+mod markdown;
+mod ndjson;
+mod text;
+
+pub use github::{GITHUB_ANNOTATIONS, escape_data, escape_property};
+pub use text::{TEXT_WIDTH, TextOptions};
+
+use concise::concise;
+use github::github;
+use markdown::{markdown, markdown_rollup};
+use ndjson::ndjson;
+use text::{EVIDENCE_WIDTH, scan_text, text};
+
+use std::io::{self, Write};
+
+use colored::Colorize;
+
+use crate::report::diagnosis::{Diagnosis, Report, Severity, SourceReport};
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Human-readable, coloured on a terminal: each diagnosis with its fix.
+    Text,
+    /// One line per diagnosis: `path:line: severity[category]: title (rule)`.
+    Concise,
+    /// The versioned JSON report (`magediag/1`).
+    Json,
+    /// Markdown for a support ticket.
+    Markdown,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+    /// One JSON record per diagnosis per line, then a summary record.
+    Ndjson,
+}
+
+/// Writes a report in the given format.
+pub fn render(report: &Report, format: Format, out: &mut dyn Write) -> io::Result<()> {
+    let printable;
+    let report = if format == Format::Json || format == Format::Ndjson {
+        report
+    } else {
+        printable = crate::report::escape::printable_report(report);
+        &printable
+    };
+    match format {
+        Format::Text => text(report, &TextOptions::default(), out),
+        Format::Concise => concise(report, out),
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, report)?;
+            writeln!(out)
+        }
+        Format::Markdown => markdown(report, out),
+        Format::Github => github(report, out),
+        Format::Ndjson => ndjson(report, out),
+    }
+}
+
+/// Writes a report in the given format, text laid out as `options` say.
+pub fn render_with(
+    report: &Report,
+    format: Format,
+    options: &TextOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        Format::Text => text(
+            &crate::report::escape::printable_report(report),
+            options,
+            out,
+        ),
+        _ => render(report, format, out),
+    }
+}
+
+pub(super) fn source_title(source: &SourceReport) -> String {
+    match &source.run {
+        Some(run) => format!(
+            "==> {} (run {} of {}, started {}) <==",
+            source.path, run.index, run.runs, run.started
+        ),
+        None => format!("==> {} <==", source.path),
+    }
+}
+
+pub(super) fn severity_label(severity: Severity) -> colored::ColoredString {
+    match severity {
+        Severity::Error => "error".red().bold(),
+        Severity::Warning => "warning".yellow().bold(),
+        Severity::Info => "info".blue().bold(),
+    }
+}
+
+/// `E errors, W warnings in S sources`, how many inputs gave nothing, and the runs skipped.
+pub(super) fn footer_line(report: &Report) -> String {
+    use crate::rule::template::count;
+    let s = &report.summary;
+    let mut line = format!(
+        "{}, {} in {}",
+        count(s.errors as u64, "error", "errors"),
+        count(s.warnings as u64, "warning", "warnings"),
+        count(s.sources as u64, "source", "sources")
+    );
+    let unread = report.sources.iter().filter(|r| r.nothing_read()).count();
+    if unread > 0 {
+        line.push_str(&format!(
+            "; nothing read from {}",
+            count(unread as u64, "input", "inputs")
+        ));
+    }
+    line
+}
+
+/// A line cut to `width` columns. The longest word (a URL, a path) gives up its middle
+/// first, keeping its end: an archive URL ends with the package and version, a line with
+/// what happened (`HTTP/1.1 403 Forbidden`). Else the line's middle goes.
+pub(super) fn clip_to(text: &str, width: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= width {
+        return text.to_owned();
+    }
+    let excess = chars.len() - width + 1;
+    let mut longest = (0, 0);
+    let mut start = 0;
+    for (i, c) in chars.iter().chain(std::iter::once(&' ')).enumerate() {
+        if c.is_whitespace() {
+            if i - start > longest.1 - longest.0 {
+                longest = (start, i);
+            }
+            start = i + 1;
+        }
+    }
+    let (from, to) = longest;
+    let left = (to - from).saturating_sub(excess);
+    if left >= 16 {
+        let head = (left / 4).min(12);
+        let mut cut: String = chars[..from + head].iter().collect();
+        cut.push('…');
+        cut.extend(&chars[to - (left - head)..]);
+        return cut;
+    }
+    let keep = width.saturating_sub(1);
+    let head = keep * 2 / 5;
+    let tail = keep - head;
+    let mut cut: String = chars[..head].iter().collect();
+    cut.push('…');
+    cut.extend(&chars[chars.len() - tail..]);
+    cut
+}
+
+pub(super) fn clip(text: &str) -> String {
+    if text.chars().count() <= EVIDENCE_WIDTH {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(EVIDENCE_WIDTH).collect();
+    format!("{cut}…")
+}
+
+/// Writes `path:line: severity[category]SEP title (rule)`, one diagnosis on one line.
+pub(super) fn diagnosis_line(
+    path: &str,
+    d: &Diagnosis,
+    sep: &str,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let line = d
+        .evidence
+        .first()
+        .map_or(String::new(), |e| format!(":{}", e.line));
+    writeln!(
+        out,
+        "{path}{line}: {}{}{sep} {} {}",
+        severity_label(d.severity),
+        format!("[{}]", d.category).bold(),
+        d.title,
+        format!("({})", d.rule).dimmed()
+    )
+}
+
+/// Writes a folder scan: one line per diagnosis (like a linter's concise output), the
+/// roll-up, and how to read more; JSON and Markdown carry the full report.
+pub fn render_scan(report: &Report, format: Format, out: &mut dyn Write) -> io::Result<()> {
+    render_scan_with(report, format, &TextOptions::default(), out)
+}
+
+/// [`render_scan`], text laid out as `options` say (`--verbose`: each diagnosis whole).
+pub fn render_scan_with(
+    report: &Report,
+    format: Format,
+    options: &TextOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    if matches!(
+        format,
+        Format::Json | Format::Github | Format::Ndjson | Format::Concise
+    ) {
+        return render(report, format, out);
+    }
+    let report = &crate::report::escape::printable_report(report);
+    match format {
+        Format::Json | Format::Github | Format::Ndjson | Format::Concise => {
+            render(report, format, out)
+        }
+        Format::Markdown => {
+            markdown(report, out)?;
+            markdown_rollup(report, out)
+        }
+        Format::Text => scan_text(report, options, out),
+    }
+}
+
+pub(super) fn list_some(items: &[String], shown: usize) -> String {
+    let mut listed: Vec<&str> = items.iter().take(shown).map(String::as_str).collect();
+    let more = items.len().saturating_sub(shown);
+    let tail = format!("and {more} more");
+    if more > 0 {
+        listed.push(&tail);
+    }
+    listed.join(", ")
+}
+
+/// `Read N logs (G gzip), skipped S (binary B, ...), failed F; E error(s), W warning(s).`
+pub(super) fn rollup_line(report: &Report) -> String {
+    let s = &report.summary;
+    let Some(rollup) = &s.scan else {
+        return String::new();
+    };
+    let skipped: usize = rollup.skipped.values().sum();
+    let reasons: Vec<String> = rollup
+        .skipped
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    let skipped = if skipped == 0 {
+        "skipped 0".to_owned()
+    } else {
+        format!("skipped {skipped} ({})", reasons.join(", "))
+    };
+    use crate::rule::template::count;
+    format!(
+        "Read {} ({} gzip), {skipped}, failed {}; {}, {}.",
+        count(rollup.read as u64, "log", "logs"),
+        rollup.compressed,
+        rollup.failed.len(),
+        count(s.errors as u64, "error", "errors"),
+        count(s.warnings as u64, "warning", "warnings")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_line_loses_the_middle_of_its_longest_word() {
+        let line = "The 'https://repo.magento.com/archives/magento/module-catalog/magento-module-catalog-103.0.5.0-patch2.zip' URL could not be accessed: HTTP/1.1 403 Forbidden";
+        let cut = clip_to(line, 100);
+        assert_eq!(cut.chars().count(), 100, "{cut}");
+        assert!(cut.starts_with("The 'https://"), "{cut}");
+        assert!(cut.contains("catalog-103.0.5.0-patch2.zip'"), "{cut}");
+        assert!(cut.ends_with("HTTP/1.1 403 Forbidden"), "{cut}");
+        assert_eq!(clip_to("short", 100), "short");
+        let words = "word ".repeat(40);
+        assert_eq!(clip_to(&words, 50).chars().count(), 50);
+    }
+}
