@@ -7,11 +7,9 @@
 //! [`inputs`] and [`serve`] diagnose text held in memory for `magediag serve`'s page.
 
 pub mod auth;
-pub mod cli;
 pub mod engine;
 pub mod gate;
 pub mod input;
-pub mod manual;
 pub mod mask;
 pub mod messages;
 pub mod pipeline;
@@ -19,7 +17,6 @@ pub mod record;
 pub mod repair;
 pub mod report;
 pub mod rule;
-pub mod scan;
 pub mod serve;
 pub mod signal;
 pub mod trace;

@@ -6,6 +6,7 @@ use std::io::{BufRead, Cursor, Read};
 
 use serde::Serialize;
 
+use crate::commands::scan::Scan;
 use crate::engine;
 use crate::input::line::LineReader;
 use crate::input::source::Source;
@@ -16,7 +17,6 @@ use crate::repair::{RepairedLine, Repairer};
 use crate::report::diagnosis::{Failed, Report, Rollup, SourceReport};
 use crate::rule::RuleSet;
 use crate::rule::examples;
-use crate::scan::Scan;
 
 /// How many leading bytes decide whether a file is binary (as `scan` decides).
 const BINARY_PROBE: usize = 8192;

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use clap::CommandFactory;
 
-use crate::cli::Cli;
+use crate::commands::cli::Cli;
 
 /// Escapes text for roff: backslashes, hyphens (so they copy as ASCII), and a leading
 /// `.` or `'` that would read as a request.
@@ -88,7 +88,7 @@ pub fn write(out: &mut dyn Write) -> io::Result<()> {
     )?;
 
     writeln!(out, ".SH EXAMPLES\n.nf")?;
-    let examples = crate::cli::AFTER_HELP
+    let examples = crate::commands::cli::AFTER_HELP
         .split("\n\n")
         .next()
         .unwrap_or_default();

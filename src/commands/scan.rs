@@ -2,7 +2,7 @@
 //! path order (whatever the thread timing) with a roll-up of what was read, skipped and
 //! failed, and the causes ranked by how many logs they hit.
 
-use std::io::{BufRead, IsTerminal};
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -14,6 +14,12 @@ use crate::messages::describe_io;
 use crate::pipeline::{self, Runs};
 use crate::report::diagnosis::{Failed, Report, Rollup, SourceReport};
 use crate::rule::RuleSet;
+use crate::{Outcome, warn};
+
+use super::cli::{GlobalOptions, ScanArgs};
+use super::diagnose::{add_project_findings, emit};
+use super::{load_rules, outcome, runs, text_options};
+use crate::report::render::Format;
 
 /// How many leading bytes decide whether a file is binary.
 const BINARY_PROBE: usize = 8192;
@@ -216,6 +222,46 @@ fn progress_bar(files: usize) -> ProgressBar {
         bar.set_style(style);
     }
     bar
+}
+
+pub(super) fn scan_command(
+    args: &ScanArgs,
+    global: &GlobalOptions,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let Some(rules) = load_rules(global) else {
+        return Ok(Outcome::Trouble);
+    };
+    let options = WalkOptions {
+        follow: args.follow,
+        max_depth: args.max_depth,
+        globs: args.glob.clone(),
+    };
+    let scan = match scan(&rules, &args.roots, &options, runs(global)) {
+        Ok(scan) => scan,
+        Err(e) => {
+            warn(&e.to_string());
+            return Ok(Outcome::Trouble);
+        }
+    };
+    for message in &scan.messages {
+        warn(message);
+    }
+    let mut report = scan.report;
+    let project_ok = add_project_findings(&mut report, global);
+    let format = global.format.unwrap_or(Format::Text);
+    emit(&report, format, &text_options(global), true, out)?;
+    // A scan that read no log, or failed to read one, is no clean bill of health.
+    let trouble = report
+        .summary
+        .scan
+        .as_ref()
+        .is_some_and(|s| !s.failed.is_empty() || s.read == 0)
+        || !project_ok;
+    if report.summary.scan.as_ref().is_some_and(|s| s.read == 0) {
+        warn("no log was read: nothing to diagnose");
+    }
+    Ok(outcome(&report, trouble, global.fail_on))
 }
 
 #[cfg(test)]

@@ -1,0 +1,185 @@
+//! The main command: diagnose files or standard input, and `--project`'s findings.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::commands::cli::{Cli, GlobalOptions};
+use crate::input::source::Source;
+use crate::messages::describe_io;
+use crate::pipeline;
+use crate::report::diagnosis::{Report, SourceReport};
+use crate::report::render::{self, Format};
+use crate::{Outcome, warn};
+
+use super::{load_rules, outcome, runs, text_options};
+
+pub(super) fn diagnose(
+    files: &[PathBuf],
+    global: &GlobalOptions,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let Some(rules) = load_rules(global) else {
+        return Ok(Outcome::Trouble);
+    };
+    let runs = runs(global);
+    let stdin_only = [PathBuf::from("-")];
+    let files = if files.is_empty() {
+        &stdin_only[..]
+    } else {
+        files
+    };
+    let mut reports = Vec::new();
+    let mut trouble = false;
+    for path in files {
+        let source = if path == Path::new("-") {
+            Source::stdin()
+        } else if path.is_dir() {
+            let reason = format!("is a directory; use `magediag scan {}`", path.display());
+            warn(&format!("{}: {reason}", path.display()));
+            reports.push(SourceReport::unreadable(path.display().to_string(), reason));
+            trouble = true;
+            continue;
+        } else {
+            Source::open(path)
+        };
+        let source = match source {
+            Ok(source) => source,
+            Err(e) => {
+                warn(&format!("{}: {}", path.display(), describe_io(&e)));
+                if let Some(name) = command_named(path) {
+                    warn(&format!(
+                        "`{name}` is a command: give its options after it (`magediag {name} --help`)"
+                    ));
+                }
+                reports.push(SourceReport::unreadable(
+                    path.display().to_string(),
+                    describe_io(&e),
+                ));
+                trouble = true;
+                continue;
+            }
+        };
+        let name = source.name.clone();
+        let mut outcome = pipeline::diagnose_source(&rules, source, runs);
+        if let Some(e) = &outcome.error {
+            let reason = describe_io(e);
+            if outcome.reports.iter().all(|r| r.lines == 0) {
+                warn(&format!("{name}: nothing could be read: {reason}"));
+            } else {
+                warn(&format!(
+                    "{name}: {reason}; what was read before is diagnosed"
+                ));
+            }
+            if let Some(last) = outcome.reports.last_mut() {
+                last.error = Some(reason);
+            }
+            trouble = true;
+        }
+        if outcome.reports.iter().all(SourceReport::nothing_read) && outcome.error.is_none() {
+            warn(&format!("{name}: no input: it is empty"));
+            trouble = true;
+        }
+        reports.extend(outcome.reports);
+    }
+    let mut report = Report::new(reports);
+    trouble |= !add_project_findings(&mut report, global);
+    let format = global.format.unwrap_or(Format::Text);
+    if format == Format::Markdown {
+        crate::report::reply::write(&report, &rules, None, out).context("writing the reply")?;
+    } else {
+        emit(&report, format, &text_options(global), false, out)?;
+    }
+    Ok(outcome(&report, trouble, global.fail_on))
+}
+
+/// The subcommand a missing FILE is named after: `magediag --format json auth` reads
+/// `auth` as a file, since the options of a diagnosis come before no command.
+fn command_named(path: &Path) -> Option<String> {
+    if path.exists() {
+        return None;
+    }
+    let name = path.to_str()?;
+    let command = <Cli as clap::CommandFactory>::command();
+    command
+        .get_subcommands()
+        .any(|c| c.get_name() == name)
+        .then(|| name.to_owned())
+}
+
+/// Renders a report, and with `--format github` also writes the full Markdown report
+/// to `$GITHUB_STEP_SUMMARY` when set (GitHub shows only a few annotations per step).
+pub(super) fn emit(
+    report: &Report,
+    format: Format,
+    options: &render::TextOptions,
+    scan: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    if scan {
+        render::render_scan_with(report, format, options, out).context("writing the report")?;
+    } else {
+        render::render_with(report, format, options, out).context("writing the report")?;
+    }
+    if format != Format::Github {
+        return Ok(());
+    }
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    let write = || -> io::Result<()> {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)?;
+        let mut markdown = Vec::new();
+        render::render_scan(report, Format::Markdown, &mut markdown)?;
+        file.write_all(&markdown)
+    };
+    if let Err(e) = write() {
+        warn(&format!(
+            "{}: cannot write the step summary: {}",
+            PathBuf::from(&path).display(),
+            describe_io(&e)
+        ));
+    }
+    Ok(())
+}
+
+/// With `--project DIR`, adds what `magediag auth DIR` finds to every auth diagnosis:
+/// a 403 plus two different key pairs configured is a sharper answer than either alone.
+/// `false` (after saying why) when the folder cannot be inspected, as `auth` exits 2.
+pub(super) fn add_project_findings(report: &mut Report, global: &GlobalOptions) -> bool {
+    let Some(dir) = &global.project else {
+        return true;
+    };
+    let (messages, steps) = match crate::auth::project_findings(dir) {
+        Ok(found) => found,
+        Err(e) => {
+            warn(&format!("--project: {e:#}"));
+            return false;
+        }
+    };
+    let causes: Vec<String> = messages
+        .iter()
+        .map(|m| format!("In {} (magediag auth): {m}", dir.display()))
+        .collect();
+    for d in report
+        .sources
+        .iter_mut()
+        .flat_map(|s| s.diagnoses.iter_mut())
+    {
+        if !d.category.starts_with("auth-") {
+            continue;
+        }
+        d.causes.splice(0..0, causes.iter().cloned());
+        let new: Vec<String> = steps
+            .iter()
+            .filter(|s| !d.remediation.contains(s))
+            .cloned()
+            .collect();
+        d.remediation.splice(0..0, new);
+    }
+    true
+}

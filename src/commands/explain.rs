@@ -1,0 +1,189 @@
+//! `explain`: a rule's full text, a category's rules, or the nearest ids on a typo.
+
+use std::io::{self, Write};
+
+use colored::Colorize;
+use serde::Serialize;
+
+use crate::commands::cli::GlobalOptions;
+use crate::report::diagnosis::Severity;
+use crate::{Outcome, warn};
+
+use super::load_rules;
+
+/// `explain --format json`: the rules asked about, whole (docs/json-schema.md).
+#[derive(Serialize)]
+struct Explained<'a> {
+    id: &'a str,
+    origin: &'a str,
+    title: &'a str,
+    category: &'a str,
+    severity: Severity,
+    priority: i32,
+    when: &'a str,
+    causes: &'a [String],
+    remediation: &'a [String],
+    references: &'a [String],
+    examples: Vec<ExplainedExample>,
+}
+
+#[derive(Serialize)]
+struct ExplainedExample {
+    fires: bool,
+    /// The example's log, secrets masked.
+    log: String,
+}
+
+fn explained(rule: &crate::rule::Rule) -> Explained<'_> {
+    Explained {
+        id: &rule.id,
+        origin: &rule.origin,
+        title: &rule.title,
+        category: &rule.category,
+        severity: rule.severity,
+        priority: rule.priority,
+        when: &rule.when_text,
+        causes: &rule.causes,
+        remediation: &rule.remediation,
+        references: &rule.references,
+        examples: rule
+            .examples
+            .iter()
+            .map(|e| ExplainedExample {
+                fires: e.fires,
+                log: crate::mask::mask(&e.log).into_owned(),
+            })
+            .collect(),
+    }
+}
+
+/// The edit distance between two short ids (Levenshtein).
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(above + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// The rule ids and categories nearest to a mistyped `id`, nearest first.
+fn nearest<'a>(id: &str, names: &[&'a str]) -> Vec<&'a str> {
+    let mut scored: Vec<(usize, &str)> = names
+        .iter()
+        .map(|n| (distance(id, n), *n))
+        .filter(|(d, n)| *d <= (n.len().max(id.len()) / 4).max(2) || n.contains(id))
+        .collect();
+    scored.sort();
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().take(3).map(|(_, n)| n).collect()
+}
+
+pub(super) fn explain(
+    id: &str,
+    global: &GlobalOptions,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let Some(rules) = load_rules(global) else {
+        return Ok(Outcome::Trouble);
+    };
+    let matching: Vec<&crate::rule::Rule> = match rules.rule(id) {
+        Some(rule) => vec![rule],
+        None => rules.rules.iter().filter(|r| r.category == id).collect(),
+    };
+    if matching.is_empty() {
+        let mut names: Vec<&str> = rules.rules.iter().map(|r| r.id.as_str()).collect();
+        names.extend(rules.rules.iter().map(|r| r.category.as_str()));
+        let close = nearest(id, &names);
+        let hint = if close.is_empty() {
+            "see `magediag rules list`".to_owned()
+        } else {
+            let close: Vec<String> = close.iter().map(|c| format!("`{c}`")).collect();
+            format!("did you mean {}?", close.join(" or "))
+        };
+        warn(&format!("no rule or category `{id}`: {hint}"));
+        return Ok(Outcome::Trouble);
+    }
+    if json {
+        let listed: Vec<Explained<'_>> = matching.iter().map(|r| explained(r)).collect();
+        serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "rules": listed }))?;
+        writeln!(out)?;
+        return Ok(Outcome::Clean);
+    }
+    if let [rule] = matching.as_slice()
+        && rule.id == id
+    {
+        explain_rule(rule, out)?;
+        return Ok(Outcome::Clean);
+    }
+    writeln!(
+        out,
+        "{} {}: {}",
+        "category".bold(),
+        id.bold(),
+        crate::rule::template::count(matching.len() as u64, "rule", "rules")
+    )?;
+    let width = matching.iter().map(|r| r.id.len()).max().unwrap_or(0);
+    for rule in &matching {
+        writeln!(
+            out,
+            "  {:width$}  {:7}  {}",
+            rule.id,
+            rule.severity.as_str(),
+            rule.title
+        )?;
+    }
+    writeln!(out, "\nEach in full: magediag explain RULE")?;
+    Ok(Outcome::Clean)
+}
+
+fn explain_rule(rule: &crate::rule::Rule, out: &mut dyn Write) -> anyhow::Result<()> {
+    writeln!(out, "{} ({})", rule.id.bold(), rule.origin)?;
+    writeln!(out, "{}\n", rule.title)?;
+    writeln!(
+        out,
+        "category: {}\nseverity: {}\npriority: {}",
+        rule.category, rule.severity, rule.priority
+    )?;
+    writeln!(out, "when:     {}\n", rule.when_text)?;
+    let section =
+        |out: &mut dyn Write, title: &str, items: &[String], numbered: bool| -> io::Result<()> {
+            writeln!(out, "{}", title.bold())?;
+            for (i, item) in items.iter().enumerate() {
+                if numbered {
+                    writeln!(out, "  {}. {item}", i + 1)?;
+                } else {
+                    writeln!(out, "  - {item}")?;
+                }
+            }
+            writeln!(out)
+        };
+    section(out, "Likely causes", &rule.causes, false)?;
+    section(out, "Fix", &rule.remediation, true)?;
+    section(out, "References", &rule.references, false)?;
+    writeln!(out, "{}", "Examples".bold())?;
+    for example in &rule.examples {
+        let verdict = if example.fires {
+            "fires on"
+        } else {
+            "stays quiet on"
+        };
+        writeln!(out, "  {verdict}:")?;
+        let context = crate::mask::context_values(&example.log);
+        let context: Vec<&str> = context.iter().map(String::as_str).collect();
+        for line in example.log.lines() {
+            let masked = crate::mask::mask(line);
+            writeln!(out, "    | {}", crate::mask::redact(&masked, &context))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,221 @@
+//! The commands: each reads its inputs, runs the library and writes its output.
+
+pub mod cli;
+mod diagnose;
+mod explain;
+pub mod manual;
+mod paste;
+mod rules;
+pub mod scan;
+mod trace;
+
+use diagnose::diagnose;
+use explain::explain;
+use paste::paste;
+use rules::rules_command;
+use trace::trace;
+
+use std::io::{self, BufWriter, IsTerminal, Write};
+
+use anyhow::Context;
+
+use crate::commands::cli::{
+    Cli, ColorChoice, Command, FailOn, GlobalOptions, RulesAction, TextOrJson, TextOrJsonOption,
+};
+use crate::pipeline::Runs;
+use crate::report::diagnosis::{Report, Severity};
+use crate::report::render;
+use crate::rule::{self, RuleFile, RuleSet};
+use crate::{Outcome, warn};
+
+/// Runs the command line; errors that reach here are I/O errors on output.
+pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    let global = options_of(&cli);
+    set_color(global.color.color);
+    if !set_max_decompressed(&global) {
+        return Ok(Outcome::Trouble);
+    }
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let json = |f: &TextOrJsonOption| f.format == TextOrJson::Json;
+    let outcome = match &cli.command {
+        None => diagnose(&cli.files, &global, &mut out)?,
+        Some(Command::Rules { action }) => rules_command(action, &global, &mut out)?,
+        Some(Command::Scan(args)) => scan::scan_command(args, &global, &mut out)?,
+        Some(Command::Paste { .. }) => paste(&global, &mut out)?,
+        Some(Command::Explain { id, format, .. }) => explain(id, &global, json(format), &mut out)?,
+        Some(Command::Trace {
+            file, line, format, ..
+        }) => trace(file, line, &global, json(format), &mut out)?,
+        Some(Command::Serve { args, .. }) => serve(args, &global)?,
+        Some(Command::Completions { shell }) => {
+            // clap_complete panics on a write error: generate into memory, then write.
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut command, "magediag", &mut script);
+            out.write_all(&script)?;
+            Outcome::Clean
+        }
+        Some(Command::Man) => {
+            crate::commands::manual::write(&mut out)?;
+            Outcome::Clean
+        }
+        Some(Command::Auth(args)) => {
+            match crate::auth::run(args, &mut io::stdin().lock(), &mut out) {
+                Ok(crate::auth::AuthOutcome::Fine) => Outcome::Clean,
+                Ok(crate::auth::AuthOutcome::ProblemFound) => Outcome::Diagnosed,
+                Err(e) if crate::is_broken_pipe(&e) => return Err(e),
+                Err(e) => {
+                    out.flush().context("writing to standard output")?;
+                    warn(&format!("{e:#}"));
+                    Outcome::Trouble
+                }
+            }
+        }
+    };
+    out.flush().context("writing to standard output")?;
+    Ok(outcome)
+}
+
+/// The options a command was given, the others at their defaults: each command accepts
+/// only the options it honours, the library takes them in one shape.
+fn options_of(cli: &Cli) -> GlobalOptions {
+    let mut options = GlobalOptions::defaults();
+    match &cli.command {
+        None => return cli.global.clone(),
+        Some(Command::Scan(args)) => return args.options.clone(),
+        Some(Command::Paste { options }) => return options.clone(),
+        Some(Command::Rules { action }) => match action {
+            RulesAction::List { rules, .. } | RulesAction::Doc { rules } => {
+                options.rules = rules.clone();
+            }
+            RulesAction::Test { rules, color } => {
+                options.rules = rules.clone();
+                options.color = color.clone();
+            }
+            RulesAction::Check { .. } => {}
+        },
+        Some(Command::Explain { rules, color, .. }) | Some(Command::Trace { rules, color, .. }) => {
+            options.rules = rules.clone();
+            options.color = color.clone();
+        }
+        Some(Command::Serve {
+            rules, all_runs, ..
+        }) => {
+            options.rules = rules.clone();
+            options.all_runs = *all_runs;
+        }
+        Some(Command::Auth(_) | Command::Completions { .. } | Command::Man) => {}
+    }
+    options
+}
+
+/// How text is laid out: `--verbose`, and the width of the terminal (or `COLUMNS`).
+fn text_options(global: &GlobalOptions) -> render::TextOptions {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|c| *c > 0)
+        .or_else(|| {
+            io::stdout()
+                .is_terminal()
+                .then(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)))
+                .flatten()
+        });
+    render::TextOptions {
+        verbose: global.verbose,
+        width: render::TextOptions::width_for(columns),
+    }
+}
+
+/// Decides colour once, for stdout: `--color`, then `NO_COLOR`, `CLICOLOR_FORCE`, a terminal.
+fn set_color(choice: ColorChoice) {
+    let env_set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+    let on = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto if env_set("NO_COLOR") => false,
+        ColorChoice::Auto if env_set("CLICOLOR_FORCE") => true,
+        ColorChoice::Auto => io::stdout().is_terminal(),
+    };
+    colored::control::set_override(on);
+}
+
+/// Sets the decompression cap from `--max-decompressed`, else the environment;
+/// `false` (after saying why) when the variable holds no size.
+fn set_max_decompressed(global: &GlobalOptions) -> bool {
+    use crate::input::decode::{MAX_DECOMPRESSED_ENV, parse_size, set_max_decompressed};
+    if let Some(bytes) = global.max_decompressed {
+        set_max_decompressed(bytes);
+        return true;
+    }
+    let Some(value) = std::env::var_os(MAX_DECOMPRESSED_ENV).filter(|v| !v.is_empty()) else {
+        return true;
+    };
+    match parse_size(&value.to_string_lossy()) {
+        Ok(bytes) => {
+            set_max_decompressed(bytes);
+            true
+        }
+        Err(e) => {
+            warn(&format!("{MAX_DECOMPRESSED_ENV}: {e}"));
+            false
+        }
+    }
+}
+
+/// Loads shipped rules plus `--rules`; reports every mistake and returns `None` on any.
+fn load_rules(global: &GlobalOptions) -> Option<RuleSet> {
+    let mut extra: Vec<RuleFile> = Vec::new();
+    let mut ok = true;
+    for path in &global.rules.rules {
+        match rule::read_rule_path(path) {
+            Ok(files) => extra.extend(files),
+            Err(errors) => {
+                errors.iter().for_each(|e| warn(&e.to_string()));
+                ok = false;
+            }
+        }
+    }
+    match RuleSet::with_extra(&extra) {
+        Ok(set) if ok => Some(set),
+        Ok(_) => None,
+        Err(errors) => {
+            for error in &errors.0 {
+                warn(&error.to_string());
+            }
+            None
+        }
+    }
+}
+
+fn runs(global: &GlobalOptions) -> Runs {
+    if global.all_runs {
+        Runs::All
+    } else {
+        Runs::Latest
+    }
+}
+
+/// The exit outcome: trouble reading wins, then a diagnosis at the `--fail-on` severity.
+fn outcome(report: &Report, trouble: bool, fail_on: FailOn) -> Outcome {
+    let failing = match fail_on {
+        FailOn::Error => report.has_at_least(Severity::Error),
+        FailOn::Warning => report.has_at_least(Severity::Warning),
+        FailOn::Never => false,
+    };
+    if trouble {
+        Outcome::Trouble
+    } else if failing {
+        Outcome::Diagnosed
+    } else {
+        Outcome::Clean
+    }
+}
+
+fn serve(args: &crate::serve::ServeArgs, global: &GlobalOptions) -> anyhow::Result<Outcome> {
+    let Some(rules) = load_rules(global) else {
+        return Ok(Outcome::Trouble);
+    };
+    crate::serve::serve(rules, args, runs(global))
+}
