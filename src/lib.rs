@@ -1,27 +1,56 @@
 //! magediag: diagnoses Magento Commerce Cloud deployment logs with declarative rules.
 //!
-//! The pipeline, one module per stage: [`input`] (stdin, files, gzip, byte lines) (byte
-//! lines) -> [`envelope`] / [`record`] (what wraps a message, and its context) ->
-//! [`signal`] (typed events) -> [`rule`] / [`cond`] (the rule files and their conditions)
-//! -> [`engine`] (diagnoses) -> [`diagnosis`] (the JSON contract) -> [`render`].
-//! [`inputs`] and [`serve`] diagnose text held in memory for `magediag serve`'s page.
+//! A log flows through the stages below in this order; [`pipeline`] drives them, a
+//! buffer at a time, and [`commands`] runs the pipeline for each subcommand.
 
-pub mod auth;
-pub mod engine;
-pub mod gate;
+// The stages, in the order data flows.
+
+/// Bytes in, byte lines out: stdin, files, gzip, UTF-16, folder walks.
 pub mod input;
-pub mod mask;
-pub mod messages;
-pub mod pipeline;
-pub mod record;
-pub mod repair;
-pub mod report;
-pub mod rule;
-pub mod serve;
-pub mod signal;
-pub mod trace;
 
+/// Pasted text made whole again: wraps, prefixes, quoting, markup.
+pub mod repair;
+
+/// Each line's envelope and the context earlier lines give it.
+pub mod record;
+
+/// The lines worth reading, found a buffer at a time; the rest are only counted.
+pub mod gate;
+
+/// Typed events from the lines that rules read.
+pub mod signal;
+
+/// Rule files: conditions, templates, tables and examples.
+pub mod rule;
+
+/// Events to ranked diagnoses, one per rule that fired.
+pub mod engine;
+
+/// The stages above over one source, its runs and its threads.
+pub mod pipeline;
+
+/// The diagnosis contract and its renderers, one per format.
+pub mod report;
+
+/// Secrets masked before anything is shown.
+pub mod mask;
+
+// What runs the stages and serves their answers.
+
+/// Where Composer keys are set, and whether they work.
+pub mod auth;
+
+/// The command line, one file per subcommand.
 pub mod commands;
+
+/// Messages on stderr and the wording of I/O errors.
+pub mod messages;
+
+/// A local page and API to paste or drop logs into.
+pub mod serve;
+
+/// What the pipeline made of some lines, for `magediag trace`.
+pub mod trace;
 
 pub use commands::run;
 pub use messages::{describe_io, is_broken_pipe, warn};
