@@ -32,3 +32,21 @@ pub fn warn(message: &str) {
         escape::printable(&message)
     );
 }
+
+/// The names nearest to a mistyped `name`, nearest first, at most three: those a few
+/// edits away (a quarter of the length, at least two) or that contain it.
+pub fn nearest<'a>(name: &str, names: &[&'a str]) -> Vec<&'a str> {
+    let mut scored: Vec<(usize, &str)> = names
+        .iter()
+        .map(|n| {
+            (
+                crate::rule::cond::edit_distance(name.as_bytes(), n.as_bytes()),
+                *n,
+            )
+        })
+        .filter(|(d, n)| *d <= (n.len().max(name.len()) / 4).max(2) || n.contains(name))
+        .collect();
+    scored.sort();
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().take(3).map(|(_, n)| n).collect()
+}

@@ -1891,7 +1891,7 @@ mod tests {
     /// when a rule reads suggestions), not searched for late.
     fn forward_rules() -> RuleSet {
         let mut rules = RuleSet::embedded().unwrap();
-        rules.signals.set_context_late(false);
+        rules.signals = rules.signals.with_context_late(false).unwrap();
         assert!(!rules.signals.finds_context_late());
         rules
     }

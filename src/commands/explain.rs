@@ -57,36 +57,6 @@ fn explained(rule: &crate::rule::Rule) -> Explained<'_> {
     }
 }
 
-/// The edit distance between two short ids (Levenshtein).
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (diagonal + usize::from(ca != *cb))
-                .min(row[j] + 1)
-                .min(above + 1);
-            diagonal = above;
-        }
-    }
-    row[b.len()]
-}
-
-/// The rule ids and categories nearest to a mistyped `id`, nearest first.
-fn nearest<'a>(id: &str, names: &[&'a str]) -> Vec<&'a str> {
-    let mut scored: Vec<(usize, &str)> = names
-        .iter()
-        .map(|n| (distance(id, n), *n))
-        .filter(|(d, n)| *d <= (n.len().max(id.len()) / 4).max(2) || n.contains(id))
-        .collect();
-    scored.sort();
-    scored.dedup_by(|a, b| a.1 == b.1);
-    scored.into_iter().take(3).map(|(_, n)| n).collect()
-}
-
 pub(super) fn explain(
     id: &str,
     global: &GlobalOptions,
@@ -103,7 +73,7 @@ pub(super) fn explain(
     if matching.is_empty() {
         let mut names: Vec<&str> = rules.rules.iter().map(|r| r.id.as_str()).collect();
         names.extend(rules.rules.iter().map(|r| r.category.as_str()));
-        let close = nearest(id, &names);
+        let close = crate::messages::nearest(id, &names);
         let hint = if close.is_empty() {
             "see `magediag rules list`".to_owned()
         } else {

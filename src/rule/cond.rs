@@ -60,11 +60,17 @@ pub enum Test {
     Quantified {
         quantifier: Quantifier,
         signal: String,
+        /// Where the signal's id starts in the condition's text (a byte offset).
+        at: usize,
         predicate: Option<Predicate>,
     },
     Count {
         signal: String,
+        /// Where the signal's id starts in the condition's text (a byte offset).
+        at: usize,
         distinct_field: Option<String>,
+        /// Where `distinct_field` starts in the condition's text (0 without one).
+        distinct_at: usize,
         predicate: Option<Predicate>,
         op: CmpOp,
         value: f64,
@@ -77,6 +83,40 @@ impl Test {
         match self {
             Test::Quantified { signal, .. } | Test::Count { signal, .. } => signal,
         }
+    }
+
+    /// Where the signal's id starts in the condition's text.
+    pub fn at(&self) -> usize {
+        match self {
+            Test::Quantified { at, .. } | Test::Count { at, .. } => *at,
+        }
+    }
+
+    /// The test's predicate, if it has one.
+    pub fn predicate(&self) -> Option<&Predicate> {
+        match self {
+            Test::Quantified { predicate, .. } | Test::Count { predicate, .. } => {
+                predicate.as_ref()
+            }
+        }
+    }
+
+    /// Every field the test reads, with where its name starts in the condition's text:
+    /// the predicate's fields and the field `distinct` counts.
+    pub fn fields(&self) -> Vec<(usize, &str)> {
+        let mut out = Vec::new();
+        if let Test::Count {
+            distinct_field: Some(field),
+            distinct_at,
+            ..
+        } = self
+        {
+            out.push((*distinct_at, field.as_str()));
+        }
+        if let Some(predicate) = self.predicate() {
+            predicate.atoms(&mut |t: &FieldTest| out.push((t.at(), t.field())));
+        }
+        out
     }
 }
 
@@ -111,21 +151,29 @@ impl CmpOp {
 pub enum FieldTest {
     Compare {
         field: String,
+        /// Where the field's name starts in the condition's text (a byte offset).
+        at: usize,
         op: CmpOp,
         value: String,
     },
     Matches {
         field: String,
+        /// Where the field's name starts in the condition's text (a byte offset).
+        at: usize,
         regex: LazyRegex,
         negated: bool,
     },
     In {
         field: String,
+        /// Where the field's name starts in the condition's text (a byte offset).
+        at: usize,
         /// Shared: a data table's key column can be hundreds of values, tested by
         /// several rules.
         values: std::sync::Arc<[String]>,
         /// `in @name`: the values come from the rule files' `[sets]`, filled in on load.
         set: Option<String>,
+        /// Where the set's name (after `@`) starts in the condition's text (0 without one).
+        set_at: usize,
         /// `near @name`: passes for a value that is not a member but one or two edits
         /// away from one (a typo of a member), instead of for a member.
         near: bool,
@@ -173,6 +221,15 @@ impl FieldTest {
         }
     }
 
+    /// Where the field's name starts in the condition's text.
+    pub fn at(&self) -> usize {
+        match self {
+            FieldTest::Compare { at, .. }
+            | FieldTest::Matches { at, .. }
+            | FieldTest::In { at, .. } => *at,
+        }
+    }
+
     /// Whether the test passes for a field value (`""` when the field is missing).
     pub fn passes(&self, actual: &str) -> bool {
         match self {
@@ -210,7 +267,7 @@ fn is_near_miss(actual: &str, values: &[String]) -> bool {
 }
 
 /// The optimal string alignment distance between two byte strings.
-fn edit_distance(a: &[u8], b: &[u8]) -> usize {
+pub fn edit_distance(a: &[u8], b: &[u8]) -> usize {
     let width = b.len() + 1;
     let mut rows = vec![0usize; (a.len() + 1) * width];
     for (j, cell) in rows.iter_mut().take(width).enumerate() {
@@ -277,13 +334,53 @@ pub const MAX_NESTING: usize = 64;
 /// Parses a rule condition.
 pub fn parse_condition(text: &str) -> Result<Condition, SyntaxError> {
     check_nesting(text)?;
-    finish(text, or_expr(test).parse(text))
+    let mut condition = finish(text, or_expr(test).parse(text))?;
+    let from_start = |at: &mut usize| *at = text.len().saturating_sub(*at);
+    condition.atoms_mut(&mut |test: &mut Test| {
+        let (at, predicate) = match test {
+            Test::Quantified { at, predicate, .. } => (at, predicate),
+            Test::Count {
+                at,
+                distinct_at,
+                distinct_field,
+                predicate,
+                ..
+            } => {
+                if distinct_field.is_some() {
+                    from_start(distinct_at);
+                }
+                (at, predicate)
+            }
+        };
+        from_start(at);
+        if let Some(predicate) = predicate {
+            predicate.atoms_mut(&mut |t| field_offsets_from_start(t, text.len()));
+        }
+    });
+    Ok(condition)
+}
+
+/// The parser records where a name starts as the length of the text left from there
+/// (all it sees); this turns it into an offset from the start of `len` bytes of text.
+fn field_offsets_from_start(test: &mut FieldTest, len: usize) {
+    let (at, set_at) = match test {
+        FieldTest::Compare { at, .. } | FieldTest::Matches { at, .. } => (at, None),
+        FieldTest::In {
+            at, set_at, set, ..
+        } => (at, set.is_some().then_some(set_at)),
+    };
+    *at = len.saturating_sub(*at);
+    if let Some(set_at) = set_at {
+        *set_at = len.saturating_sub(*set_at);
+    }
 }
 
 /// Parses a field predicate (the second argument of a quantifier), for tests and tools.
 pub fn parse_predicate(text: &str) -> Result<Predicate, SyntaxError> {
     check_nesting(text)?;
-    finish(text, or_expr(field_test).parse(text))
+    let mut predicate = finish(text, or_expr(field_test).parse(text))?;
+    predicate.atoms_mut(&mut |t| field_offsets_from_start(t, text.len()));
+    Ok(predicate)
 }
 
 /// Refuses a condition nested deeper than [`MAX_NESTING`], at the character where it
@@ -524,19 +621,20 @@ fn quantified(input: &str) -> Res<'_, Test> {
         value(Quantifier::All, keyword("all")),
         value(Quantifier::None, keyword("none")),
     ));
-    let (rest, (quantifier, _, signal, predicate, _)) = (
-        quantifier,
-        ws(char('(')),
+    let (rest, (quantifier, _)) = (quantifier, ws(char('('))).parse(input)?;
+    let at = left_at(rest);
+    let (rest, (signal, predicate, _)) = (
         signal_id,
         opt(preceded(ws(char(',')), cut(or_expr(field_test)))),
         expect("`,` and a predicate, or `)`", ws(char(')'))),
     )
-        .parse(input)?;
+        .parse(rest)?;
     Ok((
         rest,
         Test::Quantified {
             quantifier,
             signal,
+            at,
             predicate,
         },
     ))
@@ -552,13 +650,16 @@ fn distinct(input: &str) -> Res<'_, Test> {
 
 /// `count(SIGNAL[, predicate]) OP N`, or with `distinct` a field after the signal.
 fn counted<'a>(name: &'static str, with_field: bool, input: &'a str) -> Res<'a, Test> {
-    let (rest, (_, _, signal)) = (keyword(name), ws(char('(')), signal_id).parse(input)?;
-    let (rest, distinct_field) = if with_field {
-        let (rest, (_, field)) =
-            (expect("`,` and a field name", ws(char(','))), field_name).parse(rest)?;
-        (rest, Some(field))
+    let (rest, _) = (keyword(name), ws(char('('))).parse(input)?;
+    let at = left_at(rest);
+    let (rest, signal) = signal_id(rest)?;
+    let (rest, distinct_field, distinct_at) = if with_field {
+        let (rest, _) = expect("`,` and a field name", ws(char(','))).parse(rest)?;
+        let distinct_at = left_at(rest);
+        let (rest, field) = field_name(rest)?;
+        (rest, Some(field), distinct_at)
     } else {
-        (rest, None)
+        (rest, None, 0)
     };
     let (rest, (predicate, _, (op, value))) = (
         opt(preceded(ws(char(',')), cut(or_expr(field_test)))),
@@ -570,7 +671,9 @@ fn counted<'a>(name: &'static str, with_field: bool, input: &'a str) -> Res<'a, 
         rest,
         Test::Count {
             signal,
+            at,
             distinct_field,
+            distinct_at,
             predicate,
             op,
             value,
@@ -603,11 +706,18 @@ fn cmp_op(input: &str) -> Res<'_, CmpOp> {
     )(input)
 }
 
+/// Where the next token starts, as the length of the text left from there (see
+/// [`field_offsets_from_start`]).
+fn left_at(input: &str) -> usize {
+    input.trim_start().len()
+}
+
 fn field_test(input: &str) -> Res<'_, FieldTest> {
+    let at = left_at(input);
     let (rest, field) = field_name(input)?;
     alt((
-        |i| matches_regex(i, &field),
-        |i| in_list(i, &field),
+        |i| matches_regex(i, &field, at),
+        |i| in_list(i, &field, at),
         |i| {
             let (rest, (op, value)) =
                 (cmp_op, expect("a quoted string or a number", literal)).parse(i)?;
@@ -615,6 +725,7 @@ fn field_test(input: &str) -> Res<'_, FieldTest> {
                 rest,
                 FieldTest::Compare {
                     field: field.clone(),
+                    at,
                     op,
                     value,
                 },
@@ -624,7 +735,7 @@ fn field_test(input: &str) -> Res<'_, FieldTest> {
     .parse(rest)
 }
 
-fn matches_regex<'a>(input: &'a str, field: &str) -> Res<'a, FieldTest> {
+fn matches_regex<'a>(input: &'a str, field: &str, at: usize) -> Res<'a, FieldTest> {
     let (rest, negated) =
         ws(alt((value(false, tag("=~")), value(true, tag("!~"))))).parse(input)?;
     let (rest, regex) = map_res(expect("a quoted regex", quoted), |s: String| {
@@ -640,29 +751,30 @@ fn matches_regex<'a>(input: &'a str, field: &str) -> Res<'a, FieldTest> {
         rest,
         FieldTest::Matches {
             field: field.to_owned(),
+            at,
             regex,
             negated,
         },
     ))
 }
 
-fn in_list<'a>(input: &'a str, field: &str) -> Res<'a, FieldTest> {
+fn in_list<'a>(input: &'a str, field: &str, at: usize) -> Res<'a, FieldTest> {
     let mut set_name = (
         ws(alt((
             value(false, keyword("in")),
             value(true, keyword("near")),
         ))),
-        preceded(
-            ws(char('@')),
-            cut(expect("a set name", take_while1(is_ident_char))),
-        ),
+        ws(char('@')),
+        cut(expect("a set name", take_while1(is_ident_char)).map(|name: &str| (name, name.len()))),
     );
     match set_name.parse(input) {
-        Ok((rest, (near, name))) => {
+        Ok((rest, (near, _, (name, len)))) => {
             let test = FieldTest::In {
                 field: field.to_owned(),
+                at,
                 values: std::sync::Arc::from(Vec::new()),
                 set: Some(name.to_owned()),
+                set_at: rest.len() + len,
                 near,
             };
             return Ok((rest, test));
@@ -685,8 +797,10 @@ fn in_list<'a>(input: &'a str, field: &str) -> Res<'a, FieldTest> {
         rest,
         FieldTest::In {
             field: field.to_owned(),
+            at,
             values: values.0.into(),
             set: None,
+            set_at: 0,
             near: false,
         },
     ))

@@ -10,7 +10,7 @@ pub mod examples;
 pub mod table;
 pub mod template;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
@@ -20,7 +20,7 @@ use toml::Spanned;
 
 use crate::record::envelope::Level;
 use crate::report::diagnosis::{CATEGORIES, Severity};
-use crate::signal::{Pattern, Signal, SignalSet};
+use crate::signal::{Pattern, ReadPlan, Signal, SignalSet};
 use cond::{Condition, FieldTest, Test};
 use table::Table;
 use template::Template;
@@ -248,59 +248,71 @@ impl RuleSet {
                 }
             }
         }
-        let signals: Vec<Signal> = raw_signals
+        let compiled: Vec<(&(usize, RawSignal), Signal)> = raw_signals
             .iter()
-            .filter_map(|(f, raw)| compile_signal(&files[*f], raw, &tables, &mut errors))
+            .filter_map(|entry| {
+                let (f, raw) = entry;
+                compile_signal(&files[*f], raw, &tables, &mut errors).map(|s| (entry, s))
+            })
             .collect();
-        let signals = match SignalSet::new(signals) {
-            Ok(set) => set,
-            Err(e) => {
-                errors.push(RuleError {
-                    path: "<rules>".into(),
-                    line: 1,
-                    column: 1,
-                    message: format!("the signals together are too large to compile: {e}"),
-                });
-                return Err(RuleErrors(errors));
-            }
-        };
+        let (raws, signals): (Vec<_>, Vec<Signal>) = compiled.into_iter().unzip();
+        let known = Known::new(&signals);
         let rules: Vec<Rule> = raw_rules
             .iter()
-            .filter_map(|(f, raw)| compile_rule(&files[*f], raw, &signals, &sets, &mut errors))
+            .filter_map(|(f, raw)| compile_rule(&files[*f], raw, &known, &sets, &mut errors))
             .collect();
         check_suppressions(files, &raw_rules, &mut errors);
-        if errors.is_empty() {
-            let mut signals = signals;
-            let mut in_when = vec![false; signals.signals().len()];
-            let mut in_also = vec![false; signals.signals().len()];
-            for rule in &rules {
-                rule.when.atoms(&mut |t: &Test| {
-                    if let Some(i) = signals.index(t.signal()) {
-                        in_when[i] = true;
-                    }
-                });
-                for &i in &rule.also {
-                    in_also[i] = true;
-                }
-            }
-            signals.set_read(&in_when, &in_also);
-            // Told apart by name: a `when` that mentions the word anywhere counts.
-            let reads_suggestions = rules.iter().any(|rule| {
-                rule.when_text.contains("suggestion")
-                    || rule
-                        .summary
-                        .field_names()
-                        .iter()
-                        .any(|&(_, name)| name == "suggestion")
-            });
-            signals.set_context_late(!reads_suggestions);
-            Ok(RuleSet {
+        if !errors.is_empty() {
+            return Err(RuleErrors(errors));
+        }
+        let plan = read_plan(&rules, &known);
+        let reads_suggestions = !plan.context_late;
+        match SignalSet::new(signals, &plan) {
+            Ok(signals) => Ok(RuleSet {
                 signals,
                 rules,
                 reads_suggestions,
-            })
-        } else {
-            Err(RuleErrors(errors))
+            }),
+            Err(e) => {
+                let mut located: Vec<usize> = Vec::new();
+                for &(s, p) in &e.patterns {
+                    // One error per signal, at its first pattern in the set.
+                    if located.contains(&s) {
+                        continue;
+                    }
+                    located.push(s);
+                    let (f, raw) = raws[s];
+                    let Some(pattern) = raw.patterns.get(p) else {
+                        continue;
+                    };
+                    let file = &files[*f];
+                    errors.push(locate(
+                        file,
+                        content_start(file, &pattern.span()),
+                        template::plurals(&format!(
+                            "signal `{}`: this pattern holds no literal word, so it runs on \
+                             every line together with {} pattern(s) like it, and \
+                             together they are too large to compile ({}): give it a word \
+                             that every line it matches holds, or make it smaller",
+                            raw.id.get_ref(),
+                            e.patterns.len().saturating_sub(1),
+                            e.message
+                        )),
+                    ));
+                }
+                if errors.is_empty() {
+                    errors.push(RuleError {
+                        path: "<rules>".into(),
+                        line: 1,
+                        column: 1,
+                        message: format!(
+                            "the signals together are too large to compile: {}",
+                            e.message
+                        ),
+                    });
+                }
+                Err(RuleErrors(errors))
+            }
         }
     }
 
@@ -564,10 +576,82 @@ fn check_id(file: &RuleFile, id: &Spanned<String>, what: &str, errors: &mut Vec<
     }
 }
 
+/// The compiled signals by id: what rules are compiled against, before the signal set
+/// is built from what they read.
+struct Known<'a> {
+    signals: &'a [Signal],
+    by_id: HashMap<&'a str, usize>,
+}
+
+impl<'a> Known<'a> {
+    fn new(signals: &'a [Signal]) -> Known<'a> {
+        let by_id = signals
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.as_str(), i))
+            .collect();
+        Known { signals, by_id }
+    }
+
+    fn index(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
+    fn signals(&self) -> &'a [Signal] {
+        self.signals
+    }
+}
+
+/// What the rules read of each signal, from their parsed conditions and templates.
+fn read_plan(rules: &[Rule], known: &Known<'_>) -> ReadPlan {
+    let mut plan = ReadPlan {
+        in_when: vec![false; known.signals().len()],
+        in_also: vec![false; known.signals().len()],
+        context_late: true,
+    };
+    for rule in rules {
+        rule.when.atoms(&mut |t: &Test| {
+            if let Some(i) = known.index(t.signal()) {
+                plan.in_when[i] = true;
+            }
+            if t.fields().iter().any(|&(_, field)| field == "suggestion") {
+                plan.context_late = false;
+            }
+        });
+        for &i in &rule.also {
+            plan.in_also[i] = true;
+        }
+        if rule
+            .summary
+            .field_names()
+            .iter()
+            .any(|&(_, name)| name == "suggestion")
+        {
+            plan.context_late = false;
+        }
+    }
+    plan
+}
+
+/// `" (did you mean `x`?)"` for the names nearest a mistyped one, or nothing.
+fn did_you_mean(name: &str, names: &[&str]) -> String {
+    match crate::messages::nearest(name, names).as_slice() {
+        [] => String::new(),
+        [one] => format!(" (did you mean `{one}`?)"),
+        many => format!(
+            " (did you mean {}?)",
+            many.iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
+    }
+}
+
 fn compile_rule(
     file: &RuleFile,
     raw: &RawRule,
-    signals: &SignalSet,
+    signals: &Known<'_>,
     sets: &BTreeMap<String, Arc<[String]>>,
     errors: &mut Vec<RuleError>,
 ) -> Option<Rule> {
@@ -633,7 +717,7 @@ fn compile_rule(
 fn compile_condition(
     file: &RuleFile,
     raw: &RawRule,
-    signals: &SignalSet,
+    signals: &Known<'_>,
     sets: &BTreeMap<String, Arc<[String]>>,
     errors: &mut Vec<RuleError>,
 ) -> Option<Condition> {
@@ -649,13 +733,36 @@ fn compile_condition(
             return None;
         }
     };
-    let mut unknown = Vec::new();
+    let mut problems: Vec<(usize, String)> = Vec::new();
     condition.atoms(&mut |test: &Test| {
-        if signals.index(test.signal()).is_none() {
-            unknown.push(test.signal().to_owned());
+        let Some(signal) = signals.index(test.signal()) else {
+            let ids: Vec<&str> = signals.signals().iter().map(|s| s.id.as_str()).collect();
+            problems.push((
+                test.at(),
+                format!(
+                    "unknown signal `{}`{}: expected the id of a `[[signal]]` in any rule file",
+                    test.signal(),
+                    did_you_mean(test.signal(), &ids)
+                ),
+            ));
+            return;
+        };
+        let fields: Vec<&str> = signals.signals()[signal].field_names().collect();
+        for (at, field) in test.fields() {
+            if !fields.contains(&field) {
+                problems.push((
+                    at,
+                    format!(
+                        "unknown field `{field}` of signal `{}`{}: expected a capture of its \
+                         patterns, a column of its lookup tables, or one of {}",
+                        test.signal(),
+                        did_you_mean(field, &fields),
+                        crate::signal::BUILTIN_FIELDS.join(", ")
+                    ),
+                ));
+            }
         }
     });
-    let mut unknown_sets = Vec::new();
     condition.atoms_mut(&mut |test: &mut Test| {
         let predicate = match test {
             Test::Quantified { predicate, .. } | Test::Count { predicate, .. } => predicate,
@@ -665,27 +772,30 @@ fn compile_condition(
             if let FieldTest::In {
                 values,
                 set: Some(name),
+                set_at,
                 ..
             } = field_test
             {
                 match sets.get(name.as_str()) {
                     Some(members) => *values = Arc::clone(members),
-                    None => unknown_sets.push(name.clone()),
+                    None => {
+                        let names: Vec<&str> = sets.keys().map(String::as_str).collect();
+                        problems.push((
+                            *set_at,
+                            format!(
+                                "unknown set `@{name}`{}: expected a name defined under `[sets]` \
+                                 in a rule file, or a data table's name",
+                                did_you_mean(name, &names)
+                            ),
+                        ));
+                    }
                 }
             }
         });
     });
-    for name in unknown_sets {
-        let offset = raw.when.get_ref().find(&format!("@{name}")).unwrap_or(0);
-        errors.push(locate(file, base + offset, format!(
-            "in `when`: unknown set `@{name}`: expected a name defined under `[sets]` in a rule file, or a data table's name"
-        )));
-    }
-    for name in unknown {
-        let offset = raw.when.get_ref().find(&name).unwrap_or(0);
-        errors.push(locate(file, base + offset, format!(
-            "in `when`: unknown signal `{name}`: expected the id of a `[[signal]]` in any rule file"
-        )));
+    problems.sort_by_key(|(at, _)| *at);
+    for (at, message) in problems {
+        errors.push(locate(file, base + at, format!("in `when`: {message}")));
     }
     Some(condition)
 }
@@ -693,7 +803,7 @@ fn compile_condition(
 fn resolve_signals(
     file: &RuleFile,
     ids: &[Spanned<String>],
-    signals: &SignalSet,
+    signals: &Known<'_>,
     errors: &mut Vec<RuleError>,
 ) -> Vec<usize> {
     let mut out = Vec::new();
@@ -716,7 +826,7 @@ fn resolve_signals(
 fn compile_summary(
     file: &RuleFile,
     raw: &RawRule,
-    signals: &SignalSet,
+    signals: &Known<'_>,
     when: Option<&Condition>,
     also: &[usize],
     errors: &mut Vec<RuleError>,
@@ -806,127 +916,4 @@ fn check_suppressions(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn load(text: &str) -> Result<RuleSet, RuleErrors> {
-        RuleSet::load(&[RuleFile {
-            path: "my.toml".into(),
-            text: text.into(),
-        }])
-    }
-
-    const SIGNAL: &str = "[[signal]]\nid = \"s\"\npatterns = ['x(?P<n>\\d+)']\n";
-
-    fn rule(when: &str, summary: &str) -> String {
-        format!(
-            "{SIGNAL}[[rule]]\nid = \"r\"\ncategory = \"network\"\nseverity = \"error\"\ntitle = \"t\"\nwhen = '{when}'\nsummary = '{summary}'\ncauses = []\nremediation = []\n"
-        )
-    }
-
-    #[test]
-    fn loads_a_valid_rule() {
-        let set = load(&rule("any(s, n > 3)", "{count} times, n={n}")).unwrap();
-        assert_eq!(set.rules.len(), 1);
-    }
-
-    /// The lines of an ece-tools suggestion are read only for a rule that shows it.
-    #[test]
-    fn tells_whether_a_rule_reads_suggestions() {
-        assert!(!load(&rule("any(s)", "n={n}")).unwrap().reads_suggestions);
-        let summary = load(&rule("any(s)", "{suggestion}")).unwrap();
-        assert!(summary.reads_suggestions);
-        let when = load(&rule("any(s, suggestion =~ \"chmod\")", "n={n}")).unwrap();
-        assert!(when.reads_suggestions);
-        assert!(!RuleSet::embedded().unwrap().reads_suggestions);
-    }
-
-    #[test]
-    fn locates_a_bad_condition() {
-        let errors = load(&rule("any(s, n > )", "x")).unwrap_err();
-        assert_eq!(errors.0.len(), 1);
-        let e = &errors.0[0];
-        assert_eq!((e.line, e.column), (9, 20), "{e}");
-        assert!(e.message.contains("expected"), "{e}");
-    }
-
-    #[test]
-    fn names_an_unknown_signal_and_field() {
-        let errors = load(&rule("any(nope)", "{missing}")).unwrap_err();
-        let text = errors.to_string();
-        assert!(
-            text.contains("my.toml:9:13: in `when`: unknown signal `nope`"),
-            "{text}"
-        );
-        assert!(text.contains("unknown field `missing`"), "{text}");
-    }
-
-    #[test]
-    fn locates_toml_syntax_errors_and_unknown_keys() {
-        let errors = load("[[rule]]\nid = \"r\"\ncolour = 1\n").unwrap_err();
-        let e = &errors.0[0];
-        assert_eq!(e.line, 3, "{e}");
-        assert!(e.message.contains("unknown field `colour`"), "{e}");
-    }
-
-    #[test]
-    fn locates_a_bad_regex() {
-        let errors = load("[[signal]]\nid = \"s\"\npatterns = ['a(b']\n").unwrap_err();
-        let e = &errors.0[0];
-        assert_eq!((e.line, e.column), (3, 14), "{e}");
-        assert!(e.message.contains("invalid regex"), "{e}");
-    }
-
-    /// A rule file of the user's replaces a shipped rule of the same id.
-    #[test]
-    fn a_users_rule_replaces_a_shipped_one_by_id() {
-        let shipped = RuleSet::embedded().unwrap();
-        let id = shipped.rules[0].id.clone();
-        let text = rule("none(s)", "mine").replace("id = \"r\"", &format!("id = \"{id}\""));
-        let user = RuleFile {
-            path: "mine.toml".into(),
-            text,
-        };
-        let set = RuleSet::with_extra(&[user]).unwrap();
-        assert_eq!(set.rules.len(), shipped.rules.len());
-        assert_eq!(set.rule(&id).unwrap().when_text, "none(s)");
-    }
-
-    /// Regression: a repeated id in one file, or in two of the user's files, silently
-    /// replaced the first, and `rules check` said ok.
-    #[test]
-    fn a_repeated_id_elsewhere_is_an_error_at_the_repeat() {
-        let first = RuleFile {
-            path: "a.toml".into(),
-            text: rule("any(s)", "first"),
-        };
-        let second = RuleFile {
-            path: "b.toml".into(),
-            text: rule("none(s)", "second"),
-        };
-        let errors = RuleSet::load(&[first.clone(), second]).unwrap_err();
-        let text = errors.to_string();
-        assert!(text.contains("b.toml:"), "{text}");
-        assert!(
-            text.contains("duplicate signal id `s`: already defined at a.toml:"),
-            "{text}"
-        );
-        assert!(text.contains("duplicate rule id `r`"), "{text}");
-        let twice = RuleFile {
-            path: "c.toml".into(),
-            text: format!("{}{}", first.text, first.text.replace(SIGNAL, "")),
-        };
-        let errors = RuleSet::load(&[twice]).unwrap_err().to_string();
-        assert!(
-            errors.contains("c.toml:") && errors.contains("duplicate rule id `r`"),
-            "{errors}"
-        );
-        // The same file given twice is not a conflict.
-        assert!(RuleSet::load(&[first.clone(), first]).is_ok());
-    }
-
-    #[test]
-    fn line_col_counts_characters() {
-        assert_eq!(line_col("ab\ncdé f", 9), (2, 6));
-    }
-}
+mod tests;

@@ -26,6 +26,40 @@ use crate::record::Record;
 use crate::record::envelope::Level;
 use crate::rule::table::Table;
 
+/// What the rules read of each signal, known once they are compiled; the signal set is
+/// built from it. A signal read by no rule is still matched on the lines read, but makes
+/// no line hot; one read only in `also` is *context* (see [`SignalSet::is_context`]).
+#[derive(Debug, Clone, Default)]
+pub struct ReadPlan {
+    /// Signals some rule reads in `when`.
+    pub in_when: Vec<bool>,
+    /// Signals some rule reads in `also`.
+    pub in_also: Vec<bool>,
+    /// Whether context lines may be found late (see [`SignalSet::finds_context_late`]):
+    /// when no rule reads an ece-tools suggestion, which is all that reading a context
+    /// line in its place (rather than later) could change.
+    pub context_late: bool,
+}
+
+impl ReadPlan {
+    /// Every signal read in `when`, context found as it comes: for a set used alone.
+    pub fn all(signals: usize) -> ReadPlan {
+        ReadPlan {
+            in_when: vec![true; signals],
+            in_also: vec![false; signals],
+            context_late: false,
+        }
+    }
+}
+
+/// Why the signals together could not be compiled.
+#[derive(Debug, Clone)]
+pub struct SetError {
+    pub message: String,
+    /// The patterns that were being compiled together, as (signal, pattern) indexes.
+    pub patterns: Vec<(usize, usize)>,
+}
+
 /// One compiled signal.
 #[derive(Debug, Clone)]
 pub struct Signal {
@@ -236,10 +270,10 @@ pub struct SignalSet {
     gate_item_of: OnceLock<Vec<u32>>,
     /// Each prefilter item's literal set, for the gate.
     items: Vec<Option<Vec<Vec<u8>>>>,
-    /// Whether some rule reads each signal (all, until [`SignalSet::set_read`]): a line
+    /// Whether some rule reads each signal (see [`ReadPlan`]): a line
     /// only an unread signal could match is not hot.
     read: Vec<bool>,
-    /// Whether each signal is read only in `also` (none, until [`SignalSet::set_read`]).
+    /// Whether each signal is read only in `also` (see [`ReadPlan`]).
     context: Vec<bool>,
     /// Each signal's context group (see [`SignalSet::context_group`]); 0 for others.
     context_groups: Vec<u64>,
@@ -253,8 +287,9 @@ pub struct SignalSet {
 }
 
 impl SignalSet {
-    /// Builds the set; patterns are already compiled, so only the set can fail (size limits).
-    pub fn new(signals: Vec<Signal>) -> Result<SignalSet, String> {
+    /// Builds the set for what the rules read of it; patterns are already compiled, so
+    /// only the set can fail (size limits).
+    pub fn new(signals: Vec<Signal>, plan: &ReadPlan) -> Result<SignalSet, SetError> {
         let mut owners = Vec::new();
         let mut items = Vec::new();
         for (s, signal) in signals.iter().enumerate() {
@@ -270,7 +305,10 @@ impl SignalSet {
         items.push(Some(
             ERROR_WORDS.iter().map(|w| w.as_bytes().to_vec()).collect(),
         ));
-        let prefilter = Prefilter::new(&items)?;
+        let prefilter = Prefilter::new(&items).map_err(|message| SetError {
+            message,
+            patterns: Vec::new(),
+        })?;
         let unfiltered = match prefilter.unfiltered() {
             [] => None,
             ids => {
@@ -278,7 +316,10 @@ impl SignalSet {
                     let (s, p) = owners[i];
                     signals[s].patterns[p].as_str()
                 });
-                let set = RegexSet::new(sources).map_err(|e| e.to_string())?;
+                let set = RegexSet::new(sources).map_err(|e| SetError {
+                    message: e.to_string().trim_end_matches('.').to_lowercase(),
+                    patterns: ids.iter().map(|&i| owners[i]).collect(),
+                })?;
                 Some((set, ids.to_vec()))
             }
         };
@@ -287,12 +328,34 @@ impl SignalSet {
             .enumerate()
             .map(|(i, s)| (s.id.clone(), i))
             .collect();
+        let n = signals.len();
+        let flag = |flags: &[bool], i: usize| flags.get(i).copied().unwrap_or(false);
+        let read: Vec<bool> = (0..n)
+            .map(|i| flag(&plan.in_when, i) || flag(&plan.in_also, i))
+            .collect();
+        let context: Vec<bool> = (0..n)
+            .map(|i| flag(&plan.in_also, i) && !flag(&plan.in_when, i))
+            .collect();
+        let mut groups = 0;
+        let context_groups = context
+            .iter()
+            .map(|&context| {
+                if !context {
+                    return 0;
+                }
+                groups += 1;
+                1 << (groups - 1).min(u64::BITS - 1)
+            })
+            .collect();
+        let context_patterns = (0..owners.len())
+            .filter(|&item| context[owners[item].0])
+            .collect();
         Ok(SignalSet {
-            read: vec![true; signals.len()],
-            context: vec![false; signals.len()],
-            context_groups: vec![0; signals.len()],
-            context_patterns: Vec::new(),
-            context_late: false,
+            read,
+            context,
+            context_groups,
+            context_patterns,
+            context_late: plan.context_late,
             context_search: OnceLock::new(),
             signals,
             prefilter,
@@ -307,45 +370,17 @@ impl SignalSet {
         })
     }
 
-    /// Says which signals some rule reads in `when` and which in `also`. A signal read by
-    /// neither is still matched on the lines read, but makes no line hot; one read only in
-    /// `also` is *context* (see [`SignalSet::is_context`]).
-    pub fn set_read(&mut self, in_when: &[bool], in_also: &[bool]) {
-        let n = self.signals.len();
-        let flag = |flags: &[bool], i: usize| flags.get(i).copied().unwrap_or(false);
-        self.read = (0..n)
-            .map(|i| flag(in_when, i) || flag(in_also, i))
-            .collect();
-        self.context = (0..n)
-            .map(|i| flag(in_also, i) && !flag(in_when, i))
-            .collect();
-        let mut groups = 0;
-        self.context_groups = self
-            .context
-            .iter()
-            .map(|&context| {
-                if !context {
-                    return 0;
-                }
-                groups += 1;
-                1 << (groups - 1).min(u64::BITS - 1)
-            })
-            .collect();
-        self.context_patterns = (0..self.owners.len())
-            .filter(|&item| self.context[self.owners[item].0])
-            .collect();
-        self.gate = OnceLock::new();
-        self.late_gate = OnceLock::new();
-        self.gate_item_of = OnceLock::new();
-        self.context_search = OnceLock::new();
-    }
-
-    /// Says whether context lines may be found late (see [`SignalSet::finds_context_late`]):
-    /// when no rule reads an ece-tools suggestion, which is all that reading a context
-    /// line in its place (rather than later) could change.
-    pub fn set_context_late(&mut self, late: bool) {
-        self.context_late = late;
-        self.late_gate = OnceLock::new();
+    /// The same set built again with context lines found late or not: for tests that
+    /// compare the two ways of finding them.
+    pub fn with_context_late(&self, context_late: bool) -> Result<SignalSet, SetError> {
+        let plan = ReadPlan {
+            in_when: (0..self.signals.len())
+                .map(|i| self.read[i] && !self.context[i])
+                .collect(),
+            in_also: self.context.clone(),
+            context_late,
+        };
+        SignalSet::new(self.signals.clone(), &plan)
     }
 
     /// Whether the gate may leave the context signals' lines quiet, to be searched for
@@ -407,7 +442,7 @@ impl SignalSet {
         }));
     }
 
-    /// Whether some rule reads a signal in `when` (all, until [`SignalSet::set_read`]).
+    /// Whether some rule reads a signal in `when` (see [`ReadPlan`]).
     pub fn is_read_in_when(&self, signal: usize) -> bool {
         self.read.get(signal).copied().unwrap_or(false) && !self.is_context(signal)
     }
@@ -717,14 +752,17 @@ mod tests {
             false,
         )
         .unwrap();
-        SignalSet::new(vec![Signal {
-            lookups: Vec::new(),
-            id: "archive-refused".into(),
-            description: String::new(),
-            patterns: vec![pattern],
-            levels: vec![],
-            origin: "test".into(),
-        }])
+        SignalSet::new(
+            vec![Signal {
+                lookups: Vec::new(),
+                id: "archive-refused".into(),
+                description: String::new(),
+                patterns: vec![pattern],
+                levels: vec![],
+                origin: "test".into(),
+            }],
+            &ReadPlan::all(1),
+        )
         .unwrap()
     }
 

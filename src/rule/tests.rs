@@ -1,0 +1,195 @@
+//! Tests of loading and checking rule files.
+
+use super::*;
+
+fn load(text: &str) -> Result<RuleSet, RuleErrors> {
+    RuleSet::load(&[RuleFile {
+        path: "my.toml".into(),
+        text: text.into(),
+    }])
+}
+
+const SIGNAL: &str = "[[signal]]\nid = \"s\"\npatterns = ['x(?P<n>\\d+)']\n";
+
+fn rule(when: &str, summary: &str) -> String {
+    format!(
+        "{SIGNAL}[[rule]]\nid = \"r\"\ncategory = \"network\"\nseverity = \"error\"\ntitle = \"t\"\nwhen = '{when}'\nsummary = '{summary}'\ncauses = []\nremediation = []\n"
+    )
+}
+
+#[test]
+fn loads_a_valid_rule() {
+    let set = load(&rule("any(s, n > 3)", "{count} times, n={n}")).unwrap();
+    assert_eq!(set.rules.len(), 1);
+}
+
+/// The lines of an ece-tools suggestion are read only for a rule that shows it.
+#[test]
+fn tells_whether_a_rule_reads_suggestions() {
+    assert!(!load(&rule("any(s)", "n={n}")).unwrap().reads_suggestions);
+    let summary = load(&rule("any(s)", "{suggestion}")).unwrap();
+    assert!(summary.reads_suggestions);
+    let when = load(&rule("any(s, suggestion =~ \"chmod\")", "n={n}")).unwrap();
+    assert!(when.reads_suggestions);
+    assert!(!RuleSet::embedded().unwrap().reads_suggestions);
+}
+
+#[test]
+fn locates_a_bad_condition() {
+    let errors = load(&rule("any(s, n > )", "x")).unwrap_err();
+    assert_eq!(errors.0.len(), 1);
+    let e = &errors.0[0];
+    assert_eq!((e.line, e.column), (9, 20), "{e}");
+    assert!(e.message.contains("expected"), "{e}");
+}
+
+#[test]
+fn names_an_unknown_signal_and_field() {
+    let errors = load(&rule("any(nope)", "{missing}")).unwrap_err();
+    let text = errors.to_string();
+    assert!(
+        text.contains("my.toml:9:13: in `when`: unknown signal `nope`"),
+        "{text}"
+    );
+    assert!(text.contains("unknown field `missing`"), "{text}");
+}
+
+#[test]
+fn locates_toml_syntax_errors_and_unknown_keys() {
+    let errors = load("[[rule]]\nid = \"r\"\ncolour = 1\n").unwrap_err();
+    let e = &errors.0[0];
+    assert_eq!(e.line, 3, "{e}");
+    assert!(e.message.contains("unknown field `colour`"), "{e}");
+}
+
+#[test]
+fn locates_a_bad_regex() {
+    let errors = load("[[signal]]\nid = \"s\"\npatterns = ['a(b']\n").unwrap_err();
+    let e = &errors.0[0];
+    assert_eq!((e.line, e.column), (3, 14), "{e}");
+    assert!(e.message.contains("invalid regex"), "{e}");
+}
+
+/// A rule file of the user's replaces a shipped rule of the same id.
+#[test]
+fn a_users_rule_replaces_a_shipped_one_by_id() {
+    let shipped = RuleSet::embedded().unwrap();
+    let id = shipped.rules[0].id.clone();
+    let text = rule("none(s)", "mine").replace("id = \"r\"", &format!("id = \"{id}\""));
+    let user = RuleFile {
+        path: "mine.toml".into(),
+        text,
+    };
+    let set = RuleSet::with_extra(&[user]).unwrap();
+    assert_eq!(set.rules.len(), shipped.rules.len());
+    assert_eq!(set.rule(&id).unwrap().when_text, "none(s)");
+}
+
+/// Regression: a repeated id in one file, or in two of the user's files, silently
+/// replaced the first, and `rules check` said ok.
+#[test]
+fn a_repeated_id_elsewhere_is_an_error_at_the_repeat() {
+    let first = RuleFile {
+        path: "a.toml".into(),
+        text: rule("any(s)", "first"),
+    };
+    let second = RuleFile {
+        path: "b.toml".into(),
+        text: rule("none(s)", "second"),
+    };
+    let errors = RuleSet::load(&[first.clone(), second]).unwrap_err();
+    let text = errors.to_string();
+    assert!(text.contains("b.toml:"), "{text}");
+    assert!(
+        text.contains("duplicate signal id `s`: already defined at a.toml:"),
+        "{text}"
+    );
+    assert!(text.contains("duplicate rule id `r`"), "{text}");
+    let twice = RuleFile {
+        path: "c.toml".into(),
+        text: format!("{}{}", first.text, first.text.replace(SIGNAL, "")),
+    };
+    let errors = RuleSet::load(&[twice]).unwrap_err().to_string();
+    assert!(
+        errors.contains("c.toml:") && errors.contains("duplicate rule id `r`"),
+        "{errors}"
+    );
+    // The same file given twice is not a conflict.
+    assert!(RuleSet::load(&[first.clone(), first]).is_ok());
+}
+
+#[test]
+fn line_col_counts_characters() {
+    assert_eq!(line_col("ab\ncdé f", 9), (2, 6));
+}
+
+/// Every unknown name is reported where it is written, not where its text first
+/// occurs: `an` is also the start of `any`.
+#[test]
+fn locates_each_unknown_name_where_it_is_written() {
+    let errors = load(&rule("any(s) && any(an)", "x")).unwrap_err();
+    let e = &errors.0[0];
+    assert_eq!((e.line, e.column), (9, 23), "{e}");
+    assert!(e.message.contains("unknown signal `an`"), "{e}");
+}
+
+/// A field a predicate tests must be one its signal's events can carry.
+#[test]
+fn an_unknown_field_in_a_predicate_is_an_error_with_a_suggestion() {
+    let errors = load(&rule("any(s, nn > 3)", "x")).unwrap_err();
+    let e = &errors.0[0];
+    assert_eq!((e.line, e.column), (9, 16), "{e}");
+    assert!(
+        e.message
+            .contains("unknown field `nn` of signal `s` (did you mean `n`?)"),
+        "{e}"
+    );
+    let errors = load(&rule("distinct(s, nn) > 1", "x")).unwrap_err();
+    assert!(
+        errors.0[0].message.contains("unknown field `nn`"),
+        "{errors}"
+    );
+    // Fields every event carries, and the signal's captures, are known.
+    load(&rule(
+        "any(s, n > 3 && text =~ \"x\" && level == \"ERROR\")",
+        "x",
+    ))
+    .unwrap();
+}
+
+#[test]
+fn an_unknown_set_is_located_and_the_nearest_named() {
+    let errors = load(&rule("any(s, n in @ece_error)", "x")).unwrap_err();
+    let e = &errors.0[0];
+    assert_eq!((e.line, e.column), (9, 22), "{e}");
+    assert!(
+        e.message
+            .contains("unknown set `@ece_error` (did you mean `ece_errors`?)"),
+        "{e}"
+    );
+}
+
+/// Whether a rule reads suggestions is asked of its parsed condition: the word in a
+/// regex does not count.
+#[test]
+fn a_suggestion_in_a_regex_is_not_a_read_of_the_field() {
+    let set = load(&rule("any(s, text =~ \"suggestion\")", "x")).unwrap();
+    assert!(!set.reads_suggestions);
+}
+
+/// Patterns without a literal run together; when together they are too large, each
+/// one is located in its file, not at `<rules>:1:1`.
+#[test]
+fn signals_too_large_together_are_located_at_their_patterns() {
+    let text: String = (0..30)
+        .map(|i| format!("[[signal]]\nid = \"s{i}\"\npatterns = ['\\w{{40}}{i}']\n\n"))
+        .collect();
+    let errors = load(&text).unwrap_err();
+    assert!(!errors.0.is_empty());
+    for e in &errors.0 {
+        assert_eq!(e.path, "my.toml", "{e}");
+        assert_eq!(e.column, 14, "{e}");
+        assert!(e.message.contains("too large to compile"), "{e}");
+    }
+    assert_eq!(errors.0[0].line, 3, "{errors}");
+}
