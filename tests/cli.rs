@@ -731,3 +731,136 @@ fn the_man_page_has_exit_status_and_environment() {
     assert!(page.contains(".SH ENVIRONMENT"), "{page}");
     assert!(!page.contains("magediag-scan("), "{page}");
 }
+
+/// A rule author's file: one signal, one rule, with or without its quiet example.
+fn authors_rules(dir: &std::path::Path, quiet_example: bool) -> std::path::PathBuf {
+    let mut text = String::from(
+        "[[signal]]\nid = \"my.queue-stuck\"\npatterns = ['consumer (?P<consumer>\\S+) is stuck']\n\n\
+         [[rule]]\nid = \"my-queue-stuck\"\ncategory = \"deploy-command-failed\"\nseverity = \"warning\"\n\
+         title = \"A queue consumer is stuck\"\nwhen = \"any(my.queue-stuck)\"\n\
+         summary = \"Consumer {consumer} is stuck\"\ncauses = [\"c\"]\nremediation = [\"r\"]\n\n\
+         [[rule.example]]\nlog = \"consumer async.operations.all is stuck\"\nfires = true\n",
+    );
+    if quiet_example {
+        text.push_str(
+            "\n[[rule.example]]\nlog = \"consumer async.operations.all started\"\nfires = false\n",
+        );
+    }
+    let path = dir.join("mine.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `rules check` counts the author's own rules, and rejects a rule without an example
+/// of each kind (which only `rules test` used to catch); `--rules` is accepted too.
+#[test]
+fn rules_check_counts_your_rules_and_wants_both_kinds_of_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = authors_rules(dir.path(), false);
+    magediag()
+        .args(["rules", "check"])
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "mine.toml:6: rule `my-queue-stuck` has no example with `fires = false`",
+        ));
+    let path = authors_rules(dir.path(), true);
+    magediag()
+        .args(["rules", "check", "--rules"])
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::is_match(
+                r"^ok: 1 rule and 1 signal of yours, checked with \d+ shipped rules\n$",
+            )
+            .unwrap(),
+        );
+}
+
+/// `rules test PATH` runs only that file's rules, `--rule ID` only that rule.
+#[test]
+fn rules_test_runs_only_the_rules_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = authors_rules(dir.path(), true);
+    magediag()
+        .args(["rules", "test", "--color", "never"])
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2 passed, 0 failed (1 rule)"));
+    let output = magediag()
+        .args([
+            "rules",
+            "test",
+            "--color",
+            "never",
+            "--rule",
+            "repo-keys-rejected",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("failed (1 rule)"), "{stdout}");
+    magediag()
+        .args(["rules", "test", "--rule", "repo-keys-rejectd"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "did you mean `repo-keys-rejected`?",
+        ));
+}
+
+/// The signals are visible: what each matches and captures, and who reads it; `explain`
+/// shows the signals of its rule.
+#[test]
+fn rules_signals_and_explain_show_patterns_and_captures() {
+    let output = magediag()
+        .args([
+            "rules",
+            "signals",
+            "composer.archive-refused",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let signal = &json["signals"][0];
+    assert_eq!(signal["id"], "composer.archive-refused");
+    let captures: Vec<&str> = signal["captures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c.as_str())
+        .collect();
+    assert!(
+        captures.contains(&"status") && captures.contains(&"vendor"),
+        "{captures:?}"
+    );
+    assert!(
+        signal["when"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r == "repo-keys-rejected")
+    );
+    magediag()
+        .args(["rules", "signals", "composer.archive-refusd"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "did you mean `composer.archive-refused`?",
+        ));
+    magediag()
+        .args(["explain", "repo-keys-rejected", "--color", "never"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "Signals\n  composer.archive-refused\n    pattern:",
+        ))
+        .stdout(predicate::str::contains("captures: fallback, url, host"));
+}

@@ -290,12 +290,33 @@ pub enum RulesAction {
         #[command(flatten)]
         format: TextOrJsonOption,
     },
-    /// Run the examples of the shipped rules and of `--rules PATH`.
+    /// Run rule examples: every rule's, or only those of the files given or of `--rule ID`.
+    #[command(
+        after_help = "Examples:\n  magediag rules test                      every rule, shipped and --rules\n  magediag rules test my-rules/            only the rules in my-rules/\n  magediag rules test my.toml --rule my-id only the rule my-id"
+    )]
     Test {
+        /// Rule files or folders: load them and run only their rules' examples.
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Run only this rule's examples (repeatable).
+        #[arg(long = "rule", value_name = "ID")]
+        only: Vec<String>,
         #[command(flatten)]
         rules: RulesOption,
         #[command(flatten)]
         color: ColorOption,
+    },
+    /// List the signals rules read: patterns, captures, levels and the rules that read each.
+    #[command(
+        after_help = "Examples:\n  magediag rules signals\n  magediag rules signals composer.archive-refused\n  magediag rules signals --rules my.toml --format json"
+    )]
+    Signals {
+        /// A signal id: show that signal in full.
+        id: Option<String>,
+        #[command(flatten)]
+        rules: RulesOption,
+        #[command(flatten)]
+        format: TextOrJsonOption,
     },
     /// Print the rule catalogue as Markdown (the source of docs/rules.md).
     Doc {
@@ -303,10 +324,15 @@ pub enum RulesAction {
         rules: RulesOption,
     },
     /// Validate rule files (exit 2 with file:line:col on errors).
+    #[command(
+        after_help = "Checks syntax, ids, signals, fields and sets, and that each rule has an\nexample that fires and one that stays quiet; `rules test` runs them.\n\nExamples:\n  magediag rules check my-rules/\n  magediag rules check --rules my.toml"
+    )]
     Check {
         /// Rule files or folders.
-        #[arg(required = true)]
+        #[arg(required_unless_present = "rules", value_name = "PATH")]
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        rules: RulesOption,
     },
 }
 

@@ -9,6 +9,8 @@ use crate::commands::cli::GlobalOptions;
 use crate::report::diagnosis::Severity;
 use crate::{Outcome, warn};
 
+use crate::rule::{Rule, RuleSet};
+
 use super::load_rules;
 
 /// `explain --format json`: the rules asked about, whole (docs/json-schema.md).
@@ -21,6 +23,14 @@ struct Explained<'a> {
     severity: Severity,
     priority: i32,
     when: &'a str,
+    /// Signals read only as context, shown as evidence.
+    also: Vec<&'a str>,
+    /// Rules this one hides when their evidence is near.
+    suppresses: &'a [String],
+    /// A generic rule ranks below the specific ones.
+    generic: bool,
+    /// The signals the rule reads, as `rules signals --format json` shows them.
+    signals: Vec<serde_json::Value>,
     causes: &'a [String],
     remediation: &'a [String],
     references: &'a [String],
@@ -34,7 +44,26 @@ struct ExplainedExample {
     log: String,
 }
 
-fn explained(rule: &crate::rule::Rule) -> Explained<'_> {
+/// The signals a rule reads: in `when`, then in `also`, each once.
+fn signals_of(rules: &RuleSet, rule: &Rule) -> Vec<usize> {
+    let mut out: Vec<usize> = Vec::new();
+    rule.when.atoms(&mut |t: &crate::rule::cond::Test| {
+        if let Some(i) = rules.signals.index(t.signal())
+            && !out.contains(&i)
+        {
+            out.push(i);
+        }
+    });
+    for &i in &rule.also {
+        if !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    out
+}
+
+fn explained<'a>(rules: &'a RuleSet, rule: &'a Rule) -> Explained<'a> {
+    let signals = rules.signals.signals();
     Explained {
         id: &rule.id,
         origin: &rule.origin,
@@ -43,6 +72,13 @@ fn explained(rule: &crate::rule::Rule) -> Explained<'_> {
         severity: rule.severity,
         priority: rule.priority,
         when: &rule.when_text,
+        also: rule.also.iter().map(|&i| signals[i].id.as_str()).collect(),
+        suppresses: &rule.suppresses,
+        generic: rule.generic,
+        signals: signals_of(rules, rule)
+            .into_iter()
+            .filter_map(|i| serde_json::to_value(super::rules::listed(rules, i)).ok())
+            .collect(),
         causes: &rule.causes,
         remediation: &rule.remediation,
         references: &rule.references,
@@ -66,7 +102,7 @@ pub(super) fn explain(
     let Some(rules) = load_rules(global) else {
         return Ok(Outcome::Trouble);
     };
-    let matching: Vec<&crate::rule::Rule> = match rules.rule(id) {
+    let matching: Vec<&Rule> = match rules.rule(id) {
         Some(rule) => vec![rule],
         None => rules.rules.iter().filter(|r| r.category == id).collect(),
     };
@@ -84,7 +120,7 @@ pub(super) fn explain(
         return Ok(Outcome::Trouble);
     }
     if json {
-        let listed: Vec<Explained<'_>> = matching.iter().map(|r| explained(r)).collect();
+        let listed: Vec<Explained<'_>> = matching.iter().map(|r| explained(&rules, r)).collect();
         serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "rules": listed }))?;
         writeln!(out)?;
         return Ok(Outcome::Clean);
@@ -92,7 +128,7 @@ pub(super) fn explain(
     if let [rule] = matching.as_slice()
         && rule.id == id
     {
-        explain_rule(rule, out)?;
+        explain_rule(&rules, rule, out)?;
         return Ok(Outcome::Clean);
     }
     writeln!(
@@ -116,7 +152,7 @@ pub(super) fn explain(
     Ok(Outcome::Clean)
 }
 
-fn explain_rule(rule: &crate::rule::Rule, out: &mut dyn Write) -> anyhow::Result<()> {
+fn explain_rule(rules: &RuleSet, rule: &Rule, out: &mut dyn Write) -> anyhow::Result<()> {
     writeln!(out, "{} ({})", rule.id.bold(), rule.origin)?;
     writeln!(out, "{}\n", rule.title)?;
     writeln!(
@@ -124,7 +160,49 @@ fn explain_rule(rule: &crate::rule::Rule, out: &mut dyn Write) -> anyhow::Result
         "category: {}\nseverity: {}\npriority: {}",
         rule.category, rule.severity, rule.priority
     )?;
-    writeln!(out, "when:     {}\n", rule.when_text)?;
+    writeln!(out, "when:     {}", rule.when_text)?;
+    let signals = rules.signals.signals();
+    if !rule.also.is_empty() {
+        let also: Vec<&str> = rule.also.iter().map(|&i| signals[i].id.as_str()).collect();
+        writeln!(
+            out,
+            "also:     {} (context, shown as evidence)",
+            also.join(", ")
+        )?;
+    }
+    if !rule.suppresses.is_empty() {
+        writeln!(
+            out,
+            "hides:    {} (when their evidence is near)",
+            rule.suppresses.join(", ")
+        )?;
+    }
+    if rule.generic {
+        writeln!(out, "generic:  yes (ranks below every specific rule)")?;
+    }
+    writeln!(out)?;
+    writeln!(out, "{}", "Signals".bold())?;
+    for i in signals_of(rules, rule) {
+        let s = super::rules::listed(rules, i);
+        writeln!(out, "  {}", s.id)?;
+        for pattern in &s.patterns {
+            writeln!(out, "    pattern:  {pattern}")?;
+        }
+        if !s.captures.is_empty() {
+            writeln!(out, "    captures: {}", s.captures.join(", "))?;
+        }
+        if !s.levels.is_empty() {
+            writeln!(
+                out,
+                "    levels:   {} (lines without a level never match)",
+                s.levels.join(", ")
+            )?;
+        }
+        if !s.lookups.is_empty() {
+            writeln!(out, "    lookups:  {}", s.lookups.join(", "))?;
+        }
+    }
+    writeln!(out)?;
     let section =
         |out: &mut dyn Write, title: &str, items: &[String], numbered: bool| -> io::Result<()> {
             writeln!(out, "{}", title.bold())?;

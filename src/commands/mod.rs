@@ -86,14 +86,25 @@ fn options_of(cli: &Cli) -> GlobalOptions {
         Some(Command::Scan(args)) => return args.options.clone(),
         Some(Command::Paste { options }) => return options.clone(),
         Some(Command::Rules { action }) => match action {
-            RulesAction::List { rules, .. } | RulesAction::Doc { rules } => {
+            RulesAction::List { rules, .. }
+            | RulesAction::Doc { rules }
+            | RulesAction::Signals { rules, .. } => {
                 options.rules = rules.clone();
             }
-            RulesAction::Test { rules, color } => {
+            RulesAction::Test {
+                rules,
+                color,
+                paths,
+                ..
+            } => {
                 options.rules = rules.clone();
+                options.rules.rules.extend(paths.iter().cloned());
                 options.color = color.clone();
             }
-            RulesAction::Check { .. } => {}
+            RulesAction::Check { rules, paths } => {
+                options.rules = rules.clone();
+                options.rules.rules.extend(paths.iter().cloned());
+            }
         },
         Some(Command::Explain { rules, color, .. }) | Some(Command::Trace { rules, color, .. }) => {
             options.rules = rules.clone();

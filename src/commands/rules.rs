@@ -5,13 +5,19 @@ use std::io::Write;
 use colored::Colorize;
 use serde::Serialize;
 
-use crate::Outcome;
 use crate::commands::cli::{GlobalOptions, RulesAction, TextOrJson};
 use crate::report::diagnosis::Severity;
+use crate::rule::Rule;
 use crate::rule::RuleSet;
 use crate::rule::examples;
+use crate::rule::template::plurals;
+use crate::{Outcome, warn};
 
 use super::load_rules;
+
+mod signals;
+
+pub(super) use signals::listed;
 
 pub(super) fn rules_command(
     action: &RulesAction,
@@ -33,27 +39,84 @@ pub(super) fn rules_command(
             out.write_all(crate::rule::catalogue::markdown(&rules).as_bytes())?;
             Ok(Outcome::Clean)
         }
-        RulesAction::Test { .. } => {
+        RulesAction::Test { paths, only, .. } => {
             let Some(rules) = load_rules(global) else {
                 return Ok(Outcome::Trouble);
             };
-            test_rules(&rules, out)
+            for id in only {
+                if rules.rule(id).is_none() {
+                    let ids: Vec<&str> = rules.rules.iter().map(|r| r.id.as_str()).collect();
+                    warn(&format!(
+                        "no rule with id `{id}`{}",
+                        crate::messages::did_you_mean(id, &ids)
+                    ));
+                    return Ok(Outcome::Trouble);
+                }
+            }
+            // Files given: only their rules; ids given: only those.
+            let chosen = |rule: &Rule| {
+                (paths.is_empty() || !rule.shipped) && (only.is_empty() || only.contains(&rule.id))
+            };
+            test_rules(&rules, &chosen, out)
         }
-        RulesAction::Check { paths } => {
-            let mut global = global.clone();
-            global.rules.rules = paths.clone();
-            let Some(rules) = load_rules(&global) else {
+        RulesAction::Check { .. } => {
+            let Some(rules) = load_rules(global) else {
                 return Ok(Outcome::Trouble);
             };
-            writeln!(
+            check_rules(&rules, out)
+        }
+        RulesAction::Signals { id, format, .. } => {
+            let Some(rules) = load_rules(global) else {
+                return Ok(Outcome::Trouble);
+            };
+            signals::list(
+                &rules,
+                id.as_deref(),
+                format.format == TextOrJson::Json,
                 out,
-                "ok: {} rules, {} signals",
-                rules.rules.len(),
-                rules.signals.signals().len()
-            )?;
-            Ok(Outcome::Clean)
+            )
         }
     }
+}
+
+/// `rules check`: the files loaded, and each of their rules has an example of each kind.
+fn check_rules(rules: &RuleSet, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let mine: Vec<&Rule> = rules.rules.iter().filter(|r| !r.shipped).collect();
+    let my_signals = rules
+        .signals
+        .signals()
+        .iter()
+        .filter(|s| !s.shipped)
+        .count();
+    let mut missing = 0;
+    for rule in &mine {
+        for (fires, kind) in [(true, "fires = true"), (false, "fires = false")] {
+            if !rule.examples.iter().any(|e| e.fires == fires) {
+                warn(&format!(
+                    "{}: rule `{}` has no example with `{kind}`: add a `[[rule.example]]` \
+                     whose log it must {}",
+                    rule.origin,
+                    rule.id,
+                    if fires { "fire on" } else { "stay quiet on" }
+                ));
+                missing += 1;
+            }
+        }
+    }
+    if missing > 0 {
+        return Ok(Outcome::Trouble);
+    }
+    let shipped = rules.rules.len() - mine.len();
+    writeln!(
+        out,
+        "{}",
+        plurals(&format!(
+            "ok: {} rule(s) and {my_signals} signal(s) of yours, checked with {shipped} shipped {}",
+            mine.len(),
+            if shipped == 1 { "rule" } else { "rules" }
+        ))
+    )?;
+    Ok(Outcome::Clean)
 }
 
 #[derive(Serialize)]
@@ -109,13 +172,21 @@ fn list_rules(rules: &RuleSet, json: bool, out: &mut dyn Write) -> anyhow::Resul
     Ok(())
 }
 
-fn test_rules(rules: &RuleSet, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let results = examples::run_all(rules);
+fn test_rules(
+    rules: &RuleSet,
+    chosen: &dyn Fn(&Rule) -> bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let results = examples::run_some(rules, chosen);
     for failure in &results.failures {
         writeln!(out, "{failure}\n")?;
     }
     let failed = results.failures.len();
-    let line = format!("{} passed, {failed} failed", results.passed);
+    let line = format!(
+        "{} passed, {failed} failed ({})",
+        results.passed,
+        plurals(&format!("{} rule(s)", results.rules))
+    );
     if failed == 0 {
         writeln!(out, "{}", line.green())?;
         Ok(Outcome::Clean)

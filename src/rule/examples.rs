@@ -38,14 +38,22 @@ impl fmt::Display for Failure {
 /// The outcome of running every example.
 #[derive(Debug, Default)]
 pub struct Results {
+    /// How many rules ran.
+    pub rules: usize,
     pub passed: usize,
     pub failures: Vec<Failure>,
 }
 
 /// Runs every example of every rule in the set.
 pub fn run_all(rules: &RuleSet) -> Results {
+    run_some(rules, &|_| true)
+}
+
+/// Runs the examples of the rules `chosen` picks.
+pub fn run_some(rules: &RuleSet, chosen: &dyn Fn(&Rule) -> bool) -> Results {
     let mut results = Results::default();
-    for rule in &rules.rules {
+    for rule in rules.rules.iter().filter(|r| chosen(r)) {
+        results.rules += 1;
         run_rule(rules, rule, &mut results);
     }
     results

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::messages::did_you_mean;
 use crate::record::envelope::Level;
 use crate::report::diagnosis::{CATEGORIES, Severity};
 use crate::signal::{Pattern, ReadPlan, Signal, SignalSet};
@@ -164,6 +165,8 @@ pub struct Rule {
     pub remediation: Vec<String>,
     pub references: Vec<String>,
     pub examples: Vec<Example>,
+    /// Whether the rule comes from the shipped catalogue, unchanged.
+    pub shipped: bool,
     /// `path:line` of the rule's id, for messages.
     pub origin: String,
 }
@@ -547,6 +550,7 @@ fn compile_signal(
         levels,
         lookups,
         origin: file.path.clone(),
+        shipped: is_shipped(file),
     })
 }
 
@@ -633,21 +637,6 @@ fn read_plan(rules: &[Rule], known: &Known<'_>) -> ReadPlan {
     plan
 }
 
-/// `" (did you mean `x`?)"` for the names nearest a mistyped one, or nothing.
-fn did_you_mean(name: &str, names: &[&str]) -> String {
-    match crate::messages::nearest(name, names).as_slice() {
-        [] => String::new(),
-        [one] => format!(" (did you mean `{one}`?)"),
-        many => format!(
-            " (did you mean {}?)",
-            many.iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(" or ")
-        ),
-    }
-}
-
 fn compile_rule(
     file: &RuleFile,
     raw: &RawRule,
@@ -711,6 +700,7 @@ fn compile_rule(
             file.path,
             line_col(&file.text, raw.id.span().start).0
         ),
+        shipped: is_shipped(file),
     })
 }
 

@@ -6,6 +6,10 @@
 //! `memory_limit` above that byte count (the next of 2G, 4G, 8G, ...).
 //! `{count}`, `{packages}`, `{package_count}` and `{first_line}` describe the diagnosis;
 //! `{{` and `}}` are literal braces.
+//!
+//! `{? ...}` is an optional part: text and placeholders shown only when every
+//! placeholder in it has a value. `HTTP {status}{? ({reason})}` reads `HTTP 400 (Bad
+//! Request)`, or `HTTP 400` when no reason was captured, never `HTTP 400 ()`.
 
 /// Placeholders every rule may use.
 pub const BUILTIN_NAMES: &[&str] = &["count", "packages", "package_count", "first_line"];
@@ -33,6 +37,8 @@ enum Part {
         filter: Filter,
         offset: usize,
     },
+    /// `{? ...}`: shown only when each of its fields has a value.
+    Optional(Vec<Part>),
 }
 
 /// A parsed template.
@@ -78,6 +84,34 @@ impl Template {
             if !literal.is_empty() {
                 parts.push(Part::Text(std::mem::take(&mut literal)));
             }
+            if let Some(group) = tail.strip_prefix("{?") {
+                let Some(close) = optional_end(group) else {
+                    return Err(TemplateError {
+                        offset: at,
+                        message: "unclosed `{?`: expected `}` after the optional part".into(),
+                    });
+                };
+                let inner = Template::parse(&group[..close]).map_err(|e| TemplateError {
+                    offset: at + 2 + e.offset,
+                    message: e.message,
+                })?;
+                let mut inner = inner.parts;
+                for part in &mut inner {
+                    match part {
+                        Part::Field { offset, .. } => *offset += at + 2,
+                        Part::Optional(_) => {
+                            return Err(TemplateError {
+                                offset: at,
+                                message: "an optional part cannot hold another `{?`".into(),
+                            });
+                        }
+                        Part::Text(_) => {}
+                    }
+                }
+                parts.push(Part::Optional(inner));
+                rest = &group[close + 1..];
+                continue;
+            }
             parts.push(parse_field(&tail[1..end], at + 1)?);
             rest = &tail[end + 1..];
         }
@@ -90,13 +124,18 @@ impl Template {
 
     /// Every placeholder name with its byte offset in the template.
     pub fn field_names(&self) -> Vec<(usize, &str)> {
-        self.parts
-            .iter()
-            .filter_map(|p| match p {
-                Part::Field { name, offset, .. } => Some((*offset, name.as_str())),
-                Part::Text(_) => None,
-            })
-            .collect()
+        fn names<'a>(parts: &'a [Part], out: &mut Vec<(usize, &'a str)>) {
+            for part in parts {
+                match part {
+                    Part::Field { name, offset, .. } => out.push((*offset, name.as_str())),
+                    Part::Optional(inner) => names(inner, out),
+                    Part::Text(_) => {}
+                }
+            }
+        }
+        let mut out = Vec::new();
+        names(&self.parts, &mut out);
+        out
     }
 
     /// Fills the placeholders.
@@ -106,6 +145,24 @@ impl Template {
             match part {
                 Part::Text(text) => out.push_str(text),
                 Part::Field { name, filter, .. } => out.push_str(&value(name, *filter)),
+                Part::Optional(inner) => {
+                    let mut shown = String::new();
+                    let complete = inner.iter().all(|part| match part {
+                        Part::Text(text) => {
+                            shown.push_str(text);
+                            true
+                        }
+                        Part::Field { name, filter, .. } => {
+                            let v = value(name, *filter);
+                            shown.push_str(&v);
+                            !v.trim().is_empty()
+                        }
+                        Part::Optional(_) => true,
+                    });
+                    if complete {
+                        out.push_str(&shown);
+                    }
+                }
             }
         }
         plurals(&out)
@@ -186,6 +243,30 @@ pub fn composer_version(version: &str) -> String {
         Some(p) => format!("{numbers}-p{p}"),
         None => numbers,
     }
+}
+
+/// Where the `}` that closes an optional part is, in the text after its `{?`: the first
+/// one outside its placeholders (`{{` and `}}` are literal braces).
+fn optional_end(group: &str) -> Option<usize> {
+    let bytes = group.as_bytes();
+    let mut i = 0;
+    let mut in_field = false;
+    while i < bytes.len() {
+        match (bytes[i], bytes.get(i + 1)) {
+            (b'{', Some(b'{')) | (b'}', Some(b'}')) if !in_field => i += 2,
+            (b'{', _) => {
+                in_field = true;
+                i += 1;
+            }
+            (b'}', _) if in_field => {
+                in_field = false;
+                i += 1;
+            }
+            (b'}', _) => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 fn parse_field(inner: &str, offset: usize) -> Result<Part, TemplateError> {
@@ -285,6 +366,28 @@ mod tests {
         assert_eq!(composer_version("dev-main"), "dev-main");
         assert_eq!(composer_version("1.0.0.0-patchx"), "1.0.0.0-patchx");
         assert_eq!(composer_version("1.0"), "1.0");
+    }
+
+    #[test]
+    fn an_optional_part_shows_only_with_all_its_values() {
+        let t = Template::parse("HTTP {status}{? ({reason})}.").unwrap();
+        let with = |reason: &'static str| {
+            move |name: &str, _: Filter| match name {
+                "status" => "400".to_owned(),
+                _ => reason.to_owned(),
+            }
+        };
+        assert_eq!(t.render(&with("Bad Request")), "HTTP 400 (Bad Request).");
+        assert_eq!(t.render(&with("")), "HTTP 400.");
+        assert_eq!(t.render(&with("  ")), "HTTP 400.");
+        let names: Vec<&str> = t.field_names().iter().map(|&(_, n)| n).collect();
+        assert_eq!(names, ["status", "reason"]);
+        // The field's offset is in the whole template, for errors.
+        assert_eq!(t.field_names()[1].0, 18);
+        assert!(Template::parse("a {? b {c}").is_err());
+        assert!(Template::parse("a {? {? {c}}}").is_err());
+        let braces = Template::parse("{? {{x}} {c}}").unwrap();
+        assert_eq!(braces.render(&|_, _| "1".into()), " {x} 1");
     }
 
     #[test]

@@ -73,6 +73,8 @@ pub struct Signal {
     pub lookups: Vec<Arc<Table>>,
     /// Where the signal was defined, for messages.
     pub origin: String,
+    /// Whether the signal comes from the shipped catalogue, unchanged.
+    pub shipped: bool,
 }
 
 impl Signal {
@@ -154,6 +156,11 @@ impl Pattern {
     /// The pattern as written.
     pub fn as_str(&self) -> &str {
         &self.source
+    }
+
+    /// The names of its captures, in order: the fields its events carry.
+    pub fn captures(&self) -> &[String] {
+        &self.names
     }
 
     /// The compiled regex; `None` only if a shipped pattern failed to compile, which the
@@ -760,6 +767,7 @@ mod tests {
                 patterns: vec![pattern],
                 levels: vec![],
                 origin: "test".into(),
+                shipped: false,
             }],
             &ReadPlan::all(1),
         )
