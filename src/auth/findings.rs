@@ -1,8 +1,7 @@
 //! Turns what was read into findings, each with a stable id, a message and remediation steps.
 
 use super::keys::{self, Pair, Shape};
-use super::model::{Finding, Place, Severity, Verdict};
-use super::online::{OnlineOutcome, OnlineResult};
+use super::model::{Finding, OnlineOutcome, OnlineResult, Place, Severity, Verdict};
 use super::sources::{Entry, Loaded, State};
 
 /// The JSON shape Composer expects, with placeholders instead of keys.

@@ -22,9 +22,10 @@ use anyhow::{Context, bail};
 pub use findings::{CREATE_KEYS, STORE_IN_ENV};
 pub use keys::fingerprint;
 pub use model::{
-    AuthReport, Check, Finding, KeySource, Place, PlaceReport, Precedence, Severity, Verdict,
+    AuthReport, Check, Finding, KeySource, OnlineOutcome, OnlineResult, Place, PlaceReport,
+    Precedence, Severity, Verdict,
 };
-pub use online::{DEFAULT_REPO_URL, OnlineOutcome, OnlineResult};
+pub use online::DEFAULT_REPO_URL;
 
 use sources::{Entry, Loaded, State};
 

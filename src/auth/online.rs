@@ -2,49 +2,14 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
-
 use super::keys::{Pair, fingerprint};
-use super::model::Place;
+use super::model::{OnlineOutcome, OnlineResult, Place};
 
 /// The default URL probed by `--online`.
 pub const DEFAULT_REPO_URL: &str = "https://repo.magento.com/packages.json";
 
 /// How long one probe may take, connection included.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
-
-/// What the repository answered for one pair.
-#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
-pub enum OnlineOutcome {
-    /// HTTP 200: the keys work.
-    Accepted,
-    /// HTTP 401: the keys are wrong, disabled or deleted.
-    Rejected,
-    /// HTTP 403: the keys are valid but not entitled to the packages.
-    Forbidden,
-    /// No HTTP answer (DNS, connection, TLS or timeout).
-    Unreachable,
-    /// Any other HTTP status.
-    Unexpected,
-}
-
-/// The result of probing the repository with one pair.
-#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
-pub struct OnlineResult {
-    /// Fingerprint of the public key tried.
-    pub fingerprint_username: String,
-    /// Fingerprint of the private key tried.
-    pub fingerprint_password: String,
-    /// The places that hold this pair.
-    pub places: Vec<Place>,
-    /// What the repository answered.
-    pub outcome: OnlineOutcome,
-    /// The HTTP status, if there was one.
-    pub status: Option<u16>,
-    /// The network error, if there was no HTTP answer.
-    pub detail: Option<String>,
-}
 
 /// Sends `GET url` with the pair as HTTP basic credentials and classifies the answer.
 pub fn probe(url: &str, pair: &Pair, places: Vec<Place>) -> OnlineResult {

@@ -3,8 +3,9 @@
 use std::fmt::Write as _;
 
 use super::findings::which_is_used;
-use super::model::{AuthReport, Finding, PlaceReport, Precedence, Severity};
-use super::online::{OnlineOutcome, OnlineResult};
+use super::model::{
+    AuthReport, Finding, OnlineOutcome, OnlineResult, PlaceReport, Precedence, Severity,
+};
 
 /// Renders the report as pretty-printed JSON.
 pub fn json(report: &AuthReport) -> anyhow::Result<String> {
