@@ -556,3 +556,32 @@ fn online_unreachable_is_reported() {
     assert_eq!(code, 1);
     assert!(out.contains("[repo-unreachable]"), "{out}");
 }
+
+/// Regression: a `composer.json` without keys (the desired state) showed
+/// `[FAIL] repo.magento.com entry` next to "No problems found".
+#[test]
+fn a_composer_json_without_keys_is_no_failed_check() {
+    let f = Fixture::new();
+    f.write(
+        "composer.json",
+        r#"{"name": "acme/shop", "config": {"sort-packages": true}}"#,
+    );
+    f.write_global(r#"{"github-oauth": {"github.com": "x"}}"#);
+    f.write("auth.json", &auth(PUB_A, PRIV_A));
+    let (code, out) = run(&mut f.cmd());
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("No problems found."), "{out}");
+    assert!(!out.contains("[FAIL]"), "{out}");
+    assert!(out.contains("[ok] no keys (as it should be)"), "{out}");
+    assert!(out.contains("[ok] no repo.magento.com entry"), "{out}");
+    let (_, json) = run(f.cmd().args(["--format", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let failed: Vec<&serde_json::Value> = v["places"]
+        .as_array()
+        .expect("places")
+        .iter()
+        .flat_map(|p| p["checks"].as_array().expect("checks"))
+        .filter(|c| c["passed"] == false)
+        .collect();
+    assert!(failed.is_empty(), "{failed:?}");
+}

@@ -392,7 +392,7 @@ fn place_report(l: &Loaded, tracked: Option<bool>) -> PlaceReport {
         State::InvalidJson { .. } => checks.push(check("valid JSON", false)),
         State::Parsed(entry) => {
             checks.push(check("valid JSON", true));
-            checks.extend(entry_checks(entry));
+            checks.extend(entry_checks(l.place, entry));
         }
     }
     if l.pair().is_some()
@@ -409,13 +409,25 @@ fn place_report(l: &Loaded, tracked: Option<bool>) -> PlaceReport {
     }
 }
 
-/// The entry and key-format checks for a parsed place.
-fn entry_checks(entry: &Entry) -> Vec<Check> {
-    let Entry::Pair(pair) = entry else {
-        return vec![Check {
-            name: "repo.magento.com entry",
-            passed: false,
-        }];
+/// The entry and key-format checks for a parsed place. No entry is no failure: keys
+/// belong in one place only, and `composer.json` (committed) should hold none.
+fn entry_checks(place: Place, entry: &Entry) -> Vec<Check> {
+    let pair = match entry {
+        Entry::Pair(pair) => pair,
+        Entry::Absent => {
+            let name = if place == Place::ComposerJsonConfig {
+                "no keys (as it should be)"
+            } else {
+                "no repo.magento.com entry"
+            };
+            return vec![Check { name, passed: true }];
+        }
+        Entry::Misplaced(_) | Entry::Malformed(_) => {
+            return vec![Check {
+                name: "repo.magento.com entry",
+                passed: false,
+            }];
+        }
     };
     let ok = |v: &str| keys::is_well_formed(keys::classify(v));
     vec![
