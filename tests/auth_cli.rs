@@ -115,7 +115,10 @@ fn keys_in_one_place_are_fine() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("project auth.json"));
     assert!(out.contains("0123…"), "fingerprint shown:\n{out}");
-    assert!(out.contains("Composer uses the pair from project auth.json"));
+    assert!(
+        out.contains("A local run uses the pair from project auth.json"),
+        "{out}"
+    );
     assert!(out.contains("No problems found."));
 }
 
@@ -142,25 +145,47 @@ fn different_pairs_are_a_conflict_and_old_composer_uses_the_project_file() {
         out.contains("[keys-conflict] 2 different key pairs"),
         "{out}"
     );
-    assert!(out.contains("Composer uses the pair from project auth.json"));
+    assert!(
+        out.contains("A local run uses the pair from project auth.json"),
+        "{out}"
+    );
     assert!(out.contains("Update or delete"));
 }
 
+/// The Composer version pinned in `.magento.app.yaml` is the Cloud build's: with both a
+/// committed auth.json and env:COMPOSER_AUTH, it decides which the build uses.
 #[test]
-fn newer_composer_uses_the_variable() {
+fn the_pinned_version_decides_between_a_committed_file_and_the_variable() {
+    if !have_git() {
+        eprintln!("git not installed: skipped");
+        return;
+    }
     let f = Fixture::new();
     f.write("auth.json", &auth(PUB_A, PRIV_A));
-    f.write(
-        ".magento.app.yaml",
-        "dependencies:\n  php:\n    composer/composer: '2.8.4'\n",
-    );
-    let (code, out) = run(f.cmd().env("COMPOSER_AUTH", auth(PUB_B, PRIV_B)));
-    assert_eq!(code, 1);
-    assert!(
-        out.contains("Composer uses the pair from COMPOSER_AUTH"),
-        "{out}"
-    );
-    assert!(out.contains("from .magento.app.yaml"));
+    git(&f.project, &["init", "-q"]);
+    git(&f.project, &["add", "auth.json"]);
+    for (version, winner) in [
+        ("2.8.4", "env:COMPOSER_AUTH (aaaa…"),
+        ("2.2.21", "project auth.json (0123…"),
+    ] {
+        f.write(
+            ".magento.app.yaml",
+            &format!("dependencies:\n  php:\n    composer/composer: '{version}'\n"),
+        );
+        let mut cmd = f.cmd();
+        cmd.args(["--composer-auth", "-"])
+            .write_stdin(auth(PUB_B, PRIV_B));
+        let (code, out) = run(&mut cmd);
+        assert_eq!(code, 1, "{out}");
+        assert!(
+            out.contains(&format!("The Cloud build uses the pair from {winner}")),
+            "{version}:\n{out}"
+        );
+        assert!(
+            out.contains(&format!("(Composer {version}, from .magento.app.yaml)")),
+            "{out}"
+        );
+    }
 }
 
 #[test]
@@ -168,8 +193,14 @@ fn unknown_version_explains_both_answers() {
     let f = Fixture::new();
     f.write("auth.json", &auth(PUB_A, PRIV_A));
     let (_, out) = run(f.cmd().env("COMPOSER_AUTH", auth(PUB_B, PRIV_B)));
-    assert!(out.contains("2.7.8 and later use COMPOSER_AUTH"), "{out}");
-    assert!(out.contains("older versions (such as the 2.2 LTS) use project auth.json"));
+    assert!(
+        out.contains("A local run uses project auth.json (0123…"),
+        "{out}"
+    );
+    assert!(out.contains(") or COMPOSER_AUTH (aaaa…"), "{out}");
+    assert!(
+        out.contains("depending on the Composer version (2.7.8 and later let COMPOSER_AUTH win")
+    );
 }
 
 #[test]
@@ -329,8 +360,11 @@ fn composer_auth_from_stdin() {
         .write_stdin(auth(PUB_A, PRIV_A) + "\n");
     let (code, out) = run(&mut cmd);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("COMPOSER_AUTH: read from stdin"));
-    assert!(out.contains("Composer uses the pair from COMPOSER_AUTH"));
+    assert!(out.contains("env:COMPOSER_AUTH: read from stdin"), "{out}");
+    assert!(
+        out.contains("The Cloud build uses the pair from env:COMPOSER_AUTH (0123…"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -374,7 +408,14 @@ fn global_auth_json_is_read_from_composer_home() {
     f.write_global(&auth(PUB_A, PRIV_A));
     let (code, out) = run(&mut f.cmd());
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("Composer uses the pair from global auth.json"));
+    assert!(
+        out.contains("A local run uses the pair from global auth.json"),
+        "{out}"
+    );
+    assert!(
+        out.contains("global auth.json (a file of this machine, not in the repository)"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -555,4 +596,363 @@ fn online_unreachable_is_reported() {
     let (code, out) = online(PUB_A, PRIV_A, &url);
     assert_eq!(code, 1);
     assert!(out.contains("[repo-unreachable]"), "{out}");
+}
+
+/// Regression: a `composer.json` without keys (the desired state) showed
+/// `[FAIL] repo.magento.com entry` next to "No problems found".
+#[test]
+fn a_composer_json_without_keys_is_no_failed_check() {
+    let f = Fixture::new();
+    f.write(
+        "composer.json",
+        r#"{"name": "acme/shop", "config": {"sort-packages": true}}"#,
+    );
+    f.write_global(r#"{"github-oauth": {"github.com": "x"}}"#);
+    f.write("auth.json", &auth(PUB_A, PRIV_A));
+    let (code, out) = run(&mut f.cmd());
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("No problems found."), "{out}");
+    assert!(!out.contains("[FAIL]"), "{out}");
+    assert!(out.contains("[ok] no keys (as it should be)"), "{out}");
+    assert!(out.contains("[ok] no repo.magento.com entry"), "{out}");
+    let (_, json) = run(f.cmd().args(["--format", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let failed: Vec<&serde_json::Value> = v["places"]
+        .as_array()
+        .expect("places")
+        .iter()
+        .flat_map(|p| p["checks"].as_array().expect("checks"))
+        .filter(|c| c["passed"] == false)
+        .collect();
+    assert!(failed.is_empty(), "{failed:?}");
+}
+
+/// A git project whose committed files hold no keys, an `auth.json` that is ignored and
+/// not committed, and `env:COMPOSER_AUTH` given with `--composer-auth`.
+fn cloud_project(cloud_pair: (&str, &str)) -> (Fixture, Command) {
+    let f = Fixture::new();
+    f.write("composer.json", r#"{"name": "acme/shop"}"#);
+    f.write(".gitignore", "auth.json\n");
+    f.write(
+        ".magento.app.yaml",
+        "dependencies:\n  php:\n    composer/composer: '2.2.21'\n",
+    );
+    f.write("auth.json", &auth(PUB_A, PRIV_A));
+    git(&f.project, &["init", "-q"]);
+    git(
+        &f.project,
+        &["add", "composer.json", ".gitignore", ".magento.app.yaml"],
+    );
+    let mut cmd = f.cmd();
+    cmd.args(["--composer-auth", "-"])
+        .write_stdin(auth(cloud_pair.0, cloud_pair.1));
+    (f, cmd)
+}
+
+/// Regression: with auth.json untracked and ignored and env:COMPOSER_AUTH holding another
+/// pair, the report said "[ok] not committed to git" and "Composer uses the pair from
+/// project auth.json", which a Cloud build never reads.
+#[test]
+fn a_cloud_build_reads_committed_files_and_the_variable_only() {
+    if !have_git() {
+        eprintln!("git not installed: skipped");
+        return;
+    }
+    let (_f, mut cmd) = cloud_project((PUB_B, PRIV_B));
+    let (_, out) = run(&mut cmd);
+    assert!(
+        out.contains("The Cloud build uses the pair from env:COMPOSER_AUTH (aaaa…"),
+        "{out}"
+    );
+    assert!(
+        out.contains("project auth.json (not committed to git, so not in the build)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("A local run uses the pair from project auth.json (0123…"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("Composer uses the pair from project auth.json"),
+        "{out}"
+    );
+    let (_f, mut cmd) = cloud_project((PUB_B, PRIV_B));
+    let (_, json) = run(cmd.args(["--format", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let views = v["views"].as_array().expect("views");
+    assert_eq!(views[0]["view"], "cloud-build");
+    assert_eq!(views[0]["used"], "cloud-variable");
+    assert_eq!(views[0]["composer_version"], "2.2.21");
+    assert!(
+        views[0]["fingerprint_username"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("aaaa…")),
+        "{json}"
+    );
+    assert_eq!(views[1]["view"], "local");
+    assert_eq!(views[1]["used"], "project-auth-json");
+    let auth_json = views[0]["places"]
+        .as_array()
+        .expect("places")
+        .iter()
+        .find(|p| p["place"] == "project-auth-json")
+        .expect("auth.json in the view");
+    assert_eq!(auth_json["sight"], "not-seen");
+}
+
+/// Without `--composer-auth`, the Cloud build's pair is not known: the report says what
+/// it depends on, never that the build uses a file it does not read.
+#[test]
+fn an_unknown_cloud_variable_is_said_so() {
+    if !have_git() {
+        eprintln!("git not installed: skipped");
+        return;
+    }
+    let (f, _) = cloud_project((PUB_B, PRIV_B));
+    let (_, out) = run(f.cmd().env("COMPOSER_AUTH", auth(PUB_B, PRIV_B)));
+    assert!(
+        out.contains("The Cloud build uses env:COMPOSER_AUTH if it is set (its value was not given), else no keys."),
+        "{out}"
+    );
+    assert!(out.contains("| magediag auth --composer-auth -"), "{out}");
+    assert!(
+        out.contains("COMPOSER_AUTH (this machine's variable; the build reads env:COMPOSER_AUTH)"),
+        "{out}"
+    );
+    let (_, json) = run(f.cmd().args(["--format", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(v["views"][0]["used"], serde_json::Value::Null);
+    assert_eq!(v["views"][0]["depends_on"][0], "cloud-variable");
+}
+
+/// The Cloud build has no keys at all when the variable is empty and nothing committed
+/// holds them, even though this machine has a working auth.json.
+#[test]
+fn no_keys_for_the_cloud_build_is_a_problem() {
+    if !have_git() {
+        eprintln!("git not installed: skipped");
+        return;
+    }
+    let (f, _) = cloud_project((PUB_B, PRIV_B));
+    let mut cmd = f.cmd();
+    cmd.args(["--composer-auth", "-"]).write_stdin("");
+    let (code, out) = run(&mut cmd);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("[keys-missing] The Cloud build sees no keys"),
+        "{out}"
+    );
+    assert!(out.contains("The Cloud build has no keys."), "{out}");
+}
+
+/// Keys written into `.magento.app.yaml` are what the build reads as env:COMPOSER_AUTH,
+/// and, committed, they are leaked.
+#[test]
+fn keys_in_magento_app_yaml_are_read_and_leaked() {
+    if !have_git() {
+        eprintln!("git not installed: skipped");
+        return;
+    }
+    let f = Fixture::new();
+    let value = auth(PUB_B, PRIV_B).replace('\n', "");
+    f.write(
+        ".magento.app.yaml",
+        &format!("name: app\nvariables:\n    env:\n        COMPOSER_AUTH: '{value}'\n"),
+    );
+    git(&f.project, &["init", "-q"]);
+    git(&f.project, &["add", ".magento.app.yaml"]);
+    let (code, out) = run(&mut f.cmd());
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("The Cloud build uses the pair from env:COMPOSER_AUTH (aaaa…"),
+        "{out}"
+    );
+    assert!(out.contains("[keys-in-app-yaml]"), "{out}");
+    assert!(out.contains("Remove COMPOSER_AUTH from the variables of .magento.app.yaml"));
+}
+
+/// Regression: `--online` listed the answers per pair but the verdict named the pair
+/// that got 200, not the one the build uses; and every report still ended with "run
+/// `magediag auth --online`".
+#[test]
+fn online_says_which_view_got_which_answer_and_stops_suggesting_itself() {
+    if !have_git() {
+        eprintln!("git not installed: skipped");
+        return;
+    }
+    let url = start_repo();
+    let (_f, mut cmd) = cloud_project((PUB_C, PRIV_C));
+    let (code, out) = run(cmd.args(["--online", "--repo-url", &url]));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("The Cloud build uses the pair from env:COMPOSER_AUTH (c0c0…")
+            && out.contains("online HTTP 403, keys valid but not entitled"),
+        "{out}"
+    );
+    assert!(
+        out.contains("A local run uses the pair from project auth.json (0123…")
+            && out.contains("online HTTP 200, keys accepted"),
+        "{out}"
+    );
+    assert!(!out.contains("run `magediag auth --online`"), "{out}");
+    assert!(!out.contains("Run `magediag auth --online`"), "{out}");
+    assert!(out.contains("The online check accepted 0123…"), "{out}");
+    let (_f, mut cmd) = cloud_project((PUB_C, PRIV_C));
+    let (_, json) = run(cmd.args(["--online", "--repo-url", &url, "--format", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(v["views"][0]["online"]["status"], 403, "{json}");
+    assert_eq!(v["views"][0]["online"]["outcome"], "forbidden");
+    assert_eq!(v["views"][1]["online"]["status"], 200);
+}
+
+/// Regression: `--repo-url` took anything; a plain-http URL sent the keys unencrypted
+/// without a word; a failed name lookup was "uncategorized error".
+#[test]
+fn repo_url_is_checked() {
+    let f = Fixture::new();
+    f.write("auth.json", &auth(PUB_A, PRIV_A));
+    for bad in [
+        "repo.magento.com/packages.json",
+        "ftp://repo.magento.com/",
+        "https://",
+    ] {
+        let output = f
+            .cmd()
+            .args(["--online", "--repo-url", bad])
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(2), "{bad}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("not an http:// or https:// URL"),
+            "{stderr}"
+        );
+        assert!(output.stdout.is_empty());
+    }
+    let (code, out) = run(f.cmd().args(["--online", "--repo-url", &start_repo()]));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("[repo-url-not-https]"), "{out}");
+    assert!(out.contains("the keys were sent unencrypted"), "{out}");
+    // `.invalid` never resolves (RFC 6761): no network is reached.
+    let (code, out) = run(f.cmd().args([
+        "--online",
+        "--repo-url",
+        "https://magediag-test.invalid/packages.json",
+    ]));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("host not found (DNS)"), "{out}");
+    assert!(!out.contains("uncategorized"), "{out}");
+    assert!(!out.contains("[repo-url-not-https]"), "{out}");
+    // Without --online, --repo-url is a usage error rather than ignored.
+    let (code, _) = run(f.cmd().args(["--repo-url", "https://mirror.example.com/"]));
+    assert_eq!(code, 2);
+}
+
+// ---- magediag --project DIR LOG: the project read as `auth` reads it ----
+
+/// A log of a build refused by repo.magento.com, written for these tests.
+const REFUSED_LOG: &str = "\
+    W: Installing dependencies (including require-dev) from lock file
+    W:   - Installing acme/module-widget (1.2.3): Downloading (connecting...)
+    W:   The 'https://repo.magento.com/archives/acme/module-widget/acme-module-widget-1.2.3.0.zip' URL could not be accessed: HTTP/1.1 403 Forbidden
+    W:   - Installing acme/module-gadget (2.0.1): Downloading (connecting...)
+    W:   The 'https://repo.magento.com/archives/acme/module-gadget/acme-module-gadget-2.0.1.0.zip' URL could not be accessed: HTTP/1.1 403 Forbidden
+";
+
+/// `magediag --project DIR LOG --format json` with the fixture's environment; returns
+/// (exit code, the first diagnosis).
+fn project_run(f: &Fixture, extra_env: Option<(&str, String)>) -> (i32, serde_json::Value) {
+    let log = f.home.join("build.log");
+    std::fs::write(&log, REFUSED_LOG).expect("write log");
+    let mut cmd = Command::cargo_bin("magediag").expect("binary");
+    cmd.env("HOME", &f.home)
+        .env_remove("COMPOSER_HOME")
+        .env_remove("COMPOSER_AUTH")
+        .env_remove("XDG_CONFIG_HOME")
+        .args(["--format", "json", "--project"])
+        .arg(&f.project)
+        .arg(&log);
+    if let Some((name, value)) = extra_env {
+        cmd.env(name, value);
+    }
+    let (code, out) = run(&mut cmd);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    (code, auth_diagnosis(&v))
+}
+
+/// The first diagnosis of an `auth-` category in a JSON report.
+fn auth_diagnosis(v: &serde_json::Value) -> serde_json::Value {
+    v["sources"][0]["diagnoses"]
+        .as_array()
+        .expect("diagnoses")
+        .iter()
+        .find(|d| {
+            d["category"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("auth-"))
+        })
+        .cloned()
+        .unwrap_or_else(|| panic!("no auth diagnosis in {v}"))
+}
+
+/// Regression: `--project` ignored the global auth.json and said HOME was unset.
+#[test]
+fn project_reads_the_global_auth_json_as_auth_does() {
+    let f = Fixture::new();
+    f.write("composer.json", r#"{"name": "acme/shop"}"#);
+    f.write_global(&auth(PUB_A, PRIV_A));
+    let (_, d) = project_run(&f, None);
+    let causes = d["causes"].to_string();
+    assert!(
+        d["category"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("auth-")),
+        "{d}"
+    );
+    assert!(
+        !causes.contains("keys-missing") && !causes.contains("No usable"),
+        "{causes}"
+    );
+    assert!(!causes.contains("HOME is set"), "{causes}");
+    // What `auth` itself says about the same folder.
+    let (_, out) = run(f.cmd().env_remove("COMPOSER_HOME"));
+    assert!(
+        out.contains("A local run uses the pair from global auth.json"),
+        "{out}"
+    );
+}
+
+/// Regression: `--project` prepended every step of every `auth` finding to the rule's
+/// own steps, which say the same in other words (nine overlapping steps). Now one step
+/// points at `magediag auth DIR`; the rule's steps follow unchanged; a conflict is one cause.
+#[test]
+fn project_adds_one_step_and_each_cause_once() {
+    let f = Fixture::new();
+    f.write("auth.json", &auth(PUB_A, PRIV_A));
+    let (_, plain) = {
+        let log = f.home.join("plain.log");
+        std::fs::write(&log, REFUSED_LOG).expect("write log");
+        let mut cmd = Command::cargo_bin("magediag").expect("binary");
+        cmd.args(["--format", "json"]).arg(&log);
+        let (code, out) = run(&mut cmd);
+        let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+        (code, auth_diagnosis(&v))
+    };
+    let (code, d) = project_run(&f, Some(("COMPOSER_AUTH", auth(PUB_B, PRIV_B))));
+    assert_eq!(code, 1);
+    let steps = d["remediation"].as_array().expect("steps");
+    let rule_steps = plain["remediation"].as_array().expect("rule steps");
+    assert_eq!(steps.len(), rule_steps.len() + 1, "{steps:#?}");
+    assert_eq!(&steps[1..], rule_steps.as_slice());
+    let first = steps[0].as_str().expect("step");
+    assert!(first.contains("magediag auth "), "{first}");
+    assert!(first.contains("(keys-conflict)"), "{first}");
+    let causes = d["causes"].to_string();
+    assert_eq!(causes.matches("different key pairs").count(), 1, "{causes}");
+    assert_eq!(
+        causes.matches("The Cloud build uses").count(),
+        1,
+        "{causes}"
+    );
+    assert!(!d.to_string().contains("****"), "{d}");
 }

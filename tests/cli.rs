@@ -500,9 +500,10 @@ fn project_findings_sharpen_an_auth_diagnosis_without_leaking_keys() {
     for secret in [user_a, pass_a, user_b, pass_b] {
         assert!(!stdout.contains(secret), "leaked {secret}");
     }
-    // Said once, as `auth` says it; placeholders in the steps are not masked away.
+    // Said once, as `auth` says it; the fix points at `auth` instead of copying its steps.
     assert_eq!(stdout.matches("different key pairs").count(), 1, "{stdout}");
-    assert!(stdout.contains("<public key>"), "{stdout}");
+    assert!(stdout.contains("(keys-conflict)"), "{stdout}");
+    assert!(!stdout.contains("****"), "{stdout}");
     // A missing folder is what `auth` says it is: exit 2.
     magediag()
         .args([

@@ -1,8 +1,9 @@
 //! Turns what was read into findings, each with a stable id, a message and remediation steps.
 
 use super::keys::{self, Pair, Shape};
-use super::model::{Finding, Place, Severity, Verdict};
-use super::online::{OnlineOutcome, OnlineResult};
+use super::model::{
+    Finding, KeySource, OnlineOutcome, OnlineResult, Place, Severity, Verdict, View, ViewReport,
+};
 use super::sources::{Entry, Loaded, State};
 
 /// The JSON shape Composer expects, with placeholders instead of keys.
@@ -13,6 +14,60 @@ pub const CREATE_KEYS: &str = "Sign in to the Commerce Marketplace with the MAGE
 
 /// How to store keys on Magento Cloud.
 pub const STORE_IN_ENV: &str = "Store the pair in the env:COMPOSER_AUTH project variable (sensitive, visible at build), in the Project Web Interface or with `magento-cloud variable:update`, using the shape {\"http-basic\": {\"repo.magento.com\": {\"username\": \"<public key>\", \"password\": \"<private key>\"}}}.";
+
+/// The step that asks which pair is valid, before `--online` has run.
+const VERIFY_OFFLINE: &str = "Find out which pair is valid: run `magediag auth --online`, or ask the Primary Contact which keys are current.";
+
+/// The step that suggests `--online` for one pair, before it has run.
+const ASK_ONLINE: &str =
+    "Run `magediag auth --online` to see whether the repository accepts the pair.";
+
+/// Once `--online` has run, replaces the steps that suggest running it with what it found.
+pub fn online_ran(findings: &mut [Finding], results: Option<&[OnlineResult]>) {
+    let Some(results) = results else {
+        return;
+    };
+    for f in findings.iter_mut() {
+        for step in &mut f.steps {
+            if step == VERIFY_OFFLINE {
+                *step = verify_online(results);
+            } else if step == ASK_ONLINE {
+                *step = "The online check above says whether the repository accepts the pair."
+                    .to_string();
+            }
+        }
+    }
+}
+
+/// What the online check says about which pair to keep.
+fn verify_online(results: &[OnlineResult]) -> String {
+    let accepted: Vec<String> = results
+        .iter()
+        .filter(|r| r.outcome == OnlineOutcome::Accepted)
+        .map(|r| {
+            let places: Vec<&str> = r.places.iter().map(|p| p.label()).collect();
+            format!(
+                "{} / {} ({})",
+                r.fingerprint_username,
+                r.fingerprint_password,
+                places.join(", ")
+            )
+        })
+        .collect();
+    if !accepted.is_empty() {
+        format!(
+            "The online check accepted {}: keep that pair and put it where the Cloud build reads it.",
+            accepted.join(" and ")
+        )
+    } else if results
+        .iter()
+        .all(|r| r.outcome == OnlineOutcome::Unreachable)
+    {
+        "The online check could not reach the repository: ask the Primary Contact which keys are current.".to_string()
+    } else {
+        "The online check accepted none of the pairs: create a new pair (next step).".to_string()
+    }
+}
 
 /// Builds a finding.
 fn finding(
@@ -38,7 +93,7 @@ fn named(l: &Loaded) -> String {
 
 /// Names what to edit for a place: the variable or the file path.
 fn target(l: &Loaded) -> String {
-    if l.place == Place::ComposerAuthEnv {
+    if matches!(l.place, Place::ComposerAuthEnv | Place::CloudVariable) && l.repo_file.is_none() {
         "the env:COMPOSER_AUTH variable".to_string()
     } else {
         l.path.clone()
@@ -76,8 +131,8 @@ fn unreadable(l: &Loaded, err: &str) -> Finding {
 
 /// The place is not valid JSON.
 fn invalid_json(l: &Loaded, line: usize, column: usize, what: &str) -> Finding {
-    let effect = if l.place == Place::ComposerAuthEnv {
-        "Composer ignores the variable (\"COMPOSER_AUTH environment variable is malformed\")"
+    let effect = if matches!(l.place, Place::ComposerAuthEnv | Place::CloudVariable) {
+        "Composer stops with \"COMPOSER_AUTH environment variable is malformed\" (before 2.5 it prints that and goes on without the variable)"
     } else {
         "Composer stops with a parse error"
     };
@@ -169,7 +224,7 @@ fn shape_finding(l: &Loaded, field: &str, shape: Shape) -> Option<Finding> {
         );
         let steps = [
             "Compare it with the key shown in Marketplace > My Profile > Access Keys.",
-            "Run `magediag auth --online` to see whether the repository accepts the pair.",
+            ASK_ONLINE,
         ];
         return Some(finding(
             "key-not-hex",
@@ -221,6 +276,11 @@ pub fn for_git(l: &Loaded, tracked: Option<bool>, ignored: Option<bool>) -> Opti
             l,
             "keys-in-composer-json",
             "Remove config.http-basic.repo.magento.com from composer.json, then commit and push.",
+        )),
+        (Place::CloudVariable, Some(true), _) => Some(leaked(
+            l,
+            "keys-in-app-yaml",
+            "Remove COMPOSER_AUTH from the variables of .magento.app.yaml, then commit and push.",
         )),
         (Place::ProjectAuthJson, Some(false), Some(false)) => Some(not_ignored(l)),
         _ => None,
@@ -297,15 +357,82 @@ pub fn keys_missing(places_checked: &[Loaded]) -> Finding {
 
 /// Several different pairs: say which one Composer uses and how to keep only one.
 pub fn keys_conflict(with_pair: &[&Loaded], verdict: &Verdict) -> Finding {
-    let distinct = count_distinct(with_pair.iter().filter_map(|l| l.pair()));
+    let distinct = count_distinct(with_pair.iter().copied());
     let places: Vec<String> = with_pair.iter().map(|l| named(l)).collect();
     let message = format!(
         "{distinct} different key pairs are configured ({}). {}",
         places.join(", "),
         which_is_used(verdict)
     );
+    conflict_finding(message)
+}
+
+/// Findings about which pair each view uses: no keys where the Cloud build looks,
+/// different pairs within one view (a conflict), or different pairs in the two views.
+pub fn for_views(
+    loaded: &[Loaded],
+    views: &[ViewReport],
+    sources: &[KeySource],
+    online: Option<&[OnlineResult]>,
+) -> Vec<Finding> {
+    let with_pair: Vec<&Loaded> = loaded.iter().filter(|l| l.pair().is_some()).collect();
+    if with_pair.is_empty() {
+        return vec![keys_missing(loaded)];
+    }
+    let mut out = Vec::new();
+    let conflicted: Vec<&ViewReport> = views
+        .iter()
+        .filter(|v| count_distinct(pairs_of(v, loaded).into_iter()) > 1)
+        .collect();
+    let cloud = views.iter().find(|v| v.view == View::CloudBuild);
+    if let Some(c) = cloud
+        && c.used.is_none()
+        && c.candidates.is_empty()
+    {
+        out.push(cloud_has_none(c, loaded));
+    }
+    if !conflicted.is_empty() {
+        let involved: Vec<&Loaded> = with_pair
+            .iter()
+            .copied()
+            .filter(|l| {
+                conflicted
+                    .iter()
+                    .any(|v| pairs_of(v, loaded).iter().any(|p| p.place == l.place))
+            })
+            .collect();
+        let distinct = count_distinct(involved.iter().copied());
+        let places: Vec<String> = involved.iter().map(|l| named(l)).collect();
+        let uses: Vec<String> = views.iter().map(|v| describe_use(v, sources)).collect();
+        let message = format!(
+            "{distinct} different key pairs are configured ({}). {}",
+            places.join(", "),
+            uses.join(" ")
+        );
+        out.push(conflict_finding(message));
+    } else if let [a, b] = views
+        && let (Some(pa), Some(pb)) = (used(a, loaded), used(b, loaded))
+        && pa != pb
+    {
+        out.push(views_differ(a, b, sources, online));
+    }
+    out
+}
+
+/// The places with a pair that a view reads or may read.
+fn pairs_of<'a>(v: &ViewReport, loaded: &'a [Loaded]) -> Vec<&'a Loaded> {
+    super::views::pair_places(v, loaded)
+}
+
+/// The pair a view uses, when settled.
+fn used<'a>(v: &ViewReport, loaded: &'a [Loaded]) -> Option<&'a Pair> {
+    super::views::used_pair(v, loaded)
+}
+
+/// The conflict finding, with the steps every conflict needs.
+fn conflict_finding(message: String) -> Finding {
     let steps = [
-        "Find out which pair is valid: run `magediag auth --online`, or ask the Primary Contact which keys are current.",
+        VERIFY_OFFLINE,
         STORE_IN_ENV,
         "Update or delete the other places so the keys live in one place only; to drop the project auth.json: `git rm auth.json`, commit and push.",
         "If the licence owner (Primary Contact) changed and both the old and the new owner created keys, disable the old owner's keys in Marketplace > My Profile > Access Keys, or ask Adobe Commerce Support to disable them if nobody can sign in to that account.",
@@ -313,10 +440,114 @@ pub fn keys_conflict(with_pair: &[&Loaded], verdict: &Verdict) -> Finding {
     finding("keys-conflict", Severity::Error, None, message, &steps)
 }
 
+/// The Cloud build sees no keys, though this machine has some.
+fn cloud_has_none(cloud: &ViewReport, loaded: &[Loaded]) -> Finding {
+    let unseen: Vec<String> = cloud
+        .places
+        .iter()
+        .filter(|p| p.has_pair)
+        .filter_map(|p| {
+            let l = loaded.iter().find(|l| l.place == p.place)?;
+            Some(format!("{} ({})", named(l), p.why))
+        })
+        .collect();
+    let message = format!(
+        "The Cloud build sees no keys: env:COMPOSER_AUTH is not set and no committed file holds any. The keys here are where the build does not read them: {}.",
+        unseen.join(", ")
+    );
+    let steps = [
+        STORE_IN_ENV,
+        "Keep auth.json out of git (it would leak the keys); the variable is what the build needs.",
+    ];
+    finding("keys-missing", Severity::Error, None, message, &steps)
+}
+
+/// A local run and the Cloud build use different pairs.
+fn views_differ(
+    a: &ViewReport,
+    b: &ViewReport,
+    sources: &[KeySource],
+    online: Option<&[OnlineResult]>,
+) -> Finding {
+    let message = format!(
+        "{} {} So a local `composer install` that works says nothing about the build.",
+        describe_use(a, sources),
+        describe_use(b, sources)
+    );
+    let check = match online {
+        Some(results) => verify_online(results),
+        None => "Check both pairs: `magento-cloud variable:get env:COMPOSER_AUTH --property=value | magediag auth --composer-auth - --online`.".to_string(),
+    };
+    let steps = [
+        check.as_str(),
+        "Keep one working pair: in env:COMPOSER_AUTH for the build and, for local runs, in the global auth.json or an uncommitted project auth.json.",
+    ];
+    finding("keys-differ", Severity::Warning, None, message, &steps)
+}
+
+/// Says, in one sentence, which pair a view uses or what that depends on.
+pub fn describe_use(v: &ViewReport, sources: &[KeySource]) -> String {
+    let pair = |p: Place| {
+        sources
+            .iter()
+            .find(|k| k.place == p)
+            .map(|k| format!(" ({} / {})", k.fingerprint_username, k.fingerprint_password))
+            .unwrap_or_default()
+    };
+    let name = |c: &Option<Place>| match c {
+        Some(Place::CloudVariable) if pair(Place::CloudVariable).is_empty() => {
+            "env:COMPOSER_AUTH (value not given)".to_string()
+        }
+        Some(p) => format!("{}{}", p.label(), pair(*p)),
+        None => "no keys".to_string(),
+    };
+    let who = match v.view {
+        View::CloudBuild => "The Cloud build",
+        View::Local => "A local run",
+    };
+    let mut options: Vec<&Option<Place>> = v.candidates.iter().filter(|c| c.is_some()).collect();
+    options.extend(v.candidates.iter().filter(|c| c.is_none()));
+    match (v.used, options.as_slice()) {
+        (Some(p), _) => format!("{who} uses the pair from {}.", name(&Some(p))),
+        (None, []) => format!("{who} has no keys."),
+        (None, [Some(Place::CloudVariable), other]) if v.depends_on == ["cloud-variable"] => {
+            format!(
+                "{who} uses env:COMPOSER_AUTH if it is set (its value was not given), else {}.",
+                match other {
+                    Some(p) => format!("the pair from {}", name(&Some(*p))),
+                    None => "no keys".to_string(),
+                }
+            )
+        }
+        (None, _) => {
+            let named: Vec<String> = options.iter().map(|c| name(c)).collect();
+            let factors: Vec<&str> = v.depends_on.iter().map(|f| factor_words(f)).collect();
+            format!(
+                "{who} uses {}, depending on {}.",
+                named.join(" or "),
+                factors.join(" and ")
+            )
+        }
+    }
+}
+
+/// Words for what a view's answer depends on.
+fn factor_words(factor: &str) -> &'static str {
+    match factor {
+        "composer-version" => {
+            "the Composer version (2.7.8 and later let COMPOSER_AUTH win over auth.json)"
+        }
+        "cloud-variable" => "whether env:COMPOSER_AUTH is set (not given here)",
+        "project-auth-json" => "whether the project auth.json is committed",
+        "composer-json-config" => "whether composer.json is committed",
+        _ => "what cannot be told here",
+    }
+}
+
 /// Counts different pairs.
-fn count_distinct<'a>(pairs: impl Iterator<Item = &'a Pair>) -> usize {
+fn count_distinct<'a>(places: impl Iterator<Item = &'a Loaded>) -> usize {
     let mut seen: Vec<&Pair> = Vec::new();
-    for p in pairs {
+    for p in places.filter_map(|l| l.pair()) {
         if !seen.contains(&p) {
             seen.push(p);
         }
@@ -347,6 +578,23 @@ pub fn for_online(results: &[OnlineResult], url: &str) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// `--repo-url` with `http://`: the keys went over the network unencrypted.
+pub fn plain_http(url: &str) -> Finding {
+    let message = format!(
+        "--repo-url {url} uses http://: the keys were sent unencrypted, readable by anyone on the way."
+    );
+    let steps = [
+        "Use an https:// URL; if the keys went over a network you do not trust, replace them (Marketplace > My Profile > Access Keys).",
+    ];
+    finding(
+        "repo-url-not-https",
+        Severity::Warning,
+        None,
+        message,
+        &steps,
+    )
 }
 
 /// One finding per pair that did not get a 200.

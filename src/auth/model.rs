@@ -4,16 +4,18 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::online::OnlineResult;
-
 /// One of the places Composer reads `repo.magento.com` keys from.
 #[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[serde(rename_all = "kebab-case")]
 pub enum Place {
     /// `auth.json` in the Composer home (`$COMPOSER_HOME`, `~/.composer`, `~/.config/composer`).
     GlobalAuthJson,
-    /// The `COMPOSER_AUTH` environment variable (`env:COMPOSER_AUTH` on Magento Cloud).
+    /// The `COMPOSER_AUTH` environment variable of this machine (a local run reads it).
     ComposerAuthEnv,
+    /// The `env:COMPOSER_AUTH` variable of the Cloud project or environment, which a Cloud
+    /// build reads as `COMPOSER_AUTH`: given with `--composer-auth`, or set in
+    /// `.magento.app.yaml` (`variables: env: COMPOSER_AUTH`).
+    CloudVariable,
     /// The `config.http-basic` section of the project's `composer.json`.
     ComposerJsonConfig,
     /// `auth.json` in the project root, next to `composer.json`.
@@ -26,6 +28,7 @@ impl Place {
         match self {
             Place::GlobalAuthJson => "global auth.json",
             Place::ComposerAuthEnv => "COMPOSER_AUTH",
+            Place::CloudVariable => "env:COMPOSER_AUTH",
             Place::ComposerJsonConfig => "composer.json config",
             Place::ProjectAuthJson => "project auth.json",
         }
@@ -106,6 +109,90 @@ pub enum Precedence {
     Unknown,
 }
 
+/// Who runs Composer: a Cloud build or this machine. They read different places.
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum View {
+    /// The build on Magento Cloud: files committed to git, and `env:COMPOSER_AUTH`.
+    CloudBuild,
+    /// Composer run on this machine: the global `auth.json`, `COMPOSER_AUTH` in the
+    /// environment, and the project's files whether committed or not.
+    Local,
+}
+
+impl View {
+    /// Returns the name of the view in the text report.
+    pub fn label(self) -> &'static str {
+        match self {
+            View::CloudBuild => "Cloud build",
+            View::Local => "Local run",
+        }
+    }
+}
+
+/// Whether a view reads a place.
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Sight {
+    /// The view reads it.
+    Seen,
+    /// The view does not read it (or it does not exist).
+    NotSeen,
+    /// It cannot be told here (no git index, or `env:COMPOSER_AUTH` not given).
+    Unknown,
+}
+
+/// One place as a view sees it.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct ViewPlace {
+    /// Which place.
+    pub place: Place,
+    /// Whether the view reads it.
+    pub sight: Sight,
+    /// Why, in a few words (`committed to git`, `not committed`, `not given`).
+    pub why: String,
+    /// Whether the place holds a `repo.magento.com` pair.
+    pub has_pair: bool,
+}
+
+/// What a view's Composer answered for its pair with `--online`.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct ViewOnline {
+    /// The answer.
+    pub outcome: OnlineOutcome,
+    /// The HTTP status, if there was one.
+    pub status: Option<u16>,
+}
+
+/// Which pair one view uses, or what that depends on.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct ViewReport {
+    /// Which view.
+    pub view: View,
+    /// Every place, as this view sees it.
+    pub places: Vec<ViewPlace>,
+    /// The Composer version assumed, if known.
+    pub composer_version: Option<String>,
+    /// Where the version came from (`--composer-version`, `.magento.app.yaml`).
+    pub version_source: Option<String>,
+    /// The merge order in force.
+    pub precedence: Precedence,
+    /// The place whose pair this view uses, when that is settled. `null` with an empty
+    /// `candidates`: the view has no keys at all.
+    pub used: Option<Place>,
+    /// Fingerprint of the public key used, when known.
+    pub fingerprint_username: Option<String>,
+    /// Fingerprint of the private key used, when known.
+    pub fingerprint_password: Option<String>,
+    /// When `used` is not settled: the places that may win (`null` stands for "no keys").
+    pub candidates: Vec<Option<Place>>,
+    /// When `used` is not settled: what decides (`composer-version`, or a place whose
+    /// presence cannot be told here).
+    pub depends_on: Vec<String>,
+    /// With `--online`: the answer for the pair used.
+    pub online: Option<ViewOnline>,
+}
+
 /// Which place's pair Composer ends up using.
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
 pub struct Verdict {
@@ -138,6 +225,8 @@ pub struct AuthReport {
     pub findings: Vec<Finding>,
     /// Results of `--online` checks, one per distinct pair (empty without `--online`).
     pub online: Vec<OnlineResult>,
+    /// Which pair a Cloud build and a local run use (empty for pasted configuration).
+    pub views: Vec<ViewReport>,
 }
 
 impl AuthReport {
@@ -167,4 +256,37 @@ impl AuthReport {
         pairs.dedup();
         pairs.len()
     }
+}
+
+/// What the repository answered for one pair.
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnlineOutcome {
+    /// HTTP 200: the keys work.
+    Accepted,
+    /// HTTP 401: the keys are wrong, disabled or deleted.
+    Rejected,
+    /// HTTP 403: the keys are valid but not entitled to the packages.
+    Forbidden,
+    /// No HTTP answer (DNS, connection, TLS or timeout).
+    Unreachable,
+    /// Any other HTTP status.
+    Unexpected,
+}
+
+/// The result of probing the repository with one pair.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct OnlineResult {
+    /// Fingerprint of the public key tried.
+    pub fingerprint_username: String,
+    /// Fingerprint of the private key tried.
+    pub fingerprint_password: String,
+    /// The places that hold this pair.
+    pub places: Vec<Place>,
+    /// What the repository answered.
+    pub outcome: OnlineOutcome,
+    /// The HTTP status, if there was one.
+    pub status: Option<u16>,
+    /// The network error, if there was no HTTP answer.
+    pub detail: Option<String>,
 }

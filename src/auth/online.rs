@@ -2,10 +2,8 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
-
 use super::keys::{Pair, fingerprint};
-use super::model::Place;
+use super::model::{OnlineOutcome, OnlineResult, Place, ViewOnline, ViewReport};
 
 /// The default URL probed by `--online`.
 pub const DEFAULT_REPO_URL: &str = "https://repo.magento.com/packages.json";
@@ -13,37 +11,36 @@ pub const DEFAULT_REPO_URL: &str = "https://repo.magento.com/packages.json";
 /// How long one probe may take, connection included.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// What the repository answered for one pair.
-#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
-pub enum OnlineOutcome {
-    /// HTTP 200: the keys work.
-    Accepted,
-    /// HTTP 401: the keys are wrong, disabled or deleted.
-    Rejected,
-    /// HTTP 403: the keys are valid but not entitled to the packages.
-    Forbidden,
-    /// No HTTP answer (DNS, connection, TLS or timeout).
-    Unreachable,
-    /// Any other HTTP status.
-    Unexpected,
+/// Checks `--repo-url`: an `http://` or `https://` URL with a host. The error never
+/// quotes the value, which may carry credentials.
+pub fn check_url(url: &str) -> anyhow::Result<String> {
+    let parsed: Result<ureq::http::Uri, _> = url.parse();
+    let ok = parsed.as_ref().is_ok_and(|uri| {
+        matches!(uri.scheme_str(), Some("http" | "https"))
+            && uri.host().is_some_and(|h| !h.is_empty())
+    });
+    if !ok {
+        anyhow::bail!(
+            "--repo-url: the value given is not an http:// or https:// URL with a host; give one such as {DEFAULT_REPO_URL}"
+        );
+    }
+    Ok(url.to_string())
 }
 
-/// The result of probing the repository with one pair.
-#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
-pub struct OnlineResult {
-    /// Fingerprint of the public key tried.
-    pub fingerprint_username: String,
-    /// Fingerprint of the private key tried.
-    pub fingerprint_password: String,
-    /// The places that hold this pair.
-    pub places: Vec<Place>,
-    /// What the repository answered.
-    pub outcome: OnlineOutcome,
-    /// The HTTP status, if there was one.
-    pub status: Option<u16>,
-    /// The network error, if there was no HTTP answer.
-    pub detail: Option<String>,
+/// Whether a checked URL sends the keys unencrypted.
+pub fn is_plain_http(url: &str) -> bool {
+    url.get(..7)
+        .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
+}
+
+/// The answer the pair a view uses got, when that pair is settled and was probed.
+pub fn answer_for(view: &ViewReport, results: &[OnlineResult]) -> Option<ViewOnline> {
+    let place = view.used?;
+    let r = results.iter().find(|r| r.places.contains(&place))?;
+    Some(ViewOnline {
+        outcome: r.outcome,
+        status: r.status,
+    })
 }
 
 /// Sends `GET url` with the pair as HTTP basic credentials and classifies the answer.
@@ -96,10 +93,20 @@ fn describe_error(e: &ureq::Error) -> String {
         ureq::Error::Timeout(_) => format!("timed out after {} s", TIMEOUT.as_secs()),
         ureq::Error::HostNotFound => "host not found (DNS)".to_string(),
         ureq::Error::ConnectionFailed => "connection failed".to_string(),
+        ureq::Error::Io(io) if is_dns_failure(io) => "host not found (DNS)".to_string(),
         ureq::Error::Io(io) => format!("network error: {}", io.kind()),
         ureq::Error::BadUri(_) => "the repository URL is not valid".to_string(),
         _ => "the request failed (TLS, proxy or protocol error)".to_string(),
     }
+}
+
+/// Whether an I/O error is a failed name lookup. The standard library reports a failed
+/// `getaddrinfo` as an uncategorized error whose text starts with this phrase (on Unix;
+/// Windows reports `WSAHOST_NOT_FOUND`, code 11001).
+fn is_dns_failure(e: &std::io::Error) -> bool {
+    e.to_string()
+        .starts_with("failed to lookup address information")
+        || e.raw_os_error() == Some(11001)
 }
 
 /// Builds the `Authorization: Basic …` header value for a pair.
@@ -148,6 +155,43 @@ mod tests {
         for (plain, encoded) in cases {
             assert_eq!(base64(plain.as_bytes()), encoded);
         }
+    }
+
+    #[test]
+    fn a_repo_url_must_be_an_http_url_with_a_host() {
+        for good in [
+            DEFAULT_REPO_URL,
+            "http://127.0.0.1:8080/packages.json",
+            "HTTPS://mirror.example.com",
+        ] {
+            assert!(check_url(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "repo.magento.com",
+            "ftp://repo.magento.com/",
+            "https://",
+            "not a url",
+            "",
+        ] {
+            assert!(check_url(bad).is_err(), "{bad:?}");
+        }
+        let err = format!(
+            "{:#}",
+            check_url("user:s3cretpass@repo")
+                .err()
+                .unwrap_or_else(|| anyhow::anyhow!(""))
+        );
+        assert!(!err.contains("s3cretpass"), "{err}");
+        assert!(is_plain_http("HTTP://host/") && !is_plain_http(DEFAULT_REPO_URL));
+    }
+
+    #[test]
+    fn a_failed_lookup_is_called_dns() {
+        let lookup = std::io::Error::other(
+            "failed to lookup address information: Name or service not known",
+        );
+        assert!(is_dns_failure(&lookup));
+        assert!(!is_dns_failure(&std::io::Error::other("connection reset")));
     }
 
     #[test]

@@ -16,8 +16,6 @@
 //! `COMPOSER_AUTH` again (`loadComposerAuthEnv`) after the local `auth.json`, so the
 //! variable wins. See `docs/auth.md`.
 
-use std::path::Path;
-
 use regex::Regex;
 
 use super::model::{Place, Precedence, Verdict};
@@ -25,25 +23,36 @@ use super::model::{Place, Precedence, Verdict};
 /// The first Composer release in which `COMPOSER_AUTH` overrides the project `auth.json`.
 const ENV_WINS_SINCE: (u64, u64, u64) = (2, 7, 8);
 
-/// Merge order for Composer 2.7.8 and later, lowest precedence first.
-const ORDER_ENV_LAST: [Place; 4] = [
+/// Merge order for Composer 2.7.8 and later, lowest precedence first. The Cloud variable
+/// is `COMPOSER_AUTH` as the build sees it; no view reads both variables.
+const ORDER_ENV_LAST: [Place; 5] = [
     Place::GlobalAuthJson,
     Place::ComposerJsonConfig,
     Place::ProjectAuthJson,
     Place::ComposerAuthEnv,
+    Place::CloudVariable,
 ];
 
 /// Merge order for Composer before 2.7.8, lowest precedence first.
-const ORDER_PROJECT_LAST: [Place; 4] = [
+const ORDER_PROJECT_LAST: [Place; 5] = [
     Place::GlobalAuthJson,
     Place::ComposerAuthEnv,
+    Place::CloudVariable,
     Place::ComposerJsonConfig,
     Place::ProjectAuthJson,
 ];
 
 /// Returns the places in the order the report lists them (the pre-2.7.8 merge order).
-pub fn display_order() -> [Place; 4] {
+pub fn display_order() -> [Place; 5] {
     ORDER_PROJECT_LAST
+}
+
+/// Returns the place whose pair wins under a merge order, given the places holding a pair.
+pub fn winner_under(precedence: Precedence, with_pair: &[Place]) -> Option<Place> {
+    match precedence {
+        Precedence::EnvLast => winner(&ORDER_ENV_LAST, with_pair),
+        Precedence::ProjectFileLast | Precedence::Unknown => winner(&ORDER_PROJECT_LAST, with_pair),
+    }
 }
 
 /// Decides the merge order from a version string such as `2.2.21`, `v2.7.8` or `2.2.*`.
@@ -77,16 +86,14 @@ fn compare(major: u64, minor: u64, patch: Option<u64>) -> Precedence {
     }
 }
 
-/// Reads the pinned Composer version from `.magento.app.yaml` (`composer/composer: '2.2.21'`).
-pub fn detect_version(project_dir: &Path) -> Option<String> {
-    let path = project_dir.join(".magento.app.yaml");
-    let text = crate::input::bounded::read_text(&path, crate::input::bounded::CONFIG_CAP).ok()?;
+/// The Composer version pinned in `.magento.app.yaml` text (`composer/composer: '2.2.21'`).
+pub fn version_in(text: &str) -> Option<String> {
     let re = Regex::new(r#"(?m)^\s*["']?composer/composer["']?\s*:\s*["']?([^"'\s#]+)"#).ok()?;
-    re.captures(&text).map(|c| c[1].to_string())
+    re.captures(text).map(|c| c[1].to_string())
 }
 
 /// Returns the place whose pair wins under an order, given the places that hold a pair.
-fn winner(order: &[Place; 4], with_pair: &[Place]) -> Option<Place> {
+fn winner(order: &[Place; 5], with_pair: &[Place]) -> Option<Place> {
     order.iter().rev().copied().find(|p| with_pair.contains(p))
 }
 
@@ -158,10 +165,8 @@ mod tests {
 
     #[test]
     fn reads_version_from_magento_app_yaml() {
-        let dir = tempfile::tempdir().expect("tempdir");
         let yaml =
             "name: mymagento\ndependencies:\n    php:\n        composer/composer: '2.2.21'\n";
-        std::fs::write(dir.path().join(".magento.app.yaml"), yaml).expect("write");
-        assert_eq!(detect_version(dir.path()).as_deref(), Some("2.2.21"));
+        assert_eq!(version_in(yaml).as_deref(), Some("2.2.21"));
     }
 }

@@ -2,9 +2,11 @@
 
 use std::fmt::Write as _;
 
-use super::findings::which_is_used;
-use super::model::{AuthReport, Finding, PlaceReport, Precedence, Severity};
-use super::online::{OnlineOutcome, OnlineResult};
+use super::findings::{describe_use, which_is_used};
+use super::model::{
+    AuthReport, Finding, OnlineOutcome, OnlineResult, PlaceReport, Precedence, Severity, Sight,
+    View, ViewReport,
+};
 
 /// Renders the report as pretty-printed JSON.
 pub fn json(report: &AuthReport) -> anyhow::Result<String> {
@@ -20,7 +22,14 @@ pub fn text(report: &AuthReport, repo_url: &str) -> String {
         report.project_dir.display()
     );
     places(&mut s, report);
-    verdict(&mut s, report);
+    if report.views.is_empty() {
+        verdict(&mut s, report);
+    } else {
+        let _ = writeln!(s, "\nWhich pair is used:");
+        for v in &report.views {
+            view(&mut s, report, v);
+        }
+    }
     if !report.online.is_empty() {
         online(&mut s, &report.online, repo_url);
     }
@@ -61,7 +70,49 @@ fn place(s: &mut String, report: &AuthReport, p: &PlaceReport) {
     let _ = writeln!(s, "  {}", checks.join("  "));
 }
 
-/// Writes which pair Composer uses and the version assumption behind it.
+/// Writes which pair a view uses, what it reads and does not read, and its online answer.
+fn view(s: &mut String, report: &AuthReport, v: &ViewReport) {
+    let reads = match v.view {
+        View::CloudBuild => "reads the files committed to git and env:COMPOSER_AUTH",
+        View::Local => {
+            "reads this machine's global auth.json and COMPOSER_AUTH, and the project's files"
+        }
+    };
+    let version = match (&v.composer_version, &v.version_source) {
+        (Some(ver), Some(src)) => format!("Composer {ver}, from {src}"),
+        _ => "Composer version unknown: pass --composer-version".to_string(),
+    };
+    let _ = writeln!(s, "  {}: {reads} ({version})", v.view.label());
+    let mut used = describe_use(v, &report.key_sources);
+    if let Some(answer) = &v.online {
+        let code = answer
+            .status
+            .map_or_else(|| "no answer".to_string(), |c| format!("HTTP {c}"));
+        used = format!(
+            "{}: online {code}, {}.",
+            used.trim_end_matches('.'),
+            outcome_words(answer.outcome)
+        );
+    }
+    let _ = writeln!(s, "    {used}");
+    let unseen: Vec<String> = v
+        .places
+        .iter()
+        .filter(|p| p.sight == Sight::NotSeen && p.has_pair)
+        .map(|p| format!("{} ({})", p.place.label(), p.why))
+        .collect();
+    if !unseen.is_empty() {
+        let _ = writeln!(s, "    Not read: {}", unseen.join("; "));
+    }
+    if v.view == View::CloudBuild && v.depends_on.iter().any(|f| f == "cloud-variable") {
+        let _ = writeln!(
+            s,
+            "    To include it: magento-cloud variable:get env:COMPOSER_AUTH --property=value | magediag auth --composer-auth -"
+        );
+    }
+}
+
+/// Writes which pair Composer uses and the version assumption behind it (pasted configuration).
 fn verdict(s: &mut String, report: &AuthReport) {
     let v = &report.verdict;
     let used = v

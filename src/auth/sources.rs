@@ -54,6 +54,9 @@ pub struct Loaded {
     pub state: State,
     /// Hosts of `composer.json` repository URLs that carry `user:password@`.
     pub url_credentials: Vec<String>,
+    /// The project file this place is read from, relative to the project root, when a
+    /// Cloud build can only see it if it is committed (`auth.json`, `composer.json`).
+    pub repo_file: Option<&'static str>,
 }
 
 impl Loaded {
@@ -82,11 +85,17 @@ pub fn load_file(place: Place, path: &Path) -> Loaded {
             Err(e) => State::Unreadable(e.to_string()),
         }
     };
+    let repo_file = match place {
+        Place::ProjectAuthJson => Some("auth.json"),
+        Place::ComposerJsonConfig => Some("composer.json"),
+        _ => None,
+    };
     Loaded {
         place,
         path: path.display().to_string(),
         state,
         url_credentials,
+        repo_file,
     }
 }
 
@@ -103,6 +112,7 @@ pub fn load_text(place: Place, text: &str, label: &str) -> Loaded {
         path: label.to_string(),
         state: parse(text, place),
         url_credentials,
+        repo_file: None,
     }
 }
 
@@ -128,17 +138,18 @@ static URL_WITH_CREDENTIALS: std::sync::LazyLock<regex::Regex> = std::sync::Lazy
         .expect("valid regex")
 });
 
-/// Reads a `COMPOSER_AUTH` value; an empty value counts as unset, as in Composer.
-pub fn load_env(value: Option<&str>, label: &str) -> Loaded {
+/// Reads a `COMPOSER_AUTH` value for `place`; an empty value counts as unset, as in Composer.
+pub fn load_env(place: Place, value: Option<&str>, label: &str) -> Loaded {
     let state = match value {
         None | Some("") => State::NotFound,
-        Some(text) => parse(text, Place::ComposerAuthEnv),
+        Some(text) => parse(text, place),
     };
     Loaded {
-        place: Place::ComposerAuthEnv,
+        place,
         path: label.to_string(),
         state,
         url_credentials: Vec::new(),
+        repo_file: None,
     }
 }
 
@@ -331,6 +342,9 @@ mod tests {
             parse(text, Place::GlobalAuthJson),
             State::Parsed(Entry::Absent)
         );
-        assert_eq!(load_env(Some(""), "env").state, State::NotFound);
+        assert_eq!(
+            load_env(Place::ComposerAuthEnv, Some(""), "env").state,
+            State::NotFound
+        );
     }
 }

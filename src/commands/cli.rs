@@ -30,14 +30,7 @@ Exit status:
 
 Secrets (Composer keys, COMPOSER_AUTH, tokens, user:pass@ in URLs) are masked in all output.";
 
-const AUTH_HELP: &str = "\
-Examples:
-  magediag auth                                  check the project in the current folder
-  magediag auth ~/projects/shop --online         also ask repo.magento.com whether each pair works
-  magento-cloud variable:get env:COMPOSER_AUTH --property=value | magediag auth --composer-auth -
-
-Keys are shown only as fingerprints (first 4 characters and a short hash).
-Exit status: 0 fine, 1 a problem found, 2 usage or I/O error.";
+const AUTH_HELP: &str = crate::auth::HELP;
 
 /// magediag: what broke in a Commerce Cloud deployment, and how to fix it.
 #[derive(Debug, Parser)]

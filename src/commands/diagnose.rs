@@ -147,39 +147,17 @@ pub(super) fn emit(
     Ok(())
 }
 
-/// With `--project DIR`, adds what `magediag auth DIR` finds to every auth diagnosis:
-/// a 403 plus two different key pairs configured is a sharper answer than either alone.
+/// With `--project DIR`, adds what `magediag auth DIR` finds to every auth diagnosis;
 /// `false` (after saying why) when the folder cannot be inspected, as `auth` exits 2.
 pub(super) fn add_project_findings(report: &mut Report, global: &GlobalOptions) -> bool {
     let Some(dir) = &global.project else {
         return true;
     };
-    let (messages, steps) = match crate::auth::project_findings(dir) {
-        Ok(found) => found,
+    match crate::auth::add_to_report(report, dir) {
+        Ok(()) => true,
         Err(e) => {
             warn(&format!("--project: {e:#}"));
-            return false;
+            false
         }
-    };
-    let causes: Vec<String> = messages
-        .iter()
-        .map(|m| format!("In {} (magediag auth): {m}", dir.display()))
-        .collect();
-    for d in report
-        .sources
-        .iter_mut()
-        .flat_map(|s| s.diagnoses.iter_mut())
-    {
-        if !d.category.starts_with("auth-") {
-            continue;
-        }
-        d.causes.splice(0..0, causes.iter().cloned());
-        let new: Vec<String> = steps
-            .iter()
-            .filter(|s| !d.remediation.contains(s))
-            .cloned()
-            .collect();
-        d.remediation.splice(0..0, new);
     }
-    true
 }
