@@ -57,7 +57,7 @@ pub use messages::{describe_io, is_broken_pipe, warn};
 
 /// How a run ended, mapped to the exit status by `main`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Exit {
     /// Nothing at the failing severity: exit 0.
     Clean,
     /// At least one diagnosis at the failing severity (or a failed rule test): exit 1.
@@ -66,13 +66,13 @@ pub enum Outcome {
     Trouble,
 }
 
-impl Outcome {
+impl Exit {
     /// The process exit status.
     pub fn code(self) -> u8 {
         match self {
-            Outcome::Clean => 0,
-            Outcome::Diagnosed => 1,
-            Outcome::Trouble => 2,
+            Exit::Clean => 0,
+            Exit::Diagnosed => 1,
+            Exit::Trouble => 2,
         }
     }
 }

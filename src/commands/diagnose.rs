@@ -11,7 +11,7 @@ use crate::messages::describe_io;
 use crate::pipeline;
 use crate::report::diagnosis::{Report, SourceReport};
 use crate::report::render::{self, Format};
-use crate::{Outcome, warn};
+use crate::{Exit, warn};
 
 use super::{load_rules, outcome, runs, text_options};
 
@@ -19,9 +19,9 @@ pub(super) fn diagnose(
     files: &[PathBuf],
     global: &GlobalOptions,
     out: &mut dyn Write,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<Exit> {
     let Some(rules) = load_rules(global) else {
-        return Ok(Outcome::Trouble);
+        return Ok(Exit::Trouble);
     };
     let runs = runs(global);
     let stdin_only = [PathBuf::from("-")];

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::commands::cli::GlobalOptions;
 use crate::report::diagnosis::Severity;
-use crate::{Outcome, warn};
+use crate::{Exit, warn};
 
 use crate::rule::{Rule, RuleSet};
 
@@ -98,9 +98,9 @@ pub(super) fn explain(
     global: &GlobalOptions,
     json: bool,
     out: &mut dyn Write,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<Exit> {
     let Some(rules) = load_rules(global) else {
-        return Ok(Outcome::Trouble);
+        return Ok(Exit::Trouble);
     };
     let matching: Vec<&Rule> = match rules.rule(id) {
         Some(rule) => vec![rule],
@@ -117,19 +117,19 @@ pub(super) fn explain(
             format!("did you mean {}?", close.join(" or "))
         };
         warn(&format!("no rule or category `{id}`: {hint}"));
-        return Ok(Outcome::Trouble);
+        return Ok(Exit::Trouble);
     }
     if json {
         let listed: Vec<Explained<'_>> = matching.iter().map(|r| explained(&rules, r)).collect();
         serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "rules": listed }))?;
         writeln!(out)?;
-        return Ok(Outcome::Clean);
+        return Ok(Exit::Clean);
     }
     if let [rule] = matching.as_slice()
         && rule.id == id
     {
         explain_rule(&rules, rule, out)?;
-        return Ok(Outcome::Clean);
+        return Ok(Exit::Clean);
     }
     writeln!(
         out,
@@ -149,7 +149,7 @@ pub(super) fn explain(
         )?;
     }
     writeln!(out, "\nEach in full: magediag explain RULE")?;
-    Ok(Outcome::Clean)
+    Ok(Exit::Clean)
 }
 
 fn explain_rule(rules: &RuleSet, rule: &Rule, out: &mut dyn Write) -> anyhow::Result<()> {

@@ -26,14 +26,14 @@ use crate::pipeline::Runs;
 use crate::report::diagnosis::{Report, Severity};
 use crate::report::render;
 use crate::rule::{self, RuleFile, RuleSet};
-use crate::{Outcome, warn};
+use crate::{Exit, warn};
 
 /// Runs the command line; errors that reach here are I/O errors on output.
-pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     let global = options_of(&cli);
     set_color(global.color.color);
     if !set_max_decompressed(&global) {
-        return Ok(Outcome::Trouble);
+        return Ok(Exit::Trouble);
     }
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
@@ -54,21 +54,21 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             let mut script = Vec::new();
             clap_complete::generate(*shell, &mut command, "magediag", &mut script);
             out.write_all(&script)?;
-            Outcome::Clean
+            Exit::Clean
         }
         Some(Command::Man) => {
             crate::commands::manual::write(&mut out)?;
-            Outcome::Clean
+            Exit::Clean
         }
         Some(Command::Auth(args)) => {
             match crate::auth::run(args, &mut io::stdin().lock(), &mut out) {
-                Ok(crate::auth::AuthOutcome::Fine) => Outcome::Clean,
-                Ok(crate::auth::AuthOutcome::ProblemFound) => Outcome::Diagnosed,
+                Ok(crate::auth::AuthOutcome::Fine) => Exit::Clean,
+                Ok(crate::auth::AuthOutcome::ProblemFound) => Exit::Diagnosed,
                 Err(e) if crate::is_broken_pipe(&e) => return Err(e),
                 Err(e) => {
                     out.flush().context("writing to standard output")?;
                     warn(&format!("{e:#}"));
-                    Outcome::Trouble
+                    Exit::Trouble
                 }
             }
         }
@@ -209,24 +209,24 @@ fn runs(global: &GlobalOptions) -> Runs {
 }
 
 /// The exit outcome: trouble reading wins, then a diagnosis at the `--fail-on` severity.
-fn outcome(report: &Report, trouble: bool, fail_on: FailOn) -> Outcome {
+fn outcome(report: &Report, trouble: bool, fail_on: FailOn) -> Exit {
     let failing = match fail_on {
         FailOn::Error => report.has_at_least(Severity::Error),
         FailOn::Warning => report.has_at_least(Severity::Warning),
         FailOn::Never => false,
     };
     if trouble {
-        Outcome::Trouble
+        Exit::Trouble
     } else if failing {
-        Outcome::Diagnosed
+        Exit::Diagnosed
     } else {
-        Outcome::Clean
+        Exit::Clean
     }
 }
 
-fn serve(args: &crate::serve::ServeArgs, global: &GlobalOptions) -> anyhow::Result<Outcome> {
+fn serve(args: &crate::serve::ServeArgs, global: &GlobalOptions) -> anyhow::Result<Exit> {
     let Some(rules) = load_rules(global) else {
-        return Ok(Outcome::Trouble);
+        return Ok(Exit::Trouble);
     };
     crate::serve::serve(rules, args, runs(global))
 }

@@ -10,7 +10,7 @@ use crate::messages::describe_io;
 use crate::pipeline;
 use crate::report::diagnosis::{Report, SourceReport};
 use crate::report::render::Format;
-use crate::{Outcome, warn};
+use crate::{Exit, warn};
 
 use super::diagnose::{add_project_findings, emit};
 use super::{load_rules, outcome, runs, text_options};
@@ -18,9 +18,9 @@ use super::{load_rules, outcome, runs, text_options};
 /// The most text `paste` reads; a paste larger than this is a log: use a file.
 const PASTE_CAP: u64 = 64 << 20;
 
-pub(super) fn paste(global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+pub(super) fn paste(global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Result<Exit> {
     let Some(rules) = load_rules(global) else {
-        return Ok(Outcome::Trouble);
+        return Ok(Exit::Trouble);
     };
     let stdin = io::stdin();
     if stdin.is_terminal() {

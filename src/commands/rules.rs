@@ -11,7 +11,7 @@ use crate::rule::Rule;
 use crate::rule::RuleSet;
 use crate::rule::examples;
 use crate::rule::template::plurals;
-use crate::{Outcome, warn};
+use crate::{Exit, warn};
 
 use super::load_rules;
 
@@ -23,25 +23,25 @@ pub(super) fn rules_command(
     action: &RulesAction,
     global: &GlobalOptions,
     out: &mut dyn Write,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<Exit> {
     match action {
         RulesAction::List { format, .. } => {
             let Some(rules) = load_rules(global) else {
-                return Ok(Outcome::Trouble);
+                return Ok(Exit::Trouble);
             };
             list_rules(&rules, format.format == TextOrJson::Json, out)?;
-            Ok(Outcome::Clean)
+            Ok(Exit::Clean)
         }
         RulesAction::Doc { .. } => {
             let Some(rules) = load_rules(global) else {
-                return Ok(Outcome::Trouble);
+                return Ok(Exit::Trouble);
             };
             out.write_all(crate::rule::catalogue::markdown(&rules).as_bytes())?;
-            Ok(Outcome::Clean)
+            Ok(Exit::Clean)
         }
         RulesAction::Test { paths, only, .. } => {
             let Some(rules) = load_rules(global) else {
-                return Ok(Outcome::Trouble);
+                return Ok(Exit::Trouble);
             };
             for id in only {
                 if rules.rule(id).is_none() {
@@ -50,7 +50,7 @@ pub(super) fn rules_command(
                         "no rule with id `{id}`{}",
                         crate::messages::did_you_mean(id, &ids)
                     ));
-                    return Ok(Outcome::Trouble);
+                    return Ok(Exit::Trouble);
                 }
             }
             // Files given: only their rules; ids given: only those.
@@ -61,13 +61,13 @@ pub(super) fn rules_command(
         }
         RulesAction::Check { .. } => {
             let Some(rules) = load_rules(global) else {
-                return Ok(Outcome::Trouble);
+                return Ok(Exit::Trouble);
             };
             check_rules(&rules, out)
         }
         RulesAction::Signals { id, format, .. } => {
             let Some(rules) = load_rules(global) else {
-                return Ok(Outcome::Trouble);
+                return Ok(Exit::Trouble);
             };
             signals::list(
                 &rules,
@@ -80,7 +80,7 @@ pub(super) fn rules_command(
 }
 
 /// `rules check`: the files loaded, and each of their rules has an example of each kind.
-fn check_rules(rules: &RuleSet, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+fn check_rules(rules: &RuleSet, out: &mut dyn Write) -> anyhow::Result<Exit> {
     let mine: Vec<&Rule> = rules.rules.iter().filter(|r| !r.shipped).collect();
     let my_signals = rules
         .signals
@@ -104,7 +104,7 @@ fn check_rules(rules: &RuleSet, out: &mut dyn Write) -> anyhow::Result<Outcome> 
         }
     }
     if missing > 0 {
-        return Ok(Outcome::Trouble);
+        return Ok(Exit::Trouble);
     }
     let shipped = rules.rules.len() - mine.len();
     writeln!(
@@ -116,7 +116,7 @@ fn check_rules(rules: &RuleSet, out: &mut dyn Write) -> anyhow::Result<Outcome> 
             if shipped == 1 { "rule" } else { "rules" }
         ))
     )?;
-    Ok(Outcome::Clean)
+    Ok(Exit::Clean)
 }
 
 #[derive(Serialize)]
@@ -176,7 +176,7 @@ fn test_rules(
     rules: &RuleSet,
     chosen: &dyn Fn(&Rule) -> bool,
     out: &mut dyn Write,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<Exit> {
     let results = examples::run_some(rules, chosen);
     for failure in &results.failures {
         writeln!(out, "{failure}\n")?;
@@ -189,9 +189,9 @@ fn test_rules(
     );
     if failed == 0 {
         writeln!(out, "{}", line.green())?;
-        Ok(Outcome::Clean)
+        Ok(Exit::Clean)
     } else {
         writeln!(out, "{}", line.red())?;
-        Ok(Outcome::Diagnosed)
+        Ok(Exit::Diagnosed)
     }
 }

@@ -14,7 +14,7 @@ use crate::messages::describe_io;
 use crate::pipeline::{self, Runs};
 use crate::report::diagnosis::{Failed, Report, Rollup, SourceReport};
 use crate::rule::RuleSet;
-use crate::{Outcome, warn};
+use crate::{Exit, warn};
 
 use super::cli::{GlobalOptions, ScanArgs};
 use super::diagnose::{add_project_findings, emit};
@@ -228,9 +228,9 @@ pub(super) fn scan_command(
     args: &ScanArgs,
     global: &GlobalOptions,
     out: &mut dyn Write,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<Exit> {
     let Some(rules) = load_rules(global) else {
-        return Ok(Outcome::Trouble);
+        return Ok(Exit::Trouble);
     };
     let options = WalkOptions {
         follow: args.follow,
@@ -241,7 +241,7 @@ pub(super) fn scan_command(
         Ok(scan) => scan,
         Err(e) => {
             warn(&e.to_string());
-            return Ok(Outcome::Trouble);
+            return Ok(Exit::Trouble);
         }
     };
     for message in &scan.messages {

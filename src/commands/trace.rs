@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::commands::cli::GlobalOptions;
 use crate::input::source::Source;
 use crate::messages::describe_io;
-use crate::{Outcome, warn};
+use crate::{Exit, warn};
 
 use super::load_rules;
 
@@ -19,16 +19,16 @@ pub(super) fn trace(
     global: &GlobalOptions,
     json: bool,
     out: &mut dyn Write,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<Exit> {
     let range = match crate::trace::parse_range(line) {
         Ok(range) => range,
         Err(e) => {
             warn(&e);
-            return Ok(Outcome::Trouble);
+            return Ok(Exit::Trouble);
         }
     };
     let Some(rules) = load_rules(global) else {
-        return Ok(Outcome::Trouble);
+        return Ok(Exit::Trouble);
     };
     let mut text = Vec::new();
     let source = if file == Path::new("-") {
@@ -39,7 +39,7 @@ pub(super) fn trace(
     let read = source.and_then(|s| s.reader.take(TRACE_CAP).read_to_end(&mut text));
     if let Err(e) = read {
         warn(&format!("{}: {}", file.display(), describe_io(&e)));
-        return Ok(Outcome::Trouble);
+        return Ok(Exit::Trouble);
     }
     let report = crate::trace::trace_report(&rules, &text, range.clone());
     if json {
@@ -55,7 +55,7 @@ pub(super) fn trace(
             range.start(),
             range.end()
         ));
-        return Ok(Outcome::Trouble);
+        return Ok(Exit::Trouble);
     }
-    Ok(Outcome::Clean)
+    Ok(Exit::Clean)
 }

@@ -43,7 +43,7 @@ pub struct ContextSearch {
 /// the lines searched (without its `\n` and a `\r` before it), how many lines from it to
 /// their end (1 for the last), and the groups whose literals it holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Found {
+pub struct ContextLine {
     pub start: usize,
     pub end: usize,
     pub lines_from: u64,
@@ -126,7 +126,7 @@ impl ContextSearch {
         mut wanted: u64,
         scratch: &mut GateScratch,
         found: &mut Vec<(usize, Heat)>,
-        mut take: impl FnMut(Found) -> u64,
+        mut take: impl FnMut(ContextLine) -> u64,
     ) {
         wanted &= self.groups();
         let mut end = lines.len();
@@ -164,7 +164,7 @@ impl ContextSearch {
                 } else {
                     line_end
                 };
-                wanted &= take(Found {
+                wanted &= take(ContextLine {
                     start: at,
                     end: line_end,
                     lines_from: lines_after,

@@ -140,27 +140,27 @@ impl LiteralWindows<'_> {
 /// A window's value in [`cover`]'s greedy rounds, ordered as the rounds pick: the
 /// higher value first, then the window first in `names` (the smaller bytes).
 #[derive(Clone, Copy)]
-pub(super) struct Pick {
+pub(super) struct Candidate {
     value: f64,
     window: usize,
 }
 
-impl PartialEq for Pick {
-    fn eq(&self, other: &Pick) -> bool {
+impl PartialEq for Candidate {
+    fn eq(&self, other: &Candidate) -> bool {
         self.cmp(other) == std::cmp::Ordering::Equal
     }
 }
 
-impl Eq for Pick {}
+impl Eq for Candidate {}
 
-impl PartialOrd for Pick {
-    fn partial_cmp(&self, other: &Pick) -> Option<std::cmp::Ordering> {
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, other: &Candidate) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl Ord for Pick {
-    fn cmp(&self, other: &Pick) -> std::cmp::Ordering {
+impl Ord for Candidate {
+    fn cmp(&self, other: &Candidate) -> std::cmp::Ordering {
         self.value
             .total_cmp(&other.value)
             .then_with(|| other.window.cmp(&self.window))
@@ -181,9 +181,9 @@ pub(super) fn cover(windows: &LiteralWindows<'_>, weight: f64) -> Option<Vec<Vec
     let ln: Vec<f64> = (0..=literals).map(|n| (n as f64).ln()).collect();
     let mut uncovered_holders = windows.holders.clone();
     let value = |w: usize, holders: &[usize]| ln[holders[w]] * weight + windows.rarities[w];
-    let mut heap: std::collections::BinaryHeap<Pick> = (0..windows.names.len())
+    let mut heap: std::collections::BinaryHeap<Candidate> = (0..windows.names.len())
         .filter(|&w| uncovered_holders[w] > 0)
-        .map(|w| Pick {
+        .map(|w| Candidate {
             value: value(w, &uncovered_holders),
             window: w,
         })
@@ -204,7 +204,7 @@ pub(super) fn cover(windows: &LiteralWindows<'_>, weight: f64) -> Option<Vec<Vec
             if now.total_cmp(&top.value).is_eq() {
                 break top.window;
             }
-            heap.push(Pick {
+            heap.push(Candidate {
                 value: now,
                 window: top.window,
             });

@@ -57,11 +57,11 @@ pub struct GateItem {
 #[derive(Debug, Clone)]
 pub struct LineGate {
     /// `None` when some item has no literal: then every line is hot.
-    inner: Option<Inner>,
+    inner: Option<LiteralSearch>,
 }
 
 #[derive(Debug, Clone)]
-struct Inner {
+struct LiteralSearch {
     /// Tells this gate's checks from another's, for the caches in a [`GateScratch`] (a
     /// clone has the same checks, and the same id).
     id: u64,
@@ -128,7 +128,7 @@ impl Check {
 #[derive(Debug, Default)]
 pub struct GateScratch {
     lower: Vec<u8>,
-    /// The gate the caches are for (see `Inner::id`; 0: none).
+    /// The gate the caches are for (see `LiteralSearch::id`; 0: none).
     gate: u64,
     caches: Vec<Option<meta::Cache>>,
 }
@@ -157,7 +157,7 @@ pub enum Heat {
 
 /// Judges the lines of one buffer, a literal found at a time.
 struct Judge<'a> {
-    inner: &'a Inner,
+    inner: &'a LiteralSearch,
     buffer: &'a [u8],
     lower: &'a [u8],
     /// This thread's search cache of each check.
@@ -221,7 +221,7 @@ impl Judge<'_> {
     }
 }
 
-impl Inner {
+impl LiteralSearch {
     /// Makes `caches` (of the gate `gate` names) this gate's: a cache serves the regex
     /// that made it only.
     fn fit_caches(&self, gate: &mut u64, caches: &mut Vec<Option<meta::Cache>>) {
@@ -285,7 +285,7 @@ impl LineGate {
         };
         static IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         LineGate {
-            inner: Some(Inner {
+            inner: Some(LiteralSearch {
                 id: IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                 finder,
                 literals,
@@ -300,7 +300,7 @@ impl LineGate {
     pub fn uses_fragments(&self) -> bool {
         matches!(
             self.inner,
-            Some(Inner {
+            Some(LiteralSearch {
                 finder: Finder::Fragments { .. },
                 ..
             })
@@ -352,7 +352,7 @@ impl LineGate {
     /// Finds the hot lines of `buffer`, `lower` being it lowercased.
     fn judge_lines(
         &self,
-        inner: &Inner,
+        inner: &LiteralSearch,
         buffer: &[u8],
         lower: &[u8],
         scratch: &mut GateScratch,
@@ -447,7 +447,7 @@ impl LineGate {
     /// The fragments the SIMD search looks for (none when it uses the automaton).
     pub fn fragments(&self) -> Vec<&[u8]> {
         match &self.inner {
-            Some(Inner {
+            Some(LiteralSearch {
                 finder: Finder::Fragments { fragments, .. },
                 ..
             }) => fragments

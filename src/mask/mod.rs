@@ -279,10 +279,10 @@ enum Kind {
 /// A secret shape as written: its pattern, how to read its groups, its trigger words (at
 /// least one of which occurs, ASCII case-insensitively, in every match), and what kind of
 /// secret it finds ([`Label`]).
-type Pattern = (String, Kind, &'static [&'static str], Label);
+type ShapeSource = (String, Kind, &'static [&'static str], Label);
 
 /// One secret shape: a pattern plus how to read its groups.
-struct Rule {
+struct SecretShape {
     pattern: String,
     /// The pattern compiled, on the first text that holds one of its trigger words:
     /// a run that masks only URLs never compiles the other shapes.
@@ -295,7 +295,7 @@ struct Rule {
     label: Label,
 }
 
-impl Rule {
+impl SecretShape {
     /// The compiled pattern.
     // Constant pattern, exercised by the unit tests: it cannot fail at run time.
     #[allow(clippy::expect_used)]
@@ -457,14 +457,14 @@ static MAP_VALUE: LazyLock<Regex> = LazyLock::new(|| {
 /// Every regex-based secret shape (the 32-hex key scan is separate,
 /// [`hex_key_spans`]), and the trigger words that let each run.
 struct Rules {
-    rules: Vec<Rule>,
+    rules: Vec<SecretShape>,
     /// Finds every rule's trigger words (ASCII case-insensitively), each word one
     /// pattern.
     scan: AhoCorasick,
 }
 
 impl Rules {
-    /// The trigger words that occur in `text`, as a bit set (see [`Rule::triggers`]): a
+    /// The trigger words that occur in `text`, as a bit set (see [`SecretShape::triggers`]): a
     /// rule runs only on a text that holds one of its own.
     ///
     /// A pattern folds case in Unicode (`ſ` is an `s`, the Kelvin sign a `k`) where the
@@ -506,7 +506,7 @@ static RULES: LazyLock<Rules> = LazyLock::new(|| {
                 });
                 bits |= word_bit(index);
             }
-            Rule {
+            SecretShape {
                 pattern,
                 re: OnceLock::new(),
                 kind,
@@ -523,7 +523,7 @@ static RULES: LazyLock<Rules> = LazyLock::new(|| {
 });
 
 /// Patterns for secrets that are the value of a named key (JSON, PHP, env, Composer).
-fn key_value_patterns() -> Vec<Pattern> {
+fn key_value_patterns() -> Vec<ShapeSource> {
     let json = format!("(?:{JSON_VALUE_ESCAPED}|{JSON_VALUE})");
     let any = format!("(?:{JSON_VALUE_ESCAPED}|{JSON_VALUE}|{SINGLE_VALUE}|{BARE_VALUE})");
     let sep = r#"\\*["']?\]?\s*(?:=>|[:=])\s*"#;
@@ -593,7 +593,7 @@ fn key_value_patterns() -> Vec<Pattern> {
 }
 
 /// Patterns for credentials recognised by their own shape (URLs, headers, tokens, flags, keys).
-fn credential_patterns() -> Vec<Pattern> {
+fn credential_patterns() -> Vec<ShapeSource> {
     let shell = format!(r#"(?:{JSON_VALUE_ESCAPED}|{JSON_VALUE}|{SINGLE_VALUE}|([^\s"']+))"#);
     vec![
         // user:password@ in a URL.
@@ -688,7 +688,7 @@ fn credential_patterns() -> Vec<Pattern> {
 const SECRET_NAME: &str = r"(?:password|passwd|passphrase|secret|token|key|license|credential|private|signature|crypt|salt|auth)";
 
 /// Patterns for secrets in the shapes Magento, PHP and the Cloud tools print them.
-fn platform_patterns() -> Vec<Pattern> {
+fn platform_patterns() -> Vec<ShapeSource> {
     let any = format!("(?:{JSON_VALUE}|{SINGLE_VALUE}|{BARE_VALUE})");
     let arg = r#"(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^,()'"]*)"#;
     let name_words: &'static [&'static str] = &[

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Args;
 
-use crate::Outcome;
+use crate::Exit;
 use crate::pipeline::Runs;
 use crate::rule::RuleSet;
 use crate::warn;
@@ -47,24 +47,24 @@ pub struct ServeArgs {
 const WORKERS: usize = 4;
 
 /// Runs the server until Ctrl-C.
-pub fn serve(rules: RuleSet, args: &ServeArgs, runs: Runs) -> anyhow::Result<Outcome> {
+pub fn serve(rules: RuleSet, args: &ServeArgs, runs: Runs) -> anyhow::Result<Exit> {
     let address = match bind_address(args) {
         Ok(address) => address,
         Err(e) => {
             warn(&e);
-            return Ok(Outcome::Trouble);
+            return Ok(Exit::Trouble);
         }
     };
     let server = match tiny_http::Server::http(address) {
         Ok(server) => Arc::new(server),
         Err(e) => {
             warn(&format!("cannot listen on {address}: {e}"));
-            return Ok(Outcome::Trouble);
+            return Ok(Exit::Trouble);
         }
     };
     let Some(bound) = server.server_addr().to_ip() else {
         warn("the server is not listening on an IP address");
-        return Ok(Outcome::Trouble);
+        return Ok(Exit::Trouble);
     };
     // The page's plain text is the CLI's text without colour.
     colored::control::set_override(false);
@@ -135,7 +135,7 @@ pub fn serve(rules: RuleSet, args: &ServeArgs, runs: Runs) -> anyhow::Result<Out
         let _ = worker.join();
     }
     eprintln!("magediag serve: stopped");
-    Ok(Outcome::Clean)
+    Ok(Exit::Clean)
 }
 
 /// The address to bind: `--listen` (with `--port` or a port of its own) or 127.0.0.1.

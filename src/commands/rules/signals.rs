@@ -68,7 +68,7 @@ pub(super) fn list(
     id: Option<&str>,
     json: bool,
     out: &mut dyn Write,
-) -> anyhow::Result<crate::Outcome> {
+) -> anyhow::Result<crate::Exit> {
     let signals = rules.signals.signals();
     let chosen: Vec<Listed<'_>> = match id {
         None => signals
@@ -84,20 +84,20 @@ pub(super) fn list(
                     "no signal with id `{id}`{}: `magediag rules signals` lists them",
                     did_you_mean(id, &ids)
                 ));
-                return Ok(crate::Outcome::Trouble);
+                return Ok(crate::Exit::Trouble);
             }
         },
     };
     if json {
         serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "signals": chosen }))?;
         writeln!(out)?;
-        return Ok(crate::Outcome::Clean);
+        return Ok(crate::Exit::Clean);
     }
     if id.is_some() {
         for signal in &chosen {
             full(signal, out)?;
         }
-        return Ok(crate::Outcome::Clean);
+        return Ok(crate::Exit::Clean);
     }
     let width = chosen.iter().map(|s| s.id.len()).max().unwrap_or(2);
     for s in &chosen {
@@ -118,7 +118,7 @@ pub(super) fn list(
             chosen.len()
         ))
     )?;
-    Ok(crate::Outcome::Clean)
+    Ok(crate::Exit::Clean)
 }
 
 fn full(s: &Listed<'_>, out: &mut dyn Write) -> std::io::Result<()> {
