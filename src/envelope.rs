@@ -86,6 +86,23 @@ pub struct Envelope<'a> {
     pub message: &'a str,
 }
 
+impl<'a> Envelope<'a> {
+    /// The envelope of a message whose level and code are known from elsewhere (a
+    /// `cloud.error.log` entry, a match kept for later): no indent, prefix, timestamp or
+    /// box header.
+    pub fn bare(level: Option<Level>, code: Option<u32>, message: &'a str) -> Envelope<'a> {
+        Envelope {
+            indent: 0,
+            prefix: None,
+            timestamp: None,
+            level,
+            code,
+            header: None,
+            message,
+        }
+    }
+}
+
 /// Takes a line apart; never fails.
 pub fn parse(line: &str) -> Envelope<'_> {
     let rest = line.trim_start_matches([' ', '\t']);

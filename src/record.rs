@@ -45,6 +45,21 @@ pub struct Record<'a> {
     pub new_run: Option<String>,
 }
 
+impl<'a> Record<'a> {
+    /// A record with no context from the lines around it but its stage: outside any
+    /// box, not a suggestion, starting no run.
+    pub fn bare(line: u64, envelope: Envelope<'a>, stage: Option<Stage>) -> Record<'a> {
+        Record {
+            line,
+            envelope,
+            stage,
+            exception: None,
+            continues_ece: false,
+            new_run: None,
+        }
+    }
+}
+
 /// Words (ASCII case-insensitive), one of which every line that can change the framer's
 /// or the repairer's state holds: phase markers, exception-box headers, `cloud.error.log`
 /// entries, Vagrant's machine prefix. A line with none of them (and no signal literal)

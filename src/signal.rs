@@ -13,7 +13,7 @@ use regex::{Regex, RegexSet};
 use regex_syntax::hir::Hir;
 
 use crate::context::ContextSearch;
-use crate::envelope::Level;
+use crate::envelope::{Envelope, Level};
 use crate::gate::{GateItem, GateScratch, LineGate};
 use crate::prefilter::{self, Prefilter};
 use crate::record::Record;
@@ -826,18 +826,10 @@ impl Deferred {
         match &mut self.matches[i] {
             DeferredMatch::Built(event) => {
                 let mut suggestion = event.field("suggestion").to_owned();
-                if !suggestion.is_empty() {
-                    suggestion.push(' ');
-                }
-                suggestion.push_str(message);
+                join_suggestion(&mut suggestion, message);
                 event.set_field("suggestion", suggestion);
             }
-            DeferredMatch::Held { suggestion, .. } => {
-                if !suggestion.is_empty() {
-                    suggestion.push(' ');
-                }
-                suggestion.push_str(message);
-            }
+            DeferredMatch::Held { suggestion, .. } => join_suggestion(suggestion, message),
         }
     }
 
@@ -859,29 +851,15 @@ impl Deferred {
                     exception,
                     suggestion,
                 } => {
+                    let envelope = Envelope::bare(level, code, &self.buffer[message]);
                     let record = Record {
-                        line,
-                        envelope: crate::envelope::Envelope {
-                            indent: 0,
-                            prefix: None,
-                            timestamp: None,
-                            level,
-                            code,
-                            header: None,
-                            message: &self.buffer[message],
-                        },
-                        stage,
                         exception,
-                        continues_ece: false,
-                        new_run: None,
+                        ..Record::bare(line, envelope, stage)
                     };
                     let mut event = set.event(signal, pattern, &record, &self.buffer[text]);
                     if !suggestion.is_empty() {
                         let mut joined = event.field("suggestion").to_owned();
-                        if !joined.is_empty() {
-                            joined.push(' ');
-                        }
-                        joined.push_str(&suggestion);
+                        join_suggestion(&mut joined, &suggestion);
                         event.set_field("suggestion", joined);
                     }
                     event
@@ -894,6 +872,15 @@ impl Deferred {
         }
         self.clear();
     }
+}
+
+/// Appends an ece-tools suggestion line to the suggestion text gathered so far: the lines
+/// of one suggestion are joined by spaces.
+pub fn join_suggestion(suggestion: &mut String, line: &str) {
+    if !suggestion.is_empty() {
+        suggestion.push(' ');
+    }
+    suggestion.push_str(line);
 }
 
 /// The words a line at one of `levels` holds: ece-tools prints the level (`ERROR:`,

@@ -3,22 +3,19 @@
 use crate::envelope::{Envelope, Level};
 use crate::record::{Record, Stage};
 
-use super::run::RunState;
-use super::steps::Late;
-
 /// One entry of ece-tools' `var/log/cloud.error.log` (JSON lines, latest deploy only).
 #[derive(Debug, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct CloudErrorEntry {
-    pub(super) error_code: u32,
+    error_code: u32,
     #[serde(default)]
-    pub(super) title: String,
+    title: String,
     #[serde(default)]
-    pub(super) stage: String,
+    stage: String,
     #[serde(default)]
-    pub(super) suggestion: String,
+    suggestion: String,
     #[serde(default, rename = "type")]
-    pub(super) kind: String,
+    kind: String,
 }
 
 impl CloudErrorEntry {
@@ -30,14 +27,9 @@ impl CloudErrorEntry {
         serde_json::from_str(text).ok()
     }
 
-    /// Turns the entry into a record, as if ece-tools had logged `LEVEL: [code] title`.
-    pub(super) fn feed(
-        &self,
-        line: u64,
-        text: &str,
-        state: &mut RunState<'_>,
-        (candidates, late): (Option<&[usize]>, Late<'_>),
-    ) {
+    /// The entry as a record of line `line`, as if ece-tools had logged
+    /// `LEVEL: [code] title` in the entry's stage.
+    pub(super) fn record(&self, line: u64) -> Record<'_> {
         let level = match self.kind.as_str() {
             "warning" => Level::Warning,
             _ => Level::Error,
@@ -48,25 +40,13 @@ impl CloudErrorEntry {
             "post-deploy" => Some(Stage::PostDeploy),
             _ => None,
         };
-        let record = Record {
-            line,
-            envelope: Envelope {
-                indent: 0,
-                prefix: None,
-                timestamp: None,
-                level: Some(level),
-                code: Some(self.error_code),
-                header: None,
-                message: &self.title,
-            },
-            stage,
-            exception: None,
-            continues_ece: false,
-            new_run: None,
-        };
-        state.take(&record, text, candidates, late);
-        if !self.suggestion.is_empty() {
-            state.attach_suggestion(&self.suggestion);
-        }
+        let envelope = Envelope::bare(Some(level), Some(self.error_code), &self.title);
+        Record::bare(line, envelope, stage)
+    }
+
+    /// The entry's suggestion, attached to what its record matched as ece-tools'
+    /// suggestion lines are.
+    pub(super) fn suggestion(&self) -> Option<&str> {
+        Some(self.suggestion.as_str()).filter(|s| !s.is_empty())
     }
 }

@@ -124,7 +124,7 @@ pub fn collect_events(rules: &RuleSet, source: Source) -> Events {
     // A read error here can only come from an in-memory example: nothing to report.
     let _ = read_into(&mut lines, &mut state, None, Gate::Off);
     state.build_events();
-    state.events
+    state.run.events
 }
 
 /// The gate a reader uses for line `line_no`, built on first use; once built (for an
@@ -156,10 +156,10 @@ fn read_into_gating<R: io::BufRead>(
     gate: Gate,
 ) -> (Option<io::Error>, Gate) {
     // On one thread, context lines are found late (see `SignalSet::finds_context_late`).
-    let mut steps = Steps::new(runs, state.rules.signals.finds_context_late());
+    let mut steps = Steps::new(runs, state.run.rules.signals.finds_context_late());
     // With every run reported, a new run reads what its skipped lines owe (its report
     // needs it): they are searched as they come.
-    state.defer_late = steps.late && runs != Some(Runs::All);
+    state.held.defer_late = steps.late && runs != Some(Runs::All);
     let mut gate = gate;
     // Every line read is one step: the steps' count is the reader's.
     lines.leave_blocks_uncounted();
@@ -182,7 +182,7 @@ fn read_lines<R: io::BufRead>(
     gate: &mut Gate,
     until_judged: bool,
 ) -> Option<Option<io::Error>> {
-    let signals = &state.rules.signals;
+    let signals = &state.run.rules.signals;
     let mut hot = Vec::new();
     SCRATCH.with_borrow_mut(|scratch| {
         loop {
@@ -251,7 +251,7 @@ fn read_large<R: io::BufRead + Send>(
         Gate::From(from) => read_gated_in_two_from(lines, steps, state, from, Balance::Adaptive),
         Gate::Off => {
             // The every-line loop holds no lines: read those the trial held first.
-            state.read_held();
+            state.held.read_held(&mut state.run);
             read_in_two_from(lines, steps, state, runs, Balance::Adaptive)
         }
     }

@@ -8,14 +8,13 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
 use crate::diagnosis::{Hint, RunInfo, SourceReport};
 use crate::engine::{self, Events};
 use crate::envelope::{Envelope, Level};
-use crate::gate::{GateScratch, Heat};
 use crate::mask::mask_cut;
 use crate::record::{Framer, Record, Stage};
 use crate::rule::RuleSet;
-use crate::signal::{Deferred, ERROR_WORDS, SignalSet};
+use crate::signal::{Deferred, ERROR_WORDS, SignalSet, join_suggestion};
 
 use super::Runs;
-use super::held::{HeldLine, LateStretch};
+use super::held::HeldContext;
 use super::steps::Late;
 
 /// How many look-alike error lines a report shows when no rule fired.
@@ -58,29 +57,15 @@ impl Pending {
     }
 
     pub(super) fn attach(&mut self, message: &str) {
-        if !self.suggestion.is_empty() {
-            self.suggestion.push(' ');
-        }
-        self.suggestion.push_str(message);
+        join_suggestion(&mut self.suggestion, message);
     }
 
     /// Keeps the match for good, in `deferred`.
     pub(super) fn commit(&self, signals: &SignalSet, deferred: &mut Deferred) {
+        let envelope = Envelope::bare(self.level, self.code, &self.message);
         let record = Record {
-            line: self.line,
-            envelope: Envelope {
-                indent: 0,
-                prefix: None,
-                timestamp: None,
-                level: self.level,
-                code: self.code,
-                header: None,
-                message: &self.message,
-            },
-            stage: self.stage,
             exception: self.exception.clone(),
-            continues_ece: false,
-            new_run: None,
+            ..Record::bare(self.line, envelope, self.stage)
         };
         deferred.push(signals, (self.signal, self.pattern), &record, &self.text);
         if !self.suggestion.is_empty() {
@@ -89,53 +74,106 @@ impl Pending {
     }
 }
 
-/// The events and hints of the run being read, and the reports of finished runs.
+/// The state of one source's read: the run being read, and the context lines held
+/// back for it.
 pub(super) struct RunState<'r> {
-    pub(super) rules: &'r RuleSet,
-    pub(super) name: String,
-    pub(super) events: Events,
-    pub(super) hints: Vec<(u32, Hint)>,
-    /// Signals that matched the last ece-tools line, to attach its suggestion to.
-    pub(super) ece_signals: Vec<usize>,
-    /// The matches of the line being read: (signal, pattern).
-    pub(super) matched: Vec<(usize, usize)>,
-    /// The run's matches, made into events only when the run is reported.
-    pub(super) deferred: Deferred,
-    /// Each context signal's latest match, not kept yet (see [`RunState::hold_context`]).
-    pub(super) pending: Vec<Pending>,
-    /// The line of the latest event of a signal read in `when` (0: none yet).
-    pub(super) last_primary: u64,
-    /// Clean context lines not read yet, oldest first (see [`RunState::hold`]), their
-    /// raw bytes one after the other in `held_bytes`, and the Vagrant machine the
-    /// repairer knew when they were held (their text depends on it).
-    pub(super) held: Vec<HeldLine>,
-    pub(super) held_bytes: Vec<u8>,
-    pub(super) held_machine: Option<String>,
-    /// The caches of the context checks run on held lines ([`SignalSet::context_may_match`])
-    /// and on those found late ([`RunState::read_late_context`]).
-    pub(super) checks: GateScratch,
-    /// What the backward search for context lines reuses: its gates' scratch, the lines
-    /// it found in a chunk, and the signals matched.
-    pub(super) late_scratch: GateScratch,
-    pub(super) late_found: Vec<(usize, Heat)>,
-    pub(super) late_taken: Vec<usize>,
-    /// Whether the skipped lines' search waits until a line needs what it finds (see
-    /// [`RunState::skipped_late`]), and the skipped lines that wait.
-    pub(super) defer_late: bool,
-    pub(super) late_owed: Vec<LateStretch>,
-    /// How many skipped lines' bytes were searched for context lines (for the tests).
-    pub(super) late_searched: u64,
-    /// The prefilter's candidate patterns for the line being matched (reused).
-    pub(super) candidates: Vec<usize>,
-    pub(super) run_label: Option<String>,
-    pub(super) run_first_line: u64,
-    pub(super) runs_seen: usize,
-    pub(super) finished: Vec<SourceReport>,
+    pub(super) run: Run<'r>,
+    pub(super) held: HeldContext<'r>,
 }
 
 impl<'r> RunState<'r> {
     pub(super) fn new(rules: &'r RuleSet, name: String) -> Self {
         RunState {
+            run: Run::new(rules, name),
+            held: HeldContext::new(&rules.signals),
+        }
+    }
+
+    /// Matches a framed line; `candidates` are the prefilter's for `text` when they were
+    /// found already. The context lines held back are read first when the line needs
+    /// them, and taken before it.
+    pub(super) fn take(
+        &mut self,
+        record: &Record<'_>,
+        text: &str,
+        candidates: Option<&[usize]>,
+        late: Late<'_>,
+    ) {
+        let (run, held) = (&mut self.run, &mut self.held);
+        if run.run_label.is_none() || record.continues_ece {
+            // The held lines may give the run its label, or change what a suggestion
+            // is attached to; so may the context lines owed by skipped lines.
+            held.flush_late(late, run);
+            held.read_held(run);
+        }
+        run.label(record);
+        let looks_like_error = run.match_line(record, text, candidates);
+        if held.owes() {
+            let needs_context = run.needs_context();
+            if needs_context || (looks_like_error && run.matched.is_empty()) {
+                // A match some rule reads: the context before it must be known first.
+                // (And a hint: the context lines before it are taken before it, as they
+                // come.)
+                let matched = std::mem::take(&mut run.matched);
+                held.flush_late(late, run);
+                if needs_context {
+                    held.read_held(run);
+                }
+                run.matched = matched;
+            }
+        }
+        run.keep_matches(record, text, looks_like_error);
+    }
+
+    /// Starts a new run at line `line`, labelled `label`: the run before it is reported
+    /// (with `Runs::All`) or dropped.
+    pub(super) fn start_run(&mut self, label: String, line: u64, runs: Runs) {
+        // The held lines belong to the run that ends here, and no rule can read them; nor
+        // can the context lines its skipped lines owe.
+        self.held.forget();
+        self.run.start(label, line, runs);
+    }
+
+    /// The run's events, built from the matches held so far.
+    pub(super) fn build_events(&mut self) {
+        self.held.drop_held();
+        self.run.build_events();
+    }
+
+    /// The reports of the source: the last run's, and those of the runs before it.
+    pub(super) fn finish(mut self, lines: u64, notes: Vec<String>) -> Vec<SourceReport> {
+        self.held.drop_held();
+        self.run.finish(lines, notes)
+    }
+}
+
+/// The events and hints of the run being read, and the reports of finished runs.
+pub(super) struct Run<'r> {
+    pub(super) rules: &'r RuleSet,
+    name: String,
+    pub(super) events: Events,
+    hints: Vec<(u32, Hint)>,
+    /// Signals that matched the last ece-tools line, to attach its suggestion to.
+    ece_signals: Vec<usize>,
+    /// The matches of the line being read: (signal, pattern).
+    matched: Vec<(usize, usize)>,
+    /// The run's matches, made into events only when the run is reported.
+    deferred: Deferred,
+    /// Each context signal's latest match, not kept yet (see [`Run::hold_context`]).
+    pub(super) pending: Vec<Pending>,
+    /// The line of the latest event of a signal read in `when` (0: none yet).
+    last_primary: u64,
+    /// The prefilter's candidate patterns for the line being matched (reused).
+    candidates: Vec<usize>,
+    run_label: Option<String>,
+    run_first_line: u64,
+    runs_seen: usize,
+    finished: Vec<SourceReport>,
+}
+
+impl<'r> Run<'r> {
+    fn new(rules: &'r RuleSet, name: String) -> Self {
+        Run {
             rules,
             // A file name can hold a secret (`password=hunter2.log`); it is printed.
             name: crate::mask::mask(&name).into_owned(),
@@ -146,16 +184,6 @@ impl<'r> RunState<'r> {
             deferred: Deferred::new(rules.signals.signals().len()),
             pending: Vec::new(),
             last_primary: 0,
-            held: Vec::new(),
-            held_bytes: Vec::new(),
-            held_machine: None,
-            checks: GateScratch::default(),
-            late_scratch: GateScratch::default(),
-            late_found: Vec::new(),
-            late_taken: Vec::new(),
-            defer_late: false,
-            late_owed: Vec::new(),
-            late_searched: 0,
             candidates: Vec::new(),
             run_label: None,
             run_first_line: 1,
@@ -173,7 +201,7 @@ impl<'r> RunState<'r> {
     /// A suggestion line skipped leaves the framer counting it as one still to come: a
     /// later line may then be taken as part of the suggestion, which only the
     /// `suggestion` field shows, and earlier reading of held lines, which gives the
-    /// same matches ([`RunState::read_held`] keeps the newest of each signal).
+    /// same matches ([`HeldContext::read_held`] keeps the newest of each signal).
     pub(super) fn may_skip(&self, framer: &Framer, line: &[u8]) -> bool {
         self.may_skip_run(framer) && !self.may_label_run(line)
     }
@@ -184,7 +212,7 @@ impl<'r> RunState<'r> {
         self.run_label.is_none() && memchr::memchr(b'[', line).is_some()
     }
 
-    /// [`RunState::may_skip`] but for the line's `[`: what holds for every line of a run
+    /// [`Run::may_skip`] but for the line's `[`: what holds for every line of a run
     /// of quiet lines, since skipping one changes none of it.
     pub(super) fn may_skip_run(&self, framer: &Framer) -> bool {
         !framer.in_box()
@@ -193,24 +221,22 @@ impl<'r> RunState<'r> {
                 || !self.rules.reads_suggestions)
     }
 
-    /// Matches a framed line; `candidates` are the prefilter's for `text` when they were
-    /// found already.
-    pub(super) fn take(
+    /// Gives the run the first timestamp it sees as its label.
+    fn label(&mut self, record: &Record<'_>) {
+        if self.run_label.is_none() {
+            self.run_label = record.envelope.timestamp.map(str::to_owned);
+        }
+    }
+
+    /// Finds the matches of a framed line (into `self.matched`); `candidates` are the
+    /// prefilter's for `text` when they were found already. Gives whether the line looks
+    /// like an error.
+    fn match_line(
         &mut self,
         record: &Record<'_>,
         text: &str,
         candidates: Option<&[usize]>,
-        late: Late<'_>,
-    ) {
-        if self.run_label.is_none() || record.continues_ece {
-            // The held lines may give the run its label, or change what a suggestion
-            // is attached to; so may the context lines owed by skipped lines.
-            self.flush_late(late);
-            self.read_held();
-        }
-        if self.run_label.is_none() {
-            self.run_label = record.envelope.timestamp.map(str::to_owned);
-        }
+    ) -> bool {
         self.matched.clear();
         let signals = &self.rules.signals;
         self.candidates.clear();
@@ -218,24 +244,22 @@ impl<'r> RunState<'r> {
             Some(found) => self.candidates.extend_from_slice(found),
             None => signals.line_candidates(record.line, text, &mut self.candidates),
         }
-        let looks_like_error =
-            signals.matches_candidates(record, text, &mut self.candidates, &mut self.matched);
-        let owes = !self.held.is_empty() || !self.late_owed.is_empty();
-        let needs_context = owes
-            && self
-                .matched
-                .iter()
-                .any(|&(s, _)| signals.is_read_in_when(s) || signals.is_context(s));
-        if needs_context || (owes && looks_like_error && self.matched.is_empty()) {
-            // A match some rule reads: the context before it must be known first. (And
-            // a hint: the context lines before it are taken before it, as they come.)
-            let matched = std::mem::take(&mut self.matched);
-            self.flush_late(late);
-            if needs_context {
-                self.read_held();
-            }
-            self.matched = matched;
-        }
+        signals.matches_candidates(record, text, &mut self.candidates, &mut self.matched)
+    }
+
+    /// Whether the line just matched needs the context lines before it known first: it
+    /// matched a signal some rule reads, or a context signal.
+    fn needs_context(&self) -> bool {
+        let signals = &self.rules.signals;
+        self.matched
+            .iter()
+            .any(|&(s, _)| signals.is_read_in_when(s) || signals.is_context(s))
+    }
+
+    /// Keeps what the line just matched: its events (or, for a context signal, as the
+    /// signal's latest), its suggestion, or a hint when it only looks like an error.
+    fn keep_matches(&mut self, record: &Record<'_>, text: &str, looks_like_error: bool) {
+        let signals = &self.rules.signals;
         if record.continues_ece {
             self.attach_suggestion(record.envelope.message);
         } else if record.envelope.level.is_some() {
@@ -258,17 +282,28 @@ impl<'r> RunState<'r> {
             }
         }
     }
+
+    /// Takes a context line a [`HeldContext`] hands back, matched against `candidates`
+    /// only; gives what it matched. Nothing is held while it is taken, so nothing is read
+    /// before it.
+    pub(super) fn take_context(
+        &mut self,
+        record: &Record<'_>,
+        text: &str,
+        candidates: &[usize],
+    ) -> &[(usize, usize)] {
+        self.label(record);
+        let looks_like_error = self.match_line(record, text, Some(candidates));
+        self.keep_matches(record, text, looks_like_error);
+        &self.matched
+    }
+
     /// Keeps a context signal's match as the signal's latest; the one it replaces is
     /// kept for good only when an event of a signal read in `when` came at or after it
     /// (for that event, it is the nearest before). Rules read a context signal only as
     /// the nearest event before a failure, so no other one can be read. Events of
     /// signals no rule reads do not count: the gate skips their lines.
-    pub(super) fn hold_context(
-        &mut self,
-        (signal, pattern): (usize, usize),
-        record: &Record<'_>,
-        text: &str,
-    ) {
+    fn hold_context(&mut self, (signal, pattern): (usize, usize), record: &Record<'_>, text: &str) {
         let at = match self.pending.iter().position(|p| p.signal == signal) {
             Some(at) => {
                 if self.last_primary >= self.pending[at].line {
@@ -296,8 +331,7 @@ impl<'r> RunState<'r> {
     }
 
     /// The run's events, built from the matches held so far.
-    pub(super) fn build_events(&mut self) {
-        self.drop_held();
+    fn build_events(&mut self) {
         for pending in self.pending.drain(..) {
             pending.commit(&self.rules.signals, &mut self.deferred);
         }
@@ -305,7 +339,7 @@ impl<'r> RunState<'r> {
         self.deferred.build(&self.rules.signals, &mut self.events);
     }
 
-    pub(super) fn consider_hint(&mut self, line: u64, text: &str) {
+    fn consider_hint(&mut self, line: u64, text: &str) {
         let score = error_likeness(text);
         if score == 0 {
             return;
@@ -328,11 +362,7 @@ impl<'r> RunState<'r> {
         }
     }
 
-    pub(super) fn start_run(&mut self, label: String, line: u64, runs: Runs) {
-        // The held lines belong to the run that ends here, and no rule can read them; nor
-        // can the context lines its skipped lines owe.
-        self.drop_held();
-        self.late_owed.clear();
+    fn start(&mut self, label: String, line: u64, runs: Runs) {
         if runs == Runs::All {
             let report = self.report(0, Vec::new());
             self.finished.push(report);
@@ -348,7 +378,7 @@ impl<'r> RunState<'r> {
         self.run_first_line = line;
     }
 
-    pub(super) fn report(&mut self, lines: u64, notes: Vec<String>) -> SourceReport {
+    fn report(&mut self, lines: u64, notes: Vec<String>) -> SourceReport {
         self.build_events();
         let diagnoses = engine::diagnose(self.rules, &self.events, &self.name);
         let mut hints: Vec<Hint> = if diagnoses.is_empty() {
@@ -378,7 +408,7 @@ impl<'r> RunState<'r> {
         }
     }
 
-    pub(super) fn finish(mut self, lines: u64, notes: Vec<String>) -> Vec<SourceReport> {
+    fn finish(mut self, lines: u64, notes: Vec<String>) -> Vec<SourceReport> {
         let mut last = self.report(lines, notes);
         if self.finished.is_empty() {
             match &mut last.run {

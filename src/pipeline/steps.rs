@@ -15,7 +15,7 @@ use super::run::RunState;
 ///
 /// Most lines of a deployment log hold nothing any signal, hint or the framer looks for:
 /// the gate finds those a buffer at a time, and such a line is only counted when neither
-/// the repairer nor the framer could be changed by it ([`RunState::may_skip`]).
+/// the repairer nor the framer could be changed by it ([`Run::may_skip`]).
 pub(super) struct Steps {
     pub(super) framer: Framer,
     pub(super) repairer: Repairer,
@@ -33,7 +33,7 @@ pub(super) struct Steps {
 }
 
 /// The block of lines being read ([`Steps::block`]) while its skipped lines owe a search
-/// for context lines (see [`RunState::skipped_late`]): its bytes and, when the gate made
+/// for context lines (see [`HeldContext::skipped_late`]): its bytes and, when the gate made
 /// it, its lowercase copy. Empty outside a block: nothing is owed then.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Late<'b> {
@@ -66,7 +66,7 @@ impl Steps {
     /// A quiet line is only counted when it is clean and nothing around it could use it.
     /// So is a context line, but it is also held back ([`Steps::hold`]): only the last
     /// one before a line that is read can matter. When context lines are found late, a
-    /// line skipped is searched for them at once ([`RunState::read_late_context`]).
+    /// line skipped is searched for them at once ([`HeldContext::read_late_now`]).
     pub(super) fn line(
         &mut self,
         bytes: &[u8],
@@ -78,9 +78,10 @@ impl Steps {
         if !self.skip(bytes, heat, false, gated, state, late) {
             self.read(bytes, state, late);
         } else if self.late {
-            state.flush_late(late);
+            let (run, held) = (&mut state.run, &mut state.held);
+            held.flush_late(late, run);
             let context = (self.framer.stage(), self.repairer.vagrant_machine());
-            state.read_late_now(bytes, None, self.line_no, context);
+            held.read_late_now(bytes, None, self.line_no, context, run);
         }
     }
 
@@ -107,7 +108,7 @@ impl Steps {
             if !self.repaired.is_empty() {
                 self.feed(state, late);
             }
-            if state.may_skip(&self.framer, bytes)
+            if state.run.may_skip(&self.framer, bytes)
                 && match heat {
                     Heat::Context(groups) => self.hold(bytes, groups, state),
                     _ => true,
@@ -161,7 +162,7 @@ impl Steps {
             self.quiet_lines(at..bytes.len(), late, &hot[context_from..], gated, state);
         }
         // The block's bytes go: what is still owed to them is searched now.
-        state.flush_late(late);
+        state.held.flush_late(late, &mut state.run);
     }
 
     /// Takes whole lines, each ended by `\n`, that are quiet but for the context lines
@@ -172,7 +173,7 @@ impl Steps {
     /// Most of these lines come in runs that the repairer and the framer only count:
     /// the context lines among them that [`Steps::hold`] would hold as they are (no byte
     /// that asks for a check, see [`needs_a_check`]) are held in the run, without a call
-    /// per line, as long as holding them reads no held line ([`RunState::may_hold`]);
+    /// per line, as long as holding them reads no held line ([`HeldContext::may_hold`]);
     /// those that ask for a check and fail it are only counted, as `hold` would.
     pub(super) fn quiet_lines(
         &mut self,
@@ -194,15 +195,15 @@ impl Steps {
         let mut next = 0;
         let mut start = 0;
         while start < bytes.len() {
-            if plain && state.may_skip_run(&self.framer) {
+            if plain && state.run.may_skip_run(&self.framer) {
                 let first = self.line_no;
                 let stage = self.framer.stage();
-                let same_machine = state.holds_for(self.repairer.vagrant_machine());
+                let same_machine = state.held.holds_for(self.repairer.vagrant_machine());
                 let mut cursor = next;
                 let (used, count) =
                     self.repairer
                         .skip_quiet_run(&bytes[start..], |at, skipped, line| {
-                            if state.may_label_run(line) {
+                            if state.run.may_label_run(line) {
                                 return true;
                             }
                             let Some(groups) = context_at(context, &mut cursor, base + start + at)
@@ -211,13 +212,15 @@ impl Steps {
                             };
                             if needs_a_check(line) {
                                 // Quiet when no check passes, as `Steps::hold` finds.
-                                if state.context_may_match(line, groups) {
+                                if state.held.context_may_match(line, groups) {
                                     return true;
                                 }
-                            } else if !same_machine || !state.may_hold(line) {
+                            } else if !same_machine || !state.held.may_hold(line) {
                                 return true;
                             } else {
-                                state.hold_as_is(first + skipped + 1, line, stage, groups);
+                                state
+                                    .held
+                                    .hold_as_is(first + skipped + 1, line, stage, groups);
                             }
                             cursor += 1;
                             false
@@ -251,7 +254,7 @@ impl Steps {
             } else {
                 if let Some((from, last)) = skipped.take() {
                     let lines = base + from..base + start;
-                    state.skipped_late(late, lines, last, &self.framer, &self.repairer);
+                    self.skipped_late(late, lines, last, state);
                 }
                 self.read(line, state, late);
             }
@@ -259,12 +262,12 @@ impl Steps {
         }
         if let Some((from, last)) = skipped {
             let lines = base + from..base + bytes.len();
-            state.skipped_late(late, lines, last, &self.framer, &self.repairer);
+            self.skipped_late(late, lines, last, state);
         }
     }
 
     /// Holds back a clean context line that may be skipped, as the repairer would give
-    /// it (see [`RunState::hold`]); `false` when it cannot be held (reading it may change
+    /// it (see [`HeldContext::hold`]); `false` when it cannot be held (reading it may change
     /// some state: it holds a `[`, which may open a timestamp or level, or the repairer
     /// would drop or learn from it), and must be read now.
     ///
@@ -277,7 +280,7 @@ impl Steps {
     /// the checks to the reader).
     pub(super) fn hold(&mut self, bytes: &[u8], groups: u64, state: &mut RunState<'_>) -> bool {
         if needs_a_check(bytes) {
-            if !state.context_may_match(bytes, groups) {
+            if !state.held.context_may_match(bytes, groups) {
                 return true;
             }
             if memchr::memchr(b'[', bytes).is_some() {
@@ -293,14 +296,29 @@ impl Steps {
                 return false;
             }
         }
-        state.hold(
+        state.held.hold(
             self.line_no,
             bytes,
             self.framer.stage(),
             groups,
             self.repairer.vagrant_machine(),
+            &mut state.run,
         );
         true
+    }
+
+    /// Owes a search for the context lines among `lines` of block `late`, skipped just
+    /// now, the last of them line `last` (see [`HeldContext::skipped_late`]).
+    fn skipped_late(
+        &self,
+        late: Late<'_>,
+        lines: std::ops::Range<usize>,
+        last: u64,
+        state: &mut RunState<'_>,
+    ) {
+        let context = (self.framer.stage(), self.repairer.vagrant_machine());
+        let (run, held) = (&mut state.run, &mut state.held);
+        held.skipped_late(late, lines, last, context, run);
     }
 
     /// Judges the gate once [`GATE_TRIAL_LINES`] lines were read with it: whether it
@@ -327,7 +345,7 @@ impl Steps {
     }
 
     pub(super) fn finish(&mut self, state: &mut RunState<'_>) {
-        state.read_held();
+        state.held.read_held(&mut state.run);
         self.repairer.finish(&mut self.repaired);
         self.feed(state, Late::default());
     }
@@ -391,7 +409,10 @@ pub(super) fn take_line(
     candidates: Option<&[usize]>,
 ) {
     if let Some(entry) = CloudErrorEntry::parse(text) {
-        entry.feed(line, text, state, (candidates, late));
+        state.take(&entry.record(line), text, candidates, late);
+        if let Some(suggestion) = entry.suggestion() {
+            state.run.attach_suggestion(suggestion);
+        }
     } else {
         let record = framer.frame(line, text);
         if let (Some(label), Some(runs)) = (record.new_run.clone(), runs) {

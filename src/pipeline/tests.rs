@@ -232,10 +232,10 @@ fn context_lines_held_in_a_run_stay_bounded() {
     assert_eq!(hot.len(), 300);
     steps.block(block.as_bytes(), None, &hot, true, &mut state);
     assert!(steps.skipped >= 290, "{}", steps.skipped);
-    assert!(!state.held.is_empty() && state.held.len() <= HELD_LINES);
-    assert!(state.held_bytes.len() <= HELD_BYTES);
+    assert!(!state.held.lines.is_empty() && state.held.lines.len() <= HELD_LINES);
+    assert!(state.held.bytes.len() <= HELD_BYTES);
     assert_eq!(
-        state.held.last().map(|held| held.line),
+        state.held.lines.last().map(|held| held.line),
         Some(301),
         "the newest is held with its own line number"
     );
@@ -270,8 +270,9 @@ fn context_lines_are_found_late_in_a_run_of_skipped_lines() {
     assert_eq!(hot, []);
     steps.block(block.as_bytes(), None, &hot, true, &mut state);
     assert!(steps.skipped >= 290, "{}", steps.skipped);
-    assert!(state.held.is_empty());
+    assert!(state.held.lines.is_empty());
     let read: Vec<(u64, &str)> = state
+        .run
         .pending
         .iter()
         .map(|p| (p.line, p.message.as_str()))
@@ -298,7 +299,7 @@ fn skipped_lines_are_searched_for_context_only_when_a_line_needs_it() {
     block.push_str("  - Downloading acme/after (1.0.0)\n");
     let read = |defer: bool| {
         let mut state = RunState::new(&rules, "input.log".into());
-        state.defer_late = defer;
+        state.held.defer_late = defer;
         let mut steps = Steps::new(Some(Runs::Latest), true);
         let mut hot = Vec::new();
         rules.signals.gate_for(true).hot_lines(
@@ -307,8 +308,8 @@ fn skipped_lines_are_searched_for_context_only_when_a_line_needs_it() {
             &mut hot,
         );
         steps.block(block.as_bytes(), None, &hot, true, &mut state);
-        assert!(state.late_owed.is_empty(), "a block pays what it owes");
-        let searched = state.late_searched;
+        assert!(!state.held.owes(), "a block pays what it owes");
+        let searched = state.held.late_searched;
         let reports = state.finish(steps.line_no, Vec::new());
         (searched, serde_json::to_string(&reports).unwrap())
     };

@@ -107,7 +107,7 @@ pub(super) fn read_gated_in_two_from<R: io::BufRead + Send>(
     from: u64,
     balance: Balance,
 ) -> (crate::line::LineStats, Option<io::Error>) {
-    let signals = &state.rules.signals;
+    let signals = &state.run.rules.signals;
     let waiting = std::sync::atomic::AtomicUsize::new(0);
     let waiting = &waiting;
     let read = move |hand: &Handoff<RawBatch>| {
@@ -319,7 +319,7 @@ pub(super) fn read_in_two_from<R: io::BufRead + Send>(
     runs: Runs,
     balance: Balance,
 ) -> (crate::line::LineStats, Option<io::Error>) {
-    let signals = &state.rules.signals;
+    let signals = &state.run.rules.signals;
     let waiting = std::sync::atomic::AtomicUsize::new(0);
     let waiting = &waiting;
     let Steps {
