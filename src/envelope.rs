@@ -26,7 +26,8 @@ pub enum Level {
 }
 
 impl Level {
-    fn from_word(word: &str) -> Option<Level> {
+    /// The level ece-tools and Monolog print as `word` (`ERROR`), exactly.
+    pub fn from_word(word: &str) -> Option<Level> {
         Some(match word {
             "DEBUG" => Level::Debug,
             "INFO" => Level::Info,
