@@ -87,9 +87,19 @@ fn options_of(cli: &Cli) -> GlobalOptions {
             }
             RulesAction::Check { .. } => {}
         },
-        Some(Command::Explain { rules, color, .. }) | Some(Command::Trace { rules, color, .. }) => {
+        Some(Command::Explain { rules, color, .. }) => {
             options.rules = rules.clone();
             options.color = color.clone();
+        }
+        Some(Command::Trace {
+            rules,
+            color,
+            all_runs,
+            ..
+        }) => {
+            options.rules = rules.clone();
+            options.color = color.clone();
+            options.all_runs = *all_runs;
         }
         Some(Command::Serve {
             rules, all_runs, ..
@@ -556,9 +566,6 @@ fn test_rules(rules: &RuleSet, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     }
 }
 
-/// The most of a file `trace` reads.
-const TRACE_CAP: u64 = 256 << 20;
-
 fn trace(
     file: &Path,
     line: &str,
@@ -576,34 +583,52 @@ fn trace(
     let Some(rules) = load_rules(global) else {
         return Ok(Outcome::Trouble);
     };
-    let mut text = Vec::new();
     let source = if file == Path::new("-") {
         Source::stdin()
     } else {
         Source::open(file)
     };
-    let read = source.and_then(|s| s.reader.take(TRACE_CAP).read_to_end(&mut text));
-    if let Err(e) = read {
-        warn(&format!("{}: {}", file.display(), describe_io(&e)));
-        return Ok(Outcome::Trouble);
+    let source = match source {
+        Ok(source) => source,
+        Err(e) => {
+            warn(&format!("{}: {}", file.display(), describe_io(&e)));
+            return Ok(Outcome::Trouble);
+        }
+    };
+    let (report, error) = crate::trace::trace_source(&rules, source, range.clone(), runs(global));
+    if let Some(e) = &error {
+        warn(&format!("{}: {}", file.display(), describe_io(e)));
     }
-    let report = crate::trace::trace_report(&rules, &text, range.clone());
+    let report = match report {
+        Ok(report) => report,
+        Err(lines) => {
+            let lines = match lines {
+                1 => "1 line".to_owned(),
+                n => format!("{n} lines"),
+            };
+            warn(&format!(
+                "{}: no line {}: the input has {lines}",
+                file.display(),
+                if range.start() == range.end() {
+                    range.start().to_string()
+                } else {
+                    format!("{}-{}", range.start(), range.end())
+                }
+            ));
+            return Ok(Outcome::Trouble);
+        }
+    };
     if json {
         serde_json::to_writer_pretty(&mut *out, &report)?;
         writeln!(out)?;
     } else {
         crate::trace::write_text(&report, out)?;
     }
-    if report.lines.is_empty() {
-        warn(&format!(
-            "{}: no line {}-{}: the input has fewer lines",
-            file.display(),
-            range.start(),
-            range.end()
-        ));
-        return Ok(Outcome::Trouble);
-    }
-    Ok(Outcome::Clean)
+    Ok(if error.is_some() {
+        Outcome::Trouble
+    } else {
+        Outcome::Clean
+    })
 }
 
 /// `explain --format json`: the rules asked about, whole (docs/json-schema.md).

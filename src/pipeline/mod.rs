@@ -17,6 +17,7 @@ use crate::diagnosis::SourceReport;
 use crate::engine::Events;
 use crate::gate::{GateScratch, Heat, LineGate};
 use crate::line::{Block, LINE_CAP, LineReader};
+use crate::record::Record;
 use crate::rule::RuleSet;
 use crate::signal::SignalSet;
 use crate::source::Source;
@@ -81,11 +82,61 @@ pub fn diagnose_every_line(rules: &RuleSet, source: Source, runs: Runs) -> Outco
     diagnose(rules, source, runs, Gate::Off)
 }
 
+/// What an [`Observer`] is shown of a run when it is reported.
+#[derive(Debug, Clone, Copy)]
+pub struct RunSeen<'a> {
+    /// The run's number in the source, from 1.
+    pub index: usize,
+    /// Its first timestamp, when it has one.
+    pub label: Option<&'a str>,
+    pub first_line: u64,
+}
+
+/// Watches the per-line path of one source ([`observe_source`]): each line as it is
+/// taken, after repair and framing, and each run's events as the run is reported. This
+/// is how `trace` sees what the diagnosis sees, with no copy of the path.
+pub trait Observer {
+    /// A line taken in run `run` (from 1): its record (a `cloud.error.log` entry's as
+    /// the pipeline reads it), its text, and the signals it matched, as (signal,
+    /// pattern).
+    fn line(&mut self, run: usize, record: &Record<'_>, text: &str, matched: &[(usize, usize)]);
+
+    /// A run reported, with its events (those the engine diagnoses).
+    fn run(&mut self, run: RunSeen<'_>, events: &Events);
+}
+
+/// Diagnoses one source as [`diagnose_every_line`] does, showing `observer` every line
+/// and every run reported. It reads on one thread: what it shows comes in order.
+pub fn observe_source(
+    rules: &RuleSet,
+    source: Source,
+    runs: Runs,
+    observer: &mut dyn Observer,
+) -> Outcome {
+    diagnose_with(
+        RunState::observed(rules, source.name.clone(), observer),
+        source,
+        runs,
+        Gate::Off,
+        true,
+    )
+}
+
 fn diagnose(rules: &RuleSet, source: Source, runs: Runs, gate: Gate) -> Outcome {
-    let mut state = RunState::new(rules, source.name.clone());
     // A small file is read faster than a second thread starts (a folder of thousands);
     // beside other files, the cores are busy already.
     let one_thread = source.among_others || source.size.is_some_and(|size| size < TWO_THREADS_FROM);
+    let state = RunState::new(rules, source.name.clone());
+    diagnose_with(state, source, runs, gate, one_thread)
+}
+
+fn diagnose_with(
+    mut state: RunState<'_>,
+    source: Source,
+    runs: Runs,
+    gate: Gate,
+    one_thread: bool,
+) -> Outcome {
     let (stats, error) = if one_thread {
         let mut lines = LineReader::new(source.reader);
         let error = read_into(&mut lines, &mut state, Some(runs), gate);

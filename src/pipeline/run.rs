@@ -13,9 +13,9 @@ use crate::record::{Framer, Record, Stage};
 use crate::rule::RuleSet;
 use crate::signal::{Deferred, ERROR_WORDS, SignalSet, join_suggestion};
 
-use super::Runs;
 use super::held::HeldContext;
 use super::steps::Late;
+use super::{Observer, RunSeen, Runs};
 
 /// How many look-alike error lines a report shows when no rule fired.
 pub(super) const HINTS: usize = 5;
@@ -89,6 +89,17 @@ impl<'r> RunState<'r> {
         }
     }
 
+    /// A state that shows `observer` each line taken and each run reported.
+    pub(super) fn observed(
+        rules: &'r RuleSet,
+        name: String,
+        observer: &'r mut dyn Observer,
+    ) -> Self {
+        let mut state = RunState::new(rules, name);
+        state.run.observer = Some(observer);
+        state
+    }
+
     /// Matches a framed line; `candidates` are the prefilter's for `text` when they were
     /// found already. The context lines held back are read first when the line needs
     /// them, and taken before it.
@@ -123,6 +134,10 @@ impl<'r> RunState<'r> {
             }
         }
         run.keep_matches(record, text, looks_like_error);
+        // Only `trace` observes: one test per line taken, none per line skipped.
+        if let Some(observer) = &mut run.observer {
+            observer.line(run.runs_seen + 1, record, text, &run.matched);
+        }
     }
 
     /// Starts a new run at line `line`, labelled `label`: the run before it is reported
@@ -169,6 +184,8 @@ pub(super) struct Run<'r> {
     run_first_line: u64,
     runs_seen: usize,
     finished: Vec<SourceReport>,
+    /// What is shown each line and run, if anything ([`RunState::observed`]).
+    observer: Option<&'r mut dyn Observer>,
 }
 
 impl<'r> Run<'r> {
@@ -189,6 +206,7 @@ impl<'r> Run<'r> {
             run_first_line: 1,
             runs_seen: 0,
             finished: Vec::new(),
+            observer: None,
         }
     }
 
@@ -380,6 +398,14 @@ impl<'r> Run<'r> {
 
     fn report(&mut self, lines: u64, notes: Vec<String>) -> SourceReport {
         self.build_events();
+        if let Some(observer) = &mut self.observer {
+            let seen = RunSeen {
+                index: self.runs_seen + 1,
+                label: self.run_label.as_deref(),
+                first_line: self.run_first_line,
+            };
+            observer.run(seen, &self.events);
+        }
         let diagnoses = engine::diagnose(self.rules, &self.events, &self.name);
         let mut hints: Vec<Hint> = if diagnoses.is_empty() {
             self.hints.drain(..).map(|(_, h)| h).collect()
