@@ -139,8 +139,8 @@ impl Framer {
     }
 
     /// Counts `lines` that were not framed, each without any of [`CONTEXT_WORDS`] while
-    /// no box is open. Such a line would only count, or be a suggestion line that nothing
-    /// takes when the ece-tools line before it matched no signal.
+    /// no box is open (why that changes no report: the skip contract, in
+    /// `pipeline/steps.rs`).
     pub fn skipped(&mut self, lines: u64) {
         self.lines_in_run += lines;
     }

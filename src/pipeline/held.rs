@@ -158,7 +158,7 @@ impl<'r> HeldContext<'r> {
 
     /// Forgets the held context lines, at the end of a run: no rule can read them. They
     /// all came after the run's last event of a signal read in `when` (such an event
-    /// reads them first, see [`Run::take`]), and a rule reads a context signal
+    /// reads them first, see [`RunState::take`](super::run::RunState::take)), and a rule reads a context signal
     /// only as the nearest event at or before its failure. Reading them could not
     /// change the run otherwise: a held line holds no `[`, so no timestamp or level.
     pub(super) fn drop_held(&mut self) {

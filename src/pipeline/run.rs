@@ -211,15 +211,9 @@ impl<'r> Run<'r> {
     }
 
     /// Whether a line that holds no gate literal (and that the repairer let pass) may be
-    /// skipped: it cannot open a box, start a run or match, so it matters only while a box
-    /// is open, while it would be a suggestion for signals that matched the ece-tools line
-    /// before it (when some rule reads suggestions: [`RuleSet::reads_suggestions`]), or,
-    /// before the run has a label, when it may carry the first timestamp.
-    ///
-    /// A suggestion line skipped leaves the framer counting it as one still to come: a
-    /// later line may then be taken as part of the suggestion, which only the
-    /// `suggestion` field shows, and earlier reading of held lines, which gives the
-    /// same matches ([`HeldContext::read_held`] keeps the newest of each signal).
+    /// skipped: no box is open, it is no suggestion a rule reads
+    /// ([`RuleSet::reads_suggestions`]), and it cannot give the run its label. Point 3
+    /// of the skip contract ([`super::steps`]).
     pub(super) fn may_skip(&self, framer: &Framer, line: &[u8]) -> bool {
         self.may_skip_run(framer) && !self.may_label_run(line)
     }

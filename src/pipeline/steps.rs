@@ -1,5 +1,37 @@
 //! The per-line steps of one source, in order: repair, framing and matching, with the
 //! line gate's skipping of quiet lines.
+//!
+//! # The skip contract
+//!
+//! Skipping a quiet line (only counting it) gives the reports that reading it gives.
+//! This is why, stated here once; the gate, the repairer, the framer, the signal set and
+//! [`Run::may_skip`](super::run::Run) refer to it.
+//!
+//! 1. **The line is clean.** It is ASCII, holds no byte the repairer acts on and does
+//!    not end in whitespace, and no line in the repairer's window can wrap into it
+//!    (`Repairer::flush_before_quiet`). The message a signal sees is then a suffix of
+//!    the raw line, so the gate's relaxed check of a pattern on the raw line
+//!    (`crate::gate`) passes whenever the pattern could match.
+//! 2. **It holds no gate literal.** No signal some rule reads can match it, it is no
+//!    hint (no error word) and no Cloud error entry (no `"errorCode"`), and it opens no
+//!    exception box, starts no stage or run and names no Vagrant machine (every such
+//!    line holds one of `crate::record::CONTEXT_WORDS`).
+//! 3. **Nothing around it could use it.** No exception box is open (its body lines are
+//!    framed one by one); it is no suggestion line that a rule reads (the ece-tools
+//!    line before it matched a signal and some rule reads `suggestion`); and it cannot
+//!    give the run its label (the run has one, or the line holds no `[`). The framer
+//!    only counts it (`Framer::skipped`), the repairer only counts its bytes. A
+//!    suggestion line skipped when no rule reads suggestions leaves the framer counting
+//!    it as one still to come: only the `suggestion` field, which no rule reads then,
+//!    can tell.
+//! 4. **A context line is read late, as it would have been.** A line that only a context
+//!    signal (read in `also`) may match is held back, or searched for among the lines
+//!    skipped, and read just before a line that needs it (see
+//!    [`HeldContext`](super::held::HeldContext)): outside any box, in the stage it was in,
+//!    with the Vagrant machine then known. By 1 to 3 reading it in its place could change
+//!    no more than that. Rules read a context signal only as the nearest event at or
+//!    before a failure, so only the newest such line before a line that needs it can
+//!    matter, and older ones are only replaced as their signal's latest.
 
 use std::borrow::Cow;
 
@@ -15,7 +47,8 @@ use super::run::RunState;
 ///
 /// Most lines of a deployment log hold nothing any signal, hint or the framer looks for:
 /// the gate finds those a buffer at a time, and such a line is only counted when neither
-/// the repairer nor the framer could be changed by it ([`Run::may_skip`]).
+/// the repairer nor the framer could be changed by it (the skip contract, in the module
+/// docs).
 pub(super) struct Steps {
     pub(super) framer: Framer,
     pub(super) repairer: Repairer,
@@ -28,12 +61,12 @@ pub(super) struct Steps {
     /// Whether the gate was judged ([`Steps::judge_gate`]).
     pub(super) judged: bool,
     /// Whether context lines are found late: the gate does not find them, and the lines
-    /// skipped are searched for them (see [`SignalSet::finds_context_late`]).
+    /// skipped are searched for them (see [`crate::signal::SignalSet::finds_context_late`]).
     pub(super) late: bool,
 }
 
 /// The block of lines being read ([`Steps::block`]) while its skipped lines owe a search
-/// for context lines (see [`HeldContext::skipped_late`]): its bytes and, when the gate made
+/// for context lines (see [`super::held::HeldContext::skipped_late`]): its bytes and, when the gate made
 /// it, its lowercase copy. Empty outside a block: nothing is owed then.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Late<'b> {
@@ -66,7 +99,7 @@ impl Steps {
     /// A quiet line is only counted when it is clean and nothing around it could use it.
     /// So is a context line, but it is also held back ([`Steps::hold`]): only the last
     /// one before a line that is read can matter. When context lines are found late, a
-    /// line skipped is searched for them at once ([`HeldContext::read_late_now`]).
+    /// line skipped is searched for them at once ([`super::held::HeldContext::read_late_now`]).
     pub(super) fn line(
         &mut self,
         bytes: &[u8],
@@ -130,10 +163,10 @@ impl Steps {
         self.feed(state, late);
     }
 
-    /// Takes a block of whole lines, each ended by `\n` (see [`Block::Lines`]), with where
+    /// Takes a block of whole lines, each ended by `\n` (see [`crate::line::Block::Lines`]), with where
     /// those that are not quiet start and their [`Heat`], in order (the gate's
-    /// [`LineGate::hot_lines`]); every other line of it is quiet. `lower`: the block
-    /// lowercased, as the gate left it ([`GateScratch::lowered`]), if it did.
+    /// [`crate::gate::LineGate::hot_lines`]); every other line of it is quiet. `lower`: the block
+    /// lowercased, as the gate left it ([`crate::gate::GateScratch::lowered`]), if it did.
     ///
     /// Context lines do not end a run of quiet lines: most of them are held back in it
     /// ([`Steps::quiet_lines`]).
@@ -173,7 +206,7 @@ impl Steps {
     /// Most of these lines come in runs that the repairer and the framer only count:
     /// the context lines among them that [`Steps::hold`] would hold as they are (no byte
     /// that asks for a check, see [`needs_a_check`]) are held in the run, without a call
-    /// per line, as long as holding them reads no held line ([`HeldContext::may_hold`]);
+    /// per line, as long as holding them reads no held line ([`super::held::HeldContext::may_hold`]);
     /// those that ask for a check and fail it are only counted, as `hold` would.
     pub(super) fn quiet_lines(
         &mut self,
@@ -267,7 +300,7 @@ impl Steps {
     }
 
     /// Holds back a clean context line that may be skipped, as the repairer would give
-    /// it (see [`HeldContext::hold`]); `false` when it cannot be held (reading it may change
+    /// it (see [`super::held::HeldContext::hold`]); `false` when it cannot be held (reading it may change
     /// some state: it holds a `[`, which may open a timestamp or level, or the repairer
     /// would drop or learn from it), and must be read now.
     ///
@@ -308,7 +341,7 @@ impl Steps {
     }
 
     /// Owes a search for the context lines among `lines` of block `late`, skipped just
-    /// now, the last of them line `last` (see [`HeldContext::skipped_late`]).
+    /// now, the last of them line `last` (see [`super::held::HeldContext::skipped_late`]).
     fn skipped_late(
         &self,
         late: Late<'_>,

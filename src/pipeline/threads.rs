@@ -94,7 +94,7 @@ pub(super) fn read_gated_in_two<R: io::BufRead + Send>(
     read_gated_in_two_from(lines, Steps::new(Some(runs), false), state, from, balance)
 }
 
-/// [`read_gated_in_two`] from where `lines` and `steps` are (after a trial on one thread).
+/// `read_gated_in_two` from where `lines` and `steps` are (after a trial on one thread).
 ///
 /// Lines are handed over a reader's buffer at a time (no work per line on the reading
 /// thread). Which thread runs the gate over a batch is decided as it is sent: the
@@ -215,7 +215,7 @@ pub(super) struct Batch {
     /// before's ends).
     pub(super) numbers: Vec<u64>,
     pub(super) ends: Vec<usize>,
-    /// Whether the candidates were found yet (see [`read_in_two`]).
+    /// Whether the candidates were found yet (see `read_in_two`).
     pub(super) found: bool,
     pub(super) candidates: Vec<usize>,
     /// Where each line's candidates end in `candidates`.
@@ -258,7 +258,7 @@ impl Batch {
 }
 
 /// Which thread of a two-thread loop does the part of the work either can do: the
-/// prefilter's candidates ([`read_in_two`]) or the gate ([`read_gated_in_two`]).
+/// prefilter's candidates (`read_in_two`) or the gate (`read_gated_in_two`).
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Balance {
     /// The reading thread while batches wait for the working one, else the working one.
@@ -310,7 +310,7 @@ pub(super) fn read_in_two<R: io::BufRead + Send>(
     read_in_two_from(lines, Steps::new(Some(runs), false), state, runs, balance)
 }
 
-/// [`read_in_two`] from where `lines` and `steps` are (after a trial on one thread): the
+/// `read_in_two` from where `lines` and `steps` are (after a trial on one thread): the
 /// repairer goes to the reading thread, the framer stays.
 pub(super) fn read_in_two_from<R: io::BufRead + Send>(
     mut lines: LineReader<R>,
