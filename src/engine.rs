@@ -35,15 +35,9 @@ pub fn diagnose(rules: &RuleSet, events: &Events, path: &str) -> Vec<Diagnosis> 
             fired.push((rule, build(rule, events, &picks, path), lines));
         }
     }
+    let fired_lines: Vec<(&Rule, &[u64])> = fired.iter().map(|(r, _, l)| (*r, &l[..])).collect();
     let hidden: BTreeSet<usize> = (0..fired.len())
-        .filter(|&i| {
-            let (rule, _, lines) = &fired[i];
-            fired.iter().any(|(by, _, by_lines)| {
-                let hides = by.suppresses.contains(&rule.id)
-                    || (rule.generic && !by.generic && by.severity >= rule.severity);
-                hides && near(by_lines, lines)
-            })
-        })
+        .filter(|&i| hider(&fired_lines, i).is_some())
         .collect();
     let mut kept: Vec<(&Rule, Diagnosis, Vec<u64>)> = fired
         .into_iter()
@@ -59,6 +53,40 @@ pub fn diagnose(rules: &RuleSet, events: &Events, path: &str) -> Vec<Diagnosis> 
             .then(a.rule.cmp(&b.rule))
     });
     kept.into_iter().map(|(_, d, _)| d).collect()
+}
+
+/// The first of `fired` (rules that fired, with their evidence lines) that hides the
+/// `i`th: one that suppresses it by name, or a specific rule as severe near a generic one.
+fn hider(fired: &[(&Rule, &[u64])], i: usize) -> Option<usize> {
+    let (rule, lines) = fired[i];
+    fired.iter().position(|&(by, by_lines)| {
+        let hides = by.suppresses.contains(&rule.id)
+            || (rule.generic && !by.generic && by.severity >= rule.severity);
+        hides && near(by_lines, lines)
+    })
+}
+
+/// The rules that fire over `events` but that [`diagnose`] hides, each with the id of
+/// the rule that hides it.
+pub fn hidden(rules: &RuleSet, events: &Events) -> Vec<(String, String)> {
+    let fired: Vec<(&Rule, Vec<u64>)> = rules
+        .rules
+        .iter()
+        .filter_map(|rule| {
+            let picks = evaluate(rule, rules, events)?;
+            Some((
+                rule,
+                picks.iter().map(|&(s, i)| events.of(s)[i].line).collect(),
+            ))
+        })
+        .collect();
+    let fired_lines: Vec<(&Rule, &[u64])> = fired.iter().map(|(r, l)| (*r, &l[..])).collect();
+    (0..fired_lines.len())
+        .filter_map(|i| {
+            let by = hider(&fired_lines, i)?;
+            Some((fired_lines[i].0.id.clone(), fired_lines[by].0.id.clone()))
+        })
+        .collect()
 }
 
 /// Whether any line of `a` is within [`SUPPRESS_WINDOW`] of a line of `b`.

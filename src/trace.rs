@@ -1,42 +1,62 @@
 //! `magediag trace`: what the pipeline made of some lines (after repair and envelope),
-//! which signals fired there with which fields, and for each rule why it fired or did
-//! not, test by test. The question every rule author asks when a rule stays silent.
+//! which run each belongs to, which signals fired there with which fields, and for each
+//! rule, over the run the diagnosis covers, why it fired, was hidden or stayed quiet,
+//! test by test. The question every rule author asks when a rule stays silent.
+//!
+//! Trace observes the pipeline's own per-line path ([`pipeline::Observer`]): a line is
+//! framed, and a `cloud.error.log` entry read, exactly as in a diagnosis. It streams its
+//! input: memory holds the traced lines (at most [`TRACED_LINES`]) and the verdicts of at
+//! most [`TRACED_RUNS`] runs, whatever the size of the input.
 
-use std::io::{self, Cursor, Write};
+use std::collections::BTreeMap;
+use std::io::{self, Write};
 use std::ops::RangeInclusive;
 
 use colored::Colorize;
 use serde::Serialize;
 
 use crate::engine;
-use crate::input::line::LineReader;
-use crate::mask::mask;
-use crate::record::Framer;
-use crate::repair::Repairer;
-use crate::rule::RuleSet;
+use crate::input::source::Source;
+use crate::mask::{mask, mask_cut};
+use crate::pipeline::{self, Observer, Outcome, RunSeen, Runs};
+use crate::record::Record;
 use crate::rule::cond::Test;
-use crate::rule::examples;
-use crate::signal::Event;
+use crate::rule::{RuleSet, one_line};
+use crate::signal::Events;
 
-/// One logical line in the traced range, as the signals saw it.
-struct Traced {
-    line: u64,
-    message: String,
-    context: Vec<String>,
-    events: Vec<Event>,
-}
+/// The most lines one trace shows; the rest of a longer range is counted.
+pub const TRACED_LINES: usize = 2_000;
+/// The most runs whose rule verdicts one trace shows (with `--all-runs`, the runs of
+/// the traced lines); the rest are counted.
+pub const TRACED_RUNS: usize = 20;
+/// The most characters of a traced line's message shown, masked before the cut.
+const MESSAGE_CHARS: usize = 2_048;
 
-/// What `trace` found: the traced lines, and every rule's verdict (`--format json`).
+/// What `trace` found (`--format json`): the traced lines, the runs, and every rule's
+/// verdict over the runs the diagnosis covers.
 #[derive(Debug, Serialize)]
 pub struct TraceReport {
+    /// The number of lines of the input.
+    pub input_lines: u64,
+    /// The number of deployment runs in the input.
+    pub runs: usize,
+    /// Whether every run is diagnosed (`--all-runs`), else only the latest.
+    pub all_runs: bool,
     pub lines: Vec<TracedLine>,
-    pub rules: Vec<RuleVerdict>,
+    /// The rule verdicts, per run the diagnosis covers: the latest, or with
+    /// `--all-runs` each run a traced line belongs to.
+    pub verdicts: Vec<RunVerdicts>,
+    /// What was left out to keep memory bounded.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// One logical line as the signals saw it.
 #[derive(Debug, Serialize)]
 pub struct TracedLine {
     pub line: u64,
+    /// The deployment run the line belongs to, from 1.
+    pub run: usize,
     /// The message after repair and envelope, masked.
     pub message: String,
     /// What the envelope made of the line (`level=error`, `stage=build`, ...).
@@ -48,10 +68,20 @@ pub struct TracedLine {
 #[derive(Debug, Serialize)]
 pub struct SignalHit {
     pub signal: String,
-    pub fields: std::collections::BTreeMap<String, String>,
+    pub fields: BTreeMap<String, String>,
 }
 
-/// A rule over the whole input: fired or not; test by test when it looks at a signal
+/// Every rule's verdict over one run.
+#[derive(Debug, Serialize)]
+pub struct RunVerdicts {
+    pub run: usize,
+    /// The run's first timestamp, or `line N`.
+    pub started: String,
+    pub rules: Vec<RuleVerdict>,
+}
+
+/// A rule over one run: `fired` when it is diagnosed; when its condition holds but a
+/// rule hides it, `hidden_by` names that rule; test by test when it looks at a signal
 /// seen on the traced lines.
 #[derive(Debug, Serialize)]
 pub struct RuleVerdict {
@@ -59,53 +89,219 @@ pub struct RuleVerdict {
     pub category: String,
     pub fired: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub hidden_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub when: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tests: Vec<String>,
 }
 
-/// Traces the lines of `text` in `range` (1-based, inclusive) and explains every rule.
-pub fn trace_report(rules: &RuleSet, text: &[u8], range: RangeInclusive<u64>) -> TraceReport {
-    let traced = trace_lines(rules, text, &range);
-    // A secret that only the lines around it show (a PEM body, a wrapped key).
+/// Traces the lines of `source` in `range` (1-based, inclusive) and explains every rule
+/// over the runs the diagnosis covers (`runs`). Gives the trace, or the number of lines
+/// of an input that has no line in `range`; and the diagnosis' outcome (its read error).
+pub fn trace_source(
+    rules: &RuleSet,
+    source: Source,
+    range: RangeInclusive<u64>,
+    runs: Runs,
+) -> (Result<TraceReport, u64>, Option<io::Error>) {
+    let mut tracer = Tracer {
+        rules,
+        range,
+        all_runs: runs == Runs::All,
+        lines: Vec::new(),
+        before: None,
+        cut_lines: 0,
+        hit: Vec::new(),
+        verdicts: Vec::new(),
+        cut_runs: 0,
+    };
+    let Outcome { reports, error } = pipeline::observe_source(rules, source, runs, &mut tracer);
+    let input_lines = reports.first().map_or(0, |r| r.lines);
+    let run_count = reports
+        .last()
+        .and_then(|r| r.run.as_ref())
+        .map_or(1, |run| {
+            if runs == Runs::All {
+                run.runs
+            } else {
+                run.skipped + 1
+            }
+        });
+    tracer.close(input_lines);
+    if tracer.lines.is_empty() {
+        return (Err(input_lines), error);
+    }
+    let mut notes = Vec::new();
+    if tracer.cut_lines > 0 {
+        notes.push(format!(
+            "{} more line(s) in the range not shown: a trace shows at most {TRACED_LINES}",
+            tracer.cut_lines
+        ));
+    }
+    if tracer.cut_runs > 0 {
+        notes.push(format!(
+            "the verdicts of {} more run(s) not shown: a trace shows at most {TRACED_RUNS}",
+            tracer.cut_runs
+        ));
+    }
+    let lines = shown_lines(rules, tracer.lines);
+    let report = TraceReport {
+        input_lines,
+        runs: run_count,
+        all_runs: tracer.all_runs,
+        lines,
+        verdicts: tracer.verdicts,
+        notes,
+    };
+    (Ok(report), error)
+}
+
+/// A traced line before masking.
+struct Traced {
+    line: u64,
+    run: usize,
+    message: String,
+    envelope: Vec<String>,
+    signals: Vec<(usize, Vec<(String, String)>)>,
+}
+
+/// The observer `trace` puts on the pipeline.
+struct Tracer<'a> {
+    rules: &'a RuleSet,
+    range: RangeInclusive<u64>,
+    all_runs: bool,
+    lines: Vec<Traced>,
+    /// The latest line that starts before the range: it is traced when the line after
+    /// it starts inside the range (it was joined from lines that reach into it).
+    before: Option<Traced>,
+    cut_lines: u64,
+    /// The signals seen on the traced lines.
+    hit: Vec<usize>,
+    verdicts: Vec<RunVerdicts>,
+    cut_runs: usize,
+}
+
+impl Tracer<'_> {
+    fn keep(&mut self, traced: Traced) {
+        if self.lines.len() >= TRACED_LINES {
+            self.cut_lines += 1;
+            return;
+        }
+        self.hit.extend(traced.signals.iter().map(|(s, _)| *s));
+        self.hit.sort_unstable();
+        self.hit.dedup();
+        self.lines.push(traced);
+    }
+
+    /// At the end of `input_lines` lines: traces the last line when it started before
+    /// the range and reaches into it (joined from the lines up to the end).
+    fn close(&mut self, input_lines: u64) {
+        if let Some(before) = self.before.take()
+            && input_lines >= *self.range.start()
+        {
+            self.keep(before);
+        }
+    }
+}
+
+impl Observer for Tracer<'_> {
+    fn line(&mut self, run: usize, record: &Record<'_>, text: &str, matched: &[(usize, usize)]) {
+        let line = record.line;
+        if line > *self.range.end() && self.before.is_none() {
+            return;
+        }
+        let traced = || Traced {
+            line,
+            run,
+            message: record.envelope.message.to_owned(),
+            envelope: envelope_of(record),
+            signals: matched
+                .iter()
+                .map(|&(signal, pattern)| {
+                    let event = self.rules.signals.event(signal, pattern, record, text);
+                    (signal, event.fields)
+                })
+                .collect(),
+        };
+        if line < *self.range.start() {
+            self.before = Some(traced());
+            return;
+        }
+        let joined_into_range = line > *self.range.start();
+        if let Some(before) = self.before.take()
+            && joined_into_range
+        {
+            // It covers the lines up to this one, some of them in the range.
+            self.keep(before);
+        }
+        if line <= *self.range.end() {
+            let traced = traced();
+            self.keep(traced);
+        }
+    }
+
+    fn run(&mut self, run: RunSeen<'_>, events: &Events) {
+        // Without --all-runs only the latest run is reported, and seen here.
+        let traced_here = self.lines.iter().any(|l| l.run == run.index)
+            || self.before.as_ref().is_some_and(|l| l.run == run.index);
+        if self.all_runs && !traced_here {
+            return;
+        }
+        if self.verdicts.len() >= TRACED_RUNS {
+            self.cut_runs += 1;
+            return;
+        }
+        let started = run
+            .label
+            .map_or_else(|| format!("line {}", run.first_line), str::to_owned);
+        self.verdicts.push(RunVerdicts {
+            run: run.index,
+            started: mask(&started).into_owned(),
+            rules: rule_verdicts(self.rules, events, &self.hit),
+        });
+    }
+}
+
+/// The traced lines as shown: masked, also for a secret only the lines around it show (a
+/// PEM body, a wrapped key), and cut.
+fn shown_lines(rules: &RuleSet, traced: Vec<Traced>) -> Vec<TracedLine> {
     let messages: Vec<&str> = traced.iter().map(|t| t.message.as_str()).collect();
     let context = crate::mask::context_values(&messages.join("\n"));
     let context: Vec<&str> = context.iter().map(String::as_str).collect();
-    let shown = |text: &str| crate::mask::redact(&mask(text), &context);
-    let mut hit_signals: Vec<usize> = Vec::new();
-    let lines = traced
-        .iter()
+    let shown = |text: &str| {
+        let masked = crate::mask::redact(&mask(text), &context);
+        mask_cut(&masked, MESSAGE_CHARS).into_owned()
+    };
+    traced
+        .into_iter()
         .map(|t| TracedLine {
             line: t.line,
+            run: t.run,
             message: shown(&t.message),
-            envelope: t.context.clone(),
+            envelope: t.envelope,
             signals: t
-                .events
-                .iter()
-                .map(|event| {
-                    hit_signals.push(event.signal);
-                    SignalHit {
-                        signal: rules.signals.signals()[event.signal].id.clone(),
-                        fields: event
-                            .fields
-                            .iter()
-                            .map(|(k, v)| (k.to_string(), shown(v)))
-                            .collect(),
-                    }
+                .signals
+                .into_iter()
+                .map(|(signal, fields)| SignalHit {
+                    signal: rules.signals.signals()[signal].id.clone(),
+                    fields: fields.iter().map(|(k, v)| (k.clone(), shown(v))).collect(),
                 })
                 .collect(),
         })
-        .collect();
-    TraceReport {
-        lines,
-        rules: rule_verdicts(rules, text, &hit_signals),
-    }
+        .collect()
 }
 
 /// Writes a trace as text.
 pub fn write_text(report: &TraceReport, out: &mut dyn Write) -> io::Result<()> {
+    let several = report.runs > 1;
     for t in &report.lines {
-        writeln!(out, "{} {}", format!("line {}:", t.line).bold(), t.message)?;
+        let head = if several {
+            format!("line {} (run {} of {}):", t.line, t.run, report.runs)
+        } else {
+            format!("line {}:", t.line)
+        };
+        writeln!(out, "{} {}", head.bold(), t.message)?;
         if !t.envelope.is_empty() {
             writeln!(out, "  envelope: {}", t.envelope.join(", "))?;
         }
@@ -121,70 +317,52 @@ pub fn write_text(report: &TraceReport, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "  signal {}: {}", hit.signal.green(), fields.join(" "))?;
         }
     }
-    writeln!(out)?;
-    writeln!(out, "{}", "rules over the whole input:".bold())?;
-    for rule in &report.rules {
-        let label = if rule.fired {
-            "fired".green()
+    if several && !report.all_runs && report.lines.iter().any(|t| t.run != report.runs) {
+        writeln!(
+            out,
+            "\n{} some traced lines are in an earlier run: the diagnosis covers the latest run \
+             only (run {}); trace with --all-runs to judge every run",
+            "note:".bold(),
+            report.runs
+        )?;
+    }
+    for run in &report.verdicts {
+        writeln!(out)?;
+        let title = if several {
+            format!(
+                "rules over run {} of {} (started {}):",
+                run.run, report.runs, run.started
+            )
         } else {
-            "quiet".normal()
+            "rules over the whole input:".to_owned()
         };
-        writeln!(out, "  {label} {} [{}]", rule.id, rule.category)?;
-        if let Some(when) = &rule.when {
-            writeln!(out, "        when: {when}")?;
-            for test in &rule.tests {
-                writeln!(out, "        {test}")?;
+        writeln!(out, "{}", title.bold())?;
+        for rule in &run.rules {
+            let label = match (rule.fired, &rule.hidden_by) {
+                (true, _) => "fired".green(),
+                (false, Some(_)) => "hidden".yellow(),
+                (false, None) => "quiet".normal(),
+            };
+            write!(out, "  {label} {} [{}]", rule.id, rule.category)?;
+            match &rule.hidden_by {
+                Some(by) => writeln!(out, " hidden by {by}")?,
+                None => writeln!(out)?,
+            }
+            if let Some(when) = &rule.when {
+                writeln!(out, "        when: {when}")?;
+                for test in &rule.tests {
+                    writeln!(out, "        {test}")?;
+                }
             }
         }
+    }
+    for note in &report.notes {
+        writeln!(out, "{} {note}", "note:".bold())?;
     }
     Ok(())
 }
 
-fn trace_lines(rules: &RuleSet, text: &[u8], range: &RangeInclusive<u64>) -> Vec<Traced> {
-    let logical = logical_lines(text, *range.end());
-    let mut framer = Framer::new();
-    let mut traced = Vec::new();
-    for (i, (first, text)) in logical.iter().enumerate() {
-        let record = framer.frame(*first, text);
-        // A line joined from several physical ones covers them up to the next one.
-        let last = logical
-            .get(i + 1)
-            .map_or(*first, |(next, _)| next.saturating_sub(1).max(*first));
-        if *first > *range.end() || last < *range.start() {
-            continue;
-        }
-        let mut events = Vec::new();
-        rules
-            .signals
-            .scan(&record, text, |_| true, &mut Vec::new(), &mut events);
-        traced.push(Traced {
-            line: *first,
-            message: record.envelope.message.to_owned(),
-            context: context_of(&record),
-            events,
-        });
-    }
-    traced
-}
-
-/// The repaired lines of the input, up to a little past `until`.
-fn logical_lines(text: &[u8], until: u64) -> Vec<(u64, String)> {
-    let mut lines = LineReader::new(Cursor::new(text));
-    let mut repairer = Repairer::new();
-    let mut repaired = Vec::new();
-    let mut number = 0;
-    while let Ok(Some(bytes)) = lines.next_line() {
-        number += 1;
-        repairer.push(number, &String::from_utf8_lossy(bytes), &mut repaired);
-        if number > until.saturating_add(64) {
-            break;
-        }
-    }
-    repairer.finish(&mut repaired);
-    repaired.into_iter().map(|l| (l.line, l.text)).collect()
-}
-
-fn context_of(record: &crate::record::Record<'_>) -> Vec<String> {
+fn envelope_of(record: &Record<'_>) -> Vec<String> {
     let e = &record.envelope;
     let mut context = Vec::new();
     if let Some(level) = e.level {
@@ -208,15 +386,19 @@ fn context_of(record: &crate::record::Record<'_>) -> Vec<String> {
     context
 }
 
-/// For every rule: fired or not over the whole input; test by test for the rules that
-/// look at a signal seen on the traced lines.
-fn rule_verdicts(rules: &RuleSet, text: &[u8], hit: &[usize]) -> Vec<RuleVerdict> {
-    let events = examples::events_of(rules, &String::from_utf8_lossy(text));
+/// For every rule: fired, hidden or quiet over a run's events; test by test for the rules
+/// that look at a signal seen on the traced lines (`hit`).
+fn rule_verdicts(rules: &RuleSet, events: &Events, hit: &[usize]) -> Vec<RuleVerdict> {
+    let hidden = engine::hidden(rules, events);
     rules
         .rules
         .iter()
         .map(|rule| {
-            let verdict = engine::explain(rule, rules, &events);
+            let verdict = engine::explain(rule, rules, events);
+            let hidden_by = hidden
+                .iter()
+                .find(|(id, _)| *id == rule.id)
+                .map(|(_, by)| by.clone());
             let mut uses_hit = false;
             rule.when.atoms(&mut |t: &Test| {
                 uses_hit |= rules
@@ -227,7 +409,8 @@ fn rule_verdicts(rules: &RuleSet, text: &[u8], hit: &[usize]) -> Vec<RuleVerdict
             RuleVerdict {
                 id: rule.id.clone(),
                 category: rule.category.clone(),
-                fired: verdict.fired,
+                fired: verdict.fired && hidden_by.is_none(),
+                hidden_by,
                 when: uses_hit.then(|| one_line(&rule.when_text)),
                 tests: if uses_hit {
                     verdict.tests.iter().map(ToString::to_string).collect()
@@ -237,10 +420,6 @@ fn rule_verdicts(rules: &RuleSet, text: &[u8], hit: &[usize]) -> Vec<RuleVerdict
             }
         })
         .collect()
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Parses `N` or `N-M` (1-based, inclusive).

@@ -452,6 +452,62 @@ fn trace_shows_signals_fields_and_rule_verdicts() {
         ));
 }
 
+/// Regression: trace judged rules over every run together and called a rule "fired"
+/// on a line of an earlier run while the diagnosis (the latest run) was clean; and it
+/// called suppressed rules fired.
+#[test]
+fn trace_says_which_run_a_line_is_in_and_agrees_with_the_diagnosis() {
+    let log = "samples/deploy-log-three-runs.log";
+    let text = |args: &[&str]| {
+        let output = magediag().args(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let latest = text(&["trace", log, "--line", "6"]);
+    assert!(latest.contains("line 6 (run 1 of 3):"), "{latest}");
+    assert!(
+        latest.contains("the diagnosis covers the latest run only"),
+        "{latest}"
+    );
+    assert!(latest.contains("rules over run 3 of 3"), "{latest}");
+    assert!(
+        latest.contains("fired repo-credentials-invalid"),
+        "{latest}"
+    );
+    assert!(
+        latest.contains("hidden deploy-command-failed [deploy-command-failed] hidden by "),
+        "{latest}"
+    );
+    assert!(!latest.contains("fired deploy-command-failed"), "{latest}");
+    let all = text(&["trace", log, "--line", "6", "--all-runs"]);
+    assert!(all.contains("rules over run 1 of 3"), "{all}");
+    assert!(!all.contains("rules over run 3 of 3"), "{all}");
+    assert!(!all.contains("fired"), "the first run is clean: {all}");
+}
+
+/// Regression: trace framed a `cloud.error.log` entry as a plain line (its JSON as the
+/// message), where the diagnosis reads it as an ece-tools message with its code.
+#[test]
+fn trace_reads_a_cloud_error_log_entry_as_the_diagnosis_does() {
+    let entry = r#"{"errorCode":2,"stage":"build","step":"validate-config","suggestion":"Check the file","title":"Acme config could not be read","type":"error"}"#;
+    let output = magediag()
+        .args(["trace", "-", "--line", "1", "--format", "json"])
+        .write_stdin(format!("{entry}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let line = &json["lines"][0];
+    assert_eq!(line["message"], "Acme config could not be read", "{json}");
+    let envelope: Vec<&str> = line["envelope"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(envelope, ["level=ERROR", "code=2", "stage=build"], "{json}");
+}
+
 #[test]
 fn trace_rejects_a_bad_range() {
     magediag()
@@ -655,8 +711,9 @@ fn trace_writes_json_and_refuses_a_line_past_the_end() {
         !json["lines"][0]["signals"].as_array().unwrap().is_empty(),
         "{json}"
     );
+    assert_eq!(json["input_lines"], 30);
     assert!(
-        json["rules"]
+        json["verdicts"][0]["rules"]
             .as_array()
             .unwrap()
             .iter()
@@ -666,7 +723,9 @@ fn trace_writes_json_and_refuses_a_line_past_the_end() {
         .args(["trace", "samples/auth-keys-rejected.log", "--line", "999"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("fewer lines"));
+        .stderr(predicate::str::contains(
+            "no line 999: the input has 30 lines",
+        ));
     // `-` is standard input.
     magediag()
         .args(["trace", "-", "--line", "1"])

@@ -220,7 +220,7 @@ pub enum Command {
     Auth(Box<crate::auth::AuthArgs>),
     /// Show what the pipeline made of some lines and why each rule fired or not.
     #[command(
-        after_help = "Examples:\n  magediag trace build.log --line 42\n  magediag trace build.log --line 40-60 --rules ./my-rules"
+        after_help = "Examples:\n  magediag trace build.log --line 42\n  magediag trace build.log --line 40-60 --rules ./my-rules\n  magento-cloud log deploy | magediag trace - --line 120 --all-runs"
     )]
     Trace {
         /// The log to trace.
@@ -228,6 +228,9 @@ pub enum Command {
         /// A line number, or a range like 40-60.
         #[arg(long, short = 'n', value_name = "N[-M]")]
         line: String,
+        /// Judge every deployment run in the log, not only the latest.
+        #[arg(long)]
+        all_runs: bool,
         #[command(flatten)]
         rules: RulesOption,
         #[command(flatten)]

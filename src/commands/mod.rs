@@ -106,9 +106,19 @@ fn options_of(cli: &Cli) -> GlobalOptions {
                 options.rules.rules.extend(paths.iter().cloned());
             }
         },
-        Some(Command::Explain { rules, color, .. }) | Some(Command::Trace { rules, color, .. }) => {
+        Some(Command::Explain { rules, color, .. }) => {
             options.rules = rules.clone();
             options.color = color.clone();
+        }
+        Some(Command::Trace {
+            rules,
+            color,
+            all_runs,
+            ..
+        }) => {
+            options.rules = rules.clone();
+            options.color = color.clone();
+            options.all_runs = *all_runs;
         }
         Some(Command::Serve {
             rules, all_runs, ..

@@ -1,6 +1,6 @@
 //! `trace`: what the pipeline made of some lines, and why each rule fired or not.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 
 use crate::commands::cli::GlobalOptions;
@@ -8,10 +8,7 @@ use crate::input::source::Source;
 use crate::messages::describe_io;
 use crate::{Exit, warn};
 
-use super::load_rules;
-
-/// The most of a file `trace` reads.
-const TRACE_CAP: u64 = 256 << 20;
+use super::{load_rules, runs};
 
 pub(super) fn trace(
     file: &Path,
@@ -30,32 +27,50 @@ pub(super) fn trace(
     let Some(rules) = load_rules(global) else {
         return Ok(Exit::Trouble);
     };
-    let mut text = Vec::new();
     let source = if file == Path::new("-") {
         Source::stdin()
     } else {
         Source::open(file)
     };
-    let read = source.and_then(|s| s.reader.take(TRACE_CAP).read_to_end(&mut text));
-    if let Err(e) = read {
-        warn(&format!("{}: {}", file.display(), describe_io(&e)));
-        return Ok(Exit::Trouble);
+    let source = match source {
+        Ok(source) => source,
+        Err(e) => {
+            warn(&format!("{}: {}", file.display(), describe_io(&e)));
+            return Ok(Exit::Trouble);
+        }
+    };
+    let (report, error) = crate::trace::trace_source(&rules, source, range.clone(), runs(global));
+    if let Some(e) = &error {
+        warn(&format!("{}: {}", file.display(), describe_io(e)));
     }
-    let report = crate::trace::trace_report(&rules, &text, range.clone());
+    let report = match report {
+        Ok(report) => report,
+        Err(lines) => {
+            let lines = match lines {
+                1 => "1 line".to_owned(),
+                n => format!("{n} lines"),
+            };
+            warn(&format!(
+                "{}: no line {}: the input has {lines}",
+                file.display(),
+                if range.start() == range.end() {
+                    range.start().to_string()
+                } else {
+                    format!("{}-{}", range.start(), range.end())
+                }
+            ));
+            return Ok(Exit::Trouble);
+        }
+    };
     if json {
         serde_json::to_writer_pretty(&mut *out, &report)?;
         writeln!(out)?;
     } else {
         crate::trace::write_text(&report, out)?;
     }
-    if report.lines.is_empty() {
-        warn(&format!(
-            "{}: no line {}-{}: the input has fewer lines",
-            file.display(),
-            range.start(),
-            range.end()
-        ));
-        return Ok(Exit::Trouble);
-    }
-    Ok(Exit::Clean)
+    Ok(if error.is_some() {
+        Exit::Trouble
+    } else {
+        Exit::Clean
+    })
 }

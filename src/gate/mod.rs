@@ -17,12 +17,11 @@
 //!    its lines are held back, and the check runs on the few that are read (the newest
 //!    before a line that needs them, see [`Heat::Context`]).
 //!
-//! The check is sound because a line the pipeline may skip is clean (ASCII, nothing to
-//! repair, no trailing blank, see [`crate::repair::Repairer::flush_before_quiet`]): the
-//! message a pattern is matched against is then a suffix of the raw line. A pattern with
-//! its start and word assertions dropped, searched anywhere in the line, matches whenever
-//! the pattern matches such a suffix. A line the check calls quiet that is not clean is
-//! read as usual.
+//! The check is sound because a line the pipeline may skip is clean (point 1 of the skip
+//! contract, in `pipeline/steps.rs`): a pattern with its start and word assertions
+//! dropped, searched anywhere in the line, matches whenever the pattern matches the
+//! message, a suffix of the line. A line the check calls quiet that is not clean is read
+//! as usual.
 
 use std::sync::OnceLock;
 

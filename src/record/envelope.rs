@@ -26,7 +26,8 @@ pub enum Level {
 }
 
 impl Level {
-    fn from_word(word: &str) -> Option<Level> {
+    /// The level ece-tools and Monolog print as `word` (`ERROR`), exactly.
+    pub fn from_word(word: &str) -> Option<Level> {
         Some(match word {
             "DEBUG" => Level::Debug,
             "INFO" => Level::Info,
@@ -84,6 +85,23 @@ pub struct Envelope<'a> {
     pub header: Option<BoxHeader<'a>>,
     /// What is left: the message itself, without surrounding whitespace.
     pub message: &'a str,
+}
+
+impl<'a> Envelope<'a> {
+    /// The envelope of a message whose level and code are known from elsewhere (a
+    /// `cloud.error.log` entry, a match kept for later): no indent, prefix, timestamp or
+    /// box header.
+    pub fn bare(level: Option<Level>, code: Option<u32>, message: &'a str) -> Envelope<'a> {
+        Envelope {
+            indent: 0,
+            prefix: None,
+            timestamp: None,
+            level,
+            code,
+            header: None,
+            message,
+        }
+    }
 }
 
 /// Takes a line apart; never fails.

@@ -47,6 +47,21 @@ pub struct Record<'a> {
     pub new_run: Option<String>,
 }
 
+impl<'a> Record<'a> {
+    /// A record with no context from the lines around it but its stage: outside any
+    /// box, not a suggestion, starting no run.
+    pub fn bare(line: u64, envelope: Envelope<'a>, stage: Option<Stage>) -> Record<'a> {
+        Record {
+            line,
+            envelope,
+            stage,
+            exception: None,
+            continues_ece: false,
+            new_run: None,
+        }
+    }
+}
+
 /// Words (ASCII case-insensitive), one of which every line that can change the framer's
 /// or the repairer's state holds: phase markers, exception-box headers, `cloud.error.log`
 /// entries, Vagrant's machine prefix. A line with none of them (and no signal literal)
@@ -126,8 +141,8 @@ impl Framer {
     }
 
     /// Counts `lines` that were not framed, each without any of [`CONTEXT_WORDS`] while
-    /// no box is open. Such a line would only count, or be a suggestion line that nothing
-    /// takes when the ece-tools line before it matched no signal.
+    /// no box is open (why that changes no report: the skip contract, in
+    /// `pipeline/steps.rs`).
     pub fn skipped(&mut self, lines: u64) {
         self.lines_in_run += lines;
     }

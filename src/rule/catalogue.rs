@@ -116,9 +116,7 @@ fn list(out: &mut String, title: &str, items: &[String], numbered: bool) {
     let _ = writeln!(out);
 }
 
+/// Text on one line, fit for a table cell.
 fn one_line(text: &str) -> String {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .replace('|', "\\|")
+    crate::rule::one_line(text).replace('|', "\\|")
 }

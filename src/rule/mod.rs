@@ -516,7 +516,7 @@ fn compile_signal(
     }
     let mut levels = Vec::new();
     for level in &raw.levels {
-        match parse_level(level.get_ref()) {
+        match Level::from_word(level.get_ref()) {
             Some(l) => levels.push(l),
             None => errors.push(locate(file, level.span().start, format!(
                 "unknown level `{}`: expected one of DEBUG, INFO, NOTICE, WARNING, ERROR, CRITICAL, ALERT, EMERGENCY",
@@ -554,11 +554,8 @@ fn compile_signal(
     })
 }
 
-fn parse_level(text: &str) -> Option<Level> {
-    crate::record::envelope::parse(&format!("[2000-01-01 00:00:00] {text}: x")).level
-}
-
-fn one_line(text: &str) -> String {
+/// Text on one line: every run of whitespace, line breaks included, as one space.
+pub fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

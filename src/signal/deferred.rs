@@ -4,7 +4,7 @@
 use super::event::{EVENTS_PER_SIGNAL, Event, Events, FIELD_CAP};
 use super::{SignalSet, within};
 use crate::record::Record;
-use crate::record::envelope::Level;
+use crate::record::envelope::{Envelope, Level};
 
 /// Matches whose events are built only when a run is reported.
 ///
@@ -117,18 +117,10 @@ impl Deferred {
         match &mut self.matches[i] {
             DeferredMatch::Built(event) => {
                 let mut suggestion = event.field("suggestion").to_owned();
-                if !suggestion.is_empty() {
-                    suggestion.push(' ');
-                }
-                suggestion.push_str(message);
+                join_suggestion(&mut suggestion, message);
                 event.set_field("suggestion", suggestion);
             }
-            DeferredMatch::Held { suggestion, .. } => {
-                if !suggestion.is_empty() {
-                    suggestion.push(' ');
-                }
-                suggestion.push_str(message);
-            }
+            DeferredMatch::Held { suggestion, .. } => join_suggestion(suggestion, message),
         }
     }
 
@@ -150,29 +142,15 @@ impl Deferred {
                     exception,
                     suggestion,
                 } => {
+                    let envelope = Envelope::bare(level, code, &self.buffer[message]);
                     let record = Record {
-                        line,
-                        envelope: crate::record::envelope::Envelope {
-                            indent: 0,
-                            prefix: None,
-                            timestamp: None,
-                            level,
-                            code,
-                            header: None,
-                            message: &self.buffer[message],
-                        },
-                        stage,
                         exception,
-                        continues_ece: false,
-                        new_run: None,
+                        ..Record::bare(line, envelope, stage)
                     };
                     let mut event = set.event(signal, pattern, &record, &self.buffer[text]);
                     if !suggestion.is_empty() {
                         let mut joined = event.field("suggestion").to_owned();
-                        if !joined.is_empty() {
-                            joined.push(' ');
-                        }
-                        joined.push_str(&suggestion);
+                        join_suggestion(&mut joined, &suggestion);
                         event.set_field("suggestion", joined);
                     }
                     event
@@ -185,4 +163,13 @@ impl Deferred {
         }
         self.clear();
     }
+}
+
+/// Appends an ece-tools suggestion line to the suggestion text gathered so far: the lines
+/// of one suggestion are joined by spaces.
+pub fn join_suggestion(suggestion: &mut String, line: &str) {
+    if !suggestion.is_empty() {
+        suggestion.push(' ');
+    }
+    suggestion.push_str(line);
 }

@@ -9,7 +9,7 @@
 mod deferred;
 mod event;
 
-pub use deferred::Deferred;
+pub use deferred::{Deferred, join_suggestion};
 pub use event::{EVENTS_PER_SIGNAL, Event, Events};
 use event::{make_event, make_event_without_captures};
 
@@ -396,14 +396,10 @@ impl SignalSet {
     /// (a folder's files); one read on two does not: there the gate runs on the reading
     /// thread, and the search would add to the other, which is the busier.
     ///
-    /// A context line read late is read as a line held back would be (see
-    /// `RunState::read_held`): outside any box, in the stage it was in, with the Vagrant
-    /// machine then known. Reading it in its place could change no more than that: it is
-    /// clean and holds no gate literal, so it opens no box, starts no run and names no
-    /// machine (Vagrant's `==> ` lines are hot), is no Cloud error entry (those hold
-    /// `"errorCode"`), and gives no run its label (a line with a `[` is read while the
-    /// run has none). Only a line with an ece-tools level would have changed which
-    /// signals its suggestion lines attach to, which no rule reads then.
+    /// A context line read late is read as a line held back would be; why that changes
+    /// no report is point 4 of the skip contract (`pipeline/steps.rs`). Only a line with
+    /// an ece-tools level would have changed which signals its suggestion lines attach
+    /// to, which no rule reads then.
     pub fn finds_context_late(&self) -> bool {
         self.context_late && !self.context_patterns.is_empty()
     }

@@ -1,0 +1,468 @@
+//! The state of the run being read: its matches, hints and events, and the reports of
+//! the runs before it.
+
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
+
+use crate::engine;
+use crate::mask::mask_cut;
+use crate::record::envelope::{Envelope, Level};
+use crate::record::{Framer, Record, Stage};
+use crate::report::diagnosis::{Hint, RunInfo, SourceReport};
+use crate::rule::RuleSet;
+use crate::signal::Events;
+use crate::signal::{Deferred, ERROR_WORDS, SignalSet, join_suggestion};
+
+use super::held::HeldContext;
+use super::steps::Late;
+use super::{Observer, RunSeen, Runs};
+
+/// How many look-alike error lines a report shows when no rule fired.
+pub(super) const HINTS: usize = 5;
+/// The most bytes of a hint line shown.
+pub(super) const HINT_CHARS: usize = 300;
+
+/// A context signal's latest match, with what its event needs.
+#[derive(Debug, Default)]
+pub(super) struct Pending {
+    pub(super) signal: usize,
+    pub(super) pattern: usize,
+    pub(super) line: u64,
+    pub(super) text: String,
+    pub(super) message: String,
+    pub(super) level: Option<Level>,
+    pub(super) code: Option<u32>,
+    pub(super) stage: Option<Stage>,
+    pub(super) exception: Option<std::rc::Rc<str>>,
+    /// ece-tools suggestion lines attached to it, joined by spaces.
+    pub(super) suggestion: String,
+}
+
+impl Pending {
+    /// Makes this the match of `pattern` of `signal` on `record` (line text `text`),
+    /// reusing the buffers.
+    pub(super) fn set(&mut self, signal: usize, pattern: usize, record: &Record<'_>, text: &str) {
+        self.signal = signal;
+        self.pattern = pattern;
+        self.line = record.line;
+        self.text.clear();
+        self.text.push_str(text);
+        self.message.clear();
+        self.message.push_str(record.envelope.message);
+        self.level = record.envelope.level;
+        self.code = record.envelope.code;
+        self.stage = record.stage;
+        self.exception.clone_from(&record.exception);
+        self.suggestion.clear();
+    }
+
+    pub(super) fn attach(&mut self, message: &str) {
+        join_suggestion(&mut self.suggestion, message);
+    }
+
+    /// Keeps the match for good, in `deferred`.
+    pub(super) fn commit(&self, signals: &SignalSet, deferred: &mut Deferred) {
+        let envelope = Envelope::bare(self.level, self.code, &self.message);
+        let record = Record {
+            exception: self.exception.clone(),
+            ..Record::bare(self.line, envelope, self.stage)
+        };
+        deferred.push(signals, (self.signal, self.pattern), &record, &self.text);
+        if !self.suggestion.is_empty() {
+            deferred.attach_suggestion(self.signal, &self.suggestion);
+        }
+    }
+}
+
+/// The state of one source's read: the run being read, and the context lines held
+/// back for it.
+pub(super) struct RunState<'r> {
+    pub(super) run: Run<'r>,
+    pub(super) held: HeldContext<'r>,
+}
+
+impl<'r> RunState<'r> {
+    pub(super) fn new(rules: &'r RuleSet, name: String) -> Self {
+        RunState {
+            run: Run::new(rules, name),
+            held: HeldContext::new(&rules.signals),
+        }
+    }
+
+    /// A state that shows `observer` each line taken and each run reported.
+    pub(super) fn observed(
+        rules: &'r RuleSet,
+        name: String,
+        observer: &'r mut dyn Observer,
+    ) -> Self {
+        let mut state = RunState::new(rules, name);
+        state.run.observer = Some(observer);
+        state
+    }
+
+    /// Matches a framed line; `candidates` are the prefilter's for `text` when they were
+    /// found already. The context lines held back are read first when the line needs
+    /// them, and taken before it.
+    pub(super) fn take(
+        &mut self,
+        record: &Record<'_>,
+        text: &str,
+        candidates: Option<&[usize]>,
+        late: Late<'_>,
+    ) {
+        let (run, held) = (&mut self.run, &mut self.held);
+        if run.run_label.is_none() || record.continues_ece {
+            // The held lines may give the run its label, or change what a suggestion
+            // is attached to; so may the context lines owed by skipped lines.
+            held.flush_late(late, run);
+            held.read_held(run);
+        }
+        run.label(record);
+        let looks_like_error = run.match_line(record, text, candidates);
+        if held.owes() {
+            let needs_context = run.needs_context();
+            if needs_context || (looks_like_error && run.matched.is_empty()) {
+                // A match some rule reads: the context before it must be known first.
+                // (And a hint: the context lines before it are taken before it, as they
+                // come.)
+                let matched = std::mem::take(&mut run.matched);
+                held.flush_late(late, run);
+                if needs_context {
+                    held.read_held(run);
+                }
+                run.matched = matched;
+            }
+        }
+        run.keep_matches(record, text, looks_like_error);
+        // Only `trace` observes: one test per line taken, none per line skipped.
+        if let Some(observer) = &mut run.observer {
+            observer.line(run.runs_seen + 1, record, text, &run.matched);
+        }
+    }
+
+    /// Starts a new run at line `line`, labelled `label`: the run before it is reported
+    /// (with `Runs::All`) or dropped.
+    pub(super) fn start_run(&mut self, label: String, line: u64, runs: Runs) {
+        // The held lines belong to the run that ends here, and no rule can read them; nor
+        // can the context lines its skipped lines owe.
+        self.held.forget();
+        self.run.start(label, line, runs);
+    }
+
+    /// The run's events, built from the matches held so far.
+    pub(super) fn build_events(&mut self) {
+        self.held.drop_held();
+        self.run.build_events();
+    }
+
+    /// The reports of the source: the last run's, and those of the runs before it.
+    pub(super) fn finish(mut self, lines: u64, notes: Vec<String>) -> Vec<SourceReport> {
+        self.held.drop_held();
+        self.run.finish(lines, notes)
+    }
+}
+
+/// The events and hints of the run being read, and the reports of finished runs.
+pub(super) struct Run<'r> {
+    pub(super) rules: &'r RuleSet,
+    name: String,
+    pub(super) events: Events,
+    hints: Vec<(u32, Hint)>,
+    /// Signals that matched the last ece-tools line, to attach its suggestion to.
+    ece_signals: Vec<usize>,
+    /// The matches of the line being read: (signal, pattern).
+    matched: Vec<(usize, usize)>,
+    /// The run's matches, made into events only when the run is reported.
+    deferred: Deferred,
+    /// Each context signal's latest match, not kept yet (see [`Run::hold_context`]).
+    pub(super) pending: Vec<Pending>,
+    /// The line of the latest event of a signal read in `when` (0: none yet).
+    last_primary: u64,
+    /// The prefilter's candidate patterns for the line being matched (reused).
+    candidates: Vec<usize>,
+    run_label: Option<String>,
+    run_first_line: u64,
+    runs_seen: usize,
+    finished: Vec<SourceReport>,
+    /// What is shown each line and run, if anything ([`RunState::observed`]).
+    observer: Option<&'r mut dyn Observer>,
+}
+
+impl<'r> Run<'r> {
+    fn new(rules: &'r RuleSet, name: String) -> Self {
+        Run {
+            rules,
+            // A file name can hold a secret (`password=hunter2.log`); it is printed.
+            name: crate::mask::mask(&name).into_owned(),
+            events: Events::new(rules.signals.signals().len()),
+            hints: Vec::new(),
+            ece_signals: Vec::new(),
+            matched: Vec::new(),
+            deferred: Deferred::new(rules.signals.signals().len()),
+            pending: Vec::new(),
+            last_primary: 0,
+            candidates: Vec::new(),
+            run_label: None,
+            run_first_line: 1,
+            runs_seen: 0,
+            finished: Vec::new(),
+            observer: None,
+        }
+    }
+
+    /// Whether a line that holds no gate literal (and that the repairer let pass) may be
+    /// skipped: no box is open, it is no suggestion a rule reads
+    /// ([`RuleSet::reads_suggestions`]), and it cannot give the run its label. Point 3
+    /// of the skip contract ([`super::steps`]).
+    pub(super) fn may_skip(&self, framer: &Framer, line: &[u8]) -> bool {
+        self.may_skip_run(framer) && !self.may_label_run(line)
+    }
+
+    /// Whether `line` may carry the run's first timestamp: the run has no label yet and
+    /// the line holds a `[`.
+    pub(super) fn may_label_run(&self, line: &[u8]) -> bool {
+        self.run_label.is_none() && memchr::memchr(b'[', line).is_some()
+    }
+
+    /// [`Run::may_skip`] but for the line's `[`: what holds for every line of a run
+    /// of quiet lines, since skipping one changes none of it.
+    pub(super) fn may_skip_run(&self, framer: &Framer) -> bool {
+        !framer.in_box()
+            && (!framer.reads_suggestion()
+                || self.ece_signals.is_empty()
+                || !self.rules.reads_suggestions)
+    }
+
+    /// Gives the run the first timestamp it sees as its label.
+    fn label(&mut self, record: &Record<'_>) {
+        if self.run_label.is_none() {
+            self.run_label = record.envelope.timestamp.map(str::to_owned);
+        }
+    }
+
+    /// Finds the matches of a framed line (into `self.matched`); `candidates` are the
+    /// prefilter's for `text` when they were found already. Gives whether the line looks
+    /// like an error.
+    fn match_line(
+        &mut self,
+        record: &Record<'_>,
+        text: &str,
+        candidates: Option<&[usize]>,
+    ) -> bool {
+        self.matched.clear();
+        let signals = &self.rules.signals;
+        self.candidates.clear();
+        match candidates {
+            Some(found) => self.candidates.extend_from_slice(found),
+            None => signals.line_candidates(record.line, text, &mut self.candidates),
+        }
+        signals.matches_candidates(record, text, &mut self.candidates, &mut self.matched)
+    }
+
+    /// Whether the line just matched needs the context lines before it known first: it
+    /// matched a signal some rule reads, or a context signal.
+    fn needs_context(&self) -> bool {
+        let signals = &self.rules.signals;
+        self.matched
+            .iter()
+            .any(|&(s, _)| signals.is_read_in_when(s) || signals.is_context(s))
+    }
+
+    /// Keeps what the line just matched: its events (or, for a context signal, as the
+    /// signal's latest), its suggestion, or a hint when it only looks like an error.
+    fn keep_matches(&mut self, record: &Record<'_>, text: &str, looks_like_error: bool) {
+        let signals = &self.rules.signals;
+        if record.continues_ece {
+            self.attach_suggestion(record.envelope.message);
+        } else if record.envelope.level.is_some() {
+            self.ece_signals.clear();
+            self.ece_signals
+                .extend(self.matched.iter().map(|&(s, _)| s));
+        }
+        if self.matched.is_empty() && looks_like_error {
+            self.consider_hint(record.line, text);
+        }
+        for i in 0..self.matched.len() {
+            let found = self.matched[i];
+            if signals.is_context(found.0) {
+                self.hold_context(found, record, text);
+            } else {
+                self.deferred.push(signals, found, record, text);
+                if signals.is_read_in_when(found.0) {
+                    self.last_primary = self.last_primary.max(record.line);
+                }
+            }
+        }
+    }
+
+    /// Takes a context line a [`HeldContext`] hands back, matched against `candidates`
+    /// only; gives what it matched. Nothing is held while it is taken, so nothing is read
+    /// before it.
+    pub(super) fn take_context(
+        &mut self,
+        record: &Record<'_>,
+        text: &str,
+        candidates: &[usize],
+    ) -> &[(usize, usize)] {
+        self.label(record);
+        let looks_like_error = self.match_line(record, text, Some(candidates));
+        self.keep_matches(record, text, looks_like_error);
+        &self.matched
+    }
+
+    /// Keeps a context signal's match as the signal's latest; the one it replaces is
+    /// kept for good only when an event of a signal read in `when` came at or after it
+    /// (for that event, it is the nearest before). Rules read a context signal only as
+    /// the nearest event before a failure, so no other one can be read. Events of
+    /// signals no rule reads do not count: the gate skips their lines.
+    fn hold_context(&mut self, (signal, pattern): (usize, usize), record: &Record<'_>, text: &str) {
+        let at = match self.pending.iter().position(|p| p.signal == signal) {
+            Some(at) => {
+                if self.last_primary >= self.pending[at].line {
+                    let done = std::mem::take(&mut self.pending[at]);
+                    done.commit(&self.rules.signals, &mut self.deferred);
+                    self.pending[at] = done;
+                }
+                at
+            }
+            None => {
+                self.pending.push(Pending::default());
+                self.pending.len() - 1
+            }
+        };
+        self.pending[at].set(signal, pattern, record, text);
+    }
+
+    pub(super) fn attach_suggestion(&mut self, message: &str) {
+        for &signal in &self.ece_signals {
+            match self.pending.iter_mut().find(|p| p.signal == signal) {
+                Some(pending) => pending.attach(message),
+                None => self.deferred.attach_suggestion(signal, message),
+            }
+        }
+    }
+
+    /// The run's events, built from the matches held so far.
+    fn build_events(&mut self) {
+        for pending in self.pending.drain(..) {
+            pending.commit(&self.rules.signals, &mut self.deferred);
+        }
+        self.last_primary = 0;
+        self.deferred.build(&self.rules.signals, &mut self.events);
+    }
+
+    fn consider_hint(&mut self, line: u64, text: &str) {
+        let score = error_likeness(text);
+        if score == 0 {
+            return;
+        }
+        let worst = self.hints.iter().map(|(s, _)| *s).min().unwrap_or(0);
+        if self.hints.len() >= HINTS && score <= worst {
+            return;
+        }
+        let hint = Hint {
+            line,
+            // Mask before cutting: a secret cut at the limit is no longer recognisable.
+            text: mask_cut(text.trim(), HINT_CHARS).into_owned(),
+        };
+        self.hints.push((score, hint));
+        if self.hints.len() > HINTS {
+            // Drop the weakest, latest-seen hint so earlier lines win ties.
+            if let Some(i) = (0..self.hints.len()).rev().min_by_key(|&i| self.hints[i].0) {
+                self.hints.remove(i);
+            }
+        }
+    }
+
+    fn start(&mut self, label: String, line: u64, runs: Runs) {
+        if runs == Runs::All {
+            let report = self.report(0, Vec::new());
+            self.finished.push(report);
+        }
+        self.runs_seen += 1;
+        self.events.clear();
+        self.deferred.clear();
+        self.pending.clear();
+        self.last_primary = 0;
+        self.hints.clear();
+        self.ece_signals.clear();
+        self.run_label = Some(label);
+        self.run_first_line = line;
+    }
+
+    fn report(&mut self, lines: u64, notes: Vec<String>) -> SourceReport {
+        self.build_events();
+        if let Some(observer) = &mut self.observer {
+            let seen = RunSeen {
+                index: self.runs_seen + 1,
+                label: self.run_label.as_deref(),
+                first_line: self.run_first_line,
+            };
+            observer.run(seen, &self.events);
+        }
+        let diagnoses = engine::diagnose(self.rules, &self.events, &self.name);
+        let mut hints: Vec<Hint> = if diagnoses.is_empty() {
+            self.hints.drain(..).map(|(_, h)| h).collect()
+        } else {
+            Vec::new()
+        };
+        hints.sort_by_key(|h| h.line);
+        let started = self
+            .run_label
+            .clone()
+            .unwrap_or_else(|| format!("line {}", self.run_first_line));
+        SourceReport {
+            path: self.name.clone(),
+            lines,
+            run: Some(RunInfo {
+                index: self.runs_seen + 1,
+                runs: self.runs_seen + 1,
+                started,
+                first_line: self.run_first_line,
+                skipped: 0,
+            }),
+            diagnoses,
+            hints,
+            notes,
+            error: None,
+        }
+    }
+
+    fn finish(mut self, lines: u64, notes: Vec<String>) -> Vec<SourceReport> {
+        let mut last = self.report(lines, notes);
+        if self.finished.is_empty() {
+            match &mut last.run {
+                Some(run) if self.runs_seen > 0 => run.skipped = self.runs_seen,
+                _ => last.run = None,
+            }
+            return vec![last];
+        }
+        let total = self.finished.len() + 1;
+        let mut reports = std::mem::take(&mut self.finished);
+        reports.push(last);
+        for (i, report) in reports.iter_mut().enumerate() {
+            report.lines = lines;
+            if let Some(run) = &mut report.run {
+                run.index = i + 1;
+                run.runs = total;
+                run.skipped = 0;
+            }
+        }
+        reports
+    }
+}
+
+// Constant pattern, exercised by the unit tests: it cannot fail at run time.
+#[allow(clippy::expect_used)]
+pub(super) static ERROR_AUTOMATON: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .build(ERROR_WORDS)
+        .expect("constant patterns build")
+});
+
+/// How much a line looks like an error: the number of error words in it.
+pub(super) fn error_likeness(text: &str) -> u32 {
+    ERROR_AUTOMATON.find_iter(text).count().min(10) as u32
+}
