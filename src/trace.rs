@@ -448,8 +448,77 @@ pub fn parse_range(text: &str) -> Result<RangeInclusive<u64>, String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// A log of `runs` deployment runs of `lines_per_run` lines each, generated.
+    fn many_runs(runs: usize, lines_per_run: usize) -> Source {
+        let mut text = String::new();
+        for run in 0..runs {
+            text.push_str(&format!(
+                "[2024-01-01 00:{:02}:{:02}] NOTICE: Starting scenario(s): scenario/deploy.xml (magento/ece-tools version: 2002.1.16)\n",
+                run / 60 % 60,
+                run % 60
+            ));
+            for i in 1..lines_per_run {
+                text.push_str(&format!("Nothing to import for store {i}.\n"));
+            }
+        }
+        Source::from_reader("big.log".into(), io::Cursor::new(text.into_bytes())).unwrap()
+    }
+
+    /// What a trace keeps is bounded by its caps, whatever the range and the number of
+    /// runs: the rest is counted in a note.
+    #[test]
+    fn a_trace_of_a_large_input_keeps_at_most_its_caps() {
+        let rules = RuleSet::embedded().unwrap();
+        let trace = |runs: usize, per_run: usize| {
+            let last = (runs * per_run) as u64;
+            let source = many_runs(runs, per_run);
+            let (report, error) = trace_source(&rules, source, 1..=last, Runs::All);
+            assert!(error.is_none());
+            let report = report.unwrap();
+            assert_eq!((report.input_lines, report.runs), (last, runs));
+            report
+        };
+        // Long runs: the lines are cut (and only their runs are judged).
+        let report = trace(10, 1_000);
+        assert_eq!(report.lines.len(), TRACED_LINES);
+        assert_eq!(report.verdicts.len(), 2);
+        let cut = 10_000 - TRACED_LINES;
+        assert!(
+            report
+                .notes
+                .iter()
+                .any(|n| n.starts_with(&format!("{cut} more line(s)"))),
+            "{:?}",
+            report.notes
+        );
+        // Many short runs: their verdicts are cut.
+        let report = trace(100, 10);
+        assert_eq!(report.lines.len(), 1_000);
+        assert_eq!(report.verdicts.len(), TRACED_RUNS);
+        assert!(
+            report
+                .notes
+                .iter()
+                .any(|n| n.contains(&format!("{} more run(s)", 100 - TRACED_RUNS))),
+            "{:?}",
+            report.notes
+        );
+    }
+
+    /// Without --all-runs, the verdicts are the latest run's only, as the diagnosis.
+    #[test]
+    fn a_trace_judges_the_latest_run_by_default() {
+        let rules = RuleSet::embedded().unwrap();
+        let (report, _) = trace_source(&rules, many_runs(5, 10), 3..=3, Runs::Latest);
+        let report = report.unwrap();
+        assert_eq!(report.lines[0].run, 1);
+        let judged: Vec<usize> = report.verdicts.iter().map(|v| v.run).collect();
+        assert_eq!(judged, [5]);
+    }
 
     #[test]
     fn ranges() {
