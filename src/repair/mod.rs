@@ -6,7 +6,8 @@
 //! never holds the whole input. Each physical line goes through three stages:
 //!
 //! 1. character repairs: ANSI escapes, carriage returns, HTML entities, smart quotes,
-//!    non-breaking and zero-width characters (literal `\n` first splits a line);
+//!    non-breaking and zero-width characters (literal `\n` first splits a line); then a
+//!    paste collapsed onto one line is split back into its lines (see [`collapse`]);
 //! 2. transport prefixes: markdown quotes, code fences, backticks, column-0 bullets, Cloud
 //!    build `W:`/`E:`, CI runner timestamps, docker-compose, Vagrant and Deployer
 //!    prefixes;
@@ -35,6 +36,7 @@
 //! tools print there.
 
 mod chars;
+mod collapse;
 mod cut;
 mod prefix;
 mod skip;
@@ -45,6 +47,7 @@ mod wrap;
 use std::collections::VecDeque;
 
 use chars::{has_special_bytes, repaired_bodies};
+use collapse::split_collapsed;
 use prefix::{may_have_prefix, strip_all, strip_leading_bullets, vagrant_machine};
 use wrap::piece_text;
 
@@ -191,14 +194,18 @@ impl Repairer {
     pub fn push(&mut self, line_no: u64, text: &str, out: &mut Vec<RepairedLine>) {
         if has_special_bytes(text) {
             for body in repaired_bodies(text) {
-                self.accept(line_no, &body);
+                each_line_of(&body, |line| self.accept(line_no, line));
             }
-        } else if may_have_prefix(text) {
-            self.accept(line_no, text);
         } else {
-            // The common case: nothing to repair, only the wrap window to feed.
-            let body = self.copy_of(text);
-            self.queue(Physical::new(line_no, body));
+            each_line_of(text, |line| {
+                if may_have_prefix(line) {
+                    self.accept(line_no, line);
+                } else {
+                    // The common case: nothing to repair, only the wrap window to feed.
+                    let body = self.copy_of(line);
+                    self.queue(Physical::new(line_no, body));
+                }
+            });
         }
         while self.ahead.len() > LOOKAHEAD {
             self.advance(out);
@@ -345,6 +352,15 @@ fn finalize(mut line: RepairedLine) -> RepairedLine {
     let start = line.text.len() - kept;
     line.text.drain(..start);
     line
+}
+
+/// Calls `f` with each line of `text`: the lines a collapse joined (see [`collapse`]),
+/// or `text` itself.
+fn each_line_of(text: &str, mut f: impl FnMut(&str)) {
+    match split_collapsed(text) {
+        Some(lines) => lines.into_iter().for_each(f),
+        None => f(text),
+    }
 }
 
 /// Turns backticks around a URL into the single quotes the tools print there
