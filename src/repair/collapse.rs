@@ -83,8 +83,7 @@ fn openings(text: &str) -> Vec<(usize, Opening)> {
     let opening = repeat_key(&text[start..]);
     let stamp = stamp_shape(&text[start..]);
     // The line's own prefixes (`    W:   - `) open nothing inside it.
-    let body = strip_transport(text, None).unwrap_or(text);
-    let start = text.len() - body.trim_start().len();
+    let start = body_start(text);
     let mut found = Vec::new();
     // Where each opening found and its prefixes span.
     let mut prefixed = Vec::new();
@@ -117,8 +116,7 @@ fn openings(text: &str) -> Vec<(usize, Opening)> {
             continue;
         };
         // A prefix found again opens the line; what follows it is that line's body.
-        let after_prefix = strip_transport(rest, None).map_or(rest.len(), str::len);
-        at = text.len() - text[text.len() - after_prefix..].trim_start().len();
+        at = word + body_start(rest);
         found.push((word, kind));
         prefixed.push(word..=at);
     }
@@ -159,9 +157,23 @@ fn repeat_key(text: &str) -> Option<[u8; REPEATED_OPENING]> {
 /// enough that finding it again inside the line is evidence.
 fn transport_prefix(text: &str) -> Option<&str> {
     const SHORTEST: usize = 5;
-    let rest = strip_transport(text, None)?;
-    let prefix = &text[..text.len() - rest.len()];
+    let prefix = &text[..body_start(text)];
     (prefix.trim().len() >= SHORTEST).then_some(prefix)
+}
+
+/// Where the body of `text` starts: after its transport prefixes and the blanks after
+/// them (0 when a code fence would drop it).
+fn body_start(text: &str) -> usize {
+    let Some(body) = strip_transport(text, None) else {
+        return 0;
+    };
+    // The strippers return a part of the text they were given (some trim its end too).
+    let at = (body.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+    let at = at + (body.len() - body.trim_start().len());
+    match at <= text.len() && text.is_char_boundary(at) {
+        true => at,
+        false => 0,
+    }
 }
 
 /// The shape of the timestamp a text opens with: `[2024-05-14` or `2024-05-14T08:`.
@@ -393,6 +405,17 @@ mod tests {
         assert_eq!(split(text).unwrap().len(), 2);
         let text = "[2024-05-02T08:14:31+00:00] NOTICE: Starting the build. [2024-05-02T08:14:33+00:00] CRITICAL: [12] The step failed.";
         assert_eq!(split(text).unwrap().len(), 2);
+    }
+
+    /// Regression: a stripper that also trims the end of a line (a backtick pair) made
+    /// the prefix length wrong, and the slice at it fell inside a multi-byte character
+    /// (found by `tests/fuzz.rs`).
+    #[test]
+    fn a_prefix_is_measured_where_its_body_starts() {
+        let text = format!("`\u{6fe9}f {}`", "word and  ".repeat(12));
+        assert_eq!(body_start(&text), 1);
+        assert_eq!(body_start("`  W: x`"), 6);
+        assert!(split(&text).is_none_or(|pieces| pieces.concat().len() <= text.len()));
     }
 
     /// The rule catalogue matches `Killed` only as a line of its own.
