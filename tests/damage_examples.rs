@@ -323,9 +323,12 @@ fn the_clean_quiet_examples_are_quiet() {
 proptest! {
     #![proptest_config(config())]
 
-    /// Not every drawn damage is undone yet: a paste collapsed onto one line is not split
-    /// back into its lines, and a few cuts that the text does not show (a line cut
-    /// inside a long word at an uncommon width) stay cut. Run it with `--ignored`.
+    /// Not every drawn damage is undone yet: a paste collapsed onto one line is split
+    /// back only where the text shows a line opening (a few examples show none), a wrap
+    /// followed by a collapse leaves a space inside the cut token, two wraps whose
+    /// screen padding is wider than the cut hide the cut width, and a few cuts that the
+    /// text does not show (a line cut inside a long word at an uncommon width) stay cut.
+    /// Run it with `--ignored`.
     #[test]
     #[ignore = "the repair does not undo every drawn damage yet (see the doc comment)"]
     fn damaged_examples_get_the_clean_answer(damages in damages(), gated in any::<bool>()) {

@@ -1,0 +1,428 @@
+//! A paste collapsed onto one physical line (a web form, a chat or a ticket field that
+//! turned every line end into a space): split back into its lines where the text shows
+//! that a line began.
+//!
+//! A line is taken for a collapse only on evidence that no clean log line shows: a
+//! second line opening inside it (a Cloud `W:`/`E:` prefix, a Symfony box header, the
+//! line's own timestamp shape again), the line's opening repeated, a message the rule catalogue
+//! only ever matches at the start of a line, or three indented openings (a run of spaces
+//! where an indented line was joined, then a word: a table's header shows fewer). It is then split at every place
+//! that shows a line began; text between them stays as it is.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use regex_syntax::hir::{Class, ClassUnicode, ClassUnicodeRange, Hir, HirKind, Look};
+
+use super::prefix::strip_transport;
+
+/// Lines shorter than this are never taken for a collapse: two log lines make more.
+pub(super) const COLLAPSED_MIN: usize = 80;
+
+/// How many bytes of a line's opening must repeat for the repeat to be evidence.
+const REPEATED_OPENING: usize = 24;
+
+/// How much evidence makes a line a collapse (see [`Opening::weight`]).
+const COLLAPSE_EVIDENCE: u32 = 3;
+
+/// What opens a line at a place inside a physical line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Opening {
+    /// A run of blanks (three or more, or a tab): an indented line was joined there.
+    Indented,
+    /// A Cloud build prefix, a Symfony box header, a bracketed timestamp, a Composer list
+    /// item after indentation: each opens a line, never goes on one.
+    Marker,
+    /// The line's own opening again: a message repeated.
+    Repeat,
+    /// A message that the rule catalogue matches only at the start of a line.
+    RuleStart,
+}
+
+impl Opening {
+    /// How much one such opening counts towards [`COLLAPSE_EVIDENCE`].
+    fn weight(self) -> u32 {
+        match self {
+            // A table's header has gaps before capitals too: three make a collapse.
+            Opening::Indented => 1,
+            Opening::Marker | Opening::Repeat | Opening::RuleStart => COLLAPSE_EVIDENCE,
+        }
+    }
+}
+
+/// Splits `text` where a collapse joined lines, when it shows it was one; `None` when it
+/// is a line of its own. Cheap for a line that holds no run of blanks and no marker.
+pub(super) fn split_collapsed(text: &str) -> Option<Vec<&str>> {
+    if text.len() < COLLAPSED_MIN {
+        return None;
+    }
+    let openings = openings(text);
+    let evidence: u32 = openings.iter().map(|&(_, kind)| kind.weight()).sum();
+    if evidence < COLLAPSE_EVIDENCE {
+        return None;
+    }
+    let mut pieces = Vec::with_capacity(openings.len() + 1);
+    let mut from = 0;
+    for &(at, _) in &openings {
+        let piece = &text[from..at];
+        if !piece.trim().is_empty() {
+            pieces.push(piece.trim_end());
+        }
+        from = at;
+    }
+    pieces.push(&text[from..]);
+    Some(pieces)
+}
+
+/// Where lines open inside `text` (never at its start), in order.
+fn openings(text: &str) -> Vec<(usize, Opening)> {
+    let bytes = text.as_bytes();
+    let start = text.len() - text.trim_start().len();
+    let prefix = transport_prefix(&text[start..]);
+    // What the line opens with, to find it repeated.
+    let opening = repeat_key(&text[start..]);
+    let stamp = stamp_shape(&text[start..]);
+    // The line's own prefixes (`    W:   - `) open nothing inside it.
+    let start = body_start(text);
+    let mut found = Vec::new();
+    // Where each opening found and its prefixes span.
+    let mut prefixed = Vec::new();
+    let mut at = start;
+    while let Some(offset) = memchr::memchr2(b' ', b'\t', &bytes[at..]) {
+        let blank = at + offset;
+        let word = blank
+            + bytes[blank..]
+                .iter()
+                .position(|byte| !matches!(byte, b' ' | b'\t'))
+                .unwrap_or(bytes.len() - blank);
+        at = word;
+        if word >= bytes.len() {
+            break;
+        }
+        let gap = &bytes[blank..word];
+        let rest = &text[word..];
+        let indented = (gap.len() >= 3 || (gap.len() >= 2 && gap.contains(&b'\t')))
+            && rest.starts_with(|ch: char| ch.is_ascii_alphabetic() || "[-*#(\\".contains(ch));
+        let opens_repeat = opening.is_some() && repeat_key(rest) == opening;
+        let kind = if is_marker(rest, indented, stamp)
+            || prefix.is_some_and(|prefix| rest.starts_with(prefix))
+        {
+            Opening::Marker
+        } else if opens_repeat {
+            Opening::Repeat
+        } else if indented && reads_as_a_line(rest) {
+            Opening::Indented
+        } else {
+            continue;
+        };
+        // A prefix found again opens the line; what follows it is that line's body.
+        at = word + body_start(rest);
+        found.push((word, kind));
+        prefixed.push(word..=at);
+    }
+    for at in rule_openings(text) {
+        if at > start && !prefixed.iter().any(|prefix| prefix.contains(&at)) {
+            found.push((at, Opening::RuleStart));
+        }
+    }
+    found.sort_unstable_by_key(|&(at, _)| at);
+    found
+}
+
+/// Whether the text up to the next run of blanks reads as a log line rather than a
+/// table's cell: it holds punctuation or is long. (`Username: someone`, not `Size`.)
+fn reads_as_a_line(rest: &str) -> bool {
+    const LONG: usize = 40;
+    let end = rest.find("  ").unwrap_or(rest.len());
+    let line = &rest[..end];
+    line.len() >= LONG || line.contains([':', '(', '.', '\'', '"', '/', '\\'])
+}
+
+/// What a line opens with, for finding it again: its first [`REPEATED_OPENING`] bytes,
+/// double quotes read as single ones (a tool quotes one URL either way).
+fn repeat_key(text: &str) -> Option<[u8; REPEATED_OPENING]> {
+    let head = text.as_bytes().get(..REPEATED_OPENING)?;
+    let mut key = [0u8; REPEATED_OPENING];
+    for (slot, &byte) in key.iter_mut().zip(head) {
+        *slot = if byte == b'"' { b'\'' } else { byte };
+    }
+    // An opening of blanks and punctuation (a box border, a rule of `=`) says nothing.
+    key.iter()
+        .filter(|byte| byte.is_ascii_alphabetic())
+        .nth(8)
+        .map(|_| key)
+}
+
+/// The transport prefix a line opens with (`php_1  | `, `[web-2] err `), when it is long
+/// enough that finding it again inside the line is evidence.
+fn transport_prefix(text: &str) -> Option<&str> {
+    const SHORTEST: usize = 5;
+    let prefix = &text[..body_start(text)];
+    (prefix.trim().len() >= SHORTEST).then_some(prefix)
+}
+
+/// Where the body of `text` starts: after its transport prefixes and the blanks after
+/// them (0 when a code fence would drop it).
+fn body_start(text: &str) -> usize {
+    let Some(body) = strip_transport(text, None) else {
+        return 0;
+    };
+    // The strippers return a part of the text they were given (some trim its end too).
+    let at = (body.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+    let at = at + (body.len() - body.trim_start().len());
+    match at <= text.len() && text.is_char_boundary(at) {
+        true => at,
+        false => 0,
+    }
+}
+
+/// The shape of the timestamp a text opens with: `[2024-05-14` or `2024-05-14T08:`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stamp {
+    Bracketed,
+    Bare,
+}
+
+/// The shape of the timestamp text opens with, if it does: `[2024-05-14` is bracketed,
+/// `2024-05-14T08:` bare (a date then a space is too often part of a message).
+fn stamp_shape(text: &str) -> Option<Stamp> {
+    let bytes = text.as_bytes();
+    let date = |bytes: &[u8]| {
+        bytes.len() >= 10
+            && bytes[..4].iter().all(u8::is_ascii_digit)
+            && bytes[4] == b'-'
+            && bytes[5..7].iter().all(u8::is_ascii_digit)
+            && bytes[7] == b'-'
+            && bytes[8..10].iter().all(u8::is_ascii_digit)
+    };
+    match bytes.first() {
+        Some(b'[') if date(&bytes[1..]) => Some(Stamp::Bracketed),
+        _ if date(bytes) && bytes.get(10) == Some(&b'T') && bytes.len() > 13 => Some(Stamp::Bare),
+        _ => None,
+    }
+}
+
+/// Whether text opens as only a new line does: a Cloud `W:`/`E:` prefix, a Symfony box
+/// header, a timestamp of the shape the line itself opened with, or a Composer list item
+/// after indentation.
+fn is_marker(rest: &str, indented: bool, stamped: Option<Stamp>) -> bool {
+    let cloud = (rest.starts_with("W:") || rest.starts_with("E:"))
+        && matches!(rest.as_bytes().get(2), None | Some(b' '));
+    let stamp = stamped.is_some() && stamp_shape(rest) == stamped;
+    let item = indented && (rest.starts_with("- ") || rest.starts_with("* "));
+    cloud || stamp || item || BOX_HEADER.is_match(rest)
+}
+
+/// A Symfony box header at the start of the text, followed by a blank or the end.
+// Constant pattern, exercised by the unit tests: it cannot fail at run time.
+#[allow(clippy::expect_used)]
+static BOX_HEADER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:In [\w.-]+\.php line \d+:|\[[\w\\]*(?:Exception|Error)\])(?:\s|$)")
+        .expect("the box header pattern is valid")
+});
+
+/// Where inside `text`, after a blank, a message opens that some shipped rule's pattern
+/// matches only at the start of a line (`^Killed`, `^Errors during compilation:`).
+fn rule_openings(text: &str) -> impl Iterator<Item = usize> + '_ {
+    RULE_OPENINGS
+        .iter()
+        .flat_map(|regex| regex.find_iter(text))
+        .map(|found| found.start() + 1)
+}
+
+/// The shipped rules' patterns that are anchored at the start of a line, each made to
+/// match after a blank instead (and to end at a blank where it ended the line).
+static RULE_OPENINGS: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    let mut alternatives = Vec::new();
+    for (_, text) in crate::rule::EMBEDDED {
+        for pattern in anchored_patterns(text) {
+            if let Some(hir) = after_a_blank(pattern) {
+                alternatives.push(hir);
+            }
+        }
+    }
+    if alternatives.is_empty() {
+        return None;
+    }
+    Regex::new(&Hir::alternation(alternatives).to_string()).ok()
+});
+
+/// The patterns written `'''^...'''` in a rule file.
+fn anchored_patterns(text: &str) -> impl Iterator<Item = &str> {
+    text.split("'''^")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("'''").map(|(pattern, _)| pattern))
+}
+
+/// A pattern anchored at the start of a line, turned into one that matches after a blank
+/// (the blank included) and ends at a blank or the end where it ended the line; its
+/// groups unnamed. `None` for a pattern that does not parse.
+fn after_a_blank(pattern: &str) -> Option<Hir> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(pattern)
+        .ok()?;
+    let blank = Hir::class(Class::Unicode(ClassUnicode::new([
+        ClassUnicodeRange::new(' ', ' '),
+        ClassUnicodeRange::new('\t', '\t'),
+    ])));
+    if !opens_with_literal(&hir) {
+        return None;
+    }
+    let body = relax_ends(hir, &blank);
+    Some(Hir::concat(vec![blank, body]))
+}
+
+/// Whether a pattern anchored at the start opens, after optional parts, with literal
+/// text (`^(?:...)?Killed`, `^(?:- )?(?:Installing|Updating)`): one that opens with a
+/// class (`^\S+\s`) would find an opening after every blank.
+fn opens_with_literal(hir: &Hir) -> bool {
+    const SHORTEST: usize = 4;
+    let literal = |hir: &Hir| match hir.kind() {
+        HirKind::Literal(literal) => literal.0.len() >= SHORTEST,
+        HirKind::Capture(capture) => {
+            matches!(capture.sub.kind(), HirKind::Literal(literal) if literal.0.len() >= SHORTEST)
+        }
+        _ => false,
+    };
+    let first = |hir: &Hir| {
+        match hir.kind() {
+        HirKind::Alternation(alternatives) => alternatives.iter().all(|alternative| {
+            literal(alternative)
+                || matches!(alternative.kind(), HirKind::Concat(items) if items.first().is_some_and(literal))
+        }),
+        _ => literal(hir),
+    }
+    };
+    let HirKind::Concat(items) = hir.kind() else {
+        return false;
+    };
+    items
+        .iter()
+        .filter(|item| {
+            !matches!(item.kind(), HirKind::Look(_))
+                && !matches!(item.kind(), HirKind::Repetition(repetition) if repetition.min == 0)
+        })
+        .map(|item| match item.kind() {
+            HirKind::Capture(capture) => &*capture.sub,
+            _ => item,
+        })
+        .next()
+        .is_some_and(first)
+}
+
+/// Drops start-of-text assertions and capture names, and turns end-of-text assertions
+/// into "a blank or the end".
+fn relax_ends(hir: Hir, blank: &Hir) -> Hir {
+    match hir.into_kind() {
+        HirKind::Look(Look::Start | Look::StartLF | Look::StartCRLF) => Hir::empty(),
+        HirKind::Look(look @ (Look::End | Look::EndLF | Look::EndCRLF)) => {
+            Hir::alternation(vec![Hir::look(look), blank.clone()])
+        }
+        HirKind::Capture(capture) => relax_ends(*capture.sub, blank),
+        HirKind::Concat(items) => Hir::concat(
+            items
+                .into_iter()
+                .map(|item| relax_ends(item, blank))
+                .collect(),
+        ),
+        HirKind::Alternation(items) => Hir::alternation(
+            items
+                .into_iter()
+                .map(|item| relax_ends(item, blank))
+                .collect(),
+        ),
+        HirKind::Repetition(mut repetition) => {
+            repetition.sub = Box::new(relax_ends(*repetition.sub, blank));
+            Hir::repetition(repetition)
+        }
+        kind @ (HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_)) => {
+            rebuild(kind)
+        }
+    }
+}
+
+/// A leaf [`HirKind`] back as a [`Hir`].
+fn rebuild(kind: HirKind) -> Hir {
+    match kind {
+        HirKind::Literal(literal) => Hir::literal(literal.0),
+        HirKind::Class(class) => Hir::class(class),
+        HirKind::Look(look) => Hir::look(look),
+        _ => Hir::empty(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(text: &str) -> Option<Vec<&str>> {
+        split_collapsed(text)
+    }
+
+    /// A log line with a table's gap or a timestamp in its message is its own line.
+    #[test]
+    fn leaves_single_lines_alone() {
+        for line in [
+            "[2024-05-14 10:00:00] INFO: Cron job finished at 2024-05-14 10:00:03 without errors, next run in five minutes",
+            "Filesystem      Size  Used Avail Use% Mounted on and a long tail of text to pass the length limit",
+            "frontend/Magento/luma/en_US        1996/1996           ============================ 100%   %  3 sec",
+            "Process 1234 was killed by the user request, restarting queue consumer and waiting for the lock",
+            "Filesystem                          Type     Inodes IUsed IFree IUse%  Size  Used Avail Use%      Mounted on",
+        ] {
+            assert_eq!(split(line), None, "{line}");
+        }
+    }
+
+    #[test]
+    fn splits_at_cloud_prefixes_and_box_headers() {
+        let text = "  - Installing acme/module-pay (2.0.1): Downloading     W:   [Composer\\Downloader\\TransportException]     W:   The 'https://repo.example.com/a.zip' URL could not be accessed";
+        assert_eq!(
+            split(text).unwrap(),
+            [
+                "  - Installing acme/module-pay (2.0.1): Downloading",
+                "W:   [Composer\\Downloader\\TransportException]",
+                "W:   The 'https://repo.example.com/a.zip' URL could not be accessed",
+            ]
+        );
+    }
+
+    /// Indented lines joined by single spaces: three show a collapse, where a table's
+    /// header shows fewer.
+    #[test]
+    fn splits_at_indented_openings() {
+        let text = "    Authentication required (repo.example.com):       Username: someone       Password:       Notice from repo.example.com: your keys are not set up for this host.";
+        let pieces = split(text).unwrap();
+        assert_eq!(pieces[0], "    Authentication required (repo.example.com):");
+        assert_eq!(pieces.len(), 4, "{pieces:?}");
+        let two = "    Authentication required (repo.example.com):       Username: someone       Password: not shown here";
+        assert_eq!(split(two), None);
+    }
+
+    #[test]
+    fn splits_at_a_repeated_opening_and_timestamps() {
+        let text = "The 'https://repo.example.com/archives/acme/a/acme-a-1.0.zip' URL failed The \"https://repo.example.com/archives/acme/b/acme-b-1.0.zip\" file failed";
+        assert_eq!(split(text).unwrap().len(), 2);
+        let text = "[2024-05-02T08:14:31+00:00] NOTICE: Starting the build. [2024-05-02T08:14:33+00:00] CRITICAL: [12] The step failed.";
+        assert_eq!(split(text).unwrap().len(), 2);
+    }
+
+    /// Regression: a stripper that also trims the end of a line (a backtick pair) made
+    /// the prefix length wrong, and the slice at it fell inside a multi-byte character
+    /// (found by `tests/fuzz.rs`).
+    #[test]
+    fn a_prefix_is_measured_where_its_body_starts() {
+        let text = format!("`\u{6fe9}f {}`", "word and  ".repeat(12));
+        assert_eq!(body_start(&text), 1);
+        assert_eq!(body_start("`  W: x`"), 6);
+        assert!(split(&text).is_none_or(|pieces| pieces.concat().len() <= text.len()));
+    }
+
+    /// The rule catalogue matches `Killed` only as a line of its own.
+    #[test]
+    fn splits_before_a_message_rules_read_only_at_a_line_start() {
+        let text = "Compilation was started. Interceptors generation... 3/9 [====>-----]  33% 45 secs 1.2 GiB Killed ";
+        let pieces = split(text).unwrap();
+        assert_eq!(pieces.last().map(|piece| piece.trim()), Some("Killed"));
+    }
+}

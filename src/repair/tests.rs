@@ -1,0 +1,475 @@
+//! Unit tests of the repair.
+
+use super::prefix::{
+    is_clean, strip_all, strip_deployer, strip_paste_layers, strip_transport, trim_end_quick,
+    trim_start_quick,
+};
+use super::*;
+
+/// Deployer's prefix is `[host]` then ` err ` or ` > `; the host holds no whitespace
+/// (Unicode whitespace included), and a `[timestamp]` line keeps its text.
+#[test]
+fn deployer_prefixes_need_a_host_without_whitespace() {
+    assert_eq!(strip_deployer("[prod] err boom"), Some("boom"));
+    assert_eq!(
+        strip_deployer("[web-1] > php bin/magento"),
+        Some("php bin/magento")
+    );
+    assert_eq!(strip_deployer("[a b] err boom"), None);
+    assert_eq!(strip_deployer("[a\u{a0}b] err boom"), None);
+    assert_eq!(strip_deployer("[] err boom"), None);
+    assert_eq!(strip_deployer("[prod] boom"), None);
+    let stamped = "[2024-03-12T10:21:00.000000+00:00] INFO: Starting deploy.";
+    assert_eq!(strip_deployer(stamped), None);
+    assert_eq!(texts(stamped), [stamped]);
+}
+
+/// Repairs `input` and returns only the texts, which most tests compare.
+fn texts(input: &str) -> Vec<String> {
+    repair_text(input)
+        .into_iter()
+        .map(|line| line.text)
+        .collect()
+}
+
+/// A line that may be wrapped holds the quiet lines after it back (they are read, so
+/// that it is decided with its full lookahead), unless the line right after it starts
+/// a log line: nothing then continues it, whatever comes later.
+#[test]
+fn a_line_that_may_wrap_holds_quiet_lines_only_when_the_next_can_continue_it() {
+    let long = format!("    W: {}", "x".repeat(80));
+    let mut out = Vec::new();
+    let mut repairer = Repairer::new();
+    repairer.push(1, &long, &mut out);
+    let log_line = b"    W:   - Downloading acme/module-a (1.0.0)";
+    let plain = b"and the rest of it";
+    assert!(!repairer.flush_before_quiet(plain, false, &mut out));
+    assert!(repairer.flush_before_quiet(log_line, false, &mut out));
+    assert_eq!(out.len(), 1, "the window was emitted before the skip");
+
+    // The same with the line still in the window after another.
+    let mut repairer = Repairer::new();
+    repairer.push(1, &long, &mut out);
+    repairer.push(2, "[2024-06-02 03:25:50] INFO: Cache warmed up.", &mut out);
+    assert!(repairer.flush_before_quiet(plain, false, &mut out));
+    let mut repairer = Repairer::new();
+    repairer.push(1, &long, &mut out);
+    repairer.push(2, "the rest of it", &mut out);
+    assert!(!repairer.flush_before_quiet(plain, false, &mut out));
+}
+
+/// Nor does a line that opens a sentence continue one cut in a word; one cut at a
+/// space, it may.
+#[test]
+fn a_sentence_continues_only_a_line_cut_at_a_space() {
+    let mut out = Vec::new();
+    let module = b"Module 'Magento_Catalog':";
+    let mut repairer = Repairer::new();
+    repairer.push(1, &"x".repeat(80), &mut out);
+    assert!(repairer.flush_before_quiet(module, false, &mut out));
+    let mut repairer = Repairer::new();
+    repairer.push(1, &format!("{} ", "x".repeat(79)), &mut out);
+    assert!(!repairer.flush_before_quiet(module, false, &mut out));
+}
+
+#[test]
+fn decodes_html_entities() {
+    let input = "&lt;error&gt; &quot;a&quot; &amp; &#39;b&#x27; x&nbsp;y &#8230; &bogus; &#xZZ;";
+    assert_eq!(texts(input), ["<error> \"a\" & 'b' x y ... &bogus; &#xZZ;"]);
+}
+
+#[test]
+fn decodes_entities_only_once() {
+    assert_eq!(texts("a &amp;lt; b"), ["a &lt; b"]);
+}
+
+#[test]
+fn strips_ansi_sequences() {
+    let input = "\u{1b}[1;31mERROR\u{1b}[0m: x\u{1b}]0;title\u{7}\u{1b}[K done";
+    assert_eq!(texts(input), ["ERROR: x done"]);
+}
+
+#[test]
+fn keeps_text_after_last_carriage_return() {
+    let input = "Downloading (10%)\rDownloading (55%)\rDownloading (100%)\r";
+    assert_eq!(texts(input), ["Downloading (100%)"]);
+}
+
+#[test]
+fn normalizes_smart_quotes_and_invisible_characters() {
+    let input = "The \u{2018}https://x\u{2019} URL \u{201c}q\u{201d}\u{a0}a\u{200b}b\u{feff}";
+    assert_eq!(texts(input), ["The 'https://x' URL \"q\" ab"]);
+}
+
+#[test]
+fn strips_nested_markdown_quotes() {
+    let input = "> Problem 1\n> >   - root requires x\n>\n> done";
+    assert_eq!(texts(input), ["Problem 1", "root requires x", "", "done"]);
+}
+
+#[test]
+fn drops_code_fences() {
+    let input = "```\nfirst\n```text\nsecond\n~~~\n```";
+    assert_eq!(texts(input), ["first", "second"]);
+}
+
+#[test]
+fn strips_fence_opened_on_a_log_line() {
+    assert_eq!(
+        texts("```web_1  | Installing x\nlast```"),
+        ["Installing x", "last"]
+    );
+}
+
+#[test]
+fn strips_backticks_around_lines_and_pastes() {
+    assert_eq!(texts("`Nothing to install`"), ["Nothing to install"]);
+    assert_eq!(
+        texts("`first line\nmiddle\nlast line   `"),
+        ["first line", "middle", "last line"]
+    );
+}
+
+#[test]
+fn keeps_inline_code_inside_a_line() {
+    let input = "Table `magento`.`quote` doesn't exist";
+    assert_eq!(texts(input), [input]);
+}
+
+#[test]
+fn strips_bullets_and_indentation_consistently() {
+    let input = "- one\n* two\n\u{2022} three\n  - Installing vendor/package (1.0)\n-   - Installing b (2.0)";
+    let expected = [
+        "one",
+        "two",
+        "three",
+        "Installing vendor/package (1.0)",
+        "Installing b (2.0)",
+    ];
+    assert_eq!(texts(input), expected);
+}
+
+#[test]
+fn strips_cloud_build_prefixes() {
+    let input = "    W:   [Composer\\Downloader\\TransportException]\n  E: fatal\nW:";
+    assert_eq!(
+        texts(input),
+        ["[Composer\\Downloader\\TransportException]", "fatal", ""]
+    );
+}
+
+#[test]
+fn strips_tool_prefixes() {
+    let input = "magento_1  | Installing search\nweb-1 | ok\n==> default: Running\n    default: inner\n[prod] err boom\n[prod] > cmd";
+    let expected = ["Installing search", "ok", "Running", "inner", "boom", "cmd"];
+    assert_eq!(texts(input), expected);
+}
+
+#[test]
+fn keeps_pipes_that_are_not_docker_prefixes() {
+    let input = "magento/framework 103.0.4 requires php ~7.3.0||~7.4.0";
+    assert_eq!(texts(input), [input]);
+}
+
+#[test]
+fn splits_json_escaped_output() {
+    let input = r#"build failed\n\nIn Cli.php line 7:\n  The \"x\" failed"#;
+    let lines = repair_text(input);
+    let got: Vec<_> = lines.iter().map(|l| (l.line, l.text.as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            (1, "build failed"),
+            (1, ""),
+            (1, "In Cli.php line 7:"),
+            (1, "The \"x\" failed")
+        ]
+    );
+}
+
+#[test]
+fn leaves_windows_paths_with_backslash_n_alone() {
+    let input = r"C:\xampp\htdocs\new\node\lib.php on line 3";
+    assert_eq!(texts(input), [input]);
+}
+
+/// An 80-column terminal cut a PHP fatal error in the middle of words and numbers.
+#[test]
+fn joins_lines_wrapped_at_a_terminal_width() {
+    let original = "PHP Fatal error:  Allowed memory size of 2097152 bytes exhausted (tried to allocate 32768 bytes) in /app/vendor/magento/framework/Interception/Interceptor.php on line 58";
+    let wrapped = wrap(original, 80);
+    let lines = repair_text(&format!("# bin/magento setup:upgrade\n{wrapped}\nnext"));
+    let next_line = wrapped.lines().count() as u64 + 2;
+    let got: Vec<_> = lines.iter().map(|l| (l.line, l.text.as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            (1, "# bin/magento setup:upgrade"),
+            (2, original),
+            (next_line, "next")
+        ]
+    );
+}
+
+/// A mail client cut at 75: uncommon, so two cut lines must show the width.
+#[test]
+fn joins_lines_wrapped_at_a_width_seen_twice() {
+    let original = "Could not find a matching version of package magento/extension-b2b. Check the package spelling, your version constraint and that the package is available.";
+    assert_eq!(texts(&wrap(original, 75)), [original]);
+}
+
+/// One line at an uncommon width, ended as a sentence ends: nothing shows a cut.
+#[test]
+fn leaves_a_single_line_at_an_uncommon_width_alone() {
+    let input = format!("{}.\n{}", "a".repeat(74), "continues here");
+    assert_eq!(texts(&input).len(), 2);
+}
+
+/// The same line cut in the middle of a word, a URL, a number or a quote: the cut
+/// shows, whatever the width.
+#[test]
+fn joins_a_single_line_cut_in_the_middle_of_something() {
+    let cases = [
+        (
+            "Allowed memory size of 1610612736 bytes exhausted (tried to allocate 65536",
+            " bytes) in Solver.php on line 223",
+        ),
+        (
+            "Invalid credentials for 'https://repo.magento.com/archives/acme/module-pay/acme-module-pay-1",
+            ".4.2.zip', aborting.",
+        ),
+        (
+            "PHP Warning:  file_put_contents(/app/pub/static/deployed_version.txt): failed to open stream: Read-o",
+            "nly file system",
+        ),
+        (
+            "acme/module-feed 2.1.0 requires magento/framework ^102.0 -> found magento/framework 103",
+            ".0.6 but it does not match the constraint.",
+        ),
+        (
+            "Exception: the \"php bin/magento cache:flush --all-stores --no-interaction --verbose",
+            "\" command failed.",
+        ),
+        (
+            "Could not connect to the search engine at tcp://opensearch.internal:9200 (elasticsearch client",
+            ")",
+        ),
+    ];
+    for (first, rest) in cases {
+        assert_eq!(
+            texts(&format!("{first}\n{rest}")),
+            [format!("{first}{rest}")],
+            "{first}"
+        );
+    }
+}
+
+#[test]
+fn keeps_full_width_log_lines_apart() {
+    let first = format!(
+        "[2023-04-24T18:58:04.129888+00:00] ERROR: [13] {}",
+        "x".repeat(33)
+    );
+    let second = format!(
+        "[2023-04-24T18:58:05.129888+00:00] ERROR: [13] {}",
+        "y".repeat(33)
+    );
+    assert_eq!(first.len(), 80);
+    assert_eq!(texts(&format!("{first}\n{second}")), [first, second]);
+}
+
+#[test]
+fn keeps_equal_length_sentences_apart() {
+    let first = "Package zendframework/zend-barcode is abandoned, you should avoid using it. Use laminas/laminas-barcode instead.";
+    let second = "Package zendframework/zend-captcha is abandoned, you should avoid using it. Use laminas/laminas-captcha instead.";
+    let third = "Package zendframework/zend-config is abandoned.";
+    let input = format!("{first}\n{second}\n{third}");
+    assert_eq!(texts(&input), [first, second, third]);
+}
+
+/// Regression: static-content progress lines of equal length, the longest in their
+/// window, were joined as if wrapped (found on the bench corpus).
+#[test]
+fn keeps_equal_length_progress_lines_apart() {
+    let progress = |area: &str, count: u32| {
+        format!(
+            "{area}        {count}/{count}           ============================ 100%   %  3 sec"
+        )
+    };
+    let lines = [
+        progress("adminhtml/Magento/backend/nl_NL", 1996),
+        progress("adminhtml/Magento/backend/de_DE", 1675),
+        progress("frontend/Magento/luma/fr_FR", 15830),
+        "Generating autoload files".to_owned(),
+    ];
+    assert_eq!(lines[0].len(), lines[1].len());
+    assert_eq!(texts(&lines.join("\n")), lines);
+}
+
+/// Regression: an indented Composer list item of box width followed by an indented
+/// warning was joined as if an unpadded box had been split (found on the bench corpus).
+#[test]
+fn keeps_indented_lines_apart_without_a_box_header() {
+    let input = "    W:   - Installing magento/module-banner (104.1.3.0-patch2): Extracting archive\n  fwrite(): Write of 8192 bytes failed with errno=28 No space left on device";
+    assert_eq!(texts(input).len(), 2);
+}
+
+/// More long lines before than a writer adds above a paste, or one after: the
+/// lines of the width are whole lines.
+#[test]
+fn keeps_lines_apart_once_longer_lines_were_seen() {
+    let long = |n: usize| format!("{}.", "x".repeat(n));
+    let cut = format!("{}\n{}", "a".repeat(80), "b".repeat(80));
+    let before = format!("{}\n{}\n{}\n{cut}\nc", long(150), long(160), long(170));
+    assert_eq!(texts(&before).len(), 6);
+    let after = format!("{cut}\n{}", long(150));
+    assert_eq!(texts(&after).len(), 3);
+}
+
+/// Regression: a command line ending in a quoted path, above a line that opens
+/// lowercase, was joined as if the path had been cut (found on the real-world set).
+#[test]
+fn keeps_a_closed_path_apart_from_the_next_line() {
+    let first = "patch -p1 --forward -d '/srv/shop/vendor/acme/module-pay' < '/srv/shop/patches/acme-fix-1234.diff'";
+    let second = "can't find file to patch at input line 7";
+    assert_eq!(texts(&format!("{first}\n{second}")), [first, second]);
+}
+
+/// A sentence longer than the width above a wrapped log does not hide the wrap.
+#[test]
+fn joins_a_wrapped_log_below_a_long_sentence() {
+    let prose = "Hi, our build failed after we rotated the keys yesterday, the output is below, please help us find out what is wrong:";
+    let original = "The 'https://repo.magento.com/archives/magento/module-rma/magento-module-rma-101.2.6.zip' URL could not be accessed (HTTP 403): HTTP/2 403";
+    let wrapped = wrap(original, 80);
+    assert_eq!(texts(&format!("{prose}\n{wrapped}")), [prose, original]);
+}
+
+#[test]
+fn keeps_screen_padded_lines_apart() {
+    let input = format!(
+        "{:<92}\n{:<92}\n{:<92}",
+        "Authentication required (repo.magento.com):", "  Username: someone", "  Password:"
+    );
+    assert_eq!(
+        texts(&input),
+        [
+            "Authentication required (repo.magento.com):",
+            "Username: someone",
+            "Password:"
+        ]
+    );
+}
+
+/// Symfony split the message at the box's content width: `(H` / `TTP 401)`.
+#[test]
+fn joins_lines_split_inside_a_symfony_box() {
+    let input = [
+        "In AuthHelper.php line 205:",
+        &" ".repeat(79),
+        "  The 'https://repo.magento.com/packages.json' URL required authentication (H  ",
+        "  TTP 401).                                                                    ",
+        &" ".repeat(79),
+    ]
+    .join("\n");
+    let expected = [
+        "In AuthHelper.php line 205:",
+        "",
+        "The 'https://repo.magento.com/packages.json' URL required authentication (HTTP 401).",
+        "",
+    ];
+    assert_eq!(texts(&input), expected);
+}
+
+#[test]
+fn joins_box_lines_whose_padding_was_stripped() {
+    let input = "  [Composer\\Downloader\\TransportException]\n  The \"https://repo.magento.com/archives/magento/composer/magento-composer-1.\n  0.2.0.zip\" file could not be downloaded (HTTP/1.1 404 Not Found)";
+    let joined = "The \"https://repo.magento.com/archives/magento/composer/magento-composer-1.0.2.0.zip\" file could not be downloaded (HTTP/1.1 404 Not Found)";
+    assert_eq!(
+        texts(input),
+        ["[Composer\\Downloader\\TransportException]", joined]
+    );
+}
+
+/// A narrow box is never split, so its widest line is a whole line.
+#[test]
+fn keeps_lines_of_an_unsplit_box_apart() {
+    let width = 70;
+    let line = |text: &str| format!("  {text:<width$}  ", width = width - 4);
+    let first = "x".repeat(width - 4);
+    let input = [
+        " ".repeat(width),
+        line(&first),
+        line("second line of the message"),
+        " ".repeat(width),
+    ]
+    .join("\n");
+    assert_eq!(
+        texts(&input),
+        ["", first.as_str(), "second line of the message", ""]
+    );
+}
+
+#[test]
+fn holds_only_a_small_window() {
+    let mut repairer = Repairer::new();
+    let mut out = Vec::new();
+    for line_no in 1..=100 {
+        repairer.push(line_no, "Generating autoload files", &mut out);
+    }
+    assert_eq!(out.len(), 100 - LOOKAHEAD - 1);
+    repairer.finish(&mut out);
+    assert_eq!(out.len(), 100);
+}
+
+#[test]
+fn fast_path_recognises_clean_lines() {
+    assert!(is_clean("Generating autoload files"));
+    assert!(is_clean(
+        "Loading composer repositories with package information"
+    ));
+    assert!(!is_clean("  - Installing x"));
+    assert!(!is_clean("a &lt; b"));
+    assert!(!is_clean("caf\u{e9}"));
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+    /// The quick way of [`strip_all`] never changes what a line is read as: lines
+    /// made of the pieces each stripper looks for, in any order, come out as trying
+    /// every stripper gives them, with and without a Vagrant machine.
+    #[test]
+    fn quick_stripping_strips_as_every_stripper_does(
+        pieces in proptest::collection::vec(proptest::sample::select(vec![
+            " ", "   ", "\t", "\u{b}", "\u{3000}", ">", "> ", "- ", "* ", "\u{2022} ",
+            "`", "```", "~~~", "W:", "E: ", "==> ", "default", ": ", "[host]", " err ",
+            " > ", "|", "web_1  | ", "    default: ", "-", "Installing a (1.0)", "x",
+            "caf\u{e9}",
+        ]), 0..8),
+        knows_machine in proptest::bool::ANY,
+    ) {
+        let text = pieces.concat();
+        let machine = knows_machine.then_some("default");
+        let every_stripper = strip_paste_layers(&text)
+            .map(|as_printed| (as_printed, strip_transport(as_printed, machine)));
+        proptest::prop_assert_eq!(strip_all(&text, machine), every_stripper, "{:?}", text);
+    }
+}
+
+proptest::proptest! {
+    /// The quick trims are the std ones, whatever the whitespace, ASCII or not.
+    #[test]
+    fn quick_trims_trim_as_std_does(text in "[ \t\n\u{b}\u{c}\r\u{85}\u{a0}\u{3000}\u{2028}a\u{e9}\u{1f600}-]{0,12}") {
+        proptest::prop_assert_eq!(trim_start_quick(&text), text.trim_start());
+        proptest::prop_assert_eq!(trim_end_quick(&text), text.trim_end());
+    }
+}
+
+/// Cuts `text` into pieces of `width` characters, as a terminal does.
+fn wrap(text: &str, width: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let pieces: Vec<String> = chars
+        .chunks(width)
+        .map(|piece| piece.iter().collect())
+        .collect();
+    pieces.join("\n")
+}

@@ -1,0 +1,326 @@
+//! Wrap detection: whether a line was cut by a terminal, a mail client or a Symfony
+//! exception box, from the shapes of the lines around it.
+
+use regex::Regex;
+use std::sync::LazyLock;
+
+use super::cut::shows_cut;
+use super::prefix::trim_start_quick;
+use super::{
+    LONGER_LINES_ALLOWED, LOOKBEHIND, MAX_JOINED_BYTES, MIN_WRAP_WIDTH, Physical, Repairer, Shape,
+    Wrap,
+};
+
+impl Repairer {
+    /// Tells whether the next line in the window continues `current`, and how.
+    pub(super) fn wrap_into_next(&mut self, current: &Physical) -> Option<Wrap> {
+        let next = self.ahead.front()?;
+        let open_len = self.open.as_ref().map_or(0, |open| open.text.len());
+        if current.shape.len < MIN_WRAP_WIDTH || open_len > MAX_JOINED_BYTES {
+            return None;
+        }
+        let after_box_header = self
+            .since_box_header
+            .is_some_and(|since| since <= LOOKBEHIND);
+        // A boxed wrap needs a box width in the window or a box header just before.
+        let may_be_boxed = current.shape.box_indent
+            && next.shape.box_indent
+            && (self.box_width_evidence > 0 || after_box_header);
+        if !may_be_boxed && self.has_longer_line(current.shape.len) {
+            // A paste wrapped at this width would have no longer line: the usual exit.
+            return None;
+        }
+        let mut stats = WindowStats::of(self.window_shapes(current.shape), current.shape);
+        stats.known_width = self.wrap_width;
+        stats.after_box_header = after_box_header;
+        stats.longer = self.has_longer_line(current.shape.len);
+        // The window arithmetic rules out almost every line; the pattern runs last.
+        let wrap = if boxed_wrap(current, next, &stats) {
+            Wrap::Boxed
+        } else if plain_wrap(current, next, &stats) {
+            Wrap::Plain
+        } else {
+            return None;
+        };
+        if !can_continue(&next.body) {
+            return None;
+        }
+        if wrap == Wrap::Plain {
+            self.wrap_width = Some(current.shape.len);
+        }
+        Some(wrap)
+    }
+
+    /// Whether a line near `len` long cannot be part of a wrapped paste for the lines
+    /// longer than it: more of them before it than the prose a paste adds (the lookbehind
+    /// was decided, so it is counted there), or any after it in the lookahead.
+    pub(super) fn has_longer_line(&self, len: usize) -> bool {
+        self.longest.longer_than(len) > LONGER_LINES_ALLOWED
+            || self.ahead.iter().any(|physical| physical.shape.len > len)
+    }
+
+    /// The shapes around the line being decided: lookbehind, itself and lookahead.
+    pub(super) fn window_shapes(&self, current: Shape) -> impl Iterator<Item = Shape> + Clone + '_ {
+        let ahead = self.ahead.iter().map(|physical| physical.shape);
+        self.behind
+            .iter()
+            .copied()
+            .chain(std::iter::once(current))
+            .chain(ahead)
+    }
+}
+
+impl Physical {
+    pub(super) fn new(line: u64, body: String) -> Self {
+        let shape = Shape::of(&body);
+        let header = is_box_header(&body);
+        Physical {
+            line,
+            body,
+            shape,
+            header,
+            after_quote: false,
+        }
+    }
+}
+
+impl Shape {
+    /// Takes the width from the line as the tool printed it, before its prefix was removed.
+    pub(super) fn measure(&mut self, as_printed: &str) {
+        let trimmed = as_printed.trim_end();
+        self.trim_len = self.trim_len.max(char_len(trimmed));
+        self.len = self
+            .len
+            .max(char_len(trimmed) + char_len(&as_printed[trimmed.len()..]));
+    }
+
+    /// Whether the line could tell a box's width: a wide, padded, box-indented line
+    /// (narrow boxes are never split).
+    pub(super) fn shows_box_width(self) -> bool {
+        self.box_indent && self.padded && self.len >= MIN_WRAP_WIDTH
+    }
+
+    pub(super) fn of(body: &str) -> Self {
+        let trimmed = body.trim_end();
+        let trim_len = char_len(trimmed);
+        let len = trim_len + char_len(&body[trimmed.len()..]);
+        Shape {
+            len,
+            trim_len,
+            box_indent: body.starts_with("  "),
+            padded: trimmed.len() < body.len(),
+            fingerprint: fingerprint(body.as_bytes()),
+        }
+    }
+}
+
+/// Mixes a line's first and last 8 bytes: enough to tell two different lines of the same
+/// length apart, at a constant cost of a few instructions per line.
+pub(super) fn fingerprint(bytes: &[u8]) -> u64 {
+    let word = |chunk: &[u8]| {
+        let mut buffer = [0u8; 8];
+        buffer[..chunk.len()].copy_from_slice(chunk);
+        u64::from_le_bytes(buffer)
+    };
+    let head = word(&bytes[..bytes.len().min(8)]);
+    let tail = word(&bytes[bytes.len().saturating_sub(8)..]);
+    (head ^ tail.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// Counts characters, cheaply for the usual ASCII line.
+pub(super) fn char_len(text: &str) -> usize {
+    if text.is_ascii() {
+        text.len()
+    } else {
+        text.chars().count()
+    }
+}
+
+/// Terminal and mail widths common enough to count as evidence on their own.
+pub(super) const TERMINAL_WIDTHS: [usize; 8] = [72, 76, 78, 79, 80, 100, 120, 132];
+
+/// What the window around a line says about the width it may have been wrapped at.
+#[derive(Debug, Default)]
+pub(super) struct WindowStats {
+    /// Whether lines around are longer than a wrapped paste allows
+    /// ([`Repairer::has_longer_line`]).
+    longer: bool,
+    /// How many different lines are exactly as long as the line being decided.
+    same_len: usize,
+    /// Width of a Symfony box, from its padded lines; 0 when no padded box line is seen.
+    box_width: usize,
+    /// How many box lines reach the box's content width.
+    box_full: usize,
+    /// The width of the last plain wrap found earlier in the input.
+    known_width: Option<usize>,
+    /// Whether a Symfony box header was seen shortly before.
+    after_box_header: bool,
+}
+
+impl WindowStats {
+    pub(super) fn of(shapes: impl Iterator<Item = Shape> + Clone, current: Shape) -> Self {
+        // The line itself is one of the lines of its length.
+        let mut stats = WindowStats {
+            same_len: 1,
+            ..WindowStats::default()
+        };
+        for shape in shapes.clone() {
+            // Padding (a box's blank lines, a screen copy) says nothing about a cut width,
+            // and neither does a repeated line: logs repeat their longest lines often.
+            let ends_in_text = shape.len - shape.trim_len <= 1;
+            let other = shape.fingerprint != current.fingerprint;
+            stats.same_len += usize::from(shape.len == current.len && ends_in_text && other);
+            // Narrow boxes are never split, so only wide padded lines tell a box width.
+            if shape.shows_box_width() {
+                stats.box_width = stats.box_width.max(shape.len);
+            }
+        }
+        stats.box_full = shapes
+            .filter(|shape| shape.box_indent && shape.trim_len + 2 == stats.box_width)
+            .count();
+        stats
+    }
+}
+
+/// Whether `current` is a line of a Symfony exception box that Symfony split at the box's
+/// content width and `next` holds the rest.
+pub(super) fn boxed_wrap(current: &Physical, next: &Physical, stats: &WindowStats) -> bool {
+    let (a, b) = (current.shape, next.shape);
+    if !(a.box_indent && b.box_indent) || a.trim_len <= 2 || b.trim_len <= 2 {
+        return false;
+    }
+    if opens_sentence(&next.body[2..]) {
+        return false;
+    }
+    let reaches_box = stats.box_width > 0 && a.trim_len + 2 == stats.box_width;
+    // A box is only split when its text is wider than the terminal, so the box is then as
+    // wide as the terminal allows; a narrower box's widest line is a whole line.
+    let wrapped_box = is_terminal_width(stats.box_width + 1) || stats.box_full >= 2;
+    // Trackers often strip the padding; the content then ends 3 columns short of the
+    // terminal width (2 of padding, 1 column Symfony keeps free).
+    // Without padding, indentation alone is weak (Composer indents its lists too), so
+    // the box's header must be in sight.
+    let unpadded_box =
+        stats.box_width == 0 && stats.after_box_header && is_terminal_width(a.trim_len + 3);
+    (reaches_box && wrapped_box) || unpadded_box
+}
+
+/// Whether `current` was hard-wrapped at a fixed width and `next` holds the rest.
+pub(super) fn plain_wrap(current: &Physical, next: &Physical, stats: &WindowStats) -> bool {
+    let shape = current.shape;
+    let width = shape.len;
+    // A screen copy pads every line with spaces; a wrapped piece ends in text or at most
+    // the spaces it was cut at.
+    let padded_screen = shape.len - shape.trim_len >= 2;
+    if width < MIN_WRAP_WIDTH || stats.longer || padded_screen {
+        return false;
+    }
+    // Two lines cut at the same width are strong evidence, and so is an earlier wrap at
+    // this width; one line at a common terminal width is weaker, and so is text that was
+    // cut in the middle of something. Either way a next line that opens a sentence is a
+    // new line, unless the cut fell on the space before it.
+    let seen_before = stats.known_width == Some(width);
+    let evidence = stats.same_len >= 2
+        || seen_before
+        || is_terminal_width(width)
+        || shows_cut(&current.body, &next.body);
+    let cut_at_space = shape.padded;
+    evidence && (cut_at_space || !opens_sentence(&next.body)) && !same_opening(current, next)
+}
+
+/// Whether two lines open with the same text: log lines repeat their openings (a
+/// progress line per locale, one refusal per package), a line's rest does not.
+pub(super) fn same_opening(current: &Physical, next: &Physical) -> bool {
+    const OPENING: usize = 8;
+    let a = trim_start_quick(&current.body).as_bytes();
+    let b = trim_start_quick(&next.body).as_bytes();
+    a.len() >= OPENING && b.len() >= OPENING && a[..OPENING] == b[..OPENING]
+}
+
+pub(super) fn is_terminal_width(width: usize) -> bool {
+    TERMINAL_WIDTHS.contains(&width)
+}
+
+/// Whether a line opens a Symfony console error box: `[Some\\Exception]` or
+/// `In File.php line 12:`. Checked by hand, since it runs on every decided line.
+pub(super) fn is_box_header(body: &str) -> bool {
+    let text = body.trim();
+    let exception = text.starts_with('[')
+        && text.ends_with(']')
+        && !text.contains(' ')
+        && (text.contains("Exception") || text.contains("Error"));
+    let location = text.starts_with("In ") && text.ends_with(':') && text.contains(" line ");
+    exception || location
+}
+
+/// Whether a line of shape `current` may wrap into the line after it, whose body is
+/// `next`, for some lookahead: what [`boxed_wrap`] and [`plain_wrap`] ask of the two
+/// lines themselves, and [`can_continue`]. The window's evidence (how many lines are as
+/// wide, a box's width) can only be known with the lines that come later.
+pub(super) fn may_wrap_into(current: Shape, next: &str) -> bool {
+    let boxed = current.box_indent && next.starts_with("  ");
+    let padded_screen = current.len - current.trim_len >= 2;
+    let plain = !padded_screen && (current.padded || !opens_sentence(next));
+    (boxed || plain) && can_continue(next)
+}
+
+/// Whether a line may continue the one before: not blank and not the start of a log line.
+pub(super) fn can_continue(body: &str) -> bool {
+    !body.trim().is_empty() && !starts_log_line(body)
+}
+
+/// Whether text opens a new log line (a timestamp, `In X.php line N:`, an exception
+/// header, a list item, a prompt, a PHP error, a log level): such a line is never joined
+/// to the line before it, even when that one looks wrapped.
+pub fn starts_log_line(text: &str) -> bool {
+    LOG_LINE_START.is_match(text.trim_start())
+}
+
+/// Whether text opens like a sentence (`Updating dependencies`, `Could not`): a
+/// capitalised word followed by a space or a colon, which a wrapped remainder rarely is.
+pub(super) fn opens_sentence(text: &str) -> bool {
+    let mut chars = text.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    let word = chars.take_while(|ch| ch.is_lowercase()).count();
+    let after = text.chars().nth(word + 1);
+    first.is_uppercase() && word > 0 && matches!(after, Some(' ' | ',' | ':'))
+}
+
+/// Openings of lines that start something new, so that no wrap joins them to a line before.
+// Constant pattern, exercised by the unit tests: it cannot fail at run time.
+#[allow(clippy::expect_used)]
+pub(super) static LOG_LINE_START: LazyLock<Regex> = LazyLock::new(|| {
+    let pattern = r"(?x)^(?:
+        \[\d{4}-\d\d-\d\d                                # ece-tools [2023-04-24T...
+        | \d{4}-\d\d-\d\d[T\ ]\d\d:                      # ISO timestamp
+        | \d\d:\d\d:\d\d\b                               # time of day
+        | In\ \S+\ line\ \d+:                            # Symfony 'In X.php line N:'
+        | \[[\w\\]*(?:Exception|Error)\]                 # [SomeException]
+        | Problem\ \d+                                   # Composer solver problems
+        | [-*•]\ |[$\#>]\ |\#\d+\                         # list items, prompts, stack frames
+        | PHP\ (?:Fatal|Warning|Notice|Parse|Deprecated)
+        | (?:Fatal\ error|Warning|Notice|Deprecated|Parse\ error|Stack\ trace):
+        | (?:DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EMERGENCY):
+        | [WE]:\ 
+    )";
+    Regex::new(pattern).expect("the log-line-start pattern is valid")
+});
+
+/// The text a physical line adds to its logical line, given how it is joined on each side.
+pub(super) fn piece_text(
+    body: String,
+    joined_from: Option<Wrap>,
+    joins_into: Option<Wrap>,
+) -> String {
+    let mut text = body;
+    if joins_into == Some(Wrap::Boxed) {
+        text.truncate(text.trim_end().len());
+    }
+    if joined_from == Some(Wrap::Boxed) {
+        // Box lines are indented by exactly two spaces; a third one belongs to the text.
+        text.drain(..2);
+    }
+    text
+}
