@@ -1,5 +1,7 @@
 //! The quiet-line fast path: which clean lines may skip the repairer, and how a run of
-//! them is counted without reading each.
+//! them is counted without reading each. Why skipping them changes no report is the
+//! skip contract, stated once in `crate::pipeline` (`pipeline/steps.rs`); this is its
+//! point 1.
 
 use super::chars::{SPECIAL_ASCII, is_special};
 use super::prefix::{
