@@ -2,7 +2,6 @@
 //! deployment runs, then the engine's diagnoses per run. Holds one run's events at a
 //! time (bounded), never the input.
 
-mod cloud_error;
 mod held;
 mod run;
 mod steps;

@@ -40,7 +40,7 @@ use crate::record::Framer;
 use crate::repair::{RepairedLine, Repairer};
 
 use super::Runs;
-use super::cloud_error::CloudErrorEntry;
+use crate::record::cloud_error::CloudErrorEntry;
 use super::run::RunState;
 
 /// The per-line work after reading: repair, framing and matching, in order.

@@ -4,6 +4,7 @@
 //!
 //! The framer keeps a few words of state, never lines: memory stays flat.
 
+pub mod cloud_error;
 pub mod envelope;
 
 use std::rc::Rc;

@@ -6,7 +6,7 @@ use crate::record::{Record, Stage};
 /// One entry of ece-tools' `var/log/cloud.error.log` (JSON lines, latest deploy only).
 #[derive(Debug, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct CloudErrorEntry {
+pub struct CloudErrorEntry {
     error_code: u32,
     #[serde(default)]
     title: String,
@@ -20,7 +20,7 @@ pub(super) struct CloudErrorEntry {
 
 impl CloudErrorEntry {
     /// Reads a line as an entry, cheaply rejecting every other line first.
-    pub(super) fn parse(text: &str) -> Option<CloudErrorEntry> {
+    pub fn parse(text: &str) -> Option<CloudErrorEntry> {
         if !text.starts_with('{') || !text.contains("\"errorCode\"") {
             return None;
         }
@@ -29,7 +29,7 @@ impl CloudErrorEntry {
 
     /// The entry as a record of line `line`, as if ece-tools had logged
     /// `LEVEL: [code] title` in the entry's stage.
-    pub(super) fn record(&self, line: u64) -> Record<'_> {
+    pub fn record(&self, line: u64) -> Record<'_> {
         let level = match self.kind.as_str() {
             "warning" => Level::Warning,
             _ => Level::Error,
@@ -46,7 +46,7 @@ impl CloudErrorEntry {
 
     /// The entry's suggestion, attached to what its record matched as ece-tools'
     /// suggestion lines are.
-    pub(super) fn suggestion(&self) -> Option<&str> {
+    pub fn suggestion(&self) -> Option<&str> {
         Some(self.suggestion.as_str()).filter(|s| !s.is_empty())
     }
 }
