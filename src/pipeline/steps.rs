@@ -40,8 +40,8 @@ use crate::record::Framer;
 use crate::repair::{RepairedLine, Repairer};
 
 use super::Runs;
-use crate::record::cloud_error::CloudErrorEntry;
 use super::run::RunState;
+use crate::record::cloud_error::CloudErrorEntry;
 
 /// The per-line work after reading: repair, framing and matching, in order.
 ///

@@ -15,6 +15,7 @@ use crate::messages::describe_io;
 use crate::pipeline::{self, Runs};
 use crate::repair::{RepairedLine, Repairer};
 use crate::report::diagnosis::{Failed, Report, Rollup, SourceReport};
+use crate::report::truncate;
 use crate::rule::RuleSet;
 use crate::rule::examples;
 
@@ -161,7 +162,8 @@ pub fn read_view(bytes: &[u8], max_lines: usize) -> ReadView {
         }
         number += 1;
         let text = String::from_utf8_lossy(line);
-        view.lines.push(cut(&line_masker.mask_line(&text)));
+        view.lines
+            .push(truncate(&line_masker.mask_line(&text), VIEW_LINE_CHARS));
         repairer.push(number, &text, &mut repaired);
         take_repaired(&mut repaired, &mut repaired_masker, &mut view.repaired);
     }
@@ -173,16 +175,8 @@ pub fn read_view(bytes: &[u8], max_lines: usize) -> ReadView {
 fn take_repaired(from: &mut Vec<RepairedLine>, masker: &mut LineMasker, to: &mut Vec<ViewLine>) {
     to.extend(from.drain(..).map(|l| ViewLine {
         line: l.line,
-        text: cut(&masker.mask_line(&l.text)),
+        text: truncate(&masker.mask_line(&l.text), VIEW_LINE_CHARS),
     }));
-}
-
-/// Cuts a masked line to [`VIEW_LINE_CHARS`] characters, marking the cut.
-fn cut(text: &str) -> String {
-    match text.char_indices().nth(VIEW_LINE_CHARS) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
-    }
 }
 
 /// The most text [`near_misses`] is given by the page: its rules look at all of it.

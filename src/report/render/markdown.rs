@@ -3,8 +3,8 @@
 
 use std::io::{self, Write};
 
-use super::text::{EVIDENCE_SHOWN, PACKAGES_SHOWN};
-use super::{clip, list_some, rollup_line};
+use super::text::{EVIDENCE_SHOWN, EVIDENCE_WIDTH, PACKAGES_SHOWN};
+use super::{list_some, rollup_line};
 use crate::report::diagnosis::{Diagnosis, Report, SourceReport};
 use crate::report::escape::{markdown_code, markdown_inline, table_cell};
 
@@ -109,7 +109,12 @@ pub(super) fn markdown_diagnosis(d: &Diagnosis, out: &mut dyn Write) -> io::Resu
             markdown_code(&first.path)
         )?;
         for e in d.evidence.iter().take(EVIDENCE_SHOWN) {
-            writeln!(out, "{}: {}", e.line, clip(&e.text).replace("```", "'''"))?;
+            writeln!(
+                out,
+                "{}: {}",
+                e.line,
+                crate::report::truncate(&e.text, EVIDENCE_WIDTH).replace("```", "'''")
+            )?;
         }
         let more = d.count.saturating_sub(EVIDENCE_SHOWN as u64);
         if more > 0 {

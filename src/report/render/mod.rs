@@ -15,7 +15,7 @@ use concise::concise;
 use github::github;
 use markdown::{markdown, markdown_rollup};
 use ndjson::ndjson;
-use text::{EVIDENCE_WIDTH, scan_text, text};
+use text::{scan_text, text};
 
 use std::io::{self, Write};
 
@@ -152,14 +152,6 @@ pub(super) fn clip_to(text: &str, width: usize) -> String {
     cut.push('…');
     cut.extend(&chars[chars.len() - tail..]);
     cut
-}
-
-pub(super) fn clip(text: &str) -> String {
-    if text.chars().count() <= EVIDENCE_WIDTH {
-        return text.to_owned();
-    }
-    let cut: String = text.chars().take(EVIDENCE_WIDTH).collect();
-    format!("{cut}…")
 }
 
 /// Writes `path:line: severity[category]SEP title (rule)`, one diagnosis on one line.

@@ -188,7 +188,7 @@ fn inline(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// A log line safe inside a fenced block, and not too long.
 fn fence_safe(line: &str) -> String {
-    ticket::clip(&line.replace("```", "'''"), LINE_WIDTH)
+    crate::report::truncate(&line.replace("```", "'''"), LINE_WIDTH)
 }
 
 /// Whether a cause or step mentions any of a claim's terms.

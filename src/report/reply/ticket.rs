@@ -270,21 +270,12 @@ fn claims(lines: &[RepairedLine]) -> Vec<Claim> {
             if hit.is_some() {
                 found.push(Claim {
                     kind,
-                    quote: clip(&mask::mask(&line.text), 200),
+                    quote: crate::report::truncate(&mask::mask(&line.text), 200),
                 });
             }
         }
     }
     found
-}
-
-/// Shortens text to `max` characters, marking the cut.
-pub fn clip(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let cut: String = text.chars().take(max).collect();
-    format!("{cut}…")
 }
 
 /// JSON objects holding an `http-basic` entry, each as the place the text around it says.
