@@ -7,10 +7,10 @@
 
 use std::io::Cursor;
 
-use magediag::input::source::Source;
-use magediag::pipeline::{self, Runs};
-use magediag::record::Framer;
-use magediag::rule::RuleSet;
+use magediag::testing::input::source::Source;
+use magediag::testing::pipeline::{self, Runs};
+use magediag::testing::record::Framer;
+use magediag::testing::rule::RuleSet;
 
 fn main() {
     divan::main();
@@ -57,7 +57,7 @@ fn candidates_of_512_lines(bencher: divan::Bencher, how: &str) {
         ends.push(batch.len());
     }
     // Past the warm-up lines: the DFA, as on every large input.
-    let first = magediag::gate::prefilter::WARM_LINES + 1;
+    let first = magediag::testing::gate::prefilter::WARM_LINES + 1;
     let (mut out, mut out_ends) = (Vec::new(), Vec::new());
     bencher
         .counter(divan::counter::BytesCount::new(batch.len()))
@@ -90,7 +90,7 @@ fn line_gate_per_buffer(bencher: divan::Bencher) {
     .expect("the sample exists");
     let buffer = text.repeat((256 << 10) / text.len().max(1) + 1);
     let gate = rules.signals.gate();
-    let (mut scratch, mut hot) = (magediag::gate::GateScratch::default(), Vec::new());
+    let (mut scratch, mut hot) = (magediag::testing::gate::GateScratch::default(), Vec::new());
     bencher
         .counter(divan::counter::BytesCount::new(buffer.len()))
         .bench_local(|| {

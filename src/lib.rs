@@ -6,52 +6,53 @@
 // The stages, in the order data flows.
 
 /// Bytes in, byte lines out: stdin, files, gzip, UTF-16, folder walks.
-pub mod input;
+mod input;
 
 /// Pasted text made whole again: wraps, prefixes, quoting, markup.
-pub mod repair;
+mod repair;
 
 /// Each line's envelope and the context earlier lines give it.
-pub mod record;
+mod record;
 
 /// The lines worth reading, found a buffer at a time; the rest are only counted.
-pub mod gate;
+mod gate;
 
 /// Typed events from the lines that rules read.
-pub mod signal;
+mod signal;
 
 /// Rule files: conditions, templates, tables and examples.
-pub mod rule;
+mod rule;
 
 /// Events to ranked diagnoses, one per rule that fired.
-pub mod engine;
+mod engine;
 
 /// The stages above over one source, its runs and its threads.
-pub mod pipeline;
+mod pipeline;
 
 /// The diagnosis contract and its renderers, one per format.
-pub mod report;
+mod report;
 
 /// Secrets masked before anything is shown.
-pub mod mask;
+mod mask;
 
 // What runs the stages and serves their answers.
 
 /// Where Composer keys are set, and whether they work.
-pub mod auth;
+mod auth;
 
 /// The command line, one file per subcommand.
-pub mod commands;
+mod commands;
 
 /// Messages on stderr and the wording of I/O errors.
-pub mod messages;
+mod messages;
 
 /// A local page and API to paste or drop logs into.
-pub mod serve;
+mod serve;
 
 /// What the pipeline made of some lines, for `magediag trace`.
-pub mod trace;
+mod trace;
 
+pub use commands::cli::Cli;
 pub use commands::run;
 pub use messages::{describe_io, is_broken_pipe, warn};
 
@@ -95,6 +96,73 @@ pub fn version_line() -> String {
         env!("CARGO_PKG_VERSION"),
         rule::CATALOGUE_VERSION
     )
+}
+
+/// What the integration tests and benchmarks reach inside the crate, at the paths of
+/// the modules that hold it. Not an API: it changes with the code.
+#[doc(hidden)]
+pub mod testing {
+    pub mod commands {
+        pub mod cli {
+            pub use crate::commands::cli::Cli;
+        }
+    }
+    pub mod gate {
+        pub use crate::gate::GateScratch;
+        pub mod prefilter {
+            pub use crate::gate::prefilter::WARM_LINES;
+        }
+    }
+    pub mod input {
+        pub mod source {
+            pub use crate::input::source::Source;
+        }
+    }
+    pub mod mask {
+        pub use crate::mask::{find_secrets, mask};
+    }
+    pub mod pipeline {
+        pub use crate::pipeline::{
+            Outcome, Runs, diagnose_every_line, diagnose_gated, diagnose_source,
+        };
+    }
+    pub mod record {
+        pub use crate::record::Framer;
+        pub mod envelope {
+            pub use crate::record::envelope::parse;
+        }
+    }
+    pub mod repair {
+        pub use crate::repair::{RepairedLine, Repairer, repair_text, starts_log_line};
+    }
+    pub mod report {
+        pub mod diagnosis {
+            pub use crate::report::diagnosis::{CATEGORIES, Report};
+        }
+        pub mod render {
+            pub use crate::report::render::{
+                Format, TextOptions, escape_data, escape_property, render, render_with,
+            };
+        }
+        pub mod reply {
+            pub use crate::report::reply::write;
+        }
+    }
+    pub mod rule {
+        pub use crate::rule::{RuleFile, RuleSet, embedded_files};
+        pub mod catalogue {
+            pub use crate::rule::catalogue::markdown;
+        }
+        pub mod cond {
+            pub use crate::rule::cond::parse_condition;
+        }
+        pub mod examples {
+            pub use crate::rule::examples::run_all;
+        }
+        pub mod table {
+            pub use crate::rule::table::embedded;
+        }
+    }
 }
 
 #[cfg(test)]

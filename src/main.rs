@@ -6,7 +6,7 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 fn main() -> ExitCode {
-    let cli = match magediag::commands::cli::Cli::try_parse() {
+    let cli = match magediag::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage(&e),
     };

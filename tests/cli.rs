@@ -411,7 +411,7 @@ references = ["https://example.com"]
 #[test]
 fn the_command_line_definition_is_consistent() {
     use clap::CommandFactory;
-    magediag::commands::cli::Cli::command().debug_assert();
+    magediag::testing::commands::cli::Cli::command().debug_assert();
 }
 
 #[test]

@@ -11,10 +11,10 @@ use common::{each_line, entities, smart_quotes};
 use std::collections::BTreeSet;
 
 use assert_cmd::Command;
-use magediag::input::source::Source;
-use magediag::pipeline::{self, Runs};
-use magediag::report::diagnosis::Report;
-use magediag::rule::RuleSet;
+use magediag::testing::input::source::Source;
+use magediag::testing::pipeline::{self, Runs};
+use magediag::testing::report::diagnosis::Report;
+use magediag::testing::rule::RuleSet;
 use serde_json::Value;
 
 type Damage = fn(&str) -> String;

@@ -20,9 +20,9 @@ use std::fmt;
 use std::io::Cursor;
 use std::sync::LazyLock;
 
-use magediag::input::source::Source;
-use magediag::pipeline::{Runs, diagnose_every_line, diagnose_gated};
-use magediag::rule::RuleSet;
+use magediag::testing::input::source::Source;
+use magediag::testing::pipeline::{Runs, diagnose_every_line, diagnose_gated};
+use magediag::testing::rule::RuleSet;
 use proptest::prelude::*;
 
 static RULES: LazyLock<RuleSet> = LazyLock::new(|| RuleSet::embedded().unwrap());

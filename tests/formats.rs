@@ -7,7 +7,7 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use proptest::prelude::*;
 
-use magediag::report::render::{escape_data, escape_property};
+use magediag::testing::report::render::{escape_data, escape_property};
 
 fn magediag() -> Command {
     let mut cmd = Command::cargo_bin("magediag").unwrap();

@@ -12,11 +12,11 @@
 use std::io::{self, Read};
 use std::sync::LazyLock;
 
-use magediag::input::source::Source;
-use magediag::pipeline::{self, Runs};
-use magediag::report::diagnosis::Report;
-use magediag::report::render::{self, Format};
-use magediag::rule::{RuleFile, RuleSet};
+use magediag::testing::input::source::Source;
+use magediag::testing::pipeline::{self, Runs};
+use magediag::testing::report::diagnosis::Report;
+use magediag::testing::report::render::{self, Format};
+use magediag::testing::rule::{RuleFile, RuleSet};
 use proptest::prelude::*;
 use proptest::sample::select;
 
@@ -185,7 +185,7 @@ fn report_json(reader: impl Read + Send + 'static) -> (String, bool) {
 
 /// A rule file: a shipped one, mutated.
 fn rule_text() -> impl Strategy<Value = String> {
-    let files = magediag::rule::embedded_files();
+    let files = magediag::testing::rule::embedded_files();
     let texts: Vec<Vec<u8>> = files.into_iter().map(|f| f.text.into_bytes()).collect();
     (select(texts), prop::collection::vec(mutation(), 0..6))
         .prop_map(|(text, m)| String::from_utf8_lossy(&apply(text, &m)).into_owned())
@@ -236,15 +236,15 @@ proptest! {
     #[test]
     fn fuzz_envelope_parse(bytes in log_bytes()) {
         for line in String::from_utf8_lossy(&bytes).lines() {
-            let _ = magediag::record::envelope::parse(line);
+            let _ = magediag::testing::record::envelope::parse(line);
         }
     }
 
     /// Target: the condition parser, on grammar soup and on arbitrary text.
     #[test]
     fn fuzz_parse_condition(text in condition_text(), raw in any::<String>()) {
-        let _ = magediag::rule::cond::parse_condition(&text);
-        let _ = magediag::rule::cond::parse_condition(&raw);
+        let _ = magediag::testing::rule::cond::parse_condition(&text);
+        let _ = magediag::testing::rule::cond::parse_condition(&raw);
     }
 
     /// Target: the rule loader on mutated rule files; errors must locate themselves.
@@ -261,7 +261,7 @@ proptest! {
     /// Target: paste repair on anything.
     #[test]
     fn fuzz_repair_text(bytes in log_bytes()) {
-        let _ = magediag::repair::repair_text(&String::from_utf8_lossy(&bytes));
+        let _ = magediag::testing::repair::repair_text(&String::from_utf8_lossy(&bytes));
     }
 
     /// Target: the whole pipeline; and the report does not depend on how the input is cut

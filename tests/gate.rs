@@ -6,16 +6,16 @@
 
 use std::sync::LazyLock;
 
-use magediag::input::source::Source;
-use magediag::pipeline::{Runs, diagnose_every_line, diagnose_gated};
-use magediag::rule::RuleSet;
+use magediag::testing::input::source::Source;
+use magediag::testing::pipeline::{Runs, diagnose_every_line, diagnose_gated};
+use magediag::testing::rule::RuleSet;
 use proptest::prelude::*;
 
 static RULES: LazyLock<RuleSet> = LazyLock::new(|| RuleSet::embedded().unwrap());
 
 /// The shipped rules and the rule file `text`, read as if from `path`.
 fn with_rule_file(path: &str, text: &str) -> RuleSet {
-    let file = magediag::rule::RuleFile {
+    let file = magediag::testing::rule::RuleFile {
         path: path.into(),
         text: text.into(),
     };
@@ -95,8 +95,9 @@ fn both_with(rules: &RuleSet, input: &[u8]) -> Vec<(String, String)> {
             };
             let gated_small = diagnose_gated(rules, small, runs);
             let every = diagnose_every_line(rules, source(), runs);
-            let json =
-                |o: &magediag::pipeline::Outcome| serde_json::to_string_pretty(&o.reports).unwrap();
+            let json = |o: &magediag::testing::pipeline::Outcome| {
+                serde_json::to_string_pretty(&o.reports).unwrap()
+            };
             assert_eq!(
                 json(&gated),
                 json(&gated_small),

@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use magediag::mask::mask;
+use magediag::testing::mask::mask;
 use proptest::prelude::*;
 use proptest::sample::select;
 
@@ -268,8 +268,8 @@ fn hide(case: Case, code: &str, at: usize) -> Case {
     }
 }
 
-static RULES: std::sync::LazyLock<magediag::rule::RuleSet> =
-    std::sync::LazyLock::new(|| magediag::rule::RuleSet::embedded().unwrap());
+static RULES: std::sync::LazyLock<magediag::testing::rule::RuleSet> =
+    std::sync::LazyLock::new(|| magediag::testing::rule::RuleSet::embedded().unwrap());
 
 /// Every string in a JSON value, one per line.
 fn collect_strings(value: &serde_json::Value, out: &mut String) {
@@ -372,11 +372,11 @@ proptest! {
     #[test]
     fn no_fragment_survives_the_whole_pipeline(case in any_shape()) {
         let log = format!("INFO: start\nERROR: failed: {}\nINFO: end\n", case.line);
-        let source = magediag::input::source::Source::from_reader("p.log".into(), std::io::Cursor::new(log.into_bytes())).unwrap();
-        let outcome = magediag::pipeline::diagnose_source(&RULES, source, magediag::pipeline::Runs::Latest);
-        let report = magediag::report::diagnosis::Report::new(outcome.reports);
+        let source = magediag::testing::input::source::Source::from_reader("p.log".into(), std::io::Cursor::new(log.into_bytes())).unwrap();
+        let outcome = magediag::testing::pipeline::diagnose_source(&RULES, source, magediag::testing::pipeline::Runs::Latest);
+        let report = magediag::testing::report::diagnosis::Report::new(outcome.reports);
         let mut out = Vec::new();
-        magediag::report::render::render(&report, magediag::report::render::Format::Json, &mut out).unwrap();
+        magediag::testing::report::render::render(&report, magediag::testing::report::render::Format::Json, &mut out).unwrap();
         let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
         // Compare on the decoded strings: JSON escaping would hide a raw fragment.
         let mut text = String::new();

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use magediag::repair::{RepairedLine, Repairer, repair_text, starts_log_line};
+use magediag::testing::repair::{RepairedLine, Repairer, repair_text, starts_log_line};
 use proptest::prelude::*;
 
 /// Long lines, the kind that wrapping cuts: each is longer than the widest wrap tested.

@@ -8,8 +8,8 @@
 use std::path::Path;
 
 use assert_cmd::Command;
-use magediag::mask::find_secrets;
-use magediag::rule::RuleSet;
+use magediag::testing::mask::find_secrets;
+use magediag::testing::rule::RuleSet;
 
 fn paste(path: &Path, format: Option<&str>) -> String {
     let mut cmd = Command::cargo_bin("magediag").unwrap();

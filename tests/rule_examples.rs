@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use magediag::rule::RuleSet;
-use magediag::rule::examples;
+use magediag::testing::rule::RuleSet;
+use magediag::testing::rule::examples;
 
 #[test]
 fn every_rule_example_passes_and_every_rule_has_both_kinds() {
@@ -44,7 +44,7 @@ fn every_rule_has_causes_remediation_and_references() {
 #[test]
 fn the_rule_catalogue_doc_is_current() {
     let rules = RuleSet::embedded().unwrap();
-    let generated = magediag::rule::catalogue::markdown(&rules);
+    let generated = magediag::testing::rule::catalogue::markdown(&rules);
     let committed = std::fs::read_to_string("docs/rules.md").unwrap_or_default();
     assert!(
         generated == committed,
@@ -54,8 +54,8 @@ fn the_rule_catalogue_doc_is_current() {
 
 /// The diagnoses (category, severity) of a text read as stdin is.
 fn diagnose(rules: &RuleSet, text: &str) -> Vec<(String, String)> {
-    use magediag::input::source::Source;
-    use magediag::pipeline::{self, Runs};
+    use magediag::testing::input::source::Source;
+    use magediag::testing::pipeline::{self, Runs};
     let source = Source::from_reader(
         "<stdin>".into(),
         std::io::Cursor::new(text.as_bytes().to_vec()),
@@ -77,7 +77,7 @@ fn diagnose(rules: &RuleSet, text: &str) -> Vec<(String, String)> {
 #[test]
 fn every_ece_tools_code_is_diagnosed_as_its_tables_category() {
     let rules = RuleSet::embedded().unwrap();
-    let tables = magediag::rule::table::embedded().unwrap();
+    let tables = magediag::testing::rule::table::embedded().unwrap();
     let table = tables.iter().find(|t| t.name == "ece_errors").unwrap();
     assert!(
         table.rows.len() > 100,
@@ -87,7 +87,7 @@ fn every_ece_tools_code_is_diagnosed_as_its_tables_category() {
         let (code, kind) = (&row[0], table.get(&row[0], "type").unwrap());
         let category = table.get(code, "category").unwrap();
         assert!(
-            magediag::report::diagnosis::CATEGORIES.contains(&category),
+            magediag::testing::report::diagnosis::CATEGORIES.contains(&category),
             "code {code}: unknown category {category}"
         );
         let stage = table.get(code, "stage").unwrap();
@@ -121,7 +121,7 @@ fn every_ece_tools_code_is_diagnosed_as_its_tables_category() {
 #[test]
 fn coded_lines_in_samples_and_examples_agree_with_the_ece_tools_table() {
     let rules = RuleSet::embedded().unwrap();
-    let tables = magediag::rule::table::embedded().unwrap();
+    let tables = magediag::testing::rule::table::embedded().unwrap();
     let table = tables.iter().find(|t| t.name == "ece_errors").unwrap();
     let mut texts: Vec<(String, String)> = Vec::new();
     for entry in std::fs::read_dir("samples").unwrap() {
@@ -194,13 +194,13 @@ fn coded_lines_in_samples_and_examples_agree_with_the_ece_tools_table() {
 /// set holds the core and its bundled extensions but none of Adobe Commerce's own.
 #[test]
 fn the_data_tables_hold_what_rules_rely_on() {
-    let tables = magediag::rule::table::embedded().unwrap();
+    let tables = magediag::testing::rule::table::embedded().unwrap();
     let table = |name: &str| tables.iter().find(|t| t.name == name).unwrap();
     let mysql = table("mysql_errors");
     for row in &mysql.rows {
         let category = mysql.get(&row[0], "category").unwrap();
         assert!(
-            magediag::report::diagnosis::CATEGORIES.contains(&category),
+            magediag::testing::report::diagnosis::CATEGORIES.contains(&category),
             "mysql {}: {category}",
             row[0]
         );
@@ -251,7 +251,7 @@ fn the_data_tables_hold_what_rules_rely_on() {
 #[test]
 fn every_composer_message_template_is_diagnosed_as_its_category() {
     let rules = RuleSet::embedded().unwrap();
-    let tables = magediag::rule::table::embedded().unwrap();
+    let tables = magediag::testing::rule::table::embedded().unwrap();
     let table = tables
         .iter()
         .find(|t| t.name == "composer_messages")

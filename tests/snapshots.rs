@@ -6,11 +6,11 @@
 
 use std::path::Path;
 
-use magediag::input::source::Source;
-use magediag::pipeline::{self, Runs};
-use magediag::report::diagnosis::Report;
-use magediag::report::render::{self, Format};
-use magediag::rule::RuleSet;
+use magediag::testing::input::source::Source;
+use magediag::testing::pipeline::{self, Runs};
+use magediag::testing::report::diagnosis::Report;
+use magediag::testing::report::render::{self, Format};
+use magediag::testing::rule::RuleSet;
 
 fn render_sample(path: &Path, format: Format) -> String {
     colored::control::set_override(false);
@@ -23,7 +23,7 @@ fn render_sample(path: &Path, format: Format) -> String {
     let mut out = Vec::new();
     if format == Format::Markdown {
         // `--format markdown` on a log prints the support reply.
-        magediag::report::reply::write(&report, &rules, None, &mut out).unwrap();
+        magediag::testing::report::reply::write(&report, &rules, None, &mut out).unwrap();
     } else {
         render::render(&report, format, &mut out).unwrap();
     }

@@ -19,20 +19,16 @@ mod render;
 mod sources;
 mod views;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-pub use command::{AuthArgs, AuthOutcome, Format, HELP, run};
-pub use findings::{CREATE_KEYS, STORE_IN_ENV};
+pub use command::{AuthArgs, AuthOutcome, HELP, run};
 pub use keys::fingerprint;
-pub use model::{
-    AuthReport, Check, Finding, KeySource, OnlineOutcome, OnlineResult, Place, PlaceReport,
-    Precedence, Severity, Sight, Verdict, View, ViewOnline, ViewPlace, ViewReport,
-};
-pub use online::DEFAULT_REPO_URL;
-pub use project::{Sharpening, add_to_report, sharpening};
+pub use model::{AuthReport, Check, KeySource, Place, PlaceReport, Severity, Verdict};
+pub use project::add_to_report;
 
 use sources::{Entry, Loaded, State};
 
+#[cfg(test)]
 /// Inspects a project without network access, as `magediag auth` does.
 ///
 /// `env_composer_auth` is this machine's `COMPOSER_AUTH`; `global_home` is the Composer
@@ -44,7 +40,7 @@ pub fn inspect(
     global_home: Option<&Path>,
 ) -> AuthReport {
     let project = project::read_resolved(
-        PathBuf::from(project_dir),
+        std::path::PathBuf::from(project_dir),
         None,
         env_composer_auth.map(str::to_string),
         global_home,

@@ -70,6 +70,7 @@ fn distinct_roots(roots: &[PathBuf]) -> Vec<PathBuf> {
         .collect()
 }
 
+#[cfg(test)]
 /// Reads what a walk found. A file may change between the walk and the read: one that
 /// vanished is reported, one that shrank or grew is read as it is when opened.
 pub fn scan_found(rules: &RuleSet, found: &[Found], runs: Runs) -> Scan {

@@ -35,6 +35,7 @@ const AUTOMATON_LITERAL: usize = 16;
 
 type Set = Vec<Vec<u8>>;
 
+#[cfg(test)]
 /// The literals a pattern's matches must contain (one of them), ASCII-lowercased; `None`
 /// when the pattern has no usable literal.
 pub fn required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {

@@ -13,10 +13,6 @@ const BUFFER: usize = 256 * 1024;
 /// The least read buffer of a file, however small it is.
 const LEAST_BUFFER: usize = 8 * 1024;
 
-/// The default most decompressed bytes read from one gzip source (a gzip bomb stops
-/// here); see [`decode::max_decompressed`] for the configured cap.
-pub const GZIP_CAP: u64 = decode::DEFAULT_MAX_DECOMPRESSED;
-
 /// One input stream and the name it is reported under.
 pub struct Source {
     /// The path as given, or `<stdin>`.

@@ -375,6 +375,7 @@ fn field_offsets_from_start(test: &mut FieldTest, len: usize) {
     }
 }
 
+#[cfg(test)]
 /// Parses a field predicate (the second argument of a quantifier), for tests and tools.
 pub fn parse_predicate(text: &str) -> Result<Predicate, SyntaxError> {
     check_nesting(text)?;

@@ -10,7 +10,7 @@ mod deferred;
 mod event;
 
 pub use deferred::{Deferred, join_suggestion};
-pub use event::{EVENTS_PER_SIGNAL, Event, Events};
+pub use event::{Event, Events};
 use event::{make_event, make_event_without_captures};
 
 use std::collections::HashMap;

@@ -8,8 +8,8 @@ mod markdown;
 mod ndjson;
 mod text;
 
-pub use github::{GITHUB_ANNOTATIONS, escape_data, escape_property};
-pub use text::{TEXT_WIDTH, TextOptions};
+pub use github::{escape_data, escape_property};
+pub use text::TextOptions;
 
 use concise::concise;
 use github::github;

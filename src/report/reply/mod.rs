@@ -17,8 +17,7 @@ use crate::report::diagnosis::{Diagnosis, Report, Severity, SourceReport};
 use crate::report::escape::{markdown_code, markdown_inline};
 use crate::rule::RuleSet;
 
-pub use ticket::{CLAIMS, Claim, ClaimKind, DatabaseOverride, PastedVariable, Ticket};
-pub use voice::composer_version;
+pub use ticket::Ticket;
 
 /// Most packages the customer part lists.
 const PACKAGES_SHOWN: usize = 10;
