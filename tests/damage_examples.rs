@@ -344,8 +344,7 @@ proptest! {
 }
 
 /// Each damage alone, at the widths people meet most, so that every kind runs on every
-/// example whatever proptest draws (but the collapse onto one line, which the repair
-/// does not undo yet).
+/// example whatever proptest draws.
 #[test]
 fn each_damage_alone_leaves_every_example_as_it_was() {
     let mut all = vec![
@@ -359,6 +358,7 @@ fn each_damage_alone_leaves_every_example_as_it_was() {
         Damage::Crlf,
         Damage::CrOnly,
         Damage::ProseFirst,
+        Damage::OneLine,
     ];
     for width in [80, 120] {
         for padded in [false, true] {

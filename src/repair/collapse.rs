@@ -125,8 +125,60 @@ fn openings(text: &str) -> Vec<(usize, Opening)> {
             found.push((at, Opening::RuleStart));
         }
     }
-    found.sort_unstable_by_key(|&(at, _)| at);
+    if let Some(at) = after_box_header(text, start) {
+        found.push((at, Opening::Marker));
+    }
+    found.sort_unstable_by_key(|&(at, kind)| (at, kind != Opening::Marker));
+    found.dedup_by_key(|&mut (at, _)| at);
+    let evidence: u32 = found.iter().map(|&(_, kind)| kind.weight()).sum();
+    if (1..COLLAPSE_EVIDENCE).contains(&evidence) {
+        // A sign of a collapse, too weak alone: a message that opens twice inside the
+        // line confirms it (a tool that repeats a warning prints it on lines of its own).
+        found.extend(repeated_messages(text, start).map(|at| (at, Opening::Repeat)));
+        found.sort_unstable_by_key(|&(at, kind)| (at, kind != Opening::Marker));
+        found.dedup_by_key(|&mut (at, _)| at);
+    }
     found
+}
+
+/// Where the text after a Symfony box header that opens the line starts: a box header
+/// is always a line of its own, so text after it on the same line was joined to it.
+fn after_box_header(text: &str, start: usize) -> Option<usize> {
+    let header = BOX_HEADER.find(&text[start..])?;
+    let after = start + header.end();
+    let body = text[after..].trim_start();
+    (!body.is_empty()).then(|| text.len() - body.len())
+}
+
+/// Where, after a blank, a message opens whose first [`REPEATED_OPENING`] bytes open
+/// another message after a blank too: each copy of a repeated message (the words inside
+/// a copy repeat as well, at the same distance: a pair that starts inside a copy already
+/// found is not an opening).
+fn repeated_messages(text: &str, start: usize) -> impl Iterator<Item = usize> {
+    let bytes = text.as_bytes();
+    let mut keyed: Vec<([u8; REPEATED_OPENING], usize)> = (start.max(1)..bytes.len())
+        .filter(|&at| matches!(bytes[at - 1], b' ' | b'\t') && bytes[at].is_ascii_uppercase())
+        .filter_map(|at| Some((repeat_key(&text[at..])?, at)))
+        .collect();
+    keyed.sort_unstable();
+    // (distance, first copy), earliest first copy per distance.
+    let mut pairs: Vec<(usize, usize)> = keyed
+        .windows(2)
+        .filter(|pair| pair[0].0 == pair[1].0)
+        .map(|pair| (pair[1].1 - pair[0].1, pair[0].1))
+        .collect();
+    pairs.sort_unstable();
+    let mut kept: Vec<(usize, usize)> = Vec::new();
+    for (distance, first) in pairs {
+        let inside = kept
+            .last()
+            .is_some_and(|&(d, f)| d == distance && first < f + distance);
+        if !inside {
+            kept.push((distance, first));
+        }
+    }
+    kept.into_iter()
+        .flat_map(|(distance, first)| [first, first + distance])
 }
 
 /// Whether the text up to the next run of blanks reads as a log line rather than a
@@ -230,22 +282,47 @@ fn rule_openings(text: &str) -> impl Iterator<Item = usize> + '_ {
         .map(|found| found.start() + 1)
 }
 
+/// Whether `text` opens with a message that some shipped rule's pattern matches only at
+/// the start of a line: such a line is never the rest of a wrapped one.
+pub(super) fn opens_rule_line(text: &str) -> bool {
+    RULE_LINE_STARTS
+        .as_ref()
+        .is_some_and(|regex| regex.is_match(text.trim_start()))
+}
+
 /// The shipped rules' patterns that are anchored at the start of a line, each made to
 /// match after a blank instead (and to end at a blank where it ended the line).
 static RULE_OPENINGS: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    let mut alternatives = Vec::new();
-    for (_, text) in crate::rule::EMBEDDED {
-        for pattern in anchored_patterns(text) {
-            if let Some(hir) = after_a_blank(pattern) {
-                alternatives.push(hir);
-            }
-        }
-    }
+    let alternatives = rule_line_starts();
     if alternatives.is_empty() {
         return None;
     }
-    Regex::new(&Hir::alternation(alternatives).to_string()).ok()
+    let blank = Hir::class(Class::Unicode(ClassUnicode::new([
+        ClassUnicodeRange::new(' ', ' '),
+        ClassUnicodeRange::new('\t', '\t'),
+    ])));
+    Regex::new(&Hir::concat(vec![blank, Hir::alternation(alternatives)]).to_string()).ok()
 });
+
+/// The same patterns, anchored at the start of the text.
+static RULE_LINE_STARTS: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    let alternatives = rule_line_starts();
+    if alternatives.is_empty() {
+        return None;
+    }
+    let start = Hir::look(Look::Start);
+    Regex::new(&Hir::concat(vec![start, Hir::alternation(alternatives)]).to_string()).ok()
+});
+
+/// The shipped rules' patterns anchored at the start of a line, relaxed to end at a
+/// blank where they ended the line (see [`line_start`]).
+fn rule_line_starts() -> Vec<Hir> {
+    crate::rule::EMBEDDED
+        .iter()
+        .flat_map(|(_, text)| anchored_patterns(text))
+        .filter_map(line_start)
+        .collect()
+}
 
 /// The patterns written `'''^...'''` in a rule file.
 fn anchored_patterns(text: &str) -> impl Iterator<Item = &str> {
@@ -254,10 +331,10 @@ fn anchored_patterns(text: &str) -> impl Iterator<Item = &str> {
         .filter_map(|rest| rest.split_once("'''").map(|(pattern, _)| pattern))
 }
 
-/// A pattern anchored at the start of a line, turned into one that matches after a blank
-/// (the blank included) and ends at a blank or the end where it ended the line; its
-/// groups unnamed. `None` for a pattern that does not parse.
-fn after_a_blank(pattern: &str) -> Option<Hir> {
+/// A pattern anchored at the start of a line, without its anchors: it ends at a blank
+/// or the end where it ended the line, and its groups are unnamed. `None` for a pattern
+/// that does not parse or does not open with literal text.
+fn line_start(pattern: &str) -> Option<Hir> {
     let hir = regex_syntax::ParserBuilder::new()
         .build()
         .parse(pattern)
@@ -269,8 +346,7 @@ fn after_a_blank(pattern: &str) -> Option<Hir> {
     if !opens_with_literal(&hir) {
         return None;
     }
-    let body = relax_ends(hir, &blank);
-    Some(Hir::concat(vec![blank, body]))
+    Some(relax_ends(hir, &blank))
 }
 
 /// Whether a pattern anchored at the start opens, after optional parts, with literal
@@ -294,8 +370,9 @@ fn opens_with_literal(hir: &Hir) -> bool {
         _ => literal(hir),
     }
     };
-    let HirKind::Concat(items) = hir.kind() else {
-        return false;
+    let items = match hir.kind() {
+        HirKind::Concat(items) => items.as_slice(),
+        _ => std::slice::from_ref(hir),
     };
     items
         .iter()
@@ -416,6 +493,51 @@ mod tests {
         assert_eq!(body_start(&text), 1);
         assert_eq!(body_start("`  W: x`"), 6);
         assert!(split(&text).is_none_or(|pieces| pieces.concat().len() <= text.len()));
+    }
+
+    /// A box header is a line of its own: text after it on its line was joined to it.
+    #[test]
+    fn splits_after_a_box_header_that_opens_the_line() {
+        let text = "  [Acme\\Shop\\Exception\\ConfigException]   The \"acme/theme\" theme has no parent theme registered.";
+        let pieces = split(text).unwrap();
+        assert_eq!(pieces.len(), 2, "{pieces:?}");
+        assert!(pieces[1].starts_with("The \"acme/theme\""), "{pieces:?}");
+        let text = "In InstallCommand.php line 274:    Could not find package acme/shop with version 3.  install [--no-dev]";
+        assert_eq!(
+            split(text).unwrap()[1].trim(),
+            "Could not find package acme/shop with version 3.  install [--no-dev]"
+        );
+        // A header alone, or a message that names an exception, is a line of its own.
+        assert_eq!(split("  [Acme\\Shop\\Exception\\ConfigException]   "), None);
+    }
+
+    /// One indented opening is too weak alone; a message repeated inside the line makes
+    /// it a collapse.
+    #[test]
+    fn a_repeated_message_confirms_a_weak_sign() {
+        let text = "  Checking the keys for repo.example.com:       Username: someone Notice from repo.example.com: no keys were sent with this request. Notice from repo.example.com: no keys were sent with this request.";
+        let pieces = split(text).unwrap();
+        assert_eq!(pieces.len(), 4, "{pieces:?}");
+        assert_eq!(pieces[2], pieces[3].trim_end());
+        let three =
+            format!("{text} Notice from repo.example.com: no keys were sent with this request.");
+        let pieces = split(&three).unwrap();
+        assert_eq!(pieces.len(), 5, "{pieces:?}");
+        // A repeat inside the line and no other sign is not a collapse: a message may
+        // quote another.
+        let alone = "Retrying after: Notice from repo.example.com: no keys were sent with this request, then Notice from repo.example.com: no keys were sent";
+        assert_eq!(split(alone), None);
+    }
+
+    /// A pattern that is one literal (`^Errors during compilation:`) opens a line too.
+    #[test]
+    fn a_literal_rule_pattern_opens_a_line() {
+        let text = "Interceptor generation... 7/9 [====>-----]  77% 48 secs 389.0 MiB Errors during compilation: Acme\\Feed\\Export";
+        let pieces = split(text).unwrap();
+        assert_eq!(
+            pieces.last().map(|piece| piece.trim_end()),
+            Some("Errors during compilation: Acme\\Feed\\Export")
+        );
     }
 
     /// The rule catalogue matches `Killed` only as a line of its own.

@@ -51,8 +51,16 @@ pub(super) fn shows_cut(before: &str, after: &str) -> bool {
         && last.is_ascii_alphanumeric()
         && head[1..].starts_with(|ch: char| ch.is_ascii_digit())
         && head.contains(']');
+    // A namespaced PHP class cut anywhere in its name (`Magento\Framework\Valid`
+    // `ationException`), and a host name cut after a dot (`repo.magento.` `com`).
+    let class = tail.contains('\\') && last.is_alphanumeric() && first.is_alphanumeric();
+    let host = last == '.'
+        && is_host_start(tail.trim_start_matches(['\'', '"', '(', '@']))
+        && head.starts_with(|ch: char| ch.is_ascii_lowercase());
     arrow
         || package
+        || class
+        || host
         || hyphen
         || scheme
         || version
@@ -65,6 +73,19 @@ pub(super) fn shows_cut(before: &str, after: &str) -> bool {
             && continues_path(first)
             && !first.is_uppercase())
         || cuts_word(tail, head)
+}
+
+/// Whether `tail` is the start of a host name cut after a dot: two labels or more, each
+/// opening with a letter (`repo.magento.`, not `3.5s.` or `done.`).
+fn is_host_start(tail: &str) -> bool {
+    let labels = tail.trim_end_matches('.');
+    labels.contains('.')
+        && labels.split('.').all(|label| {
+            label.starts_with(|ch: char| ch.is_ascii_alphabetic())
+                && label
+                    .bytes()
+                    .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
+        })
 }
 
 /// Whether the last word of a line opens a quote (`'https://...`) that the first word of

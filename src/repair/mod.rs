@@ -157,13 +157,20 @@ struct Physical {
     header: bool,
     /// Came after a Markdown quote (`> `).
     after_quote: bool,
+    /// Carried a prefix (`W:`, `[host] err `, a quote): a line that carries none is not
+    /// continued by one that does, since a tool prefixes each line it prints.
+    prefixed: bool,
 }
 
 /// The facts about a line's layout that wrap detection looks at.
 #[derive(Debug, Clone, Copy)]
 struct Shape {
-    /// Length in characters, trailing whitespace included.
+    /// Length in characters, trailing whitespace included, as the tool printed the line
+    /// (with its prefix).
     len: usize,
+    /// Length in characters of the line without its prefix (a prefix added after the
+    /// wrap, as a CI runner stamps lines it passes on, is not part of the wrap width).
+    body_len: usize,
     /// Length in characters without trailing whitespace.
     trim_len: usize,
     /// Starts with two spaces, as every line of a Symfony console box does.
@@ -290,9 +297,12 @@ impl Repairer {
                 // a `->` that the wrap cut.
                 body = &text[at..];
             }
+            let kept_from = body.as_ptr() as usize - text.as_ptr() as usize;
+            let prefixed = !text[..kept_from].trim().is_empty();
             let body = self.copy_of(body);
             let mut physical = Physical::new(line_no, body);
             physical.after_quote = after_quote;
+            physical.prefixed = prefixed;
             physical.shape.measure(as_printed);
             self.queue(physical);
         }

@@ -73,6 +73,15 @@ pub(super) fn may_open_prefix(text: &str, knows_machine: bool) -> bool {
     {
         return true;
     }
+    // A CI runner's timestamp or a docker-compose service, stamped on before the prefix
+    // that was just removed.
+    const SERVICE_NAME_MAX: usize = 40;
+    let head = &text.as_bytes()[..text.len().min(SERVICE_NAME_MAX)];
+    if (first.is_ascii_digit() && strip_runner_timestamp(text).is_some())
+        || (memchr::memchr(b'|', head).is_some() && strip_docker_compose(text).is_some())
+    {
+        return true;
+    }
     // After indentation: fences and indented quotes.
     matches!(
         trim_start_quick(text).as_bytes().first(),

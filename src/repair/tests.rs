@@ -165,6 +165,78 @@ fn strips_tool_prefixes() {
     assert_eq!(texts(input), expected);
 }
 
+/// A prefix that a tool added after the terminal wrapped the line is not part of the
+/// wrap width: the line is still cut at a terminal's width.
+#[test]
+fn a_prefix_added_after_the_wrap_is_not_measured() {
+    let line = format!(
+        "The archive for acme/module-pay failed with status {}",
+        "x".repeat(80)
+    );
+    let (first, rest) = line.split_at(80);
+    let input = format!("[web-1] err {first}\n[web-1] err {rest}");
+    assert_eq!(texts(&input), [line.clone()]);
+    // A sentence that opens the next line stays apart when no width says it was cut.
+    let input =
+        "[web-1] err The archive for acme/module-pay failed with status 4\n[web-1] err Done";
+    assert_eq!(texts(input).len(), 2);
+}
+
+/// A box header is a line of its own, however wide the screen padded it.
+#[test]
+fn a_box_header_is_never_joined_to_the_next_line() {
+    // A container's lines on a 60-column screen: the header fills the width, as a cut line does.
+    let header = "php_1  |   [Acme\\Shop\\Exception\\ThemeConfigurationException]";
+    assert_eq!(header.len(), 60);
+    let second = "php_1  |   The \"acme/theme\" theme has a parent that is regis";
+    assert_eq!(second.len(), 60);
+    let input = format!("{header}\n{second}\n{:<60}", "tered.");
+    assert_eq!(
+        texts(&input),
+        [
+            "[Acme\\Shop\\Exception\\ThemeConfigurationException]",
+            "The \"acme/theme\" theme has a parent that is registered."
+        ]
+    );
+}
+
+/// A tool prefixes every line it prints: a wrapped piece (no prefix) that ends at a
+/// space is not continued by the tool's next line (with its prefix).
+#[test]
+fn a_prefixed_line_never_continues_an_unprefixed_piece() {
+    let first = "[web-1] err The archive https://repo.example.com/archives/acme/pay/acme-pay-1.0.";
+    assert_eq!(first.len(), 80);
+    // The rest fills the width and ends at the space the next cut would fall on.
+    let rest = "0.zip could not be downloaded from the mirror either: HTTP/1.1 404 Not Found ok ";
+    assert_eq!(rest.len(), 80);
+    let input = format!("{first}\n{rest}\n[web-1] err The next step was skipped.");
+    assert_eq!(texts(&input).len(), 2, "{:?}", texts(&input));
+}
+
+/// A message that the rule catalogue matches only at the start of a line opens one,
+/// even after a line as wide as a terminal.
+#[test]
+fn a_message_rules_read_at_a_line_start_is_never_a_wrapped_rest() {
+    let progress = format!(
+        "Interceptors generation... 3/9 [====>-----]  33% 45 secs {}",
+        "=".repeat(63)
+    );
+    assert_eq!(progress.len(), 120);
+    assert_eq!(texts(&format!("{progress}\nKilled")).len(), 2);
+}
+
+/// Prefixes stack in any order: a runner stamps what a container printed under `W:`.
+#[test]
+fn strips_stacked_tool_prefixes() {
+    let input = "    W: 2024-05-14T08:12:45.4417823Z Downloading acme/x\n    W: php_1  | Downloading acme/y\n2024-05-14T08:12:46.0000000Z php_1  |     W: Downloading acme/z";
+    let expected = [
+        "Downloading acme/x",
+        "Downloading acme/y",
+        "Downloading acme/z",
+    ];
+    assert_eq!(texts(input), expected);
+}
+
 #[test]
 fn keeps_pipes_that_are_not_docker_prefixes() {
     let input = "magento/framework 103.0.4 requires php ~7.3.0||~7.4.0";
@@ -253,6 +325,21 @@ fn joins_a_single_line_cut_in_the_middle_of_something() {
         (
             "Could not connect to the search engine at tcp://opensearch.internal:9200 (elasticsearch client",
             ")",
+        ),
+        // A namespaced class cut before a capital (its rest opens as its line did), a
+        // host cut after a dot.
+        (
+            "Exception #0 (Acme\\Shop\\Catalog\\Model\\Config\\Reader\\Validation",
+            "Exception): Element 'block' is not allowed.",
+        ),
+        (
+            "Could not reach the package metadata for acme/module-pay on mirror.example.",
+            "org (it timed out)",
+        ),
+        // A JSON record left open, even where its rest opens like a sentence.
+        (
+            r#"{"errorCode":33,"stage":"deploy","step":"warm-up","suggestion":"Check the warm-up pages.","title":""#,
+            r#"Warming up failed","type":"warning"}"#,
         ),
     ];
     for (first, rest) in cases {

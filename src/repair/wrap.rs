@@ -4,7 +4,8 @@
 use regex::Regex;
 use std::sync::LazyLock;
 
-use super::cut::shows_cut;
+use super::collapse::opens_rule_line;
+use super::cut::{closes_what_opened, shows_cut};
 use super::prefix::trim_start_quick;
 use super::{
     LONGER_LINES_ALLOWED, LOOKBEHIND, MAX_JOINED_BYTES, MIN_WRAP_WIDTH, Physical, Repairer, Shape,
@@ -15,8 +16,12 @@ impl Repairer {
     /// Tells whether the next line in the window continues `current`, and how.
     pub(super) fn wrap_into_next(&mut self, current: &Physical) -> Option<Wrap> {
         let next = self.ahead.front()?;
+        if next.prefixed && !current.prefixed {
+            return None;
+        }
         let open_len = self.open.as_ref().map_or(0, |open| open.text.len());
-        if current.shape.len < MIN_WRAP_WIDTH || open_len > MAX_JOINED_BYTES {
+        // A whole box header (`[...Exception]`, `In X.php line N:`) ends its line.
+        if current.shape.len < MIN_WRAP_WIDTH || open_len > MAX_JOINED_BYTES || current.header {
             return None;
         }
         let after_box_header = self
@@ -42,7 +47,7 @@ impl Repairer {
         } else {
             return None;
         };
-        if !can_continue(&next.body) {
+        if !can_continue(&next.body) || opens_rule_line(&next.body) {
             return None;
         }
         if wrap == Wrap::Plain {
@@ -80,6 +85,7 @@ impl Physical {
             shape,
             header,
             after_quote: false,
+            prefixed: false,
         }
     }
 }
@@ -106,6 +112,7 @@ impl Shape {
         let len = trim_len + char_len(&body[trimmed.len()..]);
         Shape {
             len,
+            body_len: len,
             trim_len,
             box_indent: body.starts_with("  "),
             padded: trimmed.len() < body.len(),
@@ -220,12 +227,26 @@ pub(super) fn plain_wrap(current: &Physical, next: &Physical, stats: &WindowStat
     // cut in the middle of something. Either way a next line that opens a sentence is a
     // new line, unless the cut fell on the space before it.
     let seen_before = stats.known_width == Some(width);
+    let cut = shows_cut(&current.body, &next.body);
     let evidence = stats.same_len >= 2
         || seen_before
         || is_terminal_width(width)
-        || shows_cut(&current.body, &next.body);
+        || is_terminal_width(shape.body_len)
+        || cut;
     let cut_at_space = shape.padded;
-    evidence && (cut_at_space || !opens_sentence(&next.body)) && !same_opening(current, next)
+    // Repeated openings are repeated lines, unless the cut shows (`(Acme\Validation`
+    // `Exception): ...` opens as its line did by chance).
+    evidence
+        && (cut_at_space || !opens_sentence(&next.body) || closes_record(current, next))
+        && (cut || !same_opening(current, next))
+}
+
+/// Whether `current` opens a JSON record (`{"errorCode":...`) that it leaves open and
+/// `next` closes: the record says itself that it goes on, whatever the next line opens
+/// with.
+fn closes_record(current: &Physical, next: &Physical) -> bool {
+    trim_start_quick(&current.body).starts_with("{\"")
+        && closes_what_opened(&current.body, &next.body)
 }
 
 /// Whether two lines open with the same text: log lines repeat their openings (a
