@@ -175,7 +175,7 @@ fn a_prefix_added_after_the_wrap_is_not_measured() {
     );
     let (first, rest) = line.split_at(80);
     let input = format!("[web-1] err {first}\n[web-1] err {rest}");
-    assert_eq!(texts(&input), [line.clone()]);
+    assert_eq!(texts(&input), [line]);
     // A sentence that opens the next line stays apart when no width says it was cut.
     let input =
         "[web-1] err The archive for acme/module-pay failed with status 4\n[web-1] err Done";
