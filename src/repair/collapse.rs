@@ -22,6 +22,9 @@ pub(super) const COLLAPSED_MIN: usize = 80;
 /// How many bytes of a line's opening must repeat for the repeat to be evidence.
 const REPEATED_OPENING: usize = 24;
 
+/// A line this long may be a collapse on a repeated message alone (see [`openings`]).
+const LONG_LINE: usize = 160;
+
 /// How much evidence makes a line a collapse (see [`Opening::weight`]).
 const COLLAPSE_EVIDENCE: u32 = 3;
 
@@ -79,11 +82,11 @@ fn openings(text: &str) -> Vec<(usize, Opening)> {
     let bytes = text.as_bytes();
     let start = text.len() - text.trim_start().len();
     let prefix = transport_prefix(&text[start..]);
-    // What the line opens with, to find it repeated.
-    let opening = repeat_key(&text[start..]);
-    let stamp = stamp_shape(&text[start..]);
     // The line's own prefixes (`    W:   - `) open nothing inside it.
     let start = body_start(text);
+    let stamp = stamp_shape(&text[start..]);
+    // What the line opens with after them, to find it repeated.
+    let opening = repeat_key(&text[start..]);
     let mut found = Vec::new();
     // Where each opening found and its prefixes span.
     let mut prefixed = Vec::new();
@@ -105,7 +108,7 @@ fn openings(text: &str) -> Vec<(usize, Opening)> {
             && rest.starts_with(|ch: char| ch.is_ascii_alphabetic() || "[-*#(\\".contains(ch));
         let opens_repeat = opening.is_some() && repeat_key(rest) == opening;
         let kind = if is_marker(rest, indented, stamp)
-            || prefix.is_some_and(|prefix| rest.starts_with(prefix))
+            || prefix.is_some_and(|prefix| opens_with_prefix(rest, prefix))
         {
             Opening::Marker
         } else if opens_repeat {
@@ -121,21 +124,27 @@ fn openings(text: &str) -> Vec<(usize, Opening)> {
         prefixed.push(word..=at);
     }
     for at in rule_openings(text) {
-        if at > start && !prefixed.iter().any(|prefix| prefix.contains(&at)) {
+        // Inside a prefix found there, it opens nothing; at the prefix's own start, it
+        // is the same opening, weighed as the heavier of the two.
+        let in_prefix = prefixed
+            .iter()
+            .any(|prefix| *prefix.start() < at && at <= *prefix.end());
+        if at > start && !in_prefix {
             found.push((at, Opening::RuleStart));
         }
     }
     if let Some(at) = after_box_header(text, start) {
         found.push((at, Opening::Marker));
     }
-    found.sort_unstable_by_key(|&(at, kind)| (at, kind != Opening::Marker));
+    found.sort_unstable_by_key(|&(at, kind)| (at, std::cmp::Reverse(kind.weight())));
     found.dedup_by_key(|&mut (at, _)| at);
     let evidence: u32 = found.iter().map(|&(_, kind)| kind.weight()).sum();
-    if (1..COLLAPSE_EVIDENCE).contains(&evidence) {
-        // A sign of a collapse, too weak alone: a message that opens twice inside the
-        // line confirms it (a tool that repeats a warning prints it on lines of its own).
+    if evidence > 0 || text.len() >= LONG_LINE {
+        // A sign of a collapse, or a line as long as several: a message that opens twice
+        // inside the line confirms it, and opens a line at each copy (a tool that repeats
+        // a message prints it on lines of its own).
         found.extend(repeated_messages(text, start).map(|at| (at, Opening::Repeat)));
-        found.sort_unstable_by_key(|&(at, kind)| (at, kind != Opening::Marker));
+        found.sort_unstable_by_key(|&(at, kind)| (at, std::cmp::Reverse(kind.weight())));
         found.dedup_by_key(|&mut (at, _)| at);
     }
     found
@@ -151,34 +160,39 @@ fn after_box_header(text: &str, start: usize) -> Option<usize> {
 }
 
 /// Where, after a blank, a message opens whose first [`REPEATED_OPENING`] bytes open
-/// another message after a blank too: each copy of a repeated message (the words inside
-/// a copy repeat as well, at the same distance: a pair that starts inside a copy already
-/// found is not an opening).
+/// another message after a blank too: each copy of a repeated message. The words inside
+/// a copy repeat as well: a pair whose first copy lies inside an earlier pair's first
+/// copy, and its second inside or after that pair's second, is not an opening.
 fn repeated_messages(text: &str, start: usize) -> impl Iterator<Item = usize> {
     let bytes = text.as_bytes();
-    let mut keyed: Vec<([u8; REPEATED_OPENING], usize)> = (start.max(1)..bytes.len())
-        .filter(|&at| matches!(bytes[at - 1], b' ' | b'\t') && bytes[at].is_ascii_uppercase())
+    // The line's own opening is one (its copies are found apart, as `Repeat`s, but its
+    // words must not open lines of their own).
+    let mut keyed: Vec<([u8; REPEATED_OPENING], usize)> = (start..bytes.len())
+        .filter(|&at| {
+            at == start || (matches!(bytes[at - 1], b' ' | b'\t') && bytes[at].is_ascii_uppercase())
+        })
         .filter_map(|at| Some((repeat_key(&text[at..])?, at)))
         .collect();
     keyed.sort_unstable();
-    // (distance, first copy), earliest first copy per distance.
+    // (first copy, second copy), in text order.
     let mut pairs: Vec<(usize, usize)> = keyed
         .windows(2)
         .filter(|pair| pair[0].0 == pair[1].0)
-        .map(|pair| (pair[1].1 - pair[0].1, pair[0].1))
+        .map(|pair| (pair[0].1, pair[1].1))
         .collect();
     pairs.sort_unstable();
     let mut kept: Vec<(usize, usize)> = Vec::new();
-    for (distance, first) in pairs {
+    for (first, second) in pairs {
         let inside = kept
-            .last()
-            .is_some_and(|&(d, f)| d == distance && first < f + distance);
+            .iter()
+            .any(|&(f, s)| f < first && first < s && s < second);
         if !inside {
-            kept.push((distance, first));
+            kept.push((first, second));
         }
     }
     kept.into_iter()
-        .flat_map(|(distance, first)| [first, first + distance])
+        .flat_map(|(first, second)| [first, second])
+        .filter(move |&at| at != start)
 }
 
 /// Whether the text up to the next run of blanks reads as a log line rather than a
@@ -209,8 +223,27 @@ fn repeat_key(text: &str) -> Option<[u8; REPEATED_OPENING]> {
 /// enough that finding it again inside the line is evidence.
 fn transport_prefix(text: &str) -> Option<&str> {
     const SHORTEST: usize = 5;
-    let prefix = &text[..body_start(text)];
-    (prefix.trim().len() >= SHORTEST).then_some(prefix)
+    // A short prefix (`>`, `-`) is evidence only where it opens this many places.
+    const SHORT_REPEATS: usize = 3;
+    // Its first part: `>` of `>   - `, where quoting and a list item stack.
+    let prefix = text[..body_start(text)]
+        .split_whitespace()
+        .next()
+        .unwrap_or_default();
+    let opens = |rest: &str| opens_with_prefix(rest, prefix);
+    let repeats = || {
+        memchr::memchr2_iter(b' ', b'\t', text.as_bytes())
+            .filter(|&at| opens(&text[at + 1..]))
+            .nth(SHORT_REPEATS - 1)
+            .is_some()
+    };
+    (prefix.len() >= SHORTEST || (!prefix.is_empty() && repeats())).then_some(prefix)
+}
+
+/// Whether `rest` opens with `prefix` as a prefix: followed by a blank or the end.
+fn opens_with_prefix(rest: &str, prefix: &str) -> bool {
+    rest.strip_prefix(prefix)
+        .is_some_and(|after| after.is_empty() || after.starts_with([' ', '\t']))
 }
 
 /// Where the body of `text` starts: after its transport prefixes and the blanks after
@@ -254,13 +287,30 @@ fn stamp_shape(text: &str) -> Option<Stamp> {
     }
 }
 
+/// Whether text opens with a bracketed date and time (`[2024-05-14T08:12` or
+/// `[2024-05-14 08:12`): loggers stamp a line so at its start, whatever the line before
+/// opened with.
+fn bracketed_time(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| {
+        bytes
+            .get(range)
+            .is_some_and(|part| part.iter().all(u8::is_ascii_digit))
+    };
+    stamp_shape(text) == Some(Stamp::Bracketed)
+        && matches!(bytes.get(11), Some(b'T' | b' '))
+        && digits(12..14)
+        && bytes.get(14) == Some(&b':')
+        && digits(15..17)
+}
+
 /// Whether text opens as only a new line does: a Cloud `W:`/`E:` prefix, a Symfony box
 /// header, a timestamp of the shape the line itself opened with, or a Composer list item
 /// after indentation.
 fn is_marker(rest: &str, indented: bool, stamped: Option<Stamp>) -> bool {
     let cloud = (rest.starts_with("W:") || rest.starts_with("E:"))
         && matches!(rest.as_bytes().get(2), None | Some(b' '));
-    let stamp = stamped.is_some() && stamp_shape(rest) == stamped;
+    let stamp = (stamped.is_some() && stamp_shape(rest) == stamped) || bracketed_time(rest);
     let item = indented && (rest.starts_with("- ") || rest.starts_with("* "));
     cloud || stamp || item || BOX_HEADER.is_match(rest)
 }
@@ -527,6 +577,54 @@ mod tests {
         // quote another.
         let alone = "Retrying after: Notice from repo.example.com: no keys were sent with this request, then Notice from repo.example.com: no keys were sent";
         assert_eq!(split(alone), None);
+    }
+
+    /// A line as long as several, where one message template opens twice: each copy
+    /// opens a line, and the words inside a copy that repeat open none.
+    #[test]
+    fn a_long_line_splits_where_a_message_repeats() {
+        let text = "Dear support, our nightly build has failed twice now and we changed nothing on our side, so here is what the build printed for us today:  The 'https://repo.example.com/archives/acme/module-pay/acme-module-pay-2.1.0.zip' file could not be downloaded (HTTP 404) The 'https://repo.example.com/archives/acme/module-ship/acme-module-ship-1.0.0.zip' file could not be downloaded (HTTP 404) The 'https://repo.example.com/archives/acme/module-tax/acme-module-tax-1.0.0.zip' file could not be downloaded (HTTP 404)";
+        let pieces = split(text).unwrap();
+        assert_eq!(pieces.len(), 4, "{pieces:?}");
+        assert!(
+            pieces[1..]
+                .iter()
+                .all(|piece| piece.starts_with("The 'https://")),
+            "{pieces:?}"
+        );
+        // The same without the prose: the line's own opening is the first copy.
+        let pieces = split(&text[text.find("The '").unwrap()..]).unwrap();
+        assert_eq!(pieces.len(), 3, "{pieces:?}");
+    }
+
+    /// Quoting, bullets or a fence in front of stamped lines: the stamps still show
+    /// where each line opened.
+    #[test]
+    fn a_stamp_after_a_short_prefix_opens_a_line() {
+        for prefix in ["> ", "- ", "``` "] {
+            let text = format!(
+                "{prefix}[2024-05-02T08:14:31.120000+00:00] NOTICE: Starting the step. {prefix}[2024-05-02T08:14:33.845000+00:00] CRITICAL: [12] The step failed."
+            );
+            assert_eq!(split(&text).map(|pieces| pieces.len()), Some(2), "{text}");
+        }
+    }
+
+    /// A bracketed date and time opens a line, after prose that opened with none.
+    #[test]
+    fn a_bracketed_time_opens_a_line_after_prose() {
+        let text = "Hi, the deploy broke again after the upgrade, here is the last part of it:  [2024-03-12T10:21:00.000000+00:00] ERROR: [102] Unable to write to the env file";
+        assert_eq!(split(text).map(|pieces| pieces.len()), Some(2));
+        // A date alone, without a time, is often part of a message.
+        let text = "Hi, the deploy broke again after the upgrade that we did on the date [2024-03-12] as planned by the team";
+        assert_eq!(split(text), None);
+    }
+
+    /// A message a rule reads only at a line start, after an indented gap: it opens a
+    /// line, as strongly as where no gap comes before it.
+    #[test]
+    fn a_rule_opening_after_an_indented_gap_counts_in_full() {
+        let text = "Hi, here is what the watcher in our build hook printed when it stopped:   [ERROR] EMFILE: too many open files, watch '/app/web/css'";
+        assert_eq!(split(text).map(|pieces| pieces.len()), Some(2));
     }
 
     /// A pattern that is one literal (`^Errors during compilation:`) opens a line too.

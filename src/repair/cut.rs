@@ -37,10 +37,12 @@ pub(super) fn shows_cut(before: &str, after: &str) -> bool {
     let head = after.split(char::is_whitespace).next().unwrap_or(after);
     // A cut `->`, and a package name cut at its slash (`acme` `/module-x`).
     let arrow = last == '-' && first == '>';
+    // A protocol cut from its version (`HTTP` `/1.1`): no line opens with `/1`.
     let package = first == '/'
         && tail.ends_with(|ch: char| ch.is_ascii_alphanumeric())
-        && head[1..].starts_with(|ch: char| ch.is_ascii_lowercase())
-        && !head[1..].contains('/');
+        && ((head[1..].starts_with(|ch: char| ch.is_ascii_lowercase())
+            && !head[1..].contains('/'))
+            || head[1..].starts_with(|ch: char| ch.is_ascii_digit()));
     // A hyphenated word cut at its hyphen (`Read-` `only`, `Read` `-only`), a URL's
     // scheme cut from its slashes (`phar:` `///usr`), a version cut from the word it
     // follows (`magento/framework` `[103.0.6]`).
@@ -59,6 +61,7 @@ pub(super) fn shows_cut(before: &str, after: &str) -> bool {
         && head.starts_with(|ch: char| ch.is_ascii_lowercase());
     arrow
         || package
+        || cuts_status(before, head)
         || class
         || host
         || hyphen
@@ -195,6 +198,22 @@ pub(super) fn cuts_word(tail: &str, head: &str) -> bool {
         let after = &head[..head_letters_bytes(head, letters_after)];
         is_known_word(before, after)
     }
+}
+
+/// Whether an HTTP status code is cut (`HTTP/1.1 4` `03 Forbidden`): the digits on both
+/// sides make the three of a status, right after a status line's protocol and version.
+fn cuts_status(before: &str, head: &str) -> bool {
+    const STATUS_DIGITS: usize = 3;
+    let Some((line, digits)) = before.rsplit_once(' ') else {
+        return false;
+    };
+    let protocol = line.rsplit(' ').next().unwrap_or(line);
+    let after = head.bytes().take_while(u8::is_ascii_digit).count();
+    protocol.starts_with("HTTP/")
+        && !digits.is_empty()
+        && digits.bytes().all(|byte| byte.is_ascii_digit())
+        && after > 0
+        && digits.len() + after == STATUS_DIGITS
 }
 
 /// Whether a word is a lowercase level label (`error:`, `warning:`) as git, patch and

@@ -225,6 +225,20 @@ fn a_message_rules_read_at_a_line_start_is_never_a_wrapped_rest() {
     assert_eq!(texts(&format!("{progress}\nKilled")).len(), 2);
 }
 
+/// A `->` cut after its `-` under a tool's prefix: the rest opens like a prompt.
+#[test]
+fn an_arrow_cut_under_a_prefix_is_joined() {
+    let first = "[web-1] err     - acme/module-ship[2.0.0, ..., 2.0.4] require php >=7.1.3 <8.0 -";
+    assert_eq!(first.len(), 80);
+    let input = format!("{first}\n> your php version (8.3.1) does not satisfy that requirement.");
+    assert_eq!(
+        texts(&input),
+        [
+            "acme/module-ship[2.0.0, ..., 2.0.4] require php >=7.1.3 <8.0 -> your php version (8.3.1) does not satisfy that requirement."
+        ]
+    );
+}
+
 /// Prefixes stack in any order: a runner stamps what a container printed under `W:`.
 #[test]
 fn strips_stacked_tool_prefixes() {
@@ -335,6 +349,16 @@ fn joins_a_single_line_cut_in_the_middle_of_something() {
         (
             "Could not reach the package metadata for acme/module-pay on mirror.example.",
             "org (it timed out)",
+        ),
+        // An HTTP status cut in its digits.
+        (
+            "The 'https://repo.example.com/packages.json' file could not be downloaded: HTTP/1.1 4",
+            "01 Unauthorized",
+        ),
+        // A protocol cut from its version.
+        (
+            "The 'https://repo.example.com/archives/acme/module-pay/acme-module-pay-1.0.0.zip' URL could not be accessed: HTTP",
+            "/2 403",
         ),
         // A JSON record left open, even where its rest opens like a sentence.
         (

@@ -47,7 +47,9 @@ impl Repairer {
         } else {
             return None;
         };
-        if !can_continue(&next.body) || opens_rule_line(&next.body) {
+        // A `->` cut after its `-` leaves a rest that opens like a prompt (`> your php`).
+        let cut_arrow = current.body.trim_end().ends_with(" -") && next.body.starts_with("> ");
+        if !(can_continue(&next.body) || cut_arrow) || opens_rule_line(&next.body) {
             return None;
         }
         if wrap == Wrap::Plain {
