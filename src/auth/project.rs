@@ -172,7 +172,7 @@ pub fn report(project: &Project, online: Option<&str>) -> AuthReport {
         results.as_deref(),
     ));
     if let (Some(results), Some(url)) = (&results, online) {
-        let shown = crate::mask::mask(url);
+        let shown = online::shown_url(url);
         if online::is_plain_http(url) {
             report.findings.push(findings::plain_http(&shown));
         }
