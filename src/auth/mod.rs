@@ -24,7 +24,7 @@ use std::path::Path;
 pub use command::{AuthArgs, AuthOutcome, HELP, run};
 pub use keys::fingerprint;
 pub use model::{AuthReport, Check, KeySource, Place, PlaceReport, Severity, Verdict};
-pub use project::add_to_report;
+pub use project::{Sharpening, add_to_report, sharpening};
 
 use sources::{Entry, Loaded, State};
 

@@ -262,7 +262,7 @@ pub(super) fn scan_command(
     if report.summary.scan.as_ref().is_some_and(|s| s.read == 0) {
         warn("no log was read: nothing to diagnose");
     }
-    Ok(outcome(&report, trouble, global.fail_on))
+    Ok(outcome(&report.summary, trouble, global.fail_on))
 }
 
 #[cfg(test)]
