@@ -57,9 +57,10 @@ fn a_folder_given_twice_or_inside_another_is_read_once() {
 }
 
 /// Regression: xz, bzip2, zstd and zip logs printed "ok" and exited 0 (their bytes read
-/// as text holding nothing wrong); `scan` counted them as skipped binary files.
+/// as text holding nothing wrong); `scan` counted them as skipped binary files. Cut short
+/// after their magic bytes, each is an error (exit 2) that names its format, never "ok".
 #[test]
-fn other_compression_is_unsupported_never_ok() {
+fn broken_or_unknown_compression_is_never_ok() {
     let dir = tempfile::tempdir().unwrap();
     let logs = dir.path().join("logs");
     std::fs::create_dir(&logs).unwrap();
@@ -76,10 +77,7 @@ fn other_compression_is_unsupported_never_ok() {
         let output = magediag().arg(&path).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{name}");
         let err = String::from_utf8_lossy(&output.stderr);
-        assert!(
-            err.contains(&format!("unsupported compression ({name})")),
-            "{name}: {err}"
-        );
+        assert!(err.contains(name), "{name}: {err}");
         let piped = magediag().write_stdin(bytes.to_vec()).output().unwrap();
         assert_eq!(piped.status.code(), Some(2), "{name} on stdin");
     }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::commands::cli::{Cli, GlobalOptions};
-use crate::input::source::Source;
+use crate::input::source::{Opened, Source};
 use crate::messages::describe_io;
 use crate::pipeline::{self, RunSink, Runs};
 use crate::report::diagnosis::{Report, SourceReport, Summary};
@@ -116,9 +116,10 @@ impl RunSink for NdjsonSink<'_> {
     }
 }
 
-/// Reads each input in turn and gives its reports to `sink`; with `stream`, every run of
-/// each as the run ends ([`pipeline::stream_source`]), else as `runs` says, once the input
-/// is read. Says what could not be read on stderr; `true` when something could not.
+/// Reads each input in turn (each member of an archive) and gives its reports to
+/// `sink`; with `stream`, every run of each as the run ends
+/// ([`pipeline::stream_source`]), else as `runs` says, once the input is read. Says
+/// what could not be read on stderr; `true` when something could not.
 fn read_inputs(
     files: &[PathBuf],
     rules: &RuleSet,
@@ -133,61 +134,103 @@ fn read_inputs(
         files
     };
     let mut trouble = false;
+    let unreadable = |sink: &mut dyn RunSink, name: String, reason: String| {
+        warn(&format!("{name}: {reason}"));
+        sink.run(SourceReport::unreadable(name, reason));
+    };
     for path in files {
-        let source = if path == Path::new("-") {
-            Source::stdin()
+        let opened = if path == Path::new("-") {
+            Source::from_reader_any("<stdin>".into(), io::stdin())
         } else if path.is_dir() {
             let reason = format!("is a directory; use `magediag scan {}`", path.display());
-            warn(&format!("{}: {reason}", path.display()));
-            sink.run(SourceReport::unreadable(path.display().to_string(), reason));
+            unreadable(sink, path.display().to_string(), reason);
             trouble = true;
             continue;
         } else {
-            Source::open(path)
+            Source::open_any(path)
         };
-        let source = match source {
-            Ok(source) => source,
+        let archive = match opened {
+            Ok(Opened::Log(source)) => {
+                trouble |= read_source(source, rules, runs, stream, sink);
+                continue;
+            }
+            Ok(Opened::Archive(archive)) => archive,
             Err(e) => {
-                warn(&format!("{}: {}", path.display(), describe_io(&e)));
+                unreadable(sink, path.display().to_string(), describe_io(&e));
                 if let Some(name) = command_named(path) {
                     warn(&format!(
                         "`{name}` is a command: give its options after it (`magediag {name} --help`)"
                     ));
                 }
-                sink.run(SourceReport::unreadable(
-                    path.display().to_string(),
-                    describe_io(&e),
-                ));
                 trouble = true;
                 continue;
             }
         };
-        let name = source.name.clone();
-        let mut outcome = if stream {
-            pipeline::stream_source(rules, source, &mut *sink)
-        } else {
-            pipeline::diagnose_source(rules, source, runs)
-        };
-        if let Some(e) = &outcome.error {
-            let reason = describe_io(e);
-            if outcome.reports.iter().all(|r| r.lines == 0) {
-                warn(&format!("{name}: nothing could be read: {reason}"));
-            } else {
-                warn(&format!(
-                    "{name}: {reason}; what was read before is diagnosed"
-                ));
+        let (name, mut binary, mut members) = (archive.name.clone(), 0, 0);
+        for member in archive {
+            members += 1;
+            match member.map(|mut source| (source.is_binary(), source)) {
+                Ok((Ok(true), _)) => binary += 1,
+                Ok((Ok(false), source)) => {
+                    trouble |= read_source(source, rules, runs, stream, sink)
+                }
+                Ok((Err(e), source)) => {
+                    unreadable(sink, source.name, describe_io(&e));
+                    trouble = true;
+                }
+                Err(e) => {
+                    unreadable(sink, e.name, describe_io(&e.error));
+                    trouble = true;
+                }
             }
-            if let Some(last) = outcome.reports.last_mut() {
-                last.error = Some(reason);
-            }
-            trouble = true;
         }
-        if outcome.reports.iter().all(SourceReport::nothing_read) && outcome.error.is_none() {
-            warn(&format!("{name}: no input: it is empty"));
+        if members == binary {
+            warn(&format!(
+                "{name}: no log in the archive: no member holds text"
+            ));
             trouble = true;
+        } else if binary > 0 {
+            warn(&format!("{name}: {binary} binary member(s) skipped"));
         }
-        outcome.reports.into_iter().for_each(|r| sink.run(r));
     }
+    trouble
+}
+
+/// Reads one log and gives its reports to `sink` (see [`read_inputs`]); `true` when it
+/// could not be read in full, or was empty.
+fn read_source(
+    source: Source,
+    rules: &RuleSet,
+    runs: Runs,
+    stream: bool,
+    sink: &mut dyn RunSink,
+) -> bool {
+    let mut trouble = false;
+    let name = source.name.clone();
+    let mut outcome = if stream {
+        pipeline::stream_source(rules, source, &mut *sink)
+    } else {
+        pipeline::diagnose_source(rules, source, runs)
+    };
+    if let Some(e) = &outcome.error {
+        let reason = describe_io(e);
+        if outcome.reports.iter().all(|r| r.lines == 0) {
+            warn(&format!("{name}: nothing could be read: {reason}"));
+        } else {
+            warn(&format!(
+                "{name}: {reason}; what was read before is diagnosed"
+            ));
+        }
+        if let Some(last) = outcome.reports.last_mut() {
+            last.error = Some(reason);
+        }
+        trouble = true;
+    }
+    if outcome.reports.iter().all(SourceReport::nothing_read) && outcome.error.is_none() {
+        warn(&format!("{name}: no input: it is empty"));
+        trouble = true;
+    }
+    outcome.reports.into_iter().for_each(|r| sink.run(r));
     trouble
 }
 
