@@ -356,3 +356,30 @@ fn unknown_formats_and_a_zip_on_stdin_are_errors() {
     let err = String::from_utf8_lossy(&output.stderr);
     assert!(err.contains("zip archive is read from a file"), "{err}");
 }
+
+/// A FILE that is a pipe (`magediag <(command)`) is read as a stream: looking for a zip
+/// file's header must not seek it. (Caught while adding zip: "illegal seek".)
+#[cfg(unix)]
+#[test]
+fn a_pipe_given_as_a_file_is_read_as_a_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.log");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, xz(DISK_FULL.as_bytes())).unwrap())
+    };
+    let output = magediag()
+        .args(["--format", "concise"])
+        .arg(&fifo)
+        .output()
+        .unwrap();
+    writer.join().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("pipe.log:3: error[disk-full]"), "{text}");
+}

@@ -73,13 +73,15 @@ impl Source {
     }
 
     /// An opened file of `size` bytes: a zip file is read from it by its members, any
-    /// other as a stream.
+    /// other as a stream (a pipe, such as `<(command)`, always).
     fn opened_file(path: &Path, file: File, size: Option<u64>) -> io::Result<Opened> {
         let name = path.display().to_string();
-        let mut head = [0u8; 4];
-        let read = read_at_most(&file, &mut head)?;
-        if is_zip(&head[..read]) {
-            return Ok(Opened::Archive(archive::zip(name, file)?));
+        if file.metadata().is_ok_and(|meta| meta.is_file()) {
+            let mut head = [0u8; 4];
+            let read = read_at_most(&file, &mut head)?;
+            if is_zip(&head[..read]) {
+                return Ok(Opened::Archive(archive::zip(name, file)?));
+            }
         }
         // A small file gets a buffer its size: each buffer is zeroed when first filled,
         // which over a folder of small files cost more than reading them.
