@@ -956,3 +956,23 @@ fn project_adds_one_step_and_each_cause_once() {
     );
     assert!(!d.to_string().contains("****"), "{d}");
 }
+
+/// Regression: the last-line redaction replaced any value of 6 characters or more, so a
+/// username `composer` showed as `[redacted].json` and a password `magento` as
+/// `repo.[redacted].com`, telling the reader both. A value that is not key-shaped must
+/// leave the report exactly as any other value of its shape does.
+#[test]
+fn a_report_reveals_nothing_of_a_value_that_is_not_key_shaped() {
+    let fingerprint = regex::Regex::new("…[0-9a-f]{8}").unwrap();
+    let f = Fixture::new();
+    let report = |user: &str, pass: &str, format: &str| {
+        f.write("auth.json", &auth(user, pass));
+        let (_, out) = run(f.cmd().args(["--format", format]));
+        fingerprint.replace_all(&out, "…hash").into_owned()
+    };
+    for format in ["text", "json"] {
+        let words = report("composer", "magento", format);
+        assert!(!words.contains("[redacted]"), "{words}");
+        assert_eq!(words, report("xqzvwkpj", "ybnrtlh", format), "{format}");
+    }
+}

@@ -57,9 +57,10 @@ fn a_folder_given_twice_or_inside_another_is_read_once() {
 }
 
 /// Regression: xz, bzip2, zstd and zip logs printed "ok" and exited 0 (their bytes read
-/// as text holding nothing wrong); `scan` counted them as skipped binary files.
+/// as text holding nothing wrong); `scan` counted them as skipped binary files. Cut short
+/// after their magic bytes, each is an error (exit 2) that names its format, never "ok".
 #[test]
-fn other_compression_is_unsupported_never_ok() {
+fn broken_or_unknown_compression_is_never_ok() {
     let dir = tempfile::tempdir().unwrap();
     let logs = dir.path().join("logs");
     std::fs::create_dir(&logs).unwrap();
@@ -76,10 +77,7 @@ fn other_compression_is_unsupported_never_ok() {
         let output = magediag().arg(&path).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{name}");
         let err = String::from_utf8_lossy(&output.stderr);
-        assert!(
-            err.contains(&format!("unsupported compression ({name})")),
-            "{name}: {err}"
-        );
+        assert!(err.contains(name), "{name}: {err}");
         let piped = magediag().write_stdin(bytes.to_vec()).output().unwrap();
         assert_eq!(piped.status.code(), Some(2), "{name} on stdin");
     }
@@ -138,7 +136,8 @@ fn a_log_with_cr_line_ends_is_read_line_by_line() {
 }
 
 /// Regression: `auth --online --repo-url http://u:PW@host?access_token=…` echoed the URL
-/// with its credentials.
+/// with its credentials, and a query parameter the log masker does not know by name
+/// (`?key=`, `?auth=`) or a fragment was echoed after that.
 #[test]
 fn the_repo_url_is_masked_in_the_auth_report() {
     let dir = tempfile::tempdir().unwrap();
@@ -147,15 +146,16 @@ fn the_repo_url_is_masked_in_the_auth_report() {
         r#"{"http-basic":{"repo.magento.com":{"username":"0123456789abcdef0123456789abcdef","password":"fedcba9876543210fedcba9876543210"}}}"#,
     )
     .unwrap();
-    for format in ["text", "json"] {
+    let urls = [
+        "http://deploy:Zq8tUvX3Lp@127.0.0.1:9/packages.json?access_token=Tk7mQ2zXc9Lp4VbN",
+        "http://deploy:Zq8tUvX3Lp@127.0.0.1:9?key=Tk7mQ2zXc9Lp4VbN&auth=Wr5sHj2Kd8",
+        "http://127.0.0.1:9/packages.json#sig=Tk7mQ2zXc9Lp4VbN",
+    ];
+    for (url, format) in urls.iter().flat_map(|u| [(u, "text"), (u, "json")]) {
         let output = magediag()
             .arg("auth")
             .arg(dir.path())
-            .args(["--online", "--format", format])
-            .args([
-                "--repo-url",
-                "http://deploy:Zq8tUvX3Lp@127.0.0.1:9/packages.json?access_token=Tk7mQ2zXc9Lp4VbN",
-            ])
+            .args(["--online", "--format", format, "--repo-url", url])
             .env("COMPOSER_HOME", dir.path())
             .env_remove("COMPOSER_AUTH")
             .output()
@@ -165,8 +165,8 @@ fn the_repo_url_is_masked_in_the_auth_report() {
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         );
-        assert!(out.contains("127.0.0.1"), "{out}");
-        for secret in ["Zq8tUvX3Lp", "Tk7mQ2zXc9Lp4VbN"] {
+        assert!(out.contains("127.0.0.1:9"), "{out}");
+        for secret in ["Zq8tUvX3Lp", "Tk7mQ2zXc9Lp4VbN", "Wr5sHj2Kd8"] {
             assert!(!out.contains(secret), "{format}: {out}");
         }
     }

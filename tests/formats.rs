@@ -103,6 +103,68 @@ fn ndjson_has_one_record_per_diagnosis_then_a_summary() {
     );
 }
 
+/// With `--all-runs`, NDJSON records are written as each run ends (memory stays flat
+/// however many runs a log holds): a record's `run` has no `runs`, and the summary record
+/// lists the runs of each input. Otherwise they are the JSON report's diagnoses.
+#[test]
+fn ndjson_of_every_run_is_the_json_report_streamed() {
+    let dir = tempfile::tempdir().unwrap();
+    let three = std::fs::read_to_string("samples/deploy-log-three-runs.log").unwrap();
+    let six = dir.path().join("six-runs.log");
+    std::fs::write(&six, three.repeat(2)).unwrap();
+    let files = [six.to_str().unwrap(), "samples/disk-full.log"];
+    let run = |format: &str| {
+        let output = magediag()
+            .args(["--all-runs", "--format", format])
+            .args(files)
+            .output()
+            .unwrap();
+        (
+            String::from_utf8(output.stdout).unwrap(),
+            output.status.code(),
+        )
+    };
+    let (json, json_code) = run("json");
+    let (ndjson, ndjson_code) = run("ndjson");
+    assert_eq!(ndjson_code, json_code);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let mut expected = Vec::new();
+    for source in json["sources"].as_array().unwrap() {
+        for d in source["diagnoses"].as_array().unwrap() {
+            let mut record = serde_json::json!({
+                "schema": "magediag/1", "type": "diagnosis", "path": source["path"],
+            });
+            if let Some(run) = source.get("run") {
+                let mut run = run.clone();
+                run.as_object_mut().unwrap().shift_remove("runs");
+                record["run"] = run;
+            }
+            record
+                .as_object_mut()
+                .unwrap()
+                .extend(d.as_object().unwrap().clone());
+            expected.push(record);
+        }
+    }
+    let records: Vec<serde_json::Value> = ndjson
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (summary, diagnoses) = records.split_last().unwrap();
+    assert!(diagnoses.len() >= 2, "{ndjson}");
+    assert_eq!(diagnoses, &expected[..]);
+    assert_eq!(
+        summary["runs"],
+        serde_json::json!([{"path": files[0], "runs": 6}, {"path": files[1], "runs": 1}])
+    );
+    let mut totals = summary.clone();
+    let totals = totals.as_object_mut().unwrap();
+    for key in ["schema", "type", "runs"] {
+        totals.shift_remove(key);
+    }
+    assert_eq!(serde_json::Value::Object(totals.clone()), json["summary"]);
+}
+
 #[test]
 fn fail_on_chooses_the_severity_that_fails() {
     // A warning-level diagnosis only: metadata taken from Composer's cache.

@@ -99,7 +99,7 @@ pub fn run(
     let report = project::report(&project, url.as_deref());
     let rendered = match args.format {
         // `--repo-url` may carry credentials (`http://u:PW@host?access_token=…`).
-        Format::Text => render::text(&report, &crate::mask::mask(&args.repo_url)),
+        Format::Text => render::text(&report, &super::online::shown_url(&args.repo_url)),
         Format::Json => render::json(&report)?,
     };
     out.write_all(project.redact(rendered).as_bytes())

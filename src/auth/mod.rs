@@ -24,7 +24,7 @@ use std::path::Path;
 pub use command::{AuthArgs, AuthOutcome, HELP, run};
 pub use keys::fingerprint;
 pub use model::{AuthReport, Check, KeySource, Place, PlaceReport, Severity, Verdict};
-pub use project::add_to_report;
+pub use project::{Sharpening, add_to_report, sharpening};
 
 use sources::{Entry, Loaded, State};
 
@@ -211,11 +211,16 @@ fn entry_checks(place: Place, entry: &Entry) -> Vec<Check> {
 }
 
 /// Replaces any key that slipped into the output with `[redacted]`; a last line of defence.
+///
+/// Only values shaped like a key (32 letters and digits) are replaced: no word of a report
+/// has that shape, so a replacement reveals nothing. Replacing a value of another shape,
+/// such as a password `magento` in `repo.magento.com`, would tell the reader the value.
+/// Such values never enter a report: keys reach it only as [`fingerprint`]s and shapes.
 fn redact(mut text: String, loaded: &[Loaded]) -> String {
-    const MIN_SECRET_LEN: usize = 6;
     for pair in loaded.iter().filter_map(|l| l.pair()) {
         for secret in [&pair.username, &pair.password] {
-            if secret.len() >= MIN_SECRET_LEN && text.contains(secret.as_str()) {
+            let key_shaped = keys::is_well_formed(keys::classify(secret));
+            if key_shaped && text.contains(secret.as_str()) {
                 text = text.replace(secret.as_str(), "[redacted]");
             }
         }
@@ -332,5 +337,18 @@ mod tests {
         let clean = redact(text, &loaded);
         assert!(!clean.contains(PUB) && !clean.contains(PRIV));
         assert!(clean.contains("[redacted]"));
+    }
+
+    /// Regression: redact replaced any value of 6 characters or more, so a username
+    /// `composer` showed as `[redacted].json`, telling the reader the username.
+    #[test]
+    fn redact_leaves_words_that_equal_a_value_of_another_shape() {
+        let loaded = vec![sources::load_env(
+            Place::ComposerAuthEnv,
+            Some(&auth("composer", "magento")),
+            "test",
+        )];
+        let text = "composer.json config, repo.magento.com".to_string();
+        assert_eq!(redact(text.clone(), &loaded), text);
     }
 }

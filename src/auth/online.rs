@@ -27,6 +27,31 @@ pub fn check_url(url: &str) -> anyhow::Result<String> {
     Ok(url.to_string())
 }
 
+/// The repository URL as reports show it: scheme, host, port and path. Credentials
+/// (`user:password@`), the query and the fragment are replaced by `****` whatever their
+/// names, since any of them may carry a token (`?access_token=`, `?key=`, `#sig=`).
+pub fn shown_url(url: &str) -> String {
+    let (scheme, rest) = match url.find("://") {
+        Some(at) => url.split_at(at + 3),
+        None => ("", url),
+    };
+    let end = rest.find(['?', '#']).unwrap_or(rest.len());
+    let (before_query, after) = rest.split_at(end);
+    // The last `@` before the query ends the credentials, even when a password holds `/`.
+    let address = match before_query.rfind('@') {
+        Some(at) => format!("****:****@{}", &before_query[at + 1..]),
+        None => before_query.to_string(),
+    };
+    let mut shown = format!("{scheme}{address}");
+    if after.starts_with('?') {
+        shown.push_str("?****");
+    }
+    if after.contains('#') {
+        shown.push_str("#****");
+    }
+    crate::mask::mask(&shown).into_owned()
+}
+
 /// Whether a checked URL sends the keys unencrypted.
 pub fn is_plain_http(url: &str) -> bool {
     url.get(..7)
@@ -183,6 +208,30 @@ mod tests {
         );
         assert!(!err.contains("s3cretpass"), "{err}");
         assert!(is_plain_http("HTTP://host/") && !is_plain_http(DEFAULT_REPO_URL));
+    }
+
+    /// Regression: `--repo-url` was shown through the log masker, which knows only some
+    /// parameter names: `?key=…` and `?auth=…` were echoed.
+    #[test]
+    fn a_shown_url_keeps_only_scheme_host_port_and_path() {
+        let cases = [
+            (
+                "http://u:PW1234secret@127.0.0.1:9/?access_token=XYZtoken123",
+                "http://****:****@127.0.0.1:9/?****",
+            ),
+            (
+                "https://me@example.com:pa/ss@mirror.example.com/p.json?key=XYZ#sig=ABC",
+                "https://****:****@mirror.example.com/p.json?****#****",
+            ),
+            (
+                "http://host:8080/packages.json#auth=XYZ",
+                "http://host:8080/packages.json#****",
+            ),
+            (DEFAULT_REPO_URL, DEFAULT_REPO_URL),
+        ];
+        for (given, shown) in cases {
+            assert_eq!(shown_url(given), shown, "{given}");
+        }
     }
 
     #[test]

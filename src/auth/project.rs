@@ -172,7 +172,7 @@ pub fn report(project: &Project, online: Option<&str>) -> AuthReport {
         results.as_deref(),
     ));
     if let (Some(results), Some(url)) = (&results, online) {
-        let shown = crate::mask::mask(url);
+        let shown = online::shown_url(url);
         if online::is_plain_http(url) {
             report.findings.push(findings::plain_http(&shown));
         }
@@ -254,35 +254,41 @@ pub fn sharpening(dir: &Path) -> anyhow::Result<Sharpening> {
 }
 
 /// With `magediag --project DIR`: adds what `magediag auth DIR` finds to every auth
-/// diagnosis of the report (a 403 plus two different pairs configured is a sharper answer
-/// than either alone). Its causes come first, each once, and one step points at
-/// `magediag auth DIR` instead of copying steps the rule already gives in its own words.
-/// An error when the folder cannot be inspected, as `auth` exits 2.
+/// diagnosis of the report (see [`Sharpening::apply`]). An error when the folder cannot
+/// be inspected, as `auth` exits 2.
 pub fn add_to_report(
     report: &mut crate::report::diagnosis::Report,
     dir: &Path,
 ) -> anyhow::Result<()> {
     let found = sharpening(dir)?;
-    for d in report
-        .sources
-        .iter_mut()
-        .flat_map(|s| s.diagnoses.iter_mut())
-    {
-        if !d.category.starts_with("auth-") {
-            continue;
-        }
-        let new: Vec<String> = found
-            .causes
-            .iter()
-            .filter(|c| !d.causes.contains(c))
-            .cloned()
-            .collect();
-        d.causes.splice(0..0, new);
-        if let Some(step) = &found.step
-            && !d.remediation.contains(step)
-        {
-            d.remediation.insert(0, step.clone());
-        }
+    for source in &mut report.sources {
+        found.apply(&mut source.diagnoses);
     }
     Ok(())
+}
+
+impl Sharpening {
+    /// Adds what was found to every auth diagnosis (a 403 plus two different pairs
+    /// configured is a sharper answer than either alone). Its causes come first, each
+    /// once, and one step points at `magediag auth DIR` instead of copying steps the
+    /// rule already gives in its own words.
+    pub fn apply(&self, diagnoses: &mut [crate::report::diagnosis::Diagnosis]) {
+        for d in diagnoses {
+            if !d.category.starts_with("auth-") {
+                continue;
+            }
+            let new: Vec<String> = self
+                .causes
+                .iter()
+                .filter(|c| !d.causes.contains(c))
+                .cloned()
+                .collect();
+            d.causes.splice(0..0, new);
+            if let Some(step) = &self.step
+                && !d.remediation.contains(step)
+            {
+                d.remediation.insert(0, step.clone());
+            }
+        }
+    }
 }

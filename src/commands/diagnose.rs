@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::commands::cli::{Cli, GlobalOptions};
-use crate::input::source::Source;
+use crate::input::source::{Opened, Source};
 use crate::messages::describe_io;
-use crate::pipeline;
-use crate::report::diagnosis::{Report, SourceReport};
-use crate::report::render::{self, Format};
+use crate::pipeline::{self, RunSink, Runs};
+use crate::report::diagnosis::{Report, SourceReport, Summary};
+use crate::report::render::{self, Format, RunCount};
+use crate::rule::RuleSet;
 use crate::{Exit, warn};
 
 use super::{load_rules, outcome, runs, text_options};
@@ -23,75 +24,214 @@ pub(super) fn diagnose(
     let Some(rules) = load_rules(global) else {
         return Ok(Exit::Trouble);
     };
-    let runs = runs(global);
+    let format = global.format.unwrap_or(Format::Text);
+    if format == Format::Ndjson && global.all_runs {
+        return stream_ndjson(files, &rules, global, out);
+    }
+    let mut reports: Vec<SourceReport> = Vec::new();
+    let mut trouble = read_inputs(files, &rules, runs(global), false, &mut reports);
+    let mut report = Report::new(reports);
+    trouble |= !add_project_findings(&mut report, global);
+    if format == Format::Markdown {
+        crate::report::reply::write(&report, &rules, None, out).context("writing the reply")?;
+    } else {
+        emit(&report, format, &text_options(global), false, out)?;
+    }
+    Ok(outcome(&report.summary, trouble, global.fail_on))
+}
+
+/// `--all-runs --format ndjson`: each run's diagnoses are written as the run ends and
+/// nothing of it is kept, so memory stays flat however many runs a log holds. A record
+/// written so does not know how many runs follow: its `run` has no `runs`, and the
+/// summary record lists the runs of each input.
+fn stream_ndjson(
+    files: &[PathBuf],
+    rules: &RuleSet,
+    global: &GlobalOptions,
+    out: &mut dyn Write,
+) -> anyhow::Result<Exit> {
+    let mut trouble = false;
+    let sharpening = match &global.project {
+        None => None,
+        Some(dir) => match crate::auth::sharpening(dir) {
+            Ok(found) => Some(found),
+            Err(e) => {
+                warn(&format!("--project: {e:#}"));
+                trouble = true;
+                None
+            }
+        },
+    };
+    let mut sink = NdjsonSink {
+        out,
+        sharpening,
+        summary: Summary::default(),
+        runs: Vec::new(),
+        error: None,
+    };
+    trouble |= read_inputs(files, rules, Runs::All, true, &mut sink);
+    if let Some(e) = sink.error {
+        return Err(e).context("writing the report");
+    }
+    render::ndjson_summary(&sink.summary, Some(&sink.runs), sink.out)
+        .context("writing the report")?;
+    Ok(outcome(&sink.summary, trouble, global.fail_on))
+}
+
+/// Writes each report it takes as NDJSON records and keeps only the totals.
+struct NdjsonSink<'a> {
+    out: &'a mut dyn Write,
+    /// What `--project DIR` adds to auth diagnoses.
+    sharpening: Option<crate::auth::Sharpening>,
+    summary: Summary,
+    /// The runs of each input, counted as they come.
+    runs: Vec<RunCount>,
+    /// The first write error: nothing more is written after it.
+    error: Option<io::Error>,
+}
+
+impl RunSink for NdjsonSink<'_> {
+    fn run(&mut self, mut report: SourceReport) {
+        if let Some(found) = &self.sharpening {
+            found.apply(&mut report.diagnoses);
+        }
+        self.summary.count(&report);
+        // An input's first report is its first run's, or its only one.
+        match &report.run {
+            Some(run) if run.index > 1 => {
+                if let Some(last) = self.runs.last_mut() {
+                    last.runs = run.index;
+                }
+            }
+            _ => self.runs.push(RunCount {
+                path: report.path.clone(),
+                runs: 1,
+            }),
+        }
+        if self.error.is_none()
+            && let Err(e) = render::ndjson_source(&report, false, &mut *self.out)
+        {
+            self.error = Some(e);
+        }
+    }
+}
+
+/// Reads each input in turn (each member of an archive) and gives its reports to
+/// `sink`; with `stream`, every run of each as the run ends
+/// ([`pipeline::stream_source`]), else as `runs` says, once the input is read. Says
+/// what could not be read on stderr; `true` when something could not.
+fn read_inputs(
+    files: &[PathBuf],
+    rules: &RuleSet,
+    runs: Runs,
+    stream: bool,
+    sink: &mut dyn RunSink,
+) -> bool {
     let stdin_only = [PathBuf::from("-")];
     let files = if files.is_empty() {
         &stdin_only[..]
     } else {
         files
     };
-    let mut reports = Vec::new();
     let mut trouble = false;
+    let unreadable = |sink: &mut dyn RunSink, name: String, reason: String| {
+        warn(&format!("{name}: {reason}"));
+        sink.run(SourceReport::unreadable(name, reason));
+    };
     for path in files {
-        let source = if path == Path::new("-") {
-            Source::stdin()
+        let opened = if path == Path::new("-") {
+            Source::from_reader_any("<stdin>".into(), io::stdin())
         } else if path.is_dir() {
             let reason = format!("is a directory; use `magediag scan {}`", path.display());
-            warn(&format!("{}: {reason}", path.display()));
-            reports.push(SourceReport::unreadable(path.display().to_string(), reason));
+            unreadable(sink, path.display().to_string(), reason);
             trouble = true;
             continue;
         } else {
-            Source::open(path)
+            Source::open_any(path)
         };
-        let source = match source {
-            Ok(source) => source,
+        let archive = match opened {
+            Ok(Opened::Log(source)) => {
+                trouble |= read_source(source, rules, runs, stream, sink);
+                continue;
+            }
+            Ok(Opened::Archive(archive)) => archive,
             Err(e) => {
-                warn(&format!("{}: {}", path.display(), describe_io(&e)));
+                unreadable(sink, path.display().to_string(), describe_io(&e));
                 if let Some(name) = command_named(path) {
                     warn(&format!(
                         "`{name}` is a command: give its options after it (`magediag {name} --help`)"
                     ));
                 }
-                reports.push(SourceReport::unreadable(
-                    path.display().to_string(),
-                    describe_io(&e),
-                ));
                 trouble = true;
                 continue;
             }
         };
-        let name = source.name.clone();
-        let mut outcome = pipeline::diagnose_source(&rules, source, runs);
-        if let Some(e) = &outcome.error {
-            let reason = describe_io(e);
-            if outcome.reports.iter().all(|r| r.lines == 0) {
-                warn(&format!("{name}: nothing could be read: {reason}"));
-            } else {
-                warn(&format!(
-                    "{name}: {reason}; what was read before is diagnosed"
-                ));
+        let (name, mut binary, mut members) = (archive.name.clone(), 0, 0);
+        for member in archive {
+            members += 1;
+            match member.map(|mut source| (source.is_binary(), source)) {
+                Ok((Ok(true), _)) => binary += 1,
+                Ok((Ok(false), source)) => {
+                    trouble |= read_source(source, rules, runs, stream, sink)
+                }
+                Ok((Err(e), source)) => {
+                    unreadable(sink, source.name, describe_io(&e));
+                    trouble = true;
+                }
+                Err(e) => {
+                    unreadable(sink, e.name, describe_io(&e.error));
+                    trouble = true;
+                }
             }
-            if let Some(last) = outcome.reports.last_mut() {
-                last.error = Some(reason);
-            }
-            trouble = true;
         }
-        if outcome.reports.iter().all(SourceReport::nothing_read) && outcome.error.is_none() {
-            warn(&format!("{name}: no input: it is empty"));
+        if members == binary {
+            warn(&format!(
+                "{name}: no log in the archive: no member holds text"
+            ));
             trouble = true;
+        } else if binary > 0 {
+            warn(&format!("{name}: {binary} binary member(s) skipped"));
         }
-        reports.extend(outcome.reports);
     }
-    let mut report = Report::new(reports);
-    trouble |= !add_project_findings(&mut report, global);
-    let format = global.format.unwrap_or(Format::Text);
-    if format == Format::Markdown {
-        crate::report::reply::write(&report, &rules, None, out).context("writing the reply")?;
+    trouble
+}
+
+/// Reads one log and gives its reports to `sink` (see [`read_inputs`]); `true` when it
+/// could not be read in full, or was empty.
+fn read_source(
+    source: Source,
+    rules: &RuleSet,
+    runs: Runs,
+    stream: bool,
+    sink: &mut dyn RunSink,
+) -> bool {
+    let mut trouble = false;
+    let name = source.name.clone();
+    let mut outcome = if stream {
+        pipeline::stream_source(rules, source, &mut *sink)
     } else {
-        emit(&report, format, &text_options(global), false, out)?;
+        pipeline::diagnose_source(rules, source, runs)
+    };
+    if let Some(e) = &outcome.error {
+        let reason = describe_io(e);
+        if outcome.reports.iter().all(|r| r.lines == 0) {
+            warn(&format!("{name}: nothing could be read: {reason}"));
+        } else {
+            warn(&format!(
+                "{name}: {reason}; what was read before is diagnosed"
+            ));
+        }
+        if let Some(last) = outcome.reports.last_mut() {
+            last.error = Some(reason);
+        }
+        trouble = true;
     }
-    Ok(outcome(&report, trouble, global.fail_on))
+    if outcome.reports.iter().all(SourceReport::nothing_read) && outcome.error.is_none() {
+        warn(&format!("{name}: no input: it is empty"));
+        trouble = true;
+    }
+    outcome.reports.into_iter().for_each(|r| sink.run(r));
+    trouble
 }
 
 /// The subcommand a missing FILE is named after: `magediag --format json auth` reads

@@ -23,7 +23,7 @@ use crate::commands::cli::{
     Cli, ColorChoice, Command, FailOn, GlobalOptions, RulesAction, TextOrJson, TextOrJsonOption,
 };
 use crate::pipeline::Runs;
-use crate::report::diagnosis::{Report, Severity};
+use crate::report::diagnosis::{Severity, Summary};
 use crate::report::render;
 use crate::rule::{self, RuleFile, RuleSet};
 use crate::{Exit, warn};
@@ -219,10 +219,10 @@ fn runs(global: &GlobalOptions) -> Runs {
 }
 
 /// The exit outcome: trouble reading wins, then a diagnosis at the `--fail-on` severity.
-fn outcome(report: &Report, trouble: bool, fail_on: FailOn) -> Exit {
+fn outcome(summary: &Summary, trouble: bool, fail_on: FailOn) -> Exit {
     let failing = match fail_on {
-        FailOn::Error => report.has_at_least(Severity::Error),
-        FailOn::Warning => report.has_at_least(Severity::Warning),
+        FailOn::Error => summary.has_at_least(Severity::Error),
+        FailOn::Warning => summary.has_at_least(Severity::Warning),
         FailOn::Never => false,
     };
     if trouble {

@@ -68,5 +68,5 @@ pub(super) fn paste(global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Resu
     } else {
         emit(&report, format, &text_options(global), false, out)?;
     }
-    Ok(outcome(&report, trouble, global.fail_on))
+    Ok(outcome(&report.summary, trouble, global.fail_on))
 }

@@ -2,13 +2,13 @@
 //! path order (whatever the thread timing) with a roll-up of what was read, skipped and
 //! failed, and the causes ranked by how many logs they hit.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
-use crate::input::source::Source;
+use crate::input::source::{Opened, Source};
 use crate::input::walk::{self, Found, GlobError, Skip, WalkOptions};
 use crate::messages::describe_io;
 use crate::pipeline::{self, Runs};
@@ -21,9 +21,6 @@ use super::diagnose::{add_project_findings, emit};
 use super::{load_rules, outcome, runs, text_options};
 use crate::report::render::Format;
 
-/// How many leading bytes decide whether a file is binary.
-const BINARY_PROBE: usize = 8192;
-
 /// A scan's report, and the messages to print on stderr (in path order).
 pub struct Scan {
     pub report: Report,
@@ -35,6 +32,8 @@ enum Read {
     Reports(Vec<SourceReport>, bool, Option<String>),
     Binary,
     Failed(String),
+    /// An archive: what each member came to, by its name.
+    Archive(Vec<(String, Read)>),
 }
 
 /// Scans the roots.
@@ -112,29 +111,20 @@ fn scan_found_following(rules: &RuleSet, found: &[Found], runs: Runs, follow: bo
     let mut rollup = Rollup::default();
     let mut messages = Vec::new();
     let mut sources = Vec::new();
+    let mut gather = Gather {
+        rollup: &mut rollup,
+        messages: &mut messages,
+        sources: &mut sources,
+    };
     for entry in found {
         match entry {
-            Found::File(path) => match reads.next() {
-                Some(Read::Reports(reports, compressed, error)) => {
-                    rollup.read += 1;
-                    rollup.compressed += usize::from(compressed);
-                    if let Some(reason) = error {
-                        messages.push(format!(
-                            "{}: {reason}; what was read before is diagnosed",
-                            path.display()
-                        ));
-                        rollup.failed.push(failed(path, reason));
-                    }
-                    sources.extend(reports);
+            Found::File(path) => {
+                if let Some(read) = reads.next() {
+                    gather.add(&path.display().to_string(), read);
                 }
-                Some(Read::Binary) => *rollup.skipped.entry("binary".into()).or_default() += 1,
-                Some(Read::Failed(reason)) => {
-                    messages.push(format!("{}: {reason}", path.display()));
-                    rollup.failed.push(failed(path, reason));
-                }
-                None => {}
-            },
+            }
             Found::Skipped(path, skip) => {
+                let (rollup, messages) = (&mut *gather.rollup, &mut *gather.messages);
                 let key = match skip {
                     Skip::Special(_) => "special",
                     Skip::Symlink => "symlink",
@@ -158,8 +148,8 @@ fn scan_found_following(rules: &RuleSet, found: &[Found], runs: Runs, follow: bo
                 *rollup.skipped.entry(key.into()).or_default() += 1;
             }
             Found::Error(path, reason) => {
-                messages.push(format!("{}: {reason}", path.display()));
-                rollup.failed.push(failed(path, reason.clone()));
+                let name = path.display().to_string();
+                gather.add(&name, Read::Failed(reason.clone()));
             }
         }
     }
@@ -169,40 +159,96 @@ fn scan_found_following(rules: &RuleSet, found: &[Found], runs: Runs, follow: bo
     Scan { report, messages }
 }
 
-fn failed(path: &Path, reason: String) -> Failed {
-    Failed {
-        path: crate::mask::mask(&path.display().to_string()).into_owned(),
-        reason,
+/// Where what the files came to goes: the roll-up, the messages, the reports.
+struct Gather<'a> {
+    rollup: &'a mut Rollup,
+    messages: &'a mut Vec<String>,
+    sources: &'a mut Vec<SourceReport>,
+}
+
+impl Gather<'_> {
+    /// Adds what reading the log `name` (a file, or an archive's member) came to.
+    fn add(&mut self, name: &str, read: Read) {
+        let failed = |reason: String| Failed {
+            path: crate::mask::mask(name).into_owned(),
+            reason,
+        };
+        match read {
+            Read::Reports(reports, compressed, error) => {
+                self.rollup.read += 1;
+                self.rollup.compressed += usize::from(compressed);
+                if let Some(reason) = error {
+                    self.messages.push(format!(
+                        "{name}: {reason}; what was read before is diagnosed"
+                    ));
+                    self.rollup.failed.push(failed(reason));
+                }
+                self.sources.extend(reports);
+            }
+            Read::Binary => *self.rollup.skipped.entry("binary".into()).or_default() += 1,
+            Read::Failed(reason) => {
+                self.messages.push(format!("{name}: {reason}"));
+                self.rollup.failed.push(failed(reason));
+            }
+            Read::Archive(members) => {
+                for (name, read) in members {
+                    self.add(&name, read);
+                }
+            }
+        }
     }
 }
 
-/// About how much text a file holds, to read the largest first: its size, a gzip file's
-/// times a typical log's compression ratio (0 when it cannot be read: it fails fast).
+/// About how much text a file holds, to read the largest first: its size, a compressed
+/// file's times a typical log's compression ratio (0 when it cannot be read: it fails fast).
 fn expected_text(path: &Path) -> u64 {
-    const GZIP_RATIO: u64 = 8;
+    const COMPRESSION_RATIO: u64 = 8;
     let size = std::fs::metadata(path).map_or(0, |meta| meta.len());
-    let gzip = path
-        .extension()
-        .is_some_and(|ext| ext.eq_ignore_ascii_case("gz") || ext.eq_ignore_ascii_case("tgz"));
-    if gzip {
-        size.saturating_mul(GZIP_RATIO)
+    const COMPRESSED: [&str; 8] = ["gz", "tgz", "xz", "txz", "bz2", "tbz2", "zst", "zip"];
+    let compressed = path.extension().is_some_and(|ext| {
+        COMPRESSED
+            .iter()
+            .any(|known| ext.eq_ignore_ascii_case(known))
+    });
+    if compressed {
+        size.saturating_mul(COMPRESSION_RATIO)
     } else {
         size
     }
 }
 
-/// Reads one file; `among_others` when the scan reads other files beside it.
+/// Reads one file, or each member of an archive; `among_others` when the scan reads
+/// other files beside it.
 fn read_file(rules: &RuleSet, path: &Path, runs: Runs, among_others: bool, follow: bool) -> Read {
-    let mut source = match Source::open_found(path, follow) {
-        Ok(source) => source,
-        Err(e) => return Read::Failed(describe_io(&e)),
-    };
-    source.among_others = among_others;
-    match source.reader.fill_buf() {
-        Ok(head) if memchr::memchr(0, &head[..head.len().min(BINARY_PROBE)]).is_some() => {
-            return Read::Binary;
+    match Source::open_found(path, follow) {
+        Ok(Opened::Log(mut source)) => {
+            source.among_others = among_others;
+            read_source(rules, source, runs)
         }
-        Ok(_) => {}
+        Ok(Opened::Archive(archive)) => {
+            let compressed = archive.compressed();
+            let members = archive
+                .map(|member| match member {
+                    Ok(mut source) => {
+                        // Members are read one after the other, each on one thread.
+                        source.among_others = true;
+                        source.compressed |= compressed;
+                        (source.name.clone(), read_source(rules, source, runs))
+                    }
+                    Err(e) => (e.name, Read::Failed(describe_io(&e.error))),
+                })
+                .collect();
+            Read::Archive(members)
+        }
+        Err(e) => Read::Failed(describe_io(&e)),
+    }
+}
+
+/// Reads one log, unless it is binary.
+fn read_source(rules: &RuleSet, mut source: Source, runs: Runs) -> Read {
+    match source.is_binary() {
+        Ok(true) => return Read::Binary,
+        Ok(false) => {}
         Err(e) => return Read::Failed(describe_io(&e)),
     }
     let compressed = source.compressed;
@@ -262,7 +308,7 @@ pub(super) fn scan_command(
     if report.summary.scan.as_ref().is_some_and(|s| s.read == 0) {
         warn("no log was read: nothing to diagnose");
     }
-    Ok(outcome(&report, trouble, global.fail_on))
+    Ok(outcome(&report.summary, trouble, global.fail_on))
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
-//! Decoding beneath the line reader, for [`crate::input::source`]: gzip members read one by one
-//! (so that bytes after the last member are reported, not dropped or misnamed), the
-//! decompression cap (`--max-decompressed` / `MAGEDIAG_MAX_DECOMPRESSED`), and text
-//! that starts with a byte order mark (UTF-16 LE/BE exported from Windows, or UTF-8),
-//! transcoded to UTF-8.
+//! Decoding beneath the line reader, for [`crate::input::source`]: the compressed formats
+//! known by their magic bytes (gzip, xz, bzip2, zstd), gzip members read one by one (so
+//! that bytes after the last member are reported, not dropped or misnamed), the
+//! decompression cap (`--max-decompressed` / `MAGEDIAG_MAX_DECOMPRESSED`) for all of
+//! them, and text that starts with a byte order mark (UTF-16 LE/BE exported from
+//! Windows, or UTF-8), transcoded to UTF-8.
 
 use std::io::{self, BufRead, BufReader, Read};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use encoding_rs_io::DecodeReaderBytesBuilder;
@@ -18,7 +20,7 @@ pub const MAX_DECOMPRESSED_ENV: &str = "MAGEDIAG_MAX_DECOMPRESSED";
 
 static MAX_DECOMPRESSED: AtomicU64 = AtomicU64::new(DEFAULT_MAX_DECOMPRESSED);
 
-/// The most decompressed bytes read from one gzip source.
+/// The most decompressed bytes read from one compressed source.
 pub fn max_decompressed() -> u64 {
     MAX_DECOMPRESSED.load(Ordering::Relaxed)
 }
@@ -69,20 +71,14 @@ pub fn human_size(bytes: u64) -> String {
 pub struct GzipMembers<R: BufRead> {
     decoder: Option<GzDecoder<R>>,
     members: u64,
-    read: u64,
-    cap: u64,
-    failed: bool,
 }
 
 impl<R: BufRead> GzipMembers<R> {
-    /// Starts at the first member; the cap is [`max_decompressed`] at this moment.
+    /// Starts at the first member.
     pub fn new(inner: R) -> Self {
         GzipMembers {
             decoder: Some(GzDecoder::new(inner)),
             members: 1,
-            read: 0,
-            cap: max_decompressed(),
-            failed: false,
         }
     }
 
@@ -130,7 +126,6 @@ impl<R: BufRead> GzipMembers<R> {
     }
 
     fn fail(&mut self, e: io::Error) -> io::Error {
-        self.failed = true;
         self.decoder = None;
         match e.kind() {
             io::ErrorKind::UnexpectedEof => io::Error::new(
@@ -171,7 +166,7 @@ impl<R: BufRead> GzipMembers<R> {
                 Ok(true) => continue,
                 Ok(false) => return Ok(0),
                 Err(e) => {
-                    self.failed = true;
+                    self.decoder = None;
                     return Err(e);
                 }
             }
@@ -181,26 +176,246 @@ impl<R: BufRead> GzipMembers<R> {
 
 impl<R: BufRead> Read for GzipMembers<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.read_members(buf)
+    }
+}
+
+/// A compressed format magediag reads, known by its magic bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    Gzip,
+    Xz,
+    Bzip2,
+    Zstd,
+}
+
+impl Compression {
+    /// The format `head` (a stream's first 6 bytes, or all of a shorter one) starts with.
+    pub fn of(head: &[u8]) -> Option<Compression> {
+        let bzip2_level = head.len() > 3 && (b'1'..=b'9').contains(&head[3]);
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Some(Compression::Gzip)
+        } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]) {
+            Some(Compression::Xz)
+        } else if head.starts_with(b"BZh") && bzip2_level {
+            Some(Compression::Bzip2)
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Some(Compression::Zstd)
+        } else {
+            None
+        }
+    }
+
+    /// The format's name in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::Gzip => "gzip",
+            Compression::Xz => "xz",
+            Compression::Bzip2 => "bzip2",
+            Compression::Zstd => "zstd",
+        }
+    }
+
+    /// The text of `compressed`, up to the cap ([`max_decompressed`] at this moment).
+    /// Every stream or member one after the other is read (as `xz -d`, `bzip2 -d` and
+    /// `zstd -d` do); corrupt or cut data is an error that names the format, after the
+    /// text before it.
+    pub fn decoder<R: BufRead + Send + 'static>(self, compressed: R) -> Box<dyn Read + Send> {
+        let cap = max_decompressed();
+        match self {
+            Compression::Gzip => {
+                Box::new(Capped::new(GzipMembers::new(compressed), self.name(), cap))
+            }
+            Compression::Xz => {
+                let xz = lzma_rust2::XzReader::new(compressed, true);
+                Box::new(Capped::new(Named::new(xz, self), self.name(), cap))
+            }
+            Compression::Bzip2 => {
+                let bzip2 = bzip2::bufread::MultiBzDecoder::new(compressed);
+                Box::new(Capped::new(Named::new(bzip2, self), self.name(), cap))
+            }
+            Compression::Zstd => {
+                let zstd = ZstdFrames::new(compressed);
+                Box::new(Capped::new(Named::new(zstd, self), self.name(), cap))
+            }
+        }
+    }
+}
+
+/// A decoder whose errors name its format: "xz data cut short", "corrupt bzip2 data: …".
+/// Nothing is read after the first error.
+struct Named<R> {
+    inner: Option<R>,
+    format: Compression,
+}
+
+impl<R: Read> Named<R> {
+    fn new(inner: R, format: Compression) -> Self {
+        Named {
+            inner: Some(inner),
+            format,
+        }
+    }
+}
+
+impl<R: Read> Read for Named<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let Some(inner) = self.inner.as_mut() else {
+            return Ok(0);
+        };
+        // Small calls bound what a decoder may drop when it meets corrupt data.
+        let chunk = buf.len().min(DECODE_CHUNK);
+        loop {
+            match inner.read(&mut buf[..chunk]) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.inner = None;
+                    let name = self.format.name();
+                    return Err(match e.kind() {
+                        io::ErrorKind::UnexpectedEof => io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            format!("{name} data cut short"),
+                        ),
+                        _ => io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            format!("corrupt {name} data: {e}"),
+                        ),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Every zstd frame of a stream, one after the other (`zstd -d` reads concatenated
+/// frames); skippable frames are passed over.
+struct ZstdFrames<R: BufRead> {
+    source: R,
+    decoder: ruzstd::decoding::FrameDecoder,
+    in_frame: bool,
+}
+
+impl<R: BufRead> ZstdFrames<R> {
+    fn new(source: R) -> Self {
+        ZstdFrames {
+            source,
+            decoder: ruzstd::decoding::FrameDecoder::new(),
+            in_frame: false,
+        }
+    }
+
+    /// Starts the next frame: `false` at the end of the stream.
+    fn next_frame(&mut self) -> io::Result<bool> {
+        use ruzstd::decoding::errors::{FrameDecoderError, ReadFrameHeaderError};
+        loop {
+            if self.source.fill_buf()?.is_empty() {
+                return Ok(false);
+            }
+            match self.decoder.reset(&mut self.source) {
+                Ok(()) => return Ok(true),
+                Err(FrameDecoderError::ReadFrameHeaderError(ReadFrameHeaderError::SkipFrame {
+                    length,
+                    ..
+                })) => {
+                    let length = u64::from(length);
+                    let skipped = io::copy(&mut (&mut self.source).take(length), &mut io::sink())?;
+                    if skipped < length {
+                        return Err(io::ErrorKind::UnexpectedEof.into());
+                    }
+                }
+                Err(e) => return Err(io::Error::new(io::ErrorKind::InvalidData, e.to_string())),
+            }
+        }
+    }
+}
+
+impl<R: BufRead> Read for ZstdFrames<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use ruzstd::decoding::BlockDecodingStrategy;
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if !self.in_frame {
+                if !self.next_frame()? {
+                    return Ok(0);
+                }
+                self.in_frame = true;
+            }
+            while self.decoder.can_collect() == 0 && !self.decoder.is_finished() {
+                self.decoder
+                    .decode_blocks(&mut self.source, BlockDecodingStrategy::UptoBlocks(1))
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+            }
+            let n = self.decoder.read(buf)?;
+            if n > 0 {
+                return Ok(n);
+            }
+            self.in_frame = false;
+        }
+    }
+}
+
+/// A decompressed stream stopped at the cap: a stream that ends exactly there is fine,
+/// one more byte is an error ("… bomb?"). Nothing is read after an error.
+pub struct Capped<R> {
+    inner: R,
+    /// What the text comes out of, for the message: `gzip`, `zip`, ….
+    format: &'static str,
+    /// The bytes read so far, shared by the members of one archive.
+    read: Arc<AtomicU64>,
+    cap: u64,
+    failed: bool,
+}
+
+impl<R: Read> Capped<R> {
+    pub fn new(inner: R, format: &'static str, cap: u64) -> Self {
+        Capped::sharing(inner, format, cap, Arc::default())
+    }
+
+    /// A reader that counts into `read`, shared with other readers: the cap is on what
+    /// they read together (the members of one zip file).
+    pub fn sharing(inner: R, format: &'static str, cap: u64, read: Arc<AtomicU64>) -> Self {
+        Capped {
+            inner,
+            format,
+            read,
+            cap,
+            failed: false,
+        }
+    }
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.failed || buf.is_empty() {
             return Ok(0);
         }
-        if self.read >= self.cap {
-            // At the cap: a stream that ends exactly here is fine, one more byte is not.
+        let read = self.read.load(Ordering::Relaxed);
+        if read >= self.cap {
             let mut probe = [0u8; 1];
-            if self.read_members(&mut probe)? == 0 {
+            let more = self
+                .inner
+                .read(&mut probe)
+                .inspect_err(|_| self.failed = true)?;
+            if more == 0 {
                 return Ok(0);
             }
             self.failed = true;
-            self.decoder = None;
             return Err(io::Error::other(format!(
-                "decompressed size exceeds the {} cap (gzip bomb?); the rest was not read",
-                human_size(self.cap)
+                "decompressed size exceeds the {} cap ({} bomb?); the rest was not read",
+                human_size(self.cap),
+                self.format
             )));
         }
-        let room = usize::try_from(self.cap - self.read).unwrap_or(usize::MAX);
+        let room = usize::try_from(self.cap - read).unwrap_or(usize::MAX);
         let want = buf.len().min(room);
-        let n = self.read_members(&mut buf[..want])?;
-        self.read += n as u64;
+        let n = self
+            .inner
+            .read(&mut buf[..want])
+            .inspect_err(|_| self.failed = true)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
 }
@@ -385,16 +600,19 @@ pub(crate) mod tests {
 
     #[test]
     fn the_cap_stops_with_an_error_but_an_exact_fit_is_fine() {
-        let mut reader = GzipMembers::new(io::Cursor::new(gzip(&[b'x'; 1000])));
-        reader.cap = 1000;
+        let capped = |n: usize| {
+            let gzip = GzipMembers::new(io::Cursor::new(gzip(&vec![b'x'; n])));
+            Capped::new(gzip, "gzip", 1000)
+        };
         let mut out = Vec::new();
-        assert!(reader.read_to_end(&mut out).is_ok());
-        let mut reader = GzipMembers::new(io::Cursor::new(gzip(&[b'x'; 1001])));
-        reader.cap = 1000;
+        assert!(capped(1000).read_to_end(&mut out).is_ok());
         let mut out = Vec::new();
-        let error = reader.read_to_end(&mut out).unwrap_err().to_string();
+        let error = capped(1001).read_to_end(&mut out).unwrap_err().to_string();
         assert_eq!(out.len(), 1000);
-        assert!(error.contains("exceeds the 1000 bytes cap"), "{error}");
+        assert!(
+            error.contains("exceeds the 1000 bytes cap (gzip bomb?)"),
+            "{error}"
+        );
     }
 
     #[test]

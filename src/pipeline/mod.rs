@@ -35,6 +35,21 @@ pub enum Runs {
     All,
 }
 
+/// Takes each finished run's report as the run ends ([`stream_source`]), so that the
+/// reports of a log of many runs need not be kept until its end.
+pub trait RunSink {
+    /// A run that ended, reported as far as it is known when it ends: `lines` is 0 (the
+    /// source's lines are counted at its end) and `run.runs` is the runs seen so far.
+    fn run(&mut self, report: SourceReport);
+}
+
+/// Keeps every report: what [`diagnose_source`] gives, as a sink.
+impl RunSink for Vec<SourceReport> {
+    fn run(&mut self, report: SourceReport) {
+        self.push(report);
+    }
+}
+
 /// The outcome of reading one source.
 #[derive(Debug)]
 pub struct Outcome {
@@ -61,24 +76,51 @@ const GATE_FROM_LINE: u64 = 2000;
 /// [`crate::gate`]); the reports are those of reading every line
 /// ([`diagnose_every_line`], held to it by `tests/gate.rs`).
 pub fn diagnose_source(rules: &RuleSet, source: Source, runs: Runs) -> Outcome {
-    let gate = if rules.signals.gate_is_open() {
+    diagnose(
+        RunState::new(rules, source.name.clone()),
+        source,
+        runs,
+        default_gate(rules),
+    )
+}
+
+/// Diagnoses every run of one source as [`diagnose_source`] does with [`Runs::All`], but
+/// hands each run but the last to `sink` as it ends, keeping none: memory does not grow
+/// with the number of runs. The outcome holds the last run's report, complete.
+pub fn stream_source(rules: &RuleSet, source: Source, sink: &mut dyn RunSink) -> Outcome {
+    let state = RunState::streaming(rules, source.name.clone(), sink);
+    diagnose(state, source, Runs::All, default_gate(rules))
+}
+
+/// The gate [`diagnose_source`] uses.
+fn default_gate(rules: &RuleSet) -> Gate {
+    if rules.signals.gate_is_open() {
         Gate::Off
     } else {
         Gate::From(GATE_FROM_LINE)
-    };
-    diagnose(rules, source, runs, gate)
+    }
 }
 
 /// Diagnoses one source with the gate from its first line.
 #[doc(hidden)]
 pub fn diagnose_gated(rules: &RuleSet, source: Source, runs: Runs) -> Outcome {
-    diagnose(rules, source, runs, Gate::From(1))
+    diagnose(
+        RunState::new(rules, source.name.clone()),
+        source,
+        runs,
+        Gate::From(1),
+    )
 }
 
 /// Diagnoses one source looking at every line: what the gated pipeline must equal.
 #[doc(hidden)]
 pub fn diagnose_every_line(rules: &RuleSet, source: Source, runs: Runs) -> Outcome {
-    diagnose(rules, source, runs, Gate::Off)
+    diagnose(
+        RunState::new(rules, source.name.clone()),
+        source,
+        runs,
+        Gate::Off,
+    )
 }
 
 /// What an [`Observer`] is shown of a run when it is reported.
@@ -121,11 +163,10 @@ pub fn observe_source(
     )
 }
 
-fn diagnose(rules: &RuleSet, source: Source, runs: Runs, gate: Gate) -> Outcome {
+fn diagnose(state: RunState<'_>, source: Source, runs: Runs, gate: Gate) -> Outcome {
     // A small file is read faster than a second thread starts (a folder of thousands);
     // beside other files, the cores are busy already.
     let one_thread = source.among_others || source.size.is_some_and(|size| size < TWO_THREADS_FROM);
-    let state = RunState::new(rules, source.name.clone());
     diagnose_with(state, source, runs, gate, one_thread)
 }
 

@@ -16,7 +16,7 @@ use crate::signal::{Deferred, ERROR_WORDS, SignalSet, join_suggestion};
 
 use super::held::HeldContext;
 use super::steps::Late;
-use super::{Observer, RunSeen, Runs};
+use super::{Observer, RunSeen, RunSink, Runs};
 
 /// How many look-alike error lines a report shows when no rule fired.
 pub(super) const HINTS: usize = 5;
@@ -98,6 +98,13 @@ impl<'r> RunState<'r> {
     ) -> Self {
         let mut state = RunState::new(rules, name);
         state.run.observer = Some(observer);
+        state
+    }
+
+    /// A state that hands each finished run's report to `sink` instead of keeping it.
+    pub(super) fn streaming(rules: &'r RuleSet, name: String, sink: &'r mut dyn RunSink) -> Self {
+        let mut state = RunState::new(rules, name);
+        state.run.sink = Some(sink);
         state
     }
 
@@ -184,7 +191,10 @@ pub(super) struct Run<'r> {
     run_label: Option<String>,
     run_first_line: u64,
     runs_seen: usize,
+    /// The reports of the runs before this one (with `Runs::All`), unless `sink` takes them.
     finished: Vec<SourceReport>,
+    /// Where each finished run's report goes instead ([`RunState::streaming`]).
+    sink: Option<&'r mut dyn RunSink>,
     /// What is shown each line and run, if anything ([`RunState::observed`]).
     observer: Option<&'r mut dyn Observer>,
 }
@@ -207,6 +217,7 @@ impl<'r> Run<'r> {
             run_first_line: 1,
             runs_seen: 0,
             finished: Vec::new(),
+            sink: None,
             observer: None,
         }
     }
@@ -378,7 +389,10 @@ impl<'r> Run<'r> {
     fn start(&mut self, label: String, line: u64, runs: Runs) {
         if runs == Runs::All {
             let report = self.report(0, Vec::new());
-            self.finished.push(report);
+            match &mut self.sink {
+                Some(sink) => sink.run(report),
+                None => self.finished.push(report),
+            }
         }
         self.runs_seen += 1;
         self.events.clear();
@@ -433,6 +447,8 @@ impl<'r> Run<'r> {
         let mut last = self.report(lines, notes);
         if self.finished.is_empty() {
             match &mut last.run {
+                // The runs before went to the sink: none was skipped.
+                Some(_) if self.sink.is_some() && self.runs_seen > 0 => {}
                 Some(run) if self.runs_seen > 0 => run.skipped = self.runs_seen,
                 _ => last.run = None,
             }

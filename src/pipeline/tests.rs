@@ -543,3 +543,98 @@ fn two_threads_read_an_empty_source() {
     let rules = RuleSet::embedded().unwrap();
     same_in_two(&rules, &[], Runs::Latest);
 }
+
+/// Streamed, each run but the last goes to the sink as it ends and none is kept; with
+/// the totals known only at the end filled in, they are the reports of `Runs::All`,
+/// on one thread and on two.
+#[test]
+fn streamed_runs_are_the_reports_of_every_run() {
+    let rules = RuleSet::embedded().unwrap();
+    let text = long_log();
+    for size in [None, Some(text.len() as u64)] {
+        let kept = diagnose_source(&rules, sized(text.clone(), size), Runs::All);
+        let mut streamed: Vec<SourceReport> = Vec::new();
+        let last = stream_source(&rules, sized(text.clone(), size), &mut streamed);
+        assert!(streamed.len() > 10, "{}", streamed.len());
+        assert_eq!(last.reports.len(), 1);
+        streamed.extend(last.reports);
+        let total = streamed.len();
+        for report in &mut streamed[..total - 1] {
+            assert_eq!(report.lines, 0, "the lines are counted at the end");
+            report.lines = kept.reports[0].lines;
+            if let Some(run) = &mut report.run {
+                run.runs = total;
+            }
+        }
+        assert_eq!(format!("{:?}", kept.reports), format!("{streamed:?}"));
+    }
+}
+
+/// A source of `bytes`, of the given size when it is known (a small one reads on one
+/// thread, one of unknown size on two).
+fn sized(bytes: Vec<u8>, size: Option<u64>) -> Source {
+    let mut source = source(bytes);
+    source.size = size;
+    source
+}
+
+/// Serves one piece per read and notes how many reports the sink held at each read.
+struct PieceReader {
+    pieces: std::collections::VecDeque<Vec<u8>>,
+    taken: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<usize>>>,
+}
+
+impl io::Read for PieceReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let taken = self.taken.load(std::sync::atomic::Ordering::SeqCst);
+        self.seen.lock().unwrap().push(taken);
+        let Some(mut piece) = self.pieces.pop_front() else {
+            return Ok(0);
+        };
+        let n = piece.len().min(buf.len());
+        buf[..n].copy_from_slice(&piece[..n]);
+        if n < piece.len() {
+            self.pieces.push_front(piece.split_off(n));
+        }
+        Ok(n)
+    }
+}
+
+/// Counts the reports it takes.
+struct Counted(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl RunSink for Counted {
+    fn run(&mut self, _: SourceReport) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A run's report reaches the sink when the run ends, before the input does: a log of
+/// many runs is never held whole.
+#[test]
+fn a_streamed_run_reaches_the_sink_before_the_input_ends() {
+    let rules = RuleSet::embedded().unwrap();
+    // Each run is larger than any read-ahead of the source (its head, its buffer).
+    let run = |day: u32| {
+        let start = format!(
+            "[2024-01-{day:02}T10:00:00+00:00] NOTICE: Starting scenario(s): scenario/deploy.xml\n"
+        );
+        let step = format!("[2024-01-{day:02}T10:00:01+00:00] INFO: Step done.\n");
+        [start, step.repeat(8000)].concat().into_bytes()
+    };
+    let taken = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let reader = PieceReader {
+        pieces: (1..=6).map(run).collect(),
+        taken: taken.clone(),
+        seen: seen.clone(),
+    };
+    let mut source = Source::from_reader("t.log".into(), reader).unwrap();
+    source.size = Some(1);
+    let outcome = stream_source(&rules, source, &mut Counted(taken.clone()));
+    assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 5);
+    assert_eq!(outcome.reports[0].run.as_ref().map(|r| r.runs), Some(6));
+    let seen = seen.lock().unwrap();
+    assert!(seen.iter().any(|&n| n >= 3), "reads saw {seen:?} reports");
+}

@@ -256,34 +256,40 @@ pub struct Report {
 impl Report {
     /// Wraps source reports and counts them up.
     pub fn new(sources: Vec<SourceReport>) -> Report {
-        let mut summary = Summary {
-            sources: sources.len(),
-            ..Summary::default()
-        };
-        for diagnosis in sources.iter().flat_map(|s| &s.diagnoses) {
-            summary.diagnoses += 1;
-            match diagnosis.severity {
-                Severity::Error => summary.errors += 1,
-                Severity::Warning => summary.warnings += 1,
-                Severity::Info => summary.infos += 1,
-            }
-            *summary
-                .categories
-                .entry(diagnosis.category.clone())
-                .or_default() += 1;
-        }
+        let mut summary = Summary::default();
+        sources.iter().for_each(|source| summary.count(source));
         Report {
             schema: SCHEMA.to_owned(),
             sources,
             summary,
         }
     }
+}
 
-    /// Whether any diagnosis is at least this severe.
+impl Summary {
+    /// Counts one more source and its diagnoses.
+    pub fn count(&mut self, source: &SourceReport) {
+        self.sources += 1;
+        for diagnosis in &source.diagnoses {
+            self.diagnoses += 1;
+            match diagnosis.severity {
+                Severity::Error => self.errors += 1,
+                Severity::Warning => self.warnings += 1,
+                Severity::Info => self.infos += 1,
+            }
+            *self
+                .categories
+                .entry(diagnosis.category.clone())
+                .or_default() += 1;
+        }
+    }
+
+    /// Whether any diagnosis counted is at least this severe.
     pub fn has_at_least(&self, severity: Severity) -> bool {
-        self.sources
-            .iter()
-            .flat_map(|s| &s.diagnoses)
-            .any(|d| d.severity >= severity)
+        match severity {
+            Severity::Error => self.errors > 0,
+            Severity::Warning => self.errors + self.warnings > 0,
+            Severity::Info => self.diagnoses > 0,
+        }
     }
 }

@@ -9,6 +9,7 @@ mod ndjson;
 mod text;
 
 pub use github::{escape_data, escape_property};
+pub use ndjson::{RunCount, ndjson_source, ndjson_summary};
 pub use text::TextOptions;
 
 use concise::concise;
