@@ -273,10 +273,12 @@ fn build(rule: &Rule, events: &Events, picks: &[Pick], path: &str) -> Diagnosis 
         if evidence.last().is_some_and(|e| e.line == event.line) {
             continue;
         }
+        let text = shown(&event.text);
         evidence.push(Evidence {
             path: path.to_owned(),
             line: event.line,
-            text: shown(&event.text),
+            matched: matched_in_shown(event, &text, &shown),
+            text,
         });
     }
     let remediation = rule
@@ -307,6 +309,30 @@ fn build(rule: &Rule, events: &Events, picks: &[Pick], path: &str) -> Diagnosis 
         remediation,
         references: rule.references.clone(),
     }
+}
+
+/// Where the event's match lies in `text`, its text as `shown` (masked) makes it: the
+/// parts before, in and after the match, each shown, when they make the same text (no
+/// secret runs across the ends of the match); `None` when not.
+fn matched_in_shown(
+    event: &Event,
+    text: &str,
+    shown: &dyn Fn(&str) -> String,
+) -> Option<(usize, usize)> {
+    let (start, end) = event.matched?;
+    let (start, end) = (start as usize, end as usize);
+    let parts = (
+        event.text.get(..start)?,
+        event.text.get(start..end)?,
+        event.text.get(end..)?,
+    );
+    if text == event.text {
+        return Some((start, end));
+    }
+    let (before, hit, after) = (shown(parts.0), shown(parts.1), shown(parts.2));
+    let whole = text.strip_prefix(before.as_str())?;
+    let rest = whole.strip_prefix(hit.as_str())?;
+    (rest == after && !hit.is_empty()).then_some((before.len(), before.len() + hit.len()))
 }
 
 /// The secrets that only the lines around them show ([`crate::mask::context_values`]),
@@ -438,4 +464,39 @@ fn list_packages(packages: &[Package]) -> String {
         shown.push(format!("and {} more", packages.len() - PACKAGES_LISTED));
     }
     shown.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(text: &str, hit: &str) -> Event {
+        let start = text.find(hit).unwrap_or(0);
+        Event {
+            signal: 0,
+            line: 1,
+            text: text.to_owned(),
+            fields: Vec::new(),
+            matched: Some((start as u32, (start + hit.len()) as u32)),
+        }
+    }
+
+    #[test]
+    fn the_match_is_found_in_the_masked_text() {
+        let shown = |text: &str| mask(text).into_owned();
+        let key = "0123456789abcdef0123456789abcdef";
+        let line = format!("HTTP/1.1 403 Forbidden for password {key}");
+        let e = event(&line, "403 Forbidden");
+        let text = shown(&line);
+        assert_ne!(text, line, "the key is masked");
+        let (start, end) = matched_in_shown(&e, &text, &shown).unwrap();
+        assert_eq!(&text[start..end], "403 Forbidden");
+        let e = event(&line, key);
+        let (start, end) = matched_in_shown(&e, &text, &shown).unwrap();
+        assert!(!text[start..end].contains(key), "{}", &text[start..end]);
+        assert_eq!(
+            matched_in_shown(&event("plain", "la"), "plain", &shown),
+            Some((1, 3))
+        );
+    }
 }

@@ -90,6 +90,32 @@ fn color_always_colours_even_when_piped() {
         .stdout(predicate::str::contains("\u{1b}["));
 }
 
+/// The text a rule's pattern matched is highlighted in its evidence line, as rustc and
+/// rg do, when colour is on; never when it is off.
+#[test]
+fn evidence_highlights_what_matched_only_in_colour() {
+    let hit = "\u{1b}[1;31mCompilation was started\u{1b}[0m.";
+    magediag()
+        .args(["--color", "always", "samples/memory-di-compile.log"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!("10 |\u{1b}[0m {hit}")));
+    magediag()
+        .env("CLICOLOR_FORCE", "1")
+        .arg("samples/memory-di-compile.log")
+        .assert()
+        .stdout(predicate::str::contains(hit));
+    for off in [&["--color", "never"][..], &["--color", "auto"][..]] {
+        magediag()
+            .args(off)
+            .arg("samples/memory-di-compile.log")
+            .assert()
+            .code(1)
+            .stdout(predicate::str::contains("10 | Compilation was started."))
+            .stdout(predicate::str::contains("\u{1b}").not());
+    }
+}
+
 #[test]
 fn markdown_output_is_ticket_ready() {
     magediag()

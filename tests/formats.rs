@@ -226,6 +226,91 @@ fn completions_load_in_bash() {
     assert!(String::from_utf8_lossy(&check.stdout).contains("magediag"));
 }
 
+/// What bash's completion offers for the words `line` (the last one being completed).
+fn bash_completes(line: &[&str]) -> Vec<String> {
+    let script = magediag()
+        .args(["completions", "bash"])
+        .output()
+        .unwrap()
+        .stdout;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("magediag.bash");
+    std::fs::write(&path, script).unwrap();
+    let words = line.join(" ");
+    let current = line.last().unwrap();
+    let previous = line[line.len() - 2];
+    let run = format!(
+        "source {} && COMP_WORDS=({words}) && COMP_CWORD={} && \
+         _magediag magediag {current} {previous} && printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        path.display(),
+        line.len() - 1
+    );
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(run)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `magediag explain <TAB>` offers the shipped rule ids and categories (baked into the
+/// script when it is generated), `rules test --rule` the ids, `rules signals` the signals.
+#[test]
+fn completion_offers_rule_ids_categories_and_signals() {
+    let listed = magediag()
+        .args(["rules", "list", "--format", "json"])
+        .output()
+        .unwrap()
+        .stdout;
+    let listed: serde_json::Value = serde_json::from_slice(&listed).unwrap();
+    let ids: Vec<&str> = listed["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.len() > 40);
+    let bash = magediag()
+        .args(["completions", "bash"])
+        .output()
+        .unwrap()
+        .stdout;
+    let bash = String::from_utf8(bash).unwrap();
+    for id in &ids {
+        assert!(bash.contains(id), "{id} is not in the bash script");
+    }
+    assert_eq!(
+        bash_completes(&["magediag", "explain", "repo-keys-rej"]),
+        ["repo-keys-rejected"]
+    );
+    let category = bash_completes(&["magediag", "explain", "search-engine-u"]);
+    assert_eq!(category, ["search-engine-unavailable"]);
+    assert_eq!(
+        bash_completes(&["magediag", "rules", "test", "--rule", "memory-di"]),
+        ["memory-di-compile"]
+    );
+    assert_eq!(
+        bash_completes(&["magediag", "rules", "signals", "composer.archive-r"]),
+        ["composer.archive-refused"]
+    );
+    for shell in ["zsh", "fish"] {
+        magediag()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("repo-keys-rejected"))
+            .stdout(predicate::str::contains("composer.archive-refused"));
+    }
+}
+
 #[test]
 fn every_shell_gets_a_completion_script() {
     for shell in ["bash", "zsh", "fish", "powershell"] {

@@ -284,3 +284,61 @@ fn every_composer_message_template_is_diagnosed_as_its_category() {
         );
     }
 }
+
+/// The packages of a text's diagnosis by `rule`, as (name, version).
+fn packages_of(rules: &RuleSet, text: &str, rule: &str) -> Vec<(String, Option<String>)> {
+    use magediag::testing::input::source::Source;
+    use magediag::testing::pipeline::{self, Runs};
+    let source = Source::from_reader(
+        "<stdin>".into(),
+        std::io::Cursor::new(text.as_bytes().to_vec()),
+    )
+    .unwrap();
+    let outcome = pipeline::diagnose_source(rules, source, Runs::Latest);
+    outcome
+        .reports
+        .iter()
+        .flat_map(|r| r.diagnoses.iter())
+        .filter(|d| d.rule == rule)
+        .flat_map(|d| d.packages.iter())
+        .map(|p| (p.name.clone(), p.version.clone()))
+        .collect()
+}
+
+/// Regression: the packages of an unsolvable Composer problem listed the dependency the
+/// requirements fight over without a version (`magento/framework`), and left out the
+/// root requirement and the extension that conflict. Each package a Problem list names
+/// is listed with the version or constraint it names, and none without one.
+#[test]
+fn an_unsolvable_problem_lists_root_pins_and_conflicts_each_with_a_version() {
+    let rules = RuleSet::embedded().unwrap();
+    let sample = std::fs::read_to_string("samples/dependency-conflict.log").unwrap();
+    let version = |v: &str| Some(v.to_owned());
+    assert_eq!(
+        packages_of(&rules, &sample, "dependency-unresolvable"),
+        [
+            ("magento/product-community-edition".into(), version("2.4.7")),
+            ("magento/inventory-metapackage".into(), version("1.2.6")),
+            ("acme/module-pdf-invoice".into(), version("^3.1")),
+            ("acme/module-pdf-invoice".into(), version("3.1.4")),
+        ]
+    );
+    let rule = rules
+        .rules
+        .iter()
+        .find(|r| r.id == "dependency-unresolvable")
+        .unwrap();
+    let mut listed = 0;
+    for example in rule.examples.iter().filter(|e| e.fires) {
+        for (name, version) in packages_of(&rules, &example.log, &rule.id) {
+            let version = version.unwrap_or_default();
+            assert!(
+                !version.is_empty() && version.trim() == version && name.trim() == name,
+                "{}: {name:?} listed with version {version:?}",
+                example.origin
+            );
+            listed += 1;
+        }
+    }
+    assert!(listed >= 8, "{listed} packages in the examples");
+}

@@ -55,7 +55,7 @@ const EXPECTED: &[(&str, &str, i32, &[&str])] = &[
         "dependency-conflict.log",
         "dependency-conflict",
         1,
-        &["magento/module-inventory-sales-api"],
+        &["magento/inventory-metapackage", "acme/module-pdf-invoice"],
     ),
     ("deploy-command-failed.log", "deploy-command-failed", 1, &[]),
     ("disk-full.log", "disk-full", 1, &[]),

@@ -50,10 +50,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Some(Command::Serve { args, .. }) => serve(args, &global)?,
         Some(Command::Completions { shell }) => {
             // clap_complete panics on a write error: generate into memory, then write.
-            let mut command = <Cli as clap::CommandFactory>::command();
-            let mut script = Vec::new();
-            clap_complete::generate(*shell, &mut command, "magediag", &mut script);
-            out.write_all(&script)?;
+            out.write_all(&completion_script(*shell))?;
             Exit::Clean
         }
         Some(Command::Man) => {
@@ -75,6 +72,76 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     };
     out.flush().context("writing to standard output")?;
     Ok(outcome)
+}
+
+/// A completion script for `shell`, with the shipped rule ids and categories as the
+/// values of `explain` and of `rules test --rule`, and the signal ids as those of `rules
+/// signals`, so that `magediag explain <TAB>` offers them. clap completes an argument from
+/// its possible values, set here on a copy of the command line that parsing never uses.
+fn completion_script(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut command = <Cli as clap::CommandFactory>::command();
+    let (ids, signals) = match RuleSet::embedded() {
+        Ok(rules) => {
+            let mut ids: Vec<&str> = rules.rules.iter().map(|r| r.id.as_str()).collect();
+            ids.extend(crate::report::diagnosis::CATEGORIES);
+            let signals: Vec<&str> = rules
+                .signals
+                .signals()
+                .iter()
+                .map(|s| s.id.as_str())
+                .collect();
+            (static_names(&ids), static_names(&signals))
+        }
+        Err(_) => (Vec::new(), Vec::new()),
+    };
+    if !ids.is_empty() {
+        let values = |names: &[&'static str]| clap::builder::PossibleValuesParser::new(names);
+        command = command
+            .mut_subcommand("explain", |c| {
+                c.mut_arg("id", |a| a.value_parser(values(&ids)))
+            })
+            .mut_subcommand("rules", |c| {
+                c.mut_subcommand("test", |c| {
+                    c.mut_arg("only", |a| a.value_parser(values(&ids)))
+                })
+                .mut_subcommand("signals", |c| {
+                    c.mut_arg("id", |a| a.value_parser(values(&signals)))
+                })
+            });
+    }
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "magediag", &mut script);
+    if shell == clap_complete::Shell::Fish && !ids.is_empty() {
+        // clap's fish script completes the values of options only, not of a command's
+        // own argument.
+        let complete = |condition: &str, names: &[&str]| {
+            format!(
+                "complete -c magediag -n \"{condition}\" -f -a \"{}\"\n",
+                names.join(" ")
+            )
+        };
+        script.extend(complete("__fish_magediag_using_subcommand explain", &ids).bytes());
+        script.extend(
+            complete(
+                "__fish_magediag_using_subcommand rules; and __fish_seen_subcommand_from signals",
+                &signals,
+            )
+            .bytes(),
+        );
+    }
+    script
+}
+
+/// `names` sorted, without repeats, as `&'static str`, which clap's possible values are.
+/// They are made once, for a script written once by a process that then ends.
+fn static_names(names: &[&str]) -> Vec<&'static str> {
+    let mut names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .map(|n| &*Box::leak(n.into_boxed_str()))
+        .collect()
 }
 
 /// The options a command was given, the others at their defaults: each command accepts

@@ -78,6 +78,10 @@ pub struct Evidence {
     pub path: String,
     pub line: u64,
     pub text: String,
+    /// Where the signal's pattern matched in `text` (byte offsets), for text output to
+    /// highlight; not part of the JSON.
+    #[serde(skip)]
+    pub matched: Option<(usize, usize)>,
 }
 
 /// One rule that fired on one source.

@@ -47,6 +47,7 @@ pub fn printable_report(report: &Report) -> Report {
             d.remediation.iter_mut().for_each(fix);
             for e in &mut d.evidence {
                 fix(&mut e.path);
+                e.matched = e.matched.and_then(|span| printable_span(&e.text, span));
                 fix(&mut e.text);
             }
             for p in &mut d.packages {
@@ -68,6 +69,13 @@ pub fn printable_report(report: &Report) -> Report {
         }
     }
     report
+}
+
+/// Where `span` of `text` lies in `printable(text)`: each code is written out in place,
+/// so the parts before and in the span are as long as they are written out.
+fn printable_span(text: &str, (start, end): (usize, usize)) -> Option<(usize, usize)> {
+    let before = printable(text.get(..start)?).len();
+    Some((before, before + printable(text.get(start..end)?).len()))
 }
 
 /// Markdown prose holding log text, with no live HTML: outside code spans (which show
@@ -146,6 +154,16 @@ mod tests {
             "a\\x1b]0;title\\x07b\\x08\\x05\\u{9d}c\\x0ad"
         );
         assert_eq!(printable("é 日本"), "é 日本");
+    }
+
+    #[test]
+    fn a_match_moves_with_the_codes_written_out_before_it() {
+        let text = "a\u{1b}b match\u{7} c";
+        let start = text.find("match").unwrap();
+        let span = printable_span(text, (start, start + "match\u{7}".len())).unwrap();
+        let shown = printable(text);
+        assert_eq!(&shown[span.0..span.1], "match\\x07");
+        assert_eq!(printable_span("ab", (1, 5)), None);
     }
 
     #[test]

@@ -18,6 +18,9 @@ pub struct Event {
     pub text: String,
     /// Named captures and envelope fields, sorted by name.
     pub fields: Vec<(String, String)>,
+    /// Where the pattern matched in `text` (byte offsets), when the match lies in it: a
+    /// message that is not part of the line (a decoded `cloud.error.log` title) has none.
+    pub matched: Option<(u32, u32)>,
 }
 
 impl Event {
@@ -51,6 +54,7 @@ pub(super) fn make_event_without_captures(
         line: record.line,
         text: cap(line_text.trim()),
         fields: Vec::new(),
+        matched: None,
     };
     add_envelope_fields(&mut event, record);
     event
@@ -63,11 +67,16 @@ pub(super) fn make_event(
     pattern: &Regex,
     caps: &regex::Captures<'_>,
 ) -> Event {
+    let text = cap(line_text.trim());
+    let matched = caps
+        .get(0)
+        .and_then(|m| span_in_text(record.envelope.message, m.range(), line_text, &text));
     let mut event = Event {
         signal,
         line: record.line,
-        text: cap(line_text.trim()),
+        text,
         fields: Vec::new(),
+        matched,
     };
     for name in pattern.capture_names().flatten() {
         if let Some(m) = caps.name(name) {
@@ -76,6 +85,26 @@ pub(super) fn make_event(
     }
     add_envelope_fields(&mut event, record);
     event
+}
+
+/// Where `range` of `message` lies in `text`, the event text made of `line` (trimmed,
+/// perhaps cut): `None` when the message is not part of the line, or the match is not
+/// in the text as it was matched.
+fn span_in_text(
+    message: &str,
+    range: std::ops::Range<usize>,
+    line: &str,
+    text: &str,
+) -> Option<(u32, u32)> {
+    if !super::within(message, line) || range.is_empty() {
+        return None;
+    }
+    let trimmed = line.len() - line.trim_start().len();
+    let offset = (message.as_ptr() as usize - line.as_ptr() as usize).checked_sub(trimmed)?;
+    let (start, end) = (offset + range.start, offset + range.end);
+    let matched = message.get(range)?;
+    (text.get(start..end)? == matched)
+        .then_some((u32::try_from(start).ok()?, u32::try_from(end).ok()?))
 }
 
 /// The fields every event takes from its record, and those derived from captures.
@@ -209,6 +238,7 @@ mod tests {
             line,
             text: format!("line {line}"),
             fields: Vec::new(),
+            matched: None,
         }
     }
 

@@ -611,6 +611,7 @@ impl SignalSet {
                     line: record.line,
                     text: String::new(),
                     fields: Vec::new(),
+                    matched: None,
                 }
             });
         }
@@ -735,7 +736,7 @@ fn level_words(levels: &[Level]) -> Vec<Vec<u8>> {
 }
 
 /// Whether `part` lies inside `whole` in memory (a subslice of it).
-fn within(part: &str, whole: &str) -> bool {
+pub(crate) fn within(part: &str, whole: &str) -> bool {
     let (start, end) = (
         whole.as_ptr() as usize,
         whole.as_ptr() as usize + whole.len(),
@@ -784,6 +785,24 @@ mod tests {
         assert_eq!(e.field("version"), "102.0.5.0-patch2");
         assert_eq!(e.field("status"), "403");
         assert_eq!(e.field("host"), "repo.magento.com");
+    }
+
+    /// The event knows where its pattern matched in its text (for highlighting), past
+    /// the envelope and the indent the text loses.
+    #[test]
+    fn an_event_holds_where_its_match_is_in_its_text() {
+        let set = archive_signal();
+        let line = "   [2024-03-12T10:21:10.552040+00:00] ERROR: The 'https://repo.magento.com/archives/acme/x/acme-x-1.0.0.zip' URL could not be accessed: HTTP/1.1 403 Forbidden";
+        let mut framer = Framer::new();
+        let record = framer.frame(1, line);
+        let mut events = Vec::new();
+        set.scan(&record, line, |_| true, &mut Vec::new(), &mut events);
+        let e = &events[0];
+        let (start, end) = e.matched.unwrap();
+        assert_eq!(
+            &e.text[start as usize..end as usize],
+            "https://repo.magento.com/archives/acme/x/acme-x-1.0.0.zip' URL could not be accessed: HTTP/1.1 403"
+        );
     }
 
     #[test]

@@ -122,9 +122,55 @@ pub(super) fn footer_line(report: &Report) -> String {
 /// first, keeping its end: an archive URL ends with the package and version, a line with
 /// what happened (`HTTP/1.1 403 Forbidden`). Else the line's middle goes.
 pub(super) fn clip_to(text: &str, width: usize) -> String {
+    clipped_with(text, None, width, &|hit| hit.to_owned())
+}
+
+/// [`clip_to`], with the text of byte span `matched` highlighted (bold red, as ripgrep
+/// shows a match) where it is kept. Colour is the caller's decision: with it off, the
+/// text is plain.
+pub(super) fn highlight_clipped(
+    text: &str,
+    matched: Option<(usize, usize)>,
+    width: usize,
+) -> String {
+    clipped_with(text, matched, width, &|hit| hit.red().bold().to_string())
+}
+
+/// [`highlight_clipped`], the kept parts of the match written by `paint`.
+fn clipped_with(
+    text: &str,
+    matched: Option<(usize, usize)>,
+    width: usize,
+    paint: &dyn Fn(&str) -> String,
+) -> String {
     let chars: Vec<char> = text.chars().collect();
+    let span = matched.and_then(|(start, end)| {
+        let to_char = |byte: usize| text.get(..byte).map(|before| before.chars().count());
+        Some((to_char(start)?, to_char(end)?))
+    });
+    let mut out = String::with_capacity(text.len() + 16);
+    for (i, part) in kept_parts(&chars, width).into_iter().enumerate() {
+        if i > 0 {
+            out.push('…');
+        }
+        let Some((from, to)) = span.filter(|&(from, to)| from < part.end && to > part.start) else {
+            out.extend(&chars[part]);
+            continue;
+        };
+        let (from, to) = (from.max(part.start), to.min(part.end));
+        out.extend(&chars[part.start..from]);
+        let hit: String = chars[from..to].iter().collect();
+        out.push_str(&paint(&hit));
+        out.extend(&chars[to..part.end]);
+    }
+    out
+}
+
+/// The parts of a line of `chars` kept when it is cut to `width` columns (see
+/// [`clip_to`]), as ranges of chars; a cut (`…`) goes between two.
+fn kept_parts(chars: &[char], width: usize) -> Vec<std::ops::Range<usize>> {
     if chars.len() <= width {
-        return text.to_owned();
+        return std::iter::once(0..chars.len()).collect();
     }
     let excess = chars.len() - width + 1;
     let mut longest = (0, 0);
@@ -141,18 +187,12 @@ pub(super) fn clip_to(text: &str, width: usize) -> String {
     let left = (to - from).saturating_sub(excess);
     if left >= 16 {
         let head = (left / 4).min(12);
-        let mut cut: String = chars[..from + head].iter().collect();
-        cut.push('…');
-        cut.extend(&chars[to - (left - head)..]);
-        return cut;
+        return vec![0..from + head, to - (left - head)..chars.len()];
     }
     let keep = width.saturating_sub(1);
     let head = keep * 2 / 5;
     let tail = keep - head;
-    let mut cut: String = chars[..head].iter().collect();
-    cut.push('…');
-    cut.extend(&chars[chars.len() - tail..]);
-    cut
+    vec![0..head, chars.len() - tail..chars.len()]
 }
 
 /// Writes `path:line: severity[category]SEP title (rule)`, one diagnosis on one line.
@@ -261,5 +301,36 @@ mod tests {
         assert_eq!(clip_to("short", 100), "short");
         let words = "word ".repeat(40);
         assert_eq!(clip_to(&words, 50).chars().count(), 50);
+    }
+
+    #[test]
+    fn the_kept_parts_of_the_match_are_painted() {
+        let line =
+            "PHP Fatal error:  Allowed memory size of 2147483648 bytes exhausted in /app/x.php";
+        let start = line.find("Allowed").unwrap();
+        let end = line.find(" in ").unwrap();
+        let paint = |hit: &str| format!("<{hit}>");
+        assert_eq!(
+            clipped_with(line, Some((start, end)), 200, &paint),
+            format!("PHP Fatal error:  <{}> in /app/x.php", &line[start..end])
+        );
+        // Cut to width, the part of the match that is kept is painted, and the text is
+        // what `clip_to` keeps.
+        let cut = clipped_with(line, Some((start, end)), 40, &paint);
+        assert!(cut.contains("< exhausted>") && cut.contains('…'), "{cut}");
+        let url = "The 'https://repo.magento.com/archives/magento/module-catalog/magento-module-catalog-103.0.5.0-patch2.zip' URL could not be accessed";
+        let across = clipped_with(url, Some((4, url.len())), 60, &paint);
+        assert_eq!(
+            across.matches('<').count(),
+            2,
+            "each side of the cut: {across}"
+        );
+        assert_eq!(cut.replace(['<', '>'], ""), clip_to(line, 40));
+        // A match in the cut part, or none, paints nothing.
+        let tail = line.find("/app").unwrap();
+        let none = clipped_with(line, Some((tail, tail + 4)), 200, &paint);
+        assert_eq!(none, line.replace("/app", "</app>"));
+        assert_eq!(clipped_with(line, None, 40, &paint), clip_to(line, 40));
+        assert_eq!(clipped_with(line, Some((3, 999)), 200, &paint), line);
     }
 }

@@ -6,7 +6,8 @@ use std::io::{self, Write};
 use colored::Colorize;
 
 use super::{
-    clip_to, diagnosis_line, footer_line, list_some, rollup_line, severity_label, source_title,
+    clip_to, diagnosis_line, footer_line, highlight_clipped, list_some, rollup_line,
+    severity_label, source_title,
 };
 use crate::report::diagnosis::{Diagnosis, Report, SourceReport};
 
@@ -245,7 +246,7 @@ pub(super) fn text_evidence(
             out,
             "    {} {}",
             number.blue(),
-            clip_to(&e.text, text_width)
+            highlight_clipped(&e.text, e.matched, text_width)
         )?;
     }
     if more > 0 {
