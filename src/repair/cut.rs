@@ -17,7 +17,7 @@ pub(super) fn shows_cut(before: &str, after: &str) -> bool {
     };
     if last.is_whitespace() {
         // Text, one space, and text on the next line: the space the cut fell on.
-        let one_space = !before[..before.len() - 1].ends_with(char::is_whitespace);
+        let one_space = !before[..before.len() - last.len_utf8()].ends_with(char::is_whitespace);
         return one_space && !first.is_whitespace();
     }
     if first == ' ' {

@@ -239,6 +239,15 @@ fn an_arrow_cut_under_a_prefix_is_joined() {
     );
 }
 
+/// Regression: a line that ends in a multi-byte blank (an en space) was sliced inside
+/// it when asked whether its cut shows (found by `tests/mask_props.rs`).
+#[test]
+fn a_line_ending_in_a_wide_blank_does_not_panic() {
+    let first = format!("ERROR: failed: {}\u{2002}", "x".repeat(60));
+    let input = format!("{first}\n{first}\nnext part of it");
+    assert!(!texts(&input).is_empty());
+}
+
 /// Prefixes stack in any order: a runner stamps what a container printed under `W:`.
 #[test]
 fn strips_stacked_tool_prefixes() {
