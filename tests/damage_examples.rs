@@ -234,12 +234,7 @@ fn backtick_urls(text: &str) -> String {
 }
 
 fn damage() -> impl Strategy<Value = Damage> {
-    let prefix = prop::sample::select(vec![
-        Prefix::Cloud,
-        Prefix::Deployer,
-        Prefix::DockerCompose,
-        Prefix::GithubActions,
-    ]);
+    let prefix = prop::sample::select(PREFIXES.to_vec());
     prop_oneof![
         4 => (60usize..=200, any::<bool>()).prop_map(|(width, padded)| Damage::Wrap { width, padded }),
         2 => (prefix, any::<bool>()).prop_map(|(prefix, after_wrap)| Damage::Prefix { prefix, after_wrap }),
@@ -384,30 +379,13 @@ fn every_pair_of_damages() {
         // is also how Magento's own log lines carry their context.
         ("[ProseFirst, OneLine]", "{\\\"errorCode\\\""),
     ];
-    let mut singles = vec![
-        Damage::BacktickUrls,
-        Damage::CurlyQuotes,
-        Damage::Entities,
-        Damage::Quote,
-        Damage::Bullets,
-        Damage::Fence,
-        Damage::Ansi,
-        Damage::Crlf,
-        Damage::CrOnly,
-        Damage::ProseFirst,
-        Damage::OneLine,
-    ];
+    let mut singles = unmeasured_damages();
     for width in [60, 73, 80, 101, 132, 200] {
         for padded in [false, true] {
             singles.push(Damage::Wrap { width, padded });
         }
     }
-    for prefix in [
-        Prefix::Cloud,
-        Prefix::Deployer,
-        Prefix::DockerCompose,
-        Prefix::GithubActions,
-    ] {
+    for prefix in PREFIXES {
         for after_wrap in [false, true] {
             singles.push(Damage::Prefix { prefix, after_wrap });
         }
@@ -437,11 +415,9 @@ fn every_pair_of_damages() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Each damage alone, at the widths people meet most, so that every kind runs on every
-/// example whatever proptest draws.
-#[test]
-fn each_damage_alone_leaves_every_example_as_it_was() {
-    let mut all = vec![
+/// The damages that take no width or prefix.
+fn unmeasured_damages() -> Vec<Damage> {
+    vec![
         Damage::BacktickUrls,
         Damage::CurlyQuotes,
         Damage::Entities,
@@ -453,18 +429,28 @@ fn each_damage_alone_leaves_every_example_as_it_was() {
         Damage::CrOnly,
         Damage::ProseFirst,
         Damage::OneLine,
-    ];
+    ]
+}
+
+/// Every tool prefix.
+const PREFIXES: [Prefix; 4] = [
+    Prefix::Cloud,
+    Prefix::Deployer,
+    Prefix::DockerCompose,
+    Prefix::GithubActions,
+];
+
+/// Each damage alone, at the widths people meet most, so that every kind runs on every
+/// example whatever proptest draws.
+#[test]
+fn each_damage_alone_leaves_every_example_as_it_was() {
+    let mut all = unmeasured_damages();
     for width in [80, 120] {
         for padded in [false, true] {
             all.push(Damage::Wrap { width, padded });
         }
     }
-    for prefix in [
-        Prefix::Cloud,
-        Prefix::Deployer,
-        Prefix::DockerCompose,
-        Prefix::GithubActions,
-    ] {
+    for prefix in PREFIXES {
         all.push(Damage::Prefix {
             prefix,
             after_wrap: false,

@@ -229,18 +229,19 @@ pub(super) fn plain_wrap(current: &Physical, next: &Physical, stats: &WindowStat
     // cut in the middle of something. Either way a next line that opens a sentence is a
     // new line, unless the cut fell on the space before it.
     let seen_before = stats.known_width == Some(width);
-    let cut = shows_cut(&current.body, &next.body);
+    // Weighed only where the cheaper evidence does not decide.
+    let cut = || shows_cut(&current.body, &next.body);
     let evidence = stats.same_len >= 2
         || seen_before
         || is_terminal_width(width)
         || is_terminal_width(shape.body_len)
-        || cut;
+        || cut();
     let cut_at_space = shape.padded;
     // Repeated openings are repeated lines, unless the cut shows (`(Acme\Validation`
     // `Exception): ...` opens as its line did by chance).
     evidence
         && (cut_at_space || !opens_sentence(&next.body) || closes_record(current, next))
-        && (cut || !same_opening(current, next))
+        && (!same_opening(current, next) || cut())
 }
 
 /// Whether `current` opens a JSON record (`{"errorCode":...`) that it leaves open and
