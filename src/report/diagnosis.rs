@@ -128,6 +128,10 @@ pub struct SourceReport {
     /// With `lines` 0, nothing of it was read and `diagnoses` is empty.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error: Option<String>,
+    /// Set when the input was read but holds no deployment run `--run` asked for: then
+    /// `error` says so and `diagnoses` is empty. Not part of the JSON (its `error` is).
+    #[serde(skip)]
+    pub run_missing: bool,
 }
 
 impl SourceReport {
@@ -143,6 +147,7 @@ impl SourceReport {
             hints: Vec::new(),
             notes: Vec::new(),
             error: Some(crate::mask::mask(&reason).into_owned()),
+            run_missing: false,
         }
     }
 
@@ -164,6 +169,21 @@ pub struct RunInfo {
     pub first_line: u64,
     /// Earlier runs not diagnosed (without `--all-runs`).
     pub skipped: usize,
+    /// Without `--all-runs`: of the runs not diagnosed (the earlier ones, and with
+    /// `--run` the later ones), those that had a diagnosis of severity error.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub skipped_with_errors: Option<Vec<SkippedRun>>,
+}
+
+/// A deployment run that was read but not diagnosed, and had errors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedRun {
+    /// 1-based index among the runs of the source.
+    pub index: usize,
+    /// Timestamp of the line that started the run (or `line N`).
+    pub started: String,
+    /// How many diagnoses of severity error `--all-runs` shows for it.
+    pub errors: usize,
 }
 
 /// Totals across sources.
