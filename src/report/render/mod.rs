@@ -9,6 +9,7 @@ mod ndjson;
 mod text;
 
 pub use github::{escape_data, escape_property};
+pub use ndjson::NdjsonRecord;
 pub use text::TextOptions;
 
 use concise::concise;
