@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use crate::mask::mask;
-use crate::report::diagnosis::{Diagnosis, Evidence, Package};
+use crate::report::diagnosis::{Diagnosis, Evidence, Package, Severity};
 use crate::rule::cond::{Node, Predicate, Quantifier, Test};
 use crate::rule::template::{Filter, Template, bytes_to_limit, bytes_to_mb, limit_above};
 use crate::rule::{Rule, RuleSet};
@@ -26,24 +26,35 @@ pub struct Verdict {
     pub tests: Vec<String>,
 }
 
+/// The rules that fire over `events`, each with its evidence (picks) and their lines.
+fn fire<'r>(rules: &'r RuleSet, events: &Events) -> Vec<(&'r Rule, Vec<Pick>, Vec<u64>)> {
+    rules
+        .rules
+        .iter()
+        // A rule whose signals saw nothing holds as it does on no event at all.
+        .filter(|rule| {
+            rule.fires_on_nothing || rule.reads.iter().any(|&s| !events.of(s).is_empty())
+        })
+        .filter_map(|rule| {
+            let picks = evaluate(rule, rules, events)?;
+            let lines = picks.iter().map(|&(s, i)| events.of(s)[i].line).collect();
+            Some((rule, picks, lines))
+        })
+        .collect()
+}
+
 /// Runs every rule over one source's events and returns ranked diagnoses.
 pub fn diagnose(rules: &RuleSet, events: &Events, path: &str) -> Vec<Diagnosis> {
-    let mut fired: Vec<(&Rule, Diagnosis, Vec<u64>)> = Vec::new();
-    for rule in &rules.rules {
-        if let Some(picks) = evaluate(rule, rules, events) {
-            let lines: Vec<u64> = picks.iter().map(|&(s, i)| events.of(s)[i].line).collect();
-            fired.push((rule, build(rule, events, &picks, path), lines));
-        }
-    }
+    let fired = fire(rules, events);
     let fired_lines: Vec<(&Rule, &[u64])> = fired.iter().map(|(r, _, l)| (*r, &l[..])).collect();
     let hidden: BTreeSet<usize> = (0..fired.len())
         .filter(|&i| hider(&fired_lines, i).is_some())
         .collect();
     let mut kept: Vec<(&Rule, Diagnosis, Vec<u64>)> = fired
-        .into_iter()
+        .iter()
         .enumerate()
         .filter(|(i, _)| !hidden.contains(i))
-        .map(|(_, f)| f)
+        .map(|(_, (rule, picks, lines))| (*rule, build(rule, events, picks, path), lines.clone()))
         .collect();
     kept.sort_by(|(ra, a, la), (rb, b, lb)| {
         b.severity
@@ -66,21 +77,21 @@ fn hider(fired: &[(&Rule, &[u64])], i: usize) -> Option<usize> {
     })
 }
 
+/// How many diagnoses of severity error [`diagnose`] gives for `events`, without making
+/// them: for the runs of a log that are not reported.
+pub fn errors(rules: &RuleSet, events: &Events) -> usize {
+    let fired = fire(rules, events);
+    let fired_lines: Vec<(&Rule, &[u64])> = fired.iter().map(|(r, _, l)| (*r, &l[..])).collect();
+    (0..fired.len())
+        .filter(|&i| fired[i].0.severity == Severity::Error && hider(&fired_lines, i).is_none())
+        .count()
+}
+
 /// The rules that fire over `events` but that [`diagnose`] hides, each with the id of
 /// the rule that hides it.
 pub fn hidden(rules: &RuleSet, events: &Events) -> Vec<(String, String)> {
-    let fired: Vec<(&Rule, Vec<u64>)> = rules
-        .rules
-        .iter()
-        .filter_map(|rule| {
-            let picks = evaluate(rule, rules, events)?;
-            Some((
-                rule,
-                picks.iter().map(|&(s, i)| events.of(s)[i].line).collect(),
-            ))
-        })
-        .collect();
-    let fired_lines: Vec<(&Rule, &[u64])> = fired.iter().map(|(r, l)| (*r, &l[..])).collect();
+    let fired = fire(rules, events);
+    let fired_lines: Vec<(&Rule, &[u64])> = fired.iter().map(|(r, _, l)| (*r, &l[..])).collect();
     (0..fired_lines.len())
         .filter_map(|i| {
             let by = hider(&fired_lines, i)?;

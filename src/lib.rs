@@ -136,6 +136,7 @@ pub mod testing {
         pub use crate::repair::{RepairedLine, Repairer, repair_text, starts_log_line};
     }
     pub mod report {
+        pub use crate::report::json_schema;
         pub mod diagnosis {
             pub use crate::report::diagnosis::{CATEGORIES, Report};
         }

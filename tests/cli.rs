@@ -170,8 +170,140 @@ fn the_latest_run_is_diagnosed_and_skipped_runs_are_counted() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains(
-            "skipped 2 earlier runs: --all-runs shows each",
+            "skipped 2 earlier runs (none had errors; --all-runs shows each)",
         ));
+}
+
+/// A deploy log of two runs: the first failed twice (the disk, and the keys), the
+/// second succeeded.
+const FAILED_THEN_FIXED: &str = "\
+[2024-05-02T09:00:00.000000+00:00] NOTICE: Starting scenario(s): scenario/deploy.xml (magento/ece-tools version: 2002.1.16, magento/magento2-base version: 2.4.6-p4)
+[2024-05-02T09:00:02.000000+00:00] NOTICE: Running setup upgrade.
+[2024-05-02T09:00:05.000000+00:00] CRITICAL: [126] The command \"php ./bin/magento setup:upgrade\" failed. SQLSTATE[HY000]: General error: 3 Error writing file '/tmp/MYtmp1' (Errcode: 28 - No space left on device)
+[2024-05-02T09:00:06.000000+00:00] WARNING: Warning from repo.magento.com: Your Magento authentication keys are invalid. Please double-check your keys in your Marketplace account.
+[2024-05-02T09:00:07.000000+00:00] ERROR: [126] Deployment failed.
+[2024-05-03T11:30:00.000000+00:00] NOTICE: Starting scenario(s): scenario/deploy.xml (magento/ece-tools version: 2002.1.16, magento/magento2-base version: 2.4.6-p4)
+[2024-05-03T11:30:02.000000+00:00] NOTICE: Running setup upgrade.
+[2024-05-03T11:30:40.000000+00:00] NOTICE: End of running setup upgrade.
+[2024-05-03T11:30:41.000000+00:00] NOTICE: Deployment completed.
+";
+
+fn json_of(args: &[&str], stdin: &str) -> serde_json::Value {
+    let output = magediag()
+        .args(["--format", "json"])
+        .args(args)
+        .write_stdin(stdin)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// Regression: "skipped 1 earlier run" did not say that the run skipped had failed. The
+/// text and the JSON say how many errors each skipped run had: as many as `--all-runs`
+/// shows for it.
+#[test]
+fn a_skipped_run_that_had_errors_is_named() {
+    magediag()
+        .write_stdin(FAILED_THEN_FIXED)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "skipped 1 earlier run (it had 2 errors; --all-runs shows it)",
+        ));
+    let all = json_of(&["--all-runs"], FAILED_THEN_FIXED);
+    let first_errors = all["sources"][0]["diagnoses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .count();
+    assert_eq!(first_errors, 2);
+    let latest = json_of(&[], FAILED_THEN_FIXED);
+    assert_eq!(
+        latest["sources"][0]["run"]["skipped_with_errors"],
+        serde_json::json!([{"index": 1, "started": "2024-05-02T09:00:00.000000+00:00", "errors": first_errors}])
+    );
+    // `--all-runs` shows every run: none is skipped.
+    assert!(
+        all["sources"][0]["run"]
+            .get("skipped_with_errors")
+            .is_none()
+    );
+}
+
+/// `--run N` diagnoses run N (1 the first, -1 the latest); one out of range is a usage
+/// mistake, exit 2, that says how many runs there are.
+#[test]
+fn run_n_picks_a_deployment_run() {
+    let picked = |run: &str| {
+        let json = json_of(&["--run", run], FAILED_THEN_FIXED);
+        let source = &json["sources"][0];
+        (
+            source["run"]["index"].as_u64().unwrap(),
+            source["diagnoses"].as_array().unwrap().len(),
+            source["run"]["skipped"].as_u64().unwrap(),
+        )
+    };
+    assert_eq!(picked("1"), (1, 2, 0));
+    assert_eq!(picked("-2"), (1, 2, 0));
+    assert_eq!(picked("2"), (2, 0, 1));
+    assert_eq!(picked("-1"), (2, 0, 1));
+    // The first run failed: its diagnosis sets the exit status; the later run it skipped
+    // had no error.
+    magediag()
+        .args(["--run", "1"])
+        .write_stdin(FAILED_THEN_FIXED)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "diagnosed deployment run 1 of 2 (started 2024-05-02T09:00:00.000000+00:00), skipped 1 later run (it had no errors; --all-runs shows it)",
+        ));
+    for out_of_range in ["3", "-3"] {
+        magediag()
+            .args(["--run", out_of_range])
+            .write_stdin(FAILED_THEN_FIXED)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!(
+                "no deployment run {out_of_range}: it holds 2 runs"
+            )))
+            .stdout(predicate::str::contains(
+                "error: <stdin>: no deployment run",
+            ));
+    }
+    let json = json_of(&["--run", "3"], FAILED_THEN_FIXED);
+    assert!(
+        json["sources"][0]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("no deployment run 3")
+    );
+    // A log of one run has run 1 (and -1), and no other.
+    magediag()
+        .args(["--run", "1", "samples/disk-full.log"])
+        .assert()
+        .code(1);
+    magediag()
+        .args(["--run", "2", "samples/disk-full.log"])
+        .assert()
+        .code(2);
+    for bad in [
+        &["--run", "0"][..],
+        &["--run", "x"],
+        &["--run", "1", "--all-runs"],
+    ] {
+        magediag()
+            .args(bad)
+            .arg("samples/disk-full.log")
+            .assert()
+            .code(2)
+            .stdout(predicate::str::is_empty());
+    }
+    magediag()
+        .arg("--help")
+        .assert()
+        .stdout(predicate::str::contains("--run -2 deploy.log"))
+        .stdout(predicate::str::contains("-1 is the latest"));
 }
 
 #[test]

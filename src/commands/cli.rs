@@ -14,6 +14,7 @@ Examples:
   magento-cloud log deploy | magediag           diagnose the latest deployment run
   magediag build.log deploy.log                 diagnose files (.gz is read decompressed)
   magediag --all-runs deploy.log                diagnose every deployment in a never-rotated log
+  magediag --run -2 deploy.log                  diagnose the deployment before the latest
   magediag --format json < build.log            machine-readable report (schema magediag/1)
   magediag --format github --fail-on warning build.log   annotations in GitHub Actions
   magediag --rules ./my-rules build.log         add or override rules from a file or folder
@@ -24,9 +25,9 @@ Examples:
 Exit status:
   0  nothing diagnosed at the --fail-on severity (default: error)
   1  at least one diagnosis of that severity
-  2  usage error, invalid rule file, an input that could not be read in full, or
-     no input at all (an empty standard input or file, a folder without logs):
-     an empty pipe never passes as clean
+  2  usage error (also a --run N the log does not hold), invalid rule file, an
+     input that could not be read in full, or no input at all (an empty standard
+     input or file, a folder without logs): an empty pipe never passes as clean
 
 Secrets (Composer keys, COMPOSER_AUTH, tokens, user:pass@ in URLs) are masked in all output.";
 
@@ -51,6 +52,37 @@ pub struct Cli {
 
     #[command(flatten)]
     pub global: GlobalOptions,
+
+    #[command(flatten)]
+    pub run: RunOption,
+}
+
+/// `--run N`: one deployment run of each log (the main command and `paste`; a folder's
+/// logs hold different runs, so `scan` has only `--all-runs`).
+#[derive(Debug, Args, Clone)]
+pub struct RunOption {
+    /// Diagnose deployment run N of the log instead of the latest: 1 is the first, 2 the
+    /// second; -1 is the latest, -2 the one before it. A log without run N is an error
+    /// (exit status 2).
+    #[arg(
+        long,
+        value_name = "N",
+        allow_negative_numbers = true,
+        conflicts_with = "all_runs",
+        value_parser = parse_run
+    )]
+    pub run: Option<i64>,
+}
+
+/// Parses `--run N`: any number but 0.
+fn parse_run(text: &str) -> Result<i64, String> {
+    match text.trim().parse::<i64>() {
+        Ok(0) => Err("0 is no run: 1 is the first, -1 the latest".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!(
+            "`{text}` is not a run number: 1 is the first, -1 the latest"
+        )),
+    }
 }
 
 /// The options of a diagnosis (`magediag FILE...`, `scan` and `paste`). Other commands
@@ -74,6 +106,10 @@ pub struct GlobalOptions {
     /// Diagnose every deployment run in a log, not only the latest.
     #[arg(long)]
     pub all_runs: bool,
+
+    /// `--run N`, where the command takes it ([`RunOption`]).
+    #[arg(skip)]
+    pub run: Option<i64>,
 
     /// Which severity makes the exit status 1 (for CI gating).
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
@@ -100,6 +136,7 @@ impl GlobalOptions {
             format: None,
             verbose: false,
             all_runs: false,
+            run: None,
             fail_on: FailOn::Error,
             project: None,
             max_decompressed: None,
@@ -209,6 +246,8 @@ pub enum Command {
     Paste {
         #[command(flatten)]
         options: GlobalOptions,
+        #[command(flatten)]
+        run: RunOption,
     },
     /// Work with rules: list them, run their examples, check rule files.
     Rules {

@@ -229,9 +229,25 @@ fn read_source(
     if outcome.reports.iter().all(SourceReport::nothing_read) && outcome.error.is_none() {
         warn(&format!("{name}: no input: it is empty"));
         trouble = true;
+    } else {
+        trouble |= warn_missing_run(&name, &outcome.reports);
     }
     outcome.reports.into_iter().for_each(|r| sink.run(r));
     trouble
+}
+
+/// Says so when a source holds no deployment run `--run` asked for; gives whether it
+/// did not (a usage mistake that the exit status 2 reports).
+pub(super) fn warn_missing_run(name: &str, reports: &[SourceReport]) -> bool {
+    let missing: Vec<&str> = reports
+        .iter()
+        .filter(|r| r.run_missing)
+        .filter_map(|r| r.error.as_deref())
+        .collect();
+    for reason in &missing {
+        warn(&format!("{name}: {reason}"));
+    }
+    !missing.is_empty()
 }
 
 /// The subcommand a missing FILE is named after: `magediag --format json auth` reads

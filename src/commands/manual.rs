@@ -29,7 +29,7 @@ const EXIT_STATUS: &[(&str, &str)] = &[
     ),
     (
         "2",
-        "A usage error, an invalid rule file, an input that could not be read in full, or no input at all: an empty standard input or file, or a scan that found no log. An empty pipe never passes as clean.",
+        "A usage error (also a \\-\\-run N the log does not hold), an invalid rule file, an input that could not be read in full, or no input at all: an empty standard input or file, or a scan that found no log. An empty pipe never passes as clean.",
     ),
 ];
 

@@ -149,9 +149,19 @@ fn static_names(names: &[&str]) -> Vec<&'static str> {
 fn options_of(cli: &Cli) -> GlobalOptions {
     let mut options = GlobalOptions::defaults();
     match &cli.command {
-        None => return cli.global.clone(),
+        None => {
+            return GlobalOptions {
+                run: cli.run.run,
+                ..cli.global.clone()
+            };
+        }
         Some(Command::Scan(args)) => return args.options.clone(),
-        Some(Command::Paste { options }) => return options.clone(),
+        Some(Command::Paste { options, run }) => {
+            return GlobalOptions {
+                run: run.run,
+                ..options.clone()
+            };
+        }
         Some(Command::Rules { action }) => match action {
             RulesAction::List { rules, .. }
             | RulesAction::Doc { rules }
@@ -278,10 +288,10 @@ fn load_rules(global: &GlobalOptions) -> Option<RuleSet> {
 }
 
 fn runs(global: &GlobalOptions) -> Runs {
-    if global.all_runs {
-        Runs::All
-    } else {
-        Runs::Latest
+    match global.run {
+        _ if global.all_runs => Runs::All,
+        Some(n) => Runs::One(n),
+        None => Runs::Latest,
     }
 }
 

@@ -58,6 +58,8 @@ pub(super) fn paste(global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Resu
     if report.sources.iter().all(SourceReport::nothing_read) {
         warn("<paste>: no input: nothing was pasted");
         trouble = true;
+    } else {
+        trouble |= super::diagnose::warn_missing_run("<paste>", &report.sources);
     }
     trouble |= !add_project_findings(&mut report, global);
     crate::report::reply::redact_report(&mut report, &ticket);

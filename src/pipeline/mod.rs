@@ -33,6 +33,10 @@ pub enum Runs {
     Latest,
     /// Every run, each as its own report.
     All,
+    /// One run: counted from the first (1 is the first) or, when negative, from the
+    /// latest (-1 is the latest, -2 the one before). Never 0. A source without that run
+    /// gets a report that says so ([`SourceReport::run_missing`]).
+    One(i64),
 }
 
 /// Takes each finished run's report as the run ends ([`stream_source`]), so that the
@@ -203,7 +207,7 @@ fn diagnose_with(
         notes.push(format!("read stopped early: {e}"));
     }
     Outcome {
-        reports: state.finish(stats.lines, notes),
+        reports: state.finish(stats.lines, notes, runs),
         error,
     }
 }
@@ -248,9 +252,9 @@ fn read_into_gating<R: io::BufRead>(
 ) -> (Option<io::Error>, Gate) {
     // On one thread, context lines are found late (see `SignalSet::finds_context_late`).
     let mut steps = Steps::new(runs, state.run.rules.signals.finds_context_late());
-    // With every run reported, a new run reads what its skipped lines owe (its report
-    // needs it): they are searched as they come.
-    state.held.defer_late = steps.late && runs != Some(Runs::All);
+    // With every run reported (or one that may not be the latest), a new run reads what
+    // its skipped lines owe (its report needs it): they are searched as they come.
+    state.held.defer_late = steps.late && !matches!(runs, Some(Runs::All | Runs::One(_)));
     let mut gate = gate;
     // Every line read is one step: the steps' count is the reader's.
     lines.leave_blocks_uncounted();

@@ -9,7 +9,7 @@ use crate::engine;
 use crate::mask::mask_cut;
 use crate::record::envelope::{Envelope, Level};
 use crate::record::{Framer, Record, Stage};
-use crate::report::diagnosis::{Hint, RunInfo, SourceReport};
+use crate::report::diagnosis::{Hint, RunInfo, Severity, SkippedRun, SourceReport};
 use crate::rule::RuleSet;
 use crate::signal::Events;
 use crate::signal::{Deferred, ERROR_WORDS, SignalSet, join_suggestion};
@@ -164,9 +164,14 @@ impl<'r> RunState<'r> {
     }
 
     /// The reports of the source: the last run's, and those of the runs before it.
-    pub(super) fn finish(mut self, lines: u64, notes: Vec<String>) -> Vec<SourceReport> {
+    pub(super) fn finish(
+        mut self,
+        lines: u64,
+        notes: Vec<String>,
+        runs: Runs,
+    ) -> Vec<SourceReport> {
         self.held.drop_held();
-        self.run.finish(lines, notes)
+        self.run.finish(lines, notes, runs)
     }
 }
 
@@ -195,6 +200,11 @@ pub(super) struct Run<'r> {
     finished: Vec<SourceReport>,
     /// Where each finished run's report goes instead ([`RunState::streaming`]).
     sink: Option<&'r mut dyn RunSink>,
+    /// With `Runs::One(-n)`, the reports of the last `n - 1` runs that ended, oldest
+    /// first: one of them is the run asked for if the source has no more runs.
+    recent: std::collections::VecDeque<SourceReport>,
+    /// The runs read but not reported that had errors, in order.
+    skipped_with_errors: Vec<SkippedRun>,
     /// What is shown each line and run, if anything ([`RunState::observed`]).
     observer: Option<&'r mut dyn Observer>,
 }
@@ -218,6 +228,8 @@ impl<'r> Run<'r> {
             runs_seen: 0,
             finished: Vec::new(),
             sink: None,
+            recent: std::collections::VecDeque::new(),
+            skipped_with_errors: Vec::new(),
             observer: None,
         }
     }
@@ -387,12 +399,31 @@ impl<'r> Run<'r> {
     }
 
     fn start(&mut self, label: String, line: u64, runs: Runs) {
-        if runs == Runs::All {
-            let report = self.report(0, Vec::new());
-            match &mut self.sink {
-                Some(sink) => sink.run(report),
-                None => self.finished.push(report),
+        let index = self.runs_seen + 1;
+        match runs {
+            Runs::All => {
+                let report = self.report(0, Vec::new());
+                match &mut self.sink {
+                    Some(sink) => sink.run(report),
+                    None => self.finished.push(report),
+                }
             }
+            Runs::Latest => self.tally(),
+            Runs::One(n) if usize::try_from(n).is_ok_and(|n| n == index) => {
+                let report = self.report(0, Vec::new());
+                self.finished.push(report);
+            }
+            Runs::One(n) if n < -1 => {
+                let report = self.report(0, Vec::new());
+                self.recent.push_back(report);
+                let keep = usize::try_from(n.unsigned_abs() - 1).unwrap_or(usize::MAX);
+                if self.recent.len() > keep
+                    && let Some(old) = self.recent.pop_front()
+                {
+                    self.count_skipped(&old);
+                }
+            }
+            Runs::One(_) => self.tally(),
         }
         self.runs_seen += 1;
         self.events.clear();
@@ -403,6 +434,54 @@ impl<'r> Run<'r> {
         self.ece_signals.clear();
         self.run_label = Some(label);
         self.run_first_line = line;
+    }
+
+    /// The label of the run being read, or its first line's number.
+    fn started(&self) -> String {
+        self.run_label
+            .clone()
+            .unwrap_or_else(|| format!("line {}", self.run_first_line))
+    }
+
+    /// Diagnoses the run being read, which is not reported, to remember whether it had
+    /// errors (its report is what `--all-runs` would show; no observer sees it).
+    fn tally(&mut self) {
+        // A run with no event of a signal some `when` reads has no diagnosis, unless a
+        // rule fires on no event at all (a user's `none(...)`).
+        if self.last_primary == 0 && !self.rules.fires_on_nothing() {
+            return;
+        }
+        // Only what a `when` reads decides whether rules fire: context and other events
+        // are not made.
+        let signals = &self.rules.signals;
+        self.pending.clear();
+        self.last_primary = 0;
+        self.deferred
+            .build_where(signals, &mut self.events, |s| signals.is_read_in_when(s));
+        let errors = engine::errors(self.rules, &self.events);
+        if errors > 0 {
+            self.skipped_with_errors.push(SkippedRun {
+                index: self.runs_seen + 1,
+                started: self.started(),
+                errors,
+            });
+        }
+    }
+
+    /// Remembers whether a report not shown had errors.
+    fn count_skipped(&mut self, report: &SourceReport) {
+        let errors = report
+            .diagnoses
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
+        if let (Some(run), true) = (&report.run, errors > 0) {
+            self.skipped_with_errors.push(SkippedRun {
+                index: run.index,
+                started: run.started.clone(),
+                errors,
+            });
+        }
     }
 
     fn report(&mut self, lines: u64, notes: Vec<String>) -> SourceReport {
@@ -422,10 +501,7 @@ impl<'r> Run<'r> {
             Vec::new()
         };
         hints.sort_by_key(|h| h.line);
-        let started = self
-            .run_label
-            .clone()
-            .unwrap_or_else(|| format!("line {}", self.run_first_line));
+        let started = self.started();
         SourceReport {
             path: self.name.clone(),
             lines,
@@ -435,21 +511,29 @@ impl<'r> Run<'r> {
                 started,
                 first_line: self.run_first_line,
                 skipped: 0,
+                skipped_with_errors: None,
             }),
             diagnoses,
             hints,
             notes,
             error: None,
+            run_missing: false,
         }
     }
 
-    fn finish(mut self, lines: u64, notes: Vec<String>) -> Vec<SourceReport> {
+    fn finish(mut self, lines: u64, notes: Vec<String>, runs: Runs) -> Vec<SourceReport> {
+        if let Runs::One(pick) = runs {
+            return vec![self.finish_one(pick, lines, notes)];
+        }
         let mut last = self.report(lines, notes);
         if self.finished.is_empty() {
             match &mut last.run {
                 // The runs before went to the sink: none was skipped.
                 Some(_) if self.sink.is_some() && self.runs_seen > 0 => {}
-                Some(run) if self.runs_seen > 0 => run.skipped = self.runs_seen,
+                Some(run) if self.runs_seen > 0 => {
+                    run.skipped = self.runs_seen;
+                    run.skipped_with_errors = Some(std::mem::take(&mut self.skipped_with_errors));
+                }
                 _ => last.run = None,
             }
             return vec![last];
@@ -466,6 +550,61 @@ impl<'r> Run<'r> {
             }
         }
         reports
+    }
+
+    /// The report of run `pick` (see [`Runs::One`]) once the source has been read, or
+    /// one that says the source has no such run.
+    fn finish_one(mut self, pick: i64, lines: u64, notes: Vec<String>) -> SourceReport {
+        let runs = self.runs_seen + 1;
+        let index = if pick > 0 {
+            usize::try_from(pick).ok().filter(|&i| i <= runs)
+        } else {
+            usize::try_from(pick.unsigned_abs())
+                .ok()
+                .and_then(|back| (runs + 1).checked_sub(back))
+                .filter(|&i| i >= 1)
+        };
+        let mut picked = match index {
+            Some(i) if i == runs => Some(self.report(0, Vec::new())),
+            _ => {
+                self.tally();
+                self.finished.pop()
+            }
+        };
+        for report in std::mem::take(&mut self.recent) {
+            if picked.is_none() && index.is_some() && report.run.as_ref().map(|r| r.index) == index
+            {
+                picked = Some(report);
+            } else {
+                self.count_skipped(&report);
+            }
+        }
+        let Some(mut report) = picked else {
+            let mut report = SourceReport::unreadable(
+                self.name.clone(),
+                format!(
+                    "no deployment run {pick}: it holds {} (--run 1 to {runs}, or -1 to -{runs} from the latest)",
+                    crate::rule::template::count(runs as u64, "run", "runs")
+                ),
+            );
+            report.lines = lines;
+            report.notes = notes;
+            report.run_missing = true;
+            return report;
+        };
+        report.lines = lines;
+        report.notes = notes;
+        let mut skipped = std::mem::take(&mut self.skipped_with_errors);
+        skipped.sort_by_key(|r| r.index);
+        match &mut report.run {
+            Some(run) if runs > 1 => {
+                run.runs = runs;
+                run.skipped = run.index - 1;
+                run.skipped_with_errors = Some(skipped);
+            }
+            _ => report.run = None,
+        }
+        report
     }
 }
 

@@ -16,7 +16,7 @@ fn one_thread(rules: &RuleSet, source: Source, runs: Runs) -> (Vec<SourceReport>
     let mut lines = LineReader::new(source.reader);
     let error = read_into(&mut lines, &mut state, Some(runs), Gate::Off);
     (
-        state.finish(lines.stats().lines, Vec::new()),
+        state.finish(lines.stats().lines, Vec::new(), runs),
         error.is_some(),
     )
 }
@@ -35,7 +35,7 @@ fn two_threads(
 ) -> (Vec<SourceReport>, bool) {
     let mut state = RunState::new(rules, source.name.clone());
     let (stats, error) = read_in_two(source.reader, &mut state, runs, balance);
-    (state.finish(stats.lines, Vec::new()), error.is_some())
+    (state.finish(stats.lines, Vec::new(), runs), error.is_some())
 }
 
 fn gated_in_two(
@@ -47,7 +47,7 @@ fn gated_in_two(
 ) -> (Vec<SourceReport>, bool) {
     let mut state = RunState::new(rules, source.name.clone());
     let (stats, error) = read_gated_in_two(source.reader, &mut state, runs, from, balance);
-    (state.finish(stats.lines, Vec::new()), error.is_some())
+    (state.finish(stats.lines, Vec::new(), runs), error.is_some())
 }
 
 /// Reads `text` on one thread and on two with every balance, gated or not (from the
@@ -81,7 +81,7 @@ fn same_in_two(rules: &RuleSet, text: &[u8], runs: Runs) -> (Vec<SourceReport>, 
             runs,
             Gate::From(from),
         );
-        let large = (state.finish(stats.lines, Vec::new()), error.is_some());
+        let large = (state.finish(stats.lines, Vec::new(), runs), error.is_some());
         assert_eq!(
             format!("{one:?}"),
             format!("{large:?}"),
@@ -145,7 +145,7 @@ fn gated_one_thread(
     let mut lines = LineReader::new(source.reader);
     let error = read_into(&mut lines, &mut state, Some(runs), Gate::From(from));
     (
-        state.finish(lines.stats().lines, Vec::new()),
+        state.finish(lines.stats().lines, Vec::new(), runs),
         error.is_some(),
     )
 }
@@ -310,7 +310,7 @@ fn skipped_lines_are_searched_for_context_only_when_a_line_needs_it() {
         steps.block(block.as_bytes(), None, &hot, true, &mut state);
         assert!(!state.held.owes(), "a block pays what it owes");
         let searched = state.held.late_searched;
-        let reports = state.finish(steps.line_no, Vec::new());
+        let reports = state.finish(steps.line_no, Vec::new(), Runs::Latest);
         (searched, serde_json::to_string(&reports).unwrap())
     };
     let (all, at_once) = read(false);
@@ -489,7 +489,7 @@ fn turning_the_gate_off_keeps_the_reports() {
     let (error, gate) = read_into_gating(&mut lines, &mut state, Some(Runs::All), Gate::From(1));
     assert_eq!(gate, Gate::Off, "the gate was kept");
     let gated = (
-        state.finish(lines.stats().lines, Vec::new()),
+        state.finish(lines.stats().lines, Vec::new(), Runs::All),
         error.is_some(),
     );
     assert_eq!(format!("{one:?}"), format!("{gated:?}"));
@@ -637,4 +637,64 @@ fn a_streamed_run_reaches_the_sink_before_the_input_ends() {
     assert_eq!(outcome.reports[0].run.as_ref().map(|r| r.runs), Some(6));
     let seen = seen.lock().unwrap();
     assert!(seen.iter().any(|&n| n >= 3), "reads saw {seen:?} reports");
+}
+
+/// `Runs::One(n)` reports run n as `Runs::All` does, the same way on every read path;
+/// the runs it does not report, like those `Runs::Latest` skips, are counted with the
+/// errors `Runs::All` shows for them. A run the source lacks gets a report that says so.
+#[test]
+fn one_run_is_reported_as_every_run_shows_it_and_the_others_are_counted() {
+    use crate::report::diagnosis::Severity;
+    let rules = RuleSet::embedded().unwrap();
+    let text = long_log();
+    let (all, _) = same_in_two(&rules, &text, Runs::All);
+    let runs = all.len();
+    assert!(runs > 5, "{runs} runs");
+    let errors = |r: &SourceReport| {
+        r.diagnoses
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
+    };
+    let failed: Vec<(usize, usize)> = all
+        .iter()
+        .filter(|r| errors(r) > 0)
+        .map(|r| (r.run.as_ref().unwrap().index, errors(r)))
+        .collect();
+    assert!(failed.len() > 2, "{failed:?}");
+    let count = runs as i64;
+    for pick in [1, 2, count / 2, count, -1, -2, -count] {
+        let (one, _) = same_in_two(&rules, &text, Runs::One(pick));
+        let index = if pick > 0 {
+            pick as usize
+        } else {
+            runs + 1 - pick.unsigned_abs() as usize
+        };
+        let (got, expected) = (&one[0], &all[index - 1]);
+        assert_eq!(got.diagnoses, expected.diagnoses, "run {pick}");
+        assert_eq!(got.hints, expected.hints, "run {pick}");
+        let run = got.run.as_ref().unwrap();
+        assert_eq!((run.index, run.runs, run.skipped), (index, runs, index - 1));
+        let skipped: Vec<(usize, usize)> = run
+            .skipped_with_errors
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|r| (r.index, r.errors))
+            .collect();
+        let others: Vec<(usize, usize)> = failed
+            .iter()
+            .copied()
+            .filter(|&(i, _)| i != index)
+            .collect();
+        assert_eq!(skipped, others, "run {pick}");
+    }
+    let (latest, _) = same_in_two(&rules, &text, Runs::Latest);
+    let (last, _) = same_in_two(&rules, &text, Runs::One(-1));
+    assert_eq!(format!("{latest:?}"), format!("{last:?}"));
+    for beyond in [count + 1, -count - 1] {
+        let (missing, _) = same_in_two(&rules, &text, Runs::One(beyond));
+        assert!(missing[0].run_missing, "{beyond}");
+        assert!(missing[0].diagnoses.is_empty() && missing[0].error.is_some());
+    }
 }

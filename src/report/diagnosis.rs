@@ -4,13 +4,16 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The JSON schema version.
 pub const SCHEMA: &str = "magediag/1";
 
 /// How bad a diagnosis is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -63,7 +66,7 @@ pub const CATEGORIES: &[&str] = &[
 ];
 
 /// A package named by a diagnosis.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub struct Package {
     /// `vendor/name`.
     pub name: String,
@@ -73,7 +76,7 @@ pub struct Package {
 }
 
 /// A log line that supports a diagnosis.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Evidence {
     pub path: String,
     pub line: u64,
@@ -85,9 +88,10 @@ pub struct Evidence {
 }
 
 /// One rule that fired on one source.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Diagnosis {
     pub rule: String,
+    #[schemars(schema_with = "category_schema")]
     pub category: String,
     pub severity: Severity,
     pub title: String,
@@ -102,14 +106,14 @@ pub struct Diagnosis {
 }
 
 /// Lines that look most like an error, shown when no rule fired.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Hint {
     pub line: u64,
     pub text: String,
 }
 
 /// What one source (a file, stdin, or one run of it) produced.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SourceReport {
     pub path: String,
     /// Physical lines read.
@@ -128,6 +132,10 @@ pub struct SourceReport {
     /// With `lines` 0, nothing of it was read and `diagnoses` is empty.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error: Option<String>,
+    /// Set when the input was read but holds no deployment run `--run` asked for: then
+    /// `error` says so and `diagnoses` is empty. Not part of the JSON (its `error` is).
+    #[serde(skip)]
+    pub run_missing: bool,
 }
 
 impl SourceReport {
@@ -143,6 +151,7 @@ impl SourceReport {
             hints: Vec::new(),
             notes: Vec::new(),
             error: Some(crate::mask::mask(&reason).into_owned()),
+            run_missing: false,
         }
     }
 
@@ -153,7 +162,7 @@ impl SourceReport {
 }
 
 /// Which run of a multi-deployment log a report covers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RunInfo {
     /// 1-based index among the runs of the source.
     pub index: usize,
@@ -164,10 +173,25 @@ pub struct RunInfo {
     pub first_line: u64,
     /// Earlier runs not diagnosed (without `--all-runs`).
     pub skipped: usize,
+    /// Without `--all-runs`: of the runs not diagnosed (the earlier ones, and with
+    /// `--run` the later ones), those that had a diagnosis of severity error.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub skipped_with_errors: Option<Vec<SkippedRun>>,
+}
+
+/// A deployment run that was read but not diagnosed, and had errors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SkippedRun {
+    /// 1-based index among the runs of the source.
+    pub index: usize,
+    /// Timestamp of the line that started the run (or `line N`).
+    pub started: String,
+    /// How many diagnoses of severity error `--all-runs` shows for it.
+    pub errors: usize,
 }
 
 /// Totals across sources.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Summary {
     pub sources: usize,
     pub diagnoses: usize,
@@ -182,7 +206,7 @@ pub struct Summary {
 }
 
 /// The roll-up of a folder scan.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Rollup {
     /// Logs read (in full or in part).
     pub read: usize,
@@ -197,15 +221,16 @@ pub struct Rollup {
 }
 
 /// An input that could not be read in full, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Failed {
     pub path: String,
     pub reason: String,
 }
 
 /// One category across the logs of a scan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Cause {
+    #[schemars(schema_with = "category_schema")]
     pub category: String,
     /// The worst severity it had in any log.
     pub severity: Severity,
@@ -250,8 +275,10 @@ impl Rollup {
 }
 
 /// The whole result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
+    /// Always `magediag/1` for this version.
+    #[schemars(schema_with = "version_schema")]
     pub schema: String,
     pub sources: Vec<SourceReport>,
     pub summary: Summary,
@@ -296,4 +323,14 @@ impl Summary {
             Severity::Info => self.diagnoses > 0,
         }
     }
+}
+
+/// A category: one of [`CATEGORIES`].
+fn category_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "type": "string", "enum": CATEGORIES })
+}
+
+/// The schema version: [`SCHEMA`].
+pub(crate) fn version_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "type": "string", "const": SCHEMA })
 }

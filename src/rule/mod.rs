@@ -169,6 +169,11 @@ pub struct Rule {
     pub shipped: bool,
     /// `path:line` of the rule's id, for messages.
     pub origin: String,
+    /// The signals its `when` tests, and whether it holds when none of them has an
+    /// event: a rule that does not, and whose signals have none, need not be evaluated.
+    /// Set when the rule set is made; until then the rule is always evaluated.
+    pub reads: Vec<usize>,
+    pub fires_on_nothing: bool,
 }
 
 /// An example a rule carries: a log, and whether (and how) the rule fires on it.
@@ -193,12 +198,20 @@ pub struct RuleSet {
     /// Whether some rule reads the `suggestion` field (in `when` or its summary): only
     /// then must the lines of an ece-tools suggestion be read (see [`RuleSet::load`]).
     pub reads_suggestions: bool,
+    /// Whether some rule fires on a run with no event at all (`none(...)` alone).
+    fires_on_nothing: bool,
 }
 
 /// Default rule priority.
 const DEFAULT_PRIORITY: i32 = 50;
 
 impl RuleSet {
+    /// Whether some rule fires on a run with no event at all (a condition of `none(...)`
+    /// alone): else such a run needs no diagnosis.
+    pub fn fires_on_nothing(&self) -> bool {
+        self.fires_on_nothing
+    }
+
     /// The shipped rules only.
     pub fn embedded() -> Result<RuleSet, RuleErrors> {
         RuleSet::load(&embedded_files())
@@ -271,11 +284,32 @@ impl RuleSet {
         let plan = read_plan(&rules, &known);
         let reads_suggestions = !plan.context_late;
         match SignalSet::new(signals, &plan) {
-            Ok(signals) => Ok(RuleSet {
-                signals,
-                rules,
-                reads_suggestions,
-            }),
+            Ok(signals) => {
+                let mut set = RuleSet {
+                    signals,
+                    rules,
+                    reads_suggestions,
+                    fires_on_nothing: true,
+                };
+                let nothing = crate::signal::Events::new(set.signals.signals().len());
+                let mut reads = Vec::new();
+                let mut fires = Vec::new();
+                for rule in &set.rules {
+                    let mut signals = Vec::new();
+                    rule.when
+                        .atoms(&mut |test| signals.extend(set.signals.index(test.signal())));
+                    signals.sort_unstable();
+                    signals.dedup();
+                    reads.push(signals);
+                    fires.push(crate::engine::evaluate(rule, &set, &nothing).is_some());
+                }
+                for ((rule, reads), fires) in set.rules.iter_mut().zip(reads).zip(fires) {
+                    rule.reads = reads;
+                    rule.fires_on_nothing = fires;
+                }
+                set.fires_on_nothing = set.rules.iter().any(|r| r.fires_on_nothing);
+                Ok(set)
+            }
             Err(e) => {
                 let mut located: Vec<usize> = Vec::new();
                 for &(s, p) in &e.patterns {
@@ -698,6 +732,8 @@ fn compile_rule(
             line_col(&file.text, raw.id.span().start).0
         ),
         shipped: is_shipped(file),
+        reads: Vec::new(),
+        fires_on_nothing: true,
     })
 }
 

@@ -34,6 +34,20 @@ fn tells_whether_a_rule_reads_suggestions() {
     assert!(!RuleSet::embedded().unwrap().reads_suggestions);
 }
 
+/// A run with no event is diagnosed only if some rule can fire on it.
+#[test]
+fn tells_whether_a_rule_fires_on_no_event() {
+    assert!(!load(&rule("any(s)", "x")).unwrap().fires_on_nothing());
+    assert!(
+        !load(&rule("count(s) < 1 && any(s)", "x"))
+            .unwrap()
+            .fires_on_nothing()
+    );
+    assert!(load(&rule("none(s)", "x")).unwrap().fires_on_nothing());
+    assert!(load(&rule("count(s) < 1", "x")).unwrap().fires_on_nothing());
+    assert!(!RuleSet::embedded().unwrap().fires_on_nothing());
+}
+
 #[test]
 fn locates_a_bad_condition() {
     let errors = load(&rule("any(s, n > )", "x")).unwrap_err();

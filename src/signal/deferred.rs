@@ -127,7 +127,24 @@ impl Deferred {
     /// Builds the held matches' events into `events`, in the order they were seen, and
     /// empties the store.
     pub fn build(&mut self, set: &SignalSet, events: &mut Events) {
+        self.build_where(set, events, |_| true);
+    }
+
+    /// [`Deferred::build`], only for the signals `keep` takes; the others' matches go.
+    pub fn build_where(
+        &mut self,
+        set: &SignalSet,
+        events: &mut Events,
+        keep: impl Fn(usize) -> bool,
+    ) {
         for found in self.matches.drain(..) {
+            let signal = match &found {
+                DeferredMatch::Built(event) => event.signal,
+                DeferredMatch::Held { signal, .. } => *signal,
+            };
+            if !keep(signal) {
+                continue;
+            }
             let event = match found {
                 DeferredMatch::Built(event) => event,
                 DeferredMatch::Held {

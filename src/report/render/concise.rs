@@ -18,6 +18,9 @@ pub(super) fn concise(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             continue;
         }
         match &source.error {
+            Some(reason) if source.run_missing => {
+                writeln!(out, "{}: {}: {reason}", source.path, "error".red().bold())?
+            }
             Some(reason) if source.lines == 0 => writeln!(
                 out,
                 "{}: {}: nothing could be read: {reason}",

@@ -27,7 +27,13 @@ pub(super) fn markdown(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         for d in &source.diagnoses {
             markdown_diagnosis(d, out)?;
         }
-        if source.diagnoses.is_empty() && source.nothing_read() {
+        if let (Some(reason), true) = (&source.error, source.run_missing) {
+            writeln!(
+                out,
+                "**No such run** in `{}`: {reason}\n",
+                markdown_code(&source.path)
+            )?;
+        } else if source.diagnoses.is_empty() && source.nothing_read() {
             match &source.error {
                 Some(reason) => writeln!(
                     out,
@@ -59,16 +65,17 @@ pub(super) fn markdown(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 }
 
 pub(super) fn markdown_run(source: &SourceReport) -> String {
-    match &source.run {
-        Some(run) if run.skipped > 0 => format!(
-            " (latest deployment run, started {}; {} earlier run(s) skipped)",
-            run.started, run.skipped
-        ),
-        Some(run) => format!(
-            " (run {} of {}, started {})",
-            run.index, run.runs, run.started
-        ),
-        None => String::new(),
+    let Some(run) = &source.run else {
+        return String::new();
+    };
+    let which = if run.index == run.runs && run.skipped_with_errors.is_some() {
+        "latest deployment run".to_owned()
+    } else {
+        format!("run {} of {}", run.index, run.runs)
+    };
+    match super::skipped_runs(&[source]) {
+        Some(skipped) => format!(" ({which}, started {}; skipped {skipped})", run.started),
+        None => format!(" ({which}, started {})", run.started),
     }
 }
 

@@ -9,7 +9,7 @@ mod ndjson;
 mod text;
 
 pub use github::{escape_data, escape_property};
-pub use ndjson::{RunCount, ndjson_source, ndjson_summary};
+pub use ndjson::{NdjsonRecord, RunCount, ndjson_source, ndjson_summary};
 pub use text::TextOptions;
 
 use concise::concise;
@@ -22,7 +22,7 @@ use std::io::{self, Write};
 
 use colored::Colorize;
 
-use crate::report::diagnosis::{Diagnosis, Report, Severity, SourceReport};
+use crate::report::diagnosis::{Diagnosis, Report, RunInfo, Severity, SkippedRun, SourceReport};
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -98,6 +98,85 @@ pub(super) fn severity_label(severity: Severity) -> colored::ColoredString {
     }
 }
 
+/// How many deployment runs of these sources were not diagnosed, and whether they had
+/// errors: `2 earlier runs (none had errors; --all-runs shows each)`, `1 earlier run (it
+/// had 2 errors; ...)`, `3 earlier runs (run 1 had 2 errors, run 2 had 1 error; ...)`.
+/// `None` when no run was left out.
+pub fn skipped_runs(sources: &[&SourceReport]) -> Option<String> {
+    use crate::rule::template::count;
+    let picked: Vec<(&str, &RunInfo, &[SkippedRun])> = sources
+        .iter()
+        .filter_map(|s| {
+            let run = s.run.as_ref()?;
+            Some((s.path.as_str(), run, run.skipped_with_errors.as_deref()?))
+        })
+        .collect();
+    let earlier: usize = picked
+        .iter()
+        .map(|(_, r, _)| r.index.saturating_sub(1))
+        .sum();
+    let later: usize = picked
+        .iter()
+        .map(|(_, r, _)| r.runs.saturating_sub(r.index))
+        .sum();
+    let runs = match (earlier, later) {
+        (0, 0) => return None,
+        (earlier, 0) => count(earlier as u64, "earlier run", "earlier runs"),
+        (0, later) => count(later as u64, "later run", "later runs"),
+        (earlier, later) => format!(
+            "{earlier} earlier and {}",
+            count(later as u64, "later run", "later runs")
+        ),
+    };
+    let named = picked.len() > 1;
+    let failed: Vec<String> = picked
+        .iter()
+        .flat_map(|&(path, _, failed)| failed.iter().map(move |r| (path, r)))
+        .map(|(path, r)| {
+            let errors = count(r.errors as u64, "error", "errors");
+            match (earlier + later, named) {
+                (1, _) => format!("it had {errors}"),
+                (_, true) => format!("run {} of {path} had {errors}", r.index),
+                (_, false) => format!("run {} had {errors}", r.index),
+            }
+        })
+        .collect();
+    let errors = match failed.len() {
+        0 if earlier + later == 1 => "it had no errors".to_owned(),
+        0 => "none had errors".to_owned(),
+        n if n > 3 => format!("{}, and {} more had errors", failed[..3].join(", "), n - 3),
+        _ => failed.join(", "),
+    };
+    let shows = if earlier + later == 1 { "it" } else { "each" };
+    Some(format!("{runs} ({errors}; --all-runs shows {shows})"))
+}
+
+/// Which deployment run of the sources was diagnosed, and what was skipped:
+/// `diagnosed the latest deployment run (started T), skipped 2 earlier runs (...)`.
+fn runs_part(report: &Report) -> Option<String> {
+    let sources: Vec<&SourceReport> = report.sources.iter().collect();
+    let skipped = skipped_runs(&sources)?;
+    let picked: Vec<&RunInfo> = sources
+        .iter()
+        .filter_map(|s| s.run.as_ref())
+        .filter(|r| r.skipped_with_errors.is_some())
+        .collect();
+    let which = match picked.as_slice() {
+        [run] if run.index == run.runs => {
+            format!("the latest deployment run (started {})", run.started)
+        }
+        [run] => format!(
+            "deployment run {} of {} (started {})",
+            run.index, run.runs, run.started
+        ),
+        _ if picked.iter().all(|r| r.index == r.runs) => {
+            "the latest deployment run of each log".to_owned()
+        }
+        _ => "one deployment run of each log".to_owned(),
+    };
+    Some(format!("diagnosed {which}, skipped {skipped}"))
+}
+
 /// `E errors, W warnings in S sources`, how many inputs gave nothing, and the runs skipped.
 pub(super) fn footer_line(report: &Report) -> String {
     use crate::rule::template::count;
@@ -114,6 +193,10 @@ pub(super) fn footer_line(report: &Report) -> String {
             "; nothing read from {}",
             count(unread as u64, "input", "inputs")
         ));
+    }
+    if let Some(runs) = runs_part(report) {
+        line.push_str("; ");
+        line.push_str(&runs);
     }
     line
 }

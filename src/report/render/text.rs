@@ -316,6 +316,9 @@ pub(super) fn text_nothing_found(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     match &source.error {
+        Some(reason) if source.run_missing => {
+            return writeln!(out, "{}: {}: {reason}", "error".red().bold(), source.path);
+        }
         Some(reason) if source.lines == 0 => {
             return writeln!(
                 out,
@@ -380,26 +383,7 @@ pub(super) fn text_nothing_found(
 }
 
 pub(super) fn text_footer(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let mut line = footer_line(report);
-    let skipped: usize = report
-        .sources
-        .iter()
-        .filter_map(|r| r.run.as_ref())
-        .map(|r| r.skipped)
-        .sum();
-    if let Some(run) = report
-        .sources
-        .iter()
-        .find_map(|r| r.run.as_ref())
-        .filter(|_| skipped > 0)
-    {
-        line.push_str(&format!(
-            "; diagnosed the latest deployment run (started {}), skipped {}: --all-runs shows each",
-            run.started,
-            crate::rule::template::count(skipped as u64, "earlier run", "earlier runs")
-        ));
-    }
-    writeln!(out, "{}", line.dimmed())
+    writeln!(out, "{}", footer_line(report).dimmed())
 }
 
 pub(super) fn scan_text(

@@ -650,11 +650,24 @@ fn engineer_context(
         }
     }
     for source in &report.sources {
-        if let Some(run) = source.run.as_ref().filter(|r| r.skipped > 0) {
-            reply.notes.push(format!(
-                "The paste holds {} deployment runs; the latest (started {}) was diagnosed.",
+        if let Some(run) = source
+            .run
+            .as_ref()
+            .filter(|r| r.skipped_with_errors.is_some())
+        {
+            let which = if run.index == run.runs {
+                "the latest".to_owned()
+            } else {
+                format!("run {}", run.index)
+            };
+            let mut note = format!(
+                "The paste holds {} deployment runs; {which} (started {}) was diagnosed.",
                 run.runs, run.started
-            ));
+            );
+            if let Some(skipped) = crate::report::render::skipped_runs(&[source]) {
+                note.push_str(&format!(" Skipped {skipped}."));
+            }
+            reply.notes.push(note);
         }
         for note in &source.notes {
             reply.notes.push(format!("Reader's note: {note}"));
