@@ -97,6 +97,9 @@ pub struct Repairer {
     longest: Longest,
     /// Lines decided since a Symfony box header (`[SomeException]`, `In X.php line N:`).
     since_box_header: Option<usize>,
+    /// Whether the lines decided last are the body of a Symfony box: after its header,
+    /// up to the blank line that closes it (`Some(true)` once the body showed text).
+    box_body: Option<bool>,
     /// Vagrant's machine name once a `==> NAME: ` line was seen, to strip `    NAME: `.
     vagrant_machine: Option<String>,
     /// Emptied line buffers, reused so that a line costs no allocation (bounded).
@@ -175,6 +178,10 @@ struct Shape {
     trim_len: usize,
     /// Starts with two spaces, as every line of a Symfony console box does.
     box_indent: bool,
+    /// Length in characters of the text of a box line: without its prefix, trailing
+    /// whitespace and box indentation (up to two leading spaces; a third one belongs to
+    /// the text, as Symfony splits wherever the width falls).
+    content: usize,
     /// Ends with whitespace, as box lines padded to the box width do.
     padded: bool,
     /// Tells repeated lines apart from different ones cheaply (see [`fingerprint`]).
@@ -188,6 +195,9 @@ enum Wrap {
     Plain,
     /// Wrap inside a Symfony exception box: indentation and padding are dropped.
     Boxed,
+    /// A box line that Symfony split right after a space: the space that the padding
+    /// hides is kept between the pieces.
+    BoxedAtSpace,
 }
 
 impl Repairer {
@@ -225,10 +235,11 @@ impl Repairer {
         self.vagrant_machine.as_deref()
     }
 
-    /// Whether a box may be near, from what the lines decided showed: a box width, or a
-    /// box header within [`LOOKBEHIND`] lines.
+    /// Whether a box may be near, from what the lines decided showed: a box width, a
+    /// box header within [`LOOKBEHIND`] lines, or a box body not yet closed.
     fn near_box_header(&self) -> bool {
         self.box_width_evidence > 0
+            || self.box_body.is_some()
             || self
                 .since_box_header
                 .is_some_and(|since| since <= LOOKBEHIND)
@@ -265,6 +276,7 @@ impl Repairer {
         self.longest = Longest::default();
         self.wrap_width = None;
         self.since_box_header = None;
+        self.box_body = None;
         self.vagrant_machine = None;
     }
 
@@ -324,6 +336,15 @@ impl Repairer {
         self.since_box_header = match current.header {
             true => Some(0),
             false => self.since_box_header.map(|since| since.saturating_add(1)),
+        };
+        // A box opens on an empty line (or none) and closes on the first empty line
+        // after its text.
+        let blank = current.shape.content == 0;
+        self.box_body = match (current.header, self.box_body) {
+            (true, _) => Some(false),
+            (false, Some(_)) if !blank => Some(true),
+            (false, Some(false)) if self.since_box_header.is_some_and(|n| n <= 1) => Some(false),
+            _ => None,
         };
         let Physical {
             line, body, shape, ..

@@ -593,3 +593,134 @@ fn wrap(text: &str, width: usize) -> String {
         .collect();
     pieces.join("\n")
 }
+
+/// How a Symfony box was pasted.
+#[derive(Debug, Clone, Copy)]
+enum BoxPaste {
+    /// As the console printed it: indented and padded to the box width.
+    AsPrinted,
+    /// Trailing spaces stripped, as trackers and chat do.
+    TrailingStripped,
+    /// Indentation and trailing spaces stripped.
+    Stripped,
+    /// Under the Cloud build log's prefix, padded.
+    CloudPrefix,
+    /// The first line of the message lost its indentation.
+    FirstIndentLost,
+}
+
+/// Prints `message` in a Symfony console exception box on a terminal `terminal` columns
+/// wide, as Symfony's console does: the box is one column narrower than the terminal,
+/// the message is cut into pieces of the box's content width wherever the width falls,
+/// and every box line is indented by two spaces and padded to the box's width. `modern`
+/// puts `In File.php line N:` above the box, else the class is the box's title.
+fn symfony_box(message: &str, terminal: usize, modern: bool) -> Vec<String> {
+    let content = terminal - 5;
+    let chars: Vec<char> = message.chars().collect();
+    let pieces: Vec<String> = chars.chunks(content).map(|c| c.iter().collect()).collect();
+    let title = "[Acme\\Console\\Exception\\InvalidArgumentException]";
+    let mut width = pieces
+        .iter()
+        .map(|p| p.chars().count() + 4)
+        .max()
+        .unwrap_or(0);
+    if !modern {
+        width = width.max(title.len() + 4);
+    }
+    let line = |text: &str| format!("  {text:<w$}  ", w = width - 4);
+    let mut lines = vec![String::new()];
+    if modern {
+        lines.push("In Installer.php line 412:".to_owned());
+    }
+    lines.push(" ".repeat(width));
+    if !modern {
+        lines.push(line(title));
+    }
+    lines.extend(pieces.iter().map(|p| line(p)));
+    lines.push(" ".repeat(width));
+    lines.push(String::new());
+    lines
+}
+
+fn paste_box(lines: &[String], paste: BoxPaste) -> String {
+    let first_message = lines.iter().position(|l| l.contains("word")).unwrap_or(0);
+    let lines: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| match paste {
+            BoxPaste::AsPrinted => l.clone(),
+            BoxPaste::TrailingStripped => l.trim_end().to_owned(),
+            BoxPaste::Stripped => l.trim().to_owned(),
+            BoxPaste::CloudPrefix => format!("    W: {l}"),
+            BoxPaste::FirstIndentLost if i == first_message => l.trim_start().to_owned(),
+            BoxPaste::FirstIndentLost => l.clone(),
+        })
+        .collect();
+    lines.join("\n")
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+    /// A message Symfony split across the lines of its box is joined back whole, at
+    /// every common terminal width, however the box was pasted: wherever the cut fell
+    /// (inside a word, after a space, before one) and with or without the padding.
+    #[test]
+    fn a_message_split_in_a_symfony_box_is_joined_whole(
+        words in proptest::collection::vec("[a-z0-9]([a-z0-9./_-]{0,10}[a-z0-9])?", 30..70),
+        terminal in proptest::sample::select(wrap::TERMINAL_WIDTHS.to_vec()),
+        modern in proptest::bool::ANY,
+        paste in proptest::sample::select(vec![
+            BoxPaste::AsPrinted, BoxPaste::TrailingStripped, BoxPaste::Stripped,
+            BoxPaste::CloudPrefix, BoxPaste::FirstIndentLost,
+        ]),
+    ) {
+        let message = format!("The word {}.", words.join(" "));
+        let content = terminal - 5;
+        let chars: Vec<char> = message.chars().collect();
+        proptest::prop_assume!(chars.len() > content);
+        let lost_padding = matches!(paste, BoxPaste::TrailingStripped | BoxPaste::Stripped);
+        if lost_padding {
+            // Without the padding the box width is read from the terminal widths, and
+            // neighbouring widths (78, 79, 80) cannot tell a cut after a space from one
+            // inside a word: only the others are checked.
+            proptest::prop_assume!(![78, 79].contains(&terminal));
+        }
+        if matches!(paste, BoxPaste::Stripped) {
+            // A piece that began with a space lost it with the indentation: nothing
+            // in the text can tell it was there.
+            proptest::prop_assume!(chars.chunks(content).skip(1).all(|c| c[0] != ' '));
+        }
+        let input = paste_box(&symfony_box(&message, terminal, modern), paste);
+        let repaired = texts(&input);
+        proptest::prop_assert!(
+            repaired.contains(&message),
+            "{:?} at {} columns:\n{}\nrepaired as {:#?}", paste, terminal, input, repaired
+        );
+    }
+}
+
+/// A box's body ends at its first empty line: an unindented line after it that happens
+/// to be as wide as a box piece is not joined to the line after it.
+#[test]
+fn lines_after_a_closed_box_are_not_box_pieces() {
+    let piece = format!("after the box, {}done.", "word ".repeat(11));
+    assert_eq!(piece.len(), 75);
+    let input = [
+        "  [RuntimeException]",
+        "  The command failed.",
+        "",
+        &piece,
+        "and a lowercase line after it",
+    ]
+    .join("\n");
+    assert_eq!(
+        texts(&input),
+        [
+            "[RuntimeException]",
+            "The command failed.",
+            "",
+            piece.as_str(),
+            "and a lowercase line after it"
+        ]
+    );
+}

@@ -27,10 +27,13 @@ impl Repairer {
         let after_box_header = self
             .since_box_header
             .is_some_and(|since| since <= LOOKBEHIND);
-        // A boxed wrap needs a box width in the window or a box header just before.
-        let may_be_boxed = current.shape.box_indent
+        let in_box_body = self.box_body.is_some() && after_box_header;
+        // A boxed wrap needs a box width in the window or a box header just before; a
+        // box line that lost its indentation, the box it is in.
+        let may_be_boxed = (current.shape.box_indent
             && next.shape.box_indent
-            && (self.box_width_evidence > 0 || after_box_header);
+            && (self.box_width_evidence > 0 || after_box_header))
+            || in_box_body;
         if !may_be_boxed && self.has_longer_line(current.shape.len) {
             // A paste wrapped at this width would have no longer line: the usual exit.
             return None;
@@ -38,10 +41,12 @@ impl Repairer {
         let mut stats = WindowStats::of(self.window_shapes(current.shape), current.shape);
         stats.known_width = self.wrap_width;
         stats.after_box_header = after_box_header;
+        stats.in_box_body = in_box_body;
+        stats.plain_piece = self.continues_as == Some(Wrap::Plain);
         stats.longer = self.has_longer_line(current.shape.len);
         // The window arithmetic rules out almost every line; the pattern runs last.
-        let wrap = if boxed_wrap(current, next, &stats) {
-            Wrap::Boxed
+        let wrap = if let Some(boxed) = boxed_wrap(current, next, &stats) {
+            boxed
         } else if plain_wrap(current, next, &stats) {
             Wrap::Plain
         } else {
@@ -105,7 +110,7 @@ impl Shape {
     /// Whether the line could tell a box's width: a wide, padded, box-indented line
     /// (narrow boxes are never split).
     pub(super) fn shows_box_width(self) -> bool {
-        self.box_indent && self.padded && self.len >= MIN_WRAP_WIDTH
+        self.box_indent && self.padded && self.body_len >= MIN_WRAP_WIDTH
     }
 
     pub(super) fn of(body: &str) -> Self {
@@ -117,6 +122,7 @@ impl Shape {
             body_len: len,
             trim_len,
             box_indent: body.starts_with("  "),
+            content: trim_len.saturating_sub(box_indent(trimmed)),
             padded: trimmed.len() < body.len(),
             fingerprint: fingerprint(body.as_bytes()),
         }
@@ -164,6 +170,12 @@ pub(super) struct WindowStats {
     known_width: Option<usize>,
     /// Whether a Symfony box header was seen shortly before.
     after_box_header: bool,
+    /// Whether the line is in the body of a box whose header was seen (no empty line
+    /// closed it since).
+    in_box_body: bool,
+    /// Whether the line is the rest of a line a terminal wrapped: its own end is a
+    /// terminal's cut too, never a box's.
+    plain_piece: bool,
 }
 
 impl WindowStats {
@@ -180,38 +192,83 @@ impl WindowStats {
             let other = shape.fingerprint != current.fingerprint;
             stats.same_len += usize::from(shape.len == current.len && ends_in_text && other);
             // Narrow boxes are never split, so only wide padded lines tell a box width.
+            // The box is as wide as Symfony printed it, before any prefix was added.
             if shape.shows_box_width() {
-                stats.box_width = stats.box_width.max(shape.len);
+                stats.box_width = stats.box_width.max(shape.body_len);
             }
         }
         stats.box_full = shapes
-            .filter(|shape| shape.box_indent && shape.trim_len + 2 == stats.box_width)
+            .filter(|shape| shape.box_indent && shape.content + 4 == stats.box_width)
             .count();
         stats
     }
 }
 
 /// Whether `current` is a line of a Symfony exception box that Symfony split at the box's
-/// content width and `next` holds the rest.
-pub(super) fn boxed_wrap(current: &Physical, next: &Physical, stats: &WindowStats) -> bool {
+/// content width and `next` holds the rest, and whether the split fell right after a
+/// space.
+///
+/// Symfony's console prints an exception's message in a box one column narrower than the
+/// terminal: each message line is cut into pieces of exactly the box's content width
+/// (the terminal width less 5), wherever the width falls, even inside a word, and every
+/// piece is indented by two spaces and padded to the box's width. So a piece that fills
+/// the content width was cut; one a column short was cut right after a space, which the
+/// padding (or a tracker stripping trailing spaces) hides.
+pub(super) fn boxed_wrap(current: &Physical, next: &Physical, stats: &WindowStats) -> Option<Wrap> {
     let (a, b) = (current.shape, next.shape);
-    if !(a.box_indent && b.box_indent) || a.trim_len <= 2 || b.trim_len <= 2 {
-        return false;
+    // A tool that prefixes its lines prefixes every line of a box it passes on: a rest
+    // without the prefix was cut by the terminal that showed them.
+    if a.content == 0 || b.content == 0 || stats.plain_piece || (current.prefixed && !next.prefixed)
+    {
+        return None;
     }
-    if opens_sentence(&next.body[2..]) {
-        return false;
+    let indented = a.box_indent && b.box_indent;
+    // A tracker may strip a box line's indentation: such a line is read as a box line
+    // only inside the body of a box whose header was seen.
+    if !(indented || stats.in_box_body) {
+        return None;
     }
-    let reaches_box = stats.box_width > 0 && a.trim_len + 2 == stats.box_width;
-    // A box is only split when its text is wider than the terminal, so the box is then as
-    // wide as the terminal allows; a narrower box's widest line is a whole line.
-    let wrapped_box = is_terminal_width(stats.box_width + 1) || stats.box_full >= 2;
-    // Trackers often strip the padding; the content then ends 3 columns short of the
-    // terminal width (2 of padding, 1 column Symfony keeps free).
-    // Without padding, indentation alone is weak (Composer indents its lists too), so
-    // the box's header must be in sight.
-    let unpadded_box =
-        stats.box_width == 0 && stats.after_box_header && is_terminal_width(a.trim_len + 3);
-    (reaches_box && wrapped_box) || unpadded_box
+    if opens_sentence(next.body.get(box_indent(&next.body)..)?) {
+        return None;
+    }
+    if stats.box_width > 0 {
+        // A box is only split when its text is wider than the terminal, so the box is
+        // then as wide as the terminal allows; a narrower box's widest line is a whole
+        // line.
+        let wrapped_box = is_terminal_width(stats.box_width + 1) || stats.box_full >= 2;
+        let width = stats.box_width.checked_sub(4)?;
+        return match a.content {
+            _ if !wrapped_box => None,
+            content if content == width => Some(Wrap::Boxed),
+            content if content + 1 == width => Some(Wrap::BoxedAtSpace),
+            _ => None,
+        };
+    }
+    // Trackers often strip the padding; the text then ends 5 columns short of the
+    // terminal width (4 of indentation and padding, 1 column Symfony keeps free), or 6
+    // when the cut fell after a space. Without padding, indentation alone is weak
+    // (Composer indents its lists too), so the box's header must be in sight. 79 and
+    // 80 columns are both common: the 80 reading wins.
+    if !(stats.after_box_header || stats.in_box_body) {
+        return None;
+    }
+    let cut = |gap: usize| a.content + gap;
+    if cut(5) == 80 {
+        Some(Wrap::Boxed)
+    } else if cut(6) == 80 {
+        Some(Wrap::BoxedAtSpace)
+    } else if is_terminal_width(cut(5)) {
+        Some(Wrap::Boxed)
+    } else if is_terminal_width(cut(6)) {
+        Some(Wrap::BoxedAtSpace)
+    } else {
+        None
+    }
+}
+
+/// How many leading spaces of a box line are the box's indentation: up to two.
+pub(super) fn box_indent(text: &str) -> usize {
+    text.bytes().take(2).take_while(|&b| b == b' ').count()
 }
 
 /// Whether `current` was hard-wrapped at a fixed width and `next` holds the rest.
@@ -339,12 +396,18 @@ pub(super) fn piece_text(
     joins_into: Option<Wrap>,
 ) -> String {
     let mut text = body;
-    if joins_into == Some(Wrap::Boxed) {
-        text.truncate(text.trim_end().len());
+    match joins_into {
+        Some(Wrap::Boxed) => text.truncate(text.trim_end().len()),
+        Some(Wrap::BoxedAtSpace) => {
+            text.truncate(text.trim_end().len());
+            text.push(' ');
+        }
+        _ => {}
     }
-    if joined_from == Some(Wrap::Boxed) {
-        // Box lines are indented by exactly two spaces; a third one belongs to the text.
-        text.drain(..2);
+    if matches!(joined_from, Some(Wrap::Boxed | Wrap::BoxedAtSpace)) {
+        // Box lines are indented by two spaces (unless a tracker stripped them); a third
+        // one belongs to the text.
+        text.drain(..box_indent(&text));
     }
     text
 }
