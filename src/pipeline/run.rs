@@ -12,7 +12,7 @@ use crate::record::{Framer, Record, Stage};
 use crate::report::diagnosis::{Hint, RunInfo, Severity, SkippedRun, SourceReport};
 use crate::rule::RuleSet;
 use crate::signal::Events;
-use crate::signal::{Deferred, ERROR_WORDS, SignalSet, join_suggestion};
+use crate::signal::{Attached, Deferred, ERROR_WORDS, SignalSet, join_suggestion};
 
 use super::held::HeldContext;
 use super::steps::Late;
@@ -183,6 +183,9 @@ pub(super) struct Run<'r> {
     hints: Vec<(u32, Hint)>,
     /// Signals that matched the last ece-tools line, to attach its suggestion to.
     ece_signals: Vec<usize>,
+    /// Signals that matched the header of the exception box being read, to attach the
+    /// box's message to.
+    box_signals: Vec<usize>,
     /// The matches of the line being read: (signal, pattern).
     matched: Vec<(usize, usize)>,
     /// The run's matches, made into events only when the run is reported.
@@ -218,6 +221,7 @@ impl<'r> Run<'r> {
             events: Events::new(rules.signals.signals().len()),
             hints: Vec::new(),
             ece_signals: Vec::new(),
+            box_signals: Vec::new(),
             matched: Vec::new(),
             deferred: Deferred::new(rules.signals.signals().len()),
             pending: Vec::new(),
@@ -302,6 +306,22 @@ impl<'r> Run<'r> {
             self.ece_signals.clear();
             self.ece_signals
                 .extend(self.matched.iter().map(|&(s, _)| s));
+        }
+        if record.envelope.header.is_some() {
+            self.box_signals.clear();
+            self.box_signals.extend(
+                self.matched
+                    .iter()
+                    .map(|&(s, _)| s)
+                    .filter(|&s| !signals.is_context(s)),
+            );
+        } else if record.exception.is_none() {
+            self.box_signals.clear();
+        } else if !record.envelope.message.is_empty() {
+            for &signal in &self.box_signals {
+                self.deferred
+                    .attach(signal, Attached::BoxMessage, record.envelope.message);
+            }
         }
         if self.matched.is_empty() && looks_like_error {
             self.consider_hint(record.line, text);
@@ -432,6 +452,7 @@ impl<'r> Run<'r> {
         self.last_primary = 0;
         self.hints.clear();
         self.ece_signals.clear();
+        self.box_signals.clear();
         self.run_label = Some(label);
         self.run_first_line = line;
     }

@@ -1,7 +1,7 @@
 //! Matches held until their run is reported, so that events are built only for runs
 //! that are shown.
 
-use super::event::{EVENTS_PER_SIGNAL, Event, Events, FIELD_CAP};
+use super::event::{EVENTS_PER_SIGNAL, Event, Events, FIELD_CAP, cap};
 use super::{SignalSet, within};
 use crate::record::Record;
 use crate::record::envelope::{Envelope, Level};
@@ -41,7 +41,28 @@ enum DeferredMatch {
         exception: Option<std::rc::Rc<str>>,
         /// ece-tools suggestion lines attached later, joined by spaces.
         suggestion: String,
+        /// The body of the exception box whose header this is, joined by spaces.
+        box_message: String,
     },
+}
+
+/// Text that later lines add to an event: what the lines after it say about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attached {
+    /// An ece-tools suggestion: the unprefixed lines under its message (`suggestion`).
+    Suggestion,
+    /// The message of an exception box, under the box header the event matched
+    /// (`message`, unless the pattern captured one).
+    BoxMessage,
+}
+
+impl Attached {
+    fn field(self) -> &'static str {
+        match self {
+            Attached::Suggestion => "suggestion",
+            Attached::BoxMessage => "message",
+        }
+    }
 }
 
 impl Deferred {
@@ -74,6 +95,8 @@ impl Deferred {
     ) {
         if self.held[signal] >= EVENTS_PER_SIGNAL {
             self.dropped[signal] += 1;
+            // Lines after a match that is not kept attach to nothing.
+            self.last[signal] = None;
             return;
         }
         self.held[signal] += 1;
@@ -106,21 +129,33 @@ impl Deferred {
             stage: record.stage,
             exception: record.exception.clone(),
             suggestion: String::new(),
+            box_message: String::new(),
         });
     }
 
     /// Appends an ece-tools suggestion line to the last match of `signal`, if any.
     pub fn attach_suggestion(&mut self, signal: usize, message: &str) {
+        self.attach(signal, Attached::Suggestion, message);
+    }
+
+    /// Appends a line of what follows the last match of `signal` (if any) to the text
+    /// `what` gathers; past [`FIELD_CAP`] bytes the rest is not kept.
+    pub fn attach(&mut self, signal: usize, what: Attached, line: &str) {
         let Some(i) = self.last.get(signal).copied().flatten() else {
             return;
         };
-        match &mut self.matches[i] {
-            DeferredMatch::Built(event) => {
-                let mut suggestion = event.field("suggestion").to_owned();
-                join_suggestion(&mut suggestion, message);
-                event.set_field("suggestion", suggestion);
+        match (&mut self.matches[i], what) {
+            (DeferredMatch::Built(event), _) => {
+                let mut joined = event.field(what.field()).to_owned();
+                join_capped(&mut joined, line);
+                event.set_field(what.field(), joined);
             }
-            DeferredMatch::Held { suggestion, .. } => join_suggestion(suggestion, message),
+            (DeferredMatch::Held { suggestion, .. }, Attached::Suggestion) => {
+                join_capped(suggestion, line)
+            }
+            (DeferredMatch::Held { box_message, .. }, Attached::BoxMessage) => {
+                join_capped(box_message, line)
+            }
         }
     }
 
@@ -158,6 +193,7 @@ impl Deferred {
                     stage,
                     exception,
                     suggestion,
+                    box_message,
                 } => {
                     let envelope = Envelope::bare(level, code, &self.buffer[message]);
                     let record = Record {
@@ -169,6 +205,9 @@ impl Deferred {
                         let mut joined = event.field("suggestion").to_owned();
                         join_suggestion(&mut joined, &suggestion);
                         event.set_field("suggestion", joined);
+                    }
+                    if !box_message.is_empty() && event.field("message").is_empty() {
+                        event.set_field("message", cap(&box_message));
                     }
                     event
                 }
@@ -189,4 +228,12 @@ pub fn join_suggestion(suggestion: &mut String, line: &str) {
         suggestion.push(' ');
     }
     suggestion.push_str(line);
+}
+
+/// [`join_suggestion`], while the text is under [`FIELD_CAP`] bytes: lines attached
+/// after that would be cut off the field anyway.
+fn join_capped(text: &mut String, line: &str) {
+    if text.len() <= FIELD_CAP {
+        join_suggestion(text, line);
+    }
 }

@@ -148,7 +148,7 @@ fn derive_package(event: &mut Event) {
 /// A string cut to [`FIELD_CAP`] bytes at a character boundary, masked first when it is
 /// cut: a secret cut in two is no longer recognised by its shape (the engine masks what
 /// it shows again, which changes nothing on masked text).
-fn cap(s: &str) -> String {
+pub(super) fn cap(s: &str) -> String {
     if s.len() <= FIELD_CAP {
         return s.to_owned();
     }

@@ -9,7 +9,7 @@
 mod deferred;
 mod event;
 
-pub use deferred::{Deferred, join_suggestion};
+pub use deferred::{Attached, Deferred, join_suggestion};
 pub use event::{Event, Events};
 use event::{make_event, make_event_without_captures};
 
