@@ -136,6 +136,11 @@ enum Damage {
     CrOnly,
     ProseFirst,
     OneLine,
+    /// Markdown bold around the whole paste: `**` opens its first line and closes its
+    /// last.
+    BoldPaste,
+    /// Markdown italics around each line: `_..._`.
+    ItalicLines,
 }
 
 impl Damage {
@@ -153,6 +158,7 @@ impl Damage {
             Damage::BacktickUrls | Damage::CurlyQuotes | Damage::Entities | Damage::Ansi => 3,
             Damage::ProseFirst => 4,
             Damage::Quote | Damage::Bullets | Damage::Fence => 5,
+            Damage::BoldPaste | Damage::ItalicLines => 5,
             Damage::OneLine => 6,
             Damage::Crlf | Damage::CrOnly => 7,
         }
@@ -173,6 +179,8 @@ impl Damage {
             Damage::CrOnly => text.replace('\n', "\r"),
             Damage::ProseFirst => format!("{PROSE}\n\n{text}"),
             Damage::OneLine => text.split('\n').collect::<Vec<_>>().join(" "),
+            Damage::BoldPaste => emphasise(text.trim_end(), "**") + "\n",
+            Damage::ItalicLines => each_line(text, |l| emphasise(l, "_")),
         }
     }
 }
@@ -249,6 +257,8 @@ fn damage() -> impl Strategy<Value = Damage> {
         1 => Just(Damage::CrOnly),
         1 => Just(Damage::ProseFirst),
         1 => Just(Damage::OneLine),
+        1 => Just(Damage::BoldPaste),
+        1 => Just(Damage::ItalicLines),
     ]
 }
 
@@ -315,10 +325,32 @@ fn the_clean_quiet_examples_are_quiet() {
     }
 }
 
-/// The two known limits (docs/repair.md): a text wrapped and then collapsed onto one
-/// line, whose cuts became spaces like any other, and a text wrapped twice, where the
-/// second screen's padding hides the first cut's width.
+/// The known limits (docs/repair.md): a text wrapped and then collapsed onto one line,
+/// whose cuts became spaces like any other; a text wrapped twice, where the second
+/// screen's padding hides the first cut's width; and emphasis read only at the edges of
+/// a line as the paste shows it, so not around each piece of a wrapped line, outside
+/// colour codes, inside a collapsed paste, doubled, or around text that holds its
+/// marker (`_php_1  | ..._`).
 fn beyond_the_repair(damages: &[Damage]) -> bool {
+    let has = |f: fn(&Damage) -> bool| damages.iter().any(f);
+    let emphasis = has(|d| matches!(d, Damage::BoldPaste | Damage::ItalicLines));
+    let italics = has(|d| matches!(d, Damage::ItalicLines));
+    let hides_emphasis = (has(|d| matches!(d, Damage::BoldPaste)) && italics)
+        || has(|d| matches!(d, Damage::Ansi | Damage::OneLine))
+        || (italics
+            && has(|d| {
+                matches!(
+                    d,
+                    Damage::Wrap { .. }
+                        | Damage::Prefix {
+                            prefix: Prefix::DockerCompose,
+                            ..
+                        }
+                )
+            }));
+    if emphasis && hides_emphasis {
+        return true;
+    }
     let wraps = damages
         .iter()
         .filter(|d| matches!(d, Damage::Wrap { .. }))
@@ -415,6 +447,17 @@ fn every_pair_of_damages() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// `text` between two `marker`s, each against its text as Markdown wants them (after
+/// the indentation, before trailing spaces); blank text as it is.
+fn emphasise(text: &str, marker: &str) -> String {
+    let body = text.trim();
+    if body.is_empty() {
+        return text.to_owned();
+    }
+    let indent = &text[..text.len() - text.trim_start().len()];
+    format!("{indent}{marker}{body}{marker}")
+}
+
 /// The damages that take no width or prefix.
 fn unmeasured_damages() -> Vec<Damage> {
     vec![
@@ -429,6 +472,8 @@ fn unmeasured_damages() -> Vec<Damage> {
         Damage::CrOnly,
         Damage::ProseFirst,
         Damage::OneLine,
+        Damage::BoldPaste,
+        Damage::ItalicLines,
     ]
 }
 

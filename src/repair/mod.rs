@@ -48,7 +48,9 @@ use std::collections::VecDeque;
 
 use chars::{has_special_bytes, repaired_bodies};
 use collapse::split_collapsed;
-use prefix::{may_have_prefix, strip_all, strip_leading_bullets, vagrant_machine};
+use prefix::{
+    may_have_prefix, strip_all, strip_leading_bullets, vagrant_machine, without_emphasis,
+};
 use wrap::piece_text;
 
 pub use skip::{is_plain_lines, lone_text};
@@ -283,6 +285,14 @@ impl Repairer {
     /// Removes transport prefixes, remembering Vagrant's machine name across lines, and
     /// queues what is left for the wrap decision.
     fn accept(&mut self, line_no: u64, text: &str) {
+        let plain;
+        let text = match without_emphasis(text) {
+            Some(without) => {
+                plain = without;
+                plain.as_str()
+            }
+            None => text,
+        };
         if let Some(name) = vagrant_machine(text) {
             self.vagrant_machine = Some(name.to_owned());
         }

@@ -7,14 +7,18 @@
 pub(super) const MAX_PREFIXES: usize = 8;
 
 /// Bytes a transport prefix can start with: indentation, quotes, bullets, fences, Vagrant,
-/// Cloud `W:`/`E:`, Deployer's `[host]` and a CI runner's timestamp (`2024-...`).
-pub(super) const PREFIX_START: &[u8] = b" \t>-*~=WE[2";
+/// Cloud `W:`/`E:`, Deployer's `[host]`, a CI runner's timestamp (`2024-...`) and
+/// Markdown emphasis.
+pub(super) const PREFIX_START: &[u8] = b" \t>-*~=WE[2_";
 
-/// Whether the first byte could open a transport prefix.
+/// Whether the first byte could open a transport prefix, or the last one close Markdown
+/// emphasis around the line.
 pub(super) fn may_have_prefix(text: &str) -> bool {
-    text.bytes()
-        .next()
-        .is_some_and(|first| PREFIX_START.contains(&first))
+    let bytes = text.as_bytes();
+    bytes
+        .first()
+        .is_some_and(|first| PREFIX_START.contains(first))
+        || matches!(bytes.last(), Some(b'*' | b'_'))
 }
 
 /// `text.trim_start()`, quicker when the indentation is ASCII (the std one decodes each
@@ -67,8 +71,9 @@ pub(super) fn may_open_prefix(text: &str, knows_machine: bool) -> bool {
     let Some(&first) = text.as_bytes().first() else {
         return false;
     };
-    // Bullets (`•` starts with 0xE2), Deployer's `[host]`, backticks, quotes, Vagrant.
-    if matches!(first, b'-' | b'*' | 0xE2 | b'[' | b'`' | b'>' | b'=')
+    // Bullets (`•` starts with 0xE2), Deployer's `[host]`, backticks, quotes, Vagrant,
+    // emphasis.
+    if matches!(first, b'-' | b'*' | 0xE2 | b'[' | b'`' | b'>' | b'=' | b'_')
         || (knows_machine && first == b' ')
     {
         return true;
@@ -82,17 +87,26 @@ pub(super) fn may_open_prefix(text: &str, knows_machine: bool) -> bool {
     {
         return true;
     }
-    // After indentation: fences and indented quotes.
+    // After indentation: fences, indented quotes and emphasis.
     matches!(
         trim_start_quick(text).as_bytes().first(),
-        Some(b'`' | b'~' | b'>')
+        Some(b'`' | b'~' | b'>' | b'*' | b'_')
     )
 }
 
-/// The rest of [`may_strip_but_cloud`]: a closing backtick or fence, a docker-compose
-/// pipe. `false` for `text` is `false` for any suffix of it.
+/// The rest of [`may_strip_but_cloud`]: a closing backtick, fence or emphasis, a
+/// docker-compose pipe. `false` for `text` is `false` for any suffix of it.
 pub(super) fn may_close_prefix(text: &str) -> bool {
-    trim_end_quick(text).ends_with('`') || memchr::memchr(b'|', text.as_bytes()).is_some()
+    may_close_wrapper(text) || memchr::memchr(b'|', text.as_bytes()).is_some()
+}
+
+/// Whether `text` ends as a wrapper a paste closes does: a backtick, or Markdown
+/// emphasis (`**`, `_`).
+pub(super) fn may_close_wrapper(text: &str) -> bool {
+    matches!(
+        trim_end_quick(text).as_bytes().last(),
+        Some(b'`' | b'*' | b'_')
+    )
 }
 
 /// Whether `text` starts, after indentation, as a Cloud prefix could.
@@ -142,7 +156,8 @@ pub(super) fn strip_paste_layers(text: &str) -> Option<&str> {
         let stripped = strip_quote(text)
             .or_else(|| strip_column0_bullet(text))
             .or_else(|| strip_fence_around(text))
-            .or_else(|| strip_backticks(text));
+            .or_else(|| strip_backticks(text))
+            .or_else(|| strip_emphasis(text));
         match stripped {
             Some(rest) => text = rest,
             None => break,
@@ -227,6 +242,7 @@ pub(super) fn strip_one<'a>(text: &'a str, vagrant_machine: Option<&str>) -> Str
         .or_else(|| strip_column0_bullet(text))
         .or_else(|| strip_fence_around(text))
         .or_else(|| strip_backticks(text))
+        .or_else(|| strip_emphasis(text))
         .or_else(|| strip_cloud_prefix(text))
         .or_else(|| strip_runner_timestamp(text))
         .or_else(|| strip_docker_compose(text))
@@ -287,6 +303,61 @@ pub(super) fn strip_backticks(text: &str) -> Option<&str> {
         2 => text.strip_prefix('`')?.trim_end().strip_suffix('`'),
         _ => None,
     }
+}
+
+/// Markdown emphasis a paste put around a line: `**Killed**`, `__...__`, `*...*` or
+/// `_..._` around the whole line, or a `**` that opens a bold span on this line and
+/// closes it lines later (or closes one opened lines before). A marker counts only
+/// against text (`** ` is no emphasis, and `* ` is a bullet), and only around text
+/// without its character (`_MAGENTO_CLOUD_` keeps its underscores).
+///
+/// The indentation before the marker goes with it: the text is read as a log line that
+/// lost its indentation.
+pub(super) fn strip_emphasis(text: &str) -> Option<&str> {
+    let text = trim_start_quick(text);
+    let trimmed = trim_end_quick(text);
+    let text_edge = |c: char| !c.is_whitespace() && c != '*' && c != '_';
+    for marker in ["**", "__", "*", "_"] {
+        let opens = text
+            .strip_prefix(marker)
+            .filter(|rest| rest.starts_with(text_edge));
+        let closes = trimmed
+            .strip_suffix(marker)
+            .filter(|rest| rest.ends_with(text_edge));
+        match (opens, closes) {
+            // An emphasised line holds no marker of its own kind: a line that does is
+            // text with underscores in it (`_VAR_NAME_`), cut there by chance.
+            (Some(_), Some(_)) => {
+                let inner = trimmed.get(marker.len()..trimmed.len() - marker.len())?;
+                let own = &marker[..1];
+                if !inner.contains(own) {
+                    return Some(inner);
+                }
+            }
+            // Only bold spans lines: an identifier opens or ends with one underscore
+            // or two (`__construct`) far more often than a paste does.
+            (Some(rest), None) if marker == "**" && !rest.contains(marker) => return Some(rest),
+            (None, Some(rest)) if marker == "**" && !rest.contains(marker) => return Some(rest),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `text` without the Markdown emphasis a paste put around it ([`strip_emphasis`]),
+/// its indentation kept: the emphasis came after any wrap, so the line is measured as
+/// the tool printed it. `None` when it has none.
+pub(super) fn without_emphasis(text: &str) -> Option<String> {
+    let rest = trim_start_quick(text);
+    let inner = strip_emphasis(rest)?;
+    Some([&text[..text.len() - rest.len()], inner].concat())
+}
+
+/// Whether Markdown emphasis may open or close `text` ([`strip_emphasis`]): a `*` or `_`
+/// as its last byte, or as its first after indentation.
+pub(super) fn may_have_emphasis(text: &[u8]) -> bool {
+    let first = text.iter().find(|b| !is_ascii_white_space(**b));
+    matches!(first, Some(b'*' | b'_')) || matches!(text.last(), Some(b'*' | b'_'))
 }
 
 /// Cloud build log stderr prefix: an indented `W:` or `E:` and one space.

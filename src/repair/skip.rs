@@ -5,7 +5,8 @@
 
 use super::chars::{SPECIAL_ASCII, is_special};
 use super::prefix::{
-    may_have_prefix, strip_all, strip_leading_bullets, trim_end_quick, vagrant_machine,
+    may_have_emphasis, may_have_prefix, strip_all, strip_leading_bullets, trim_end_quick,
+    vagrant_machine,
 };
 use super::wrap::may_wrap_into;
 use super::{LOOKBEHIND, MIN_WRAP_WIDTH, RepairedLine, Repairer, finalize};
@@ -159,9 +160,12 @@ pub(super) fn may_wrap(len: usize, longest: usize) -> bool {
 
 /// Whether a line can pass the repairer unchanged but for the final trim, whatever its
 /// neighbours: none of the special bytes (so ASCII; known when `plain`, see
-/// [`is_plain_lines`]), and no trailing whitespace.
+/// [`is_plain_lines`]), no trailing whitespace, and no Markdown emphasis that may open
+/// or close it.
 pub(super) fn is_quiet_clean(line: &[u8], plain: bool) -> bool {
-    !line.last().is_some_and(u8::is_ascii_whitespace) && (plain || !is_special(line))
+    !line.last().is_some_and(u8::is_ascii_whitespace)
+        && (plain || !is_special(line))
+        && !may_have_emphasis(line)
 }
 
 /// Whether no line of `lines` (whole lines, each ended by `\n`, a `\r` before it not

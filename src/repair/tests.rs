@@ -724,3 +724,32 @@ fn lines_after_a_closed_box_are_not_box_pieces() {
         ]
     );
 }
+
+/// Markdown emphasis a paste put around lines is not part of them: around a whole line,
+/// or a bold span opened on one line and closed lines later. Identifiers keep their
+/// underscores, and a bullet or a glob keeps its star.
+#[test]
+fn strips_markdown_emphasis_around_lines() {
+    let input = "**Installing dependencies from lock file\nWriting lock file\nKilled**\n_Segmentation fault_\n__Aborted__\n*Done*";
+    assert_eq!(
+        texts(input),
+        [
+            "Installing dependencies from lock file",
+            "Writing lock file",
+            "Killed",
+            "Segmentation fault",
+            "Aborted",
+            "Done"
+        ]
+    );
+    let kept = "__construct() expects 2 arguments\nvendor_dir_\n** not emphasis **\nsrc/**/*.php";
+    assert_eq!(
+        texts(kept),
+        [
+            "__construct() expects 2 arguments",
+            "vendor_dir_",
+            "** not emphasis **",
+            "src/**/*.php"
+        ]
+    );
+}
