@@ -102,6 +102,12 @@ pub struct Repairer {
     /// Whether the lines decided last are the body of a Symfony box: after its header,
     /// up to the blank line that closes it (`Some(true)` once the body showed text).
     box_body: Option<bool>,
+    /// Whether a box whose indentation a paste may have stripped is open: after a
+    /// `[Class]` header that lost its indentation too, or after the empty line that
+    /// follows `In File.php line N:` (which Symfony prints unindented).
+    box_stripped: bool,
+    /// The width of the last mail word wrap found (see [`Repairer::word_wrap_into_next`]).
+    word_width: Option<usize>,
     /// Vagrant's machine name once a `==> NAME: ` line was seen, to strip `    NAME: `.
     vagrant_machine: Option<String>,
     /// Emptied line buffers, reused so that a line costs no allocation (bounded).
@@ -162,6 +168,8 @@ struct Physical {
     header: bool,
     /// Came after a Markdown quote (`> `).
     after_quote: bool,
+    /// Came in a Markdown quote (`> `), right before its text or before a prefix.
+    quoted: bool,
     /// Carried a prefix (`W:`, `[host] err `, a quote): a line that carries none is not
     /// continued by one that does, since a tool prefixes each line it prints.
     prefixed: bool,
@@ -188,6 +196,10 @@ struct Shape {
     padded: bool,
     /// Tells repeated lines apart from different ones cheaply (see [`fingerprint`]).
     fingerprint: u64,
+    /// Holds several words (a space after its indentation).
+    words: bool,
+    /// Came in a Markdown quote ([`Physical::quoted`]).
+    quoted: bool,
 }
 
 /// How a physical line continues the one before it.
@@ -200,6 +212,9 @@ enum Wrap {
     /// A box line that Symfony split right after a space: the space that the padding
     /// hides is kept between the pieces.
     BoxedAtSpace,
+    /// A word wrap, as a mail client breaks lines at the space before a word that does
+    /// not fit: the pieces are joined with one space.
+    Word,
 }
 
 impl Repairer {
@@ -279,6 +294,8 @@ impl Repairer {
         self.wrap_width = None;
         self.since_box_header = None;
         self.box_body = None;
+        self.box_stripped = false;
+        self.word_width = None;
         self.vagrant_machine = None;
     }
 
@@ -324,6 +341,8 @@ impl Repairer {
             let body = self.copy_of(body);
             let mut physical = Physical::new(line_no, body);
             physical.after_quote = after_quote;
+            physical.quoted = prefix::strip_quote(text).is_some();
+            physical.shape.quoted = physical.quoted;
             physical.prefixed = prefixed;
             physical.shape.measure(as_printed);
             self.queue(physical);
@@ -350,6 +369,12 @@ impl Repairer {
         // A box opens on an empty line (or none) and closes on the first empty line
         // after its text.
         let blank = current.shape.content == 0;
+        if current.header {
+            let location = current.body.trim_start().starts_with("In ");
+            self.box_stripped = !location && wrap::box_indent(&current.body) == 0;
+        } else if blank && self.box_body == Some(false) {
+            self.box_stripped = true;
+        }
         self.box_body = match (current.header, self.box_body) {
             (true, _) => Some(false),
             (false, Some(_)) if !blank => Some(true),

@@ -605,7 +605,7 @@ enum BoxPaste {
     Stripped,
     /// Under the Cloud build log's prefix, padded.
     CloudPrefix,
-    /// The first line of the message lost its indentation.
+    /// The box header and the first line of the message lost their indentation.
     FirstIndentLost,
 }
 
@@ -652,7 +652,11 @@ fn paste_box(lines: &[String], paste: BoxPaste) -> String {
             BoxPaste::TrailingStripped => l.trim_end().to_owned(),
             BoxPaste::Stripped => l.trim().to_owned(),
             BoxPaste::CloudPrefix => format!("    W: {l}"),
-            BoxPaste::FirstIndentLost if i == first_message => l.trim_start().to_owned(),
+            BoxPaste::FirstIndentLost
+                if i == first_message || l.contains("line 412") || l.contains("[Acme") =>
+            {
+                l.trim_start().to_owned()
+            }
             BoxPaste::FirstIndentLost => l.clone(),
         })
         .collect();
@@ -752,4 +756,51 @@ fn strips_markdown_emphasis_around_lines() {
             "src/**/*.php"
         ]
     );
+}
+
+/// A mail client breaks a quoted log at the space before a word that does not fit, and
+/// puts a word longer than its width (a URL) on a line of its own: the pieces are
+/// joined with a space. The width is the longest line of several words around.
+#[test]
+fn joins_lines_a_mail_client_word_wrapped() {
+    let input = [
+        "> Hello, the deployment of the staging branch stopped again today with the",
+        "> errors below, can you have a look please?",
+        ">",
+        ">     W: The",
+        "> 'https://repo.example.test/archives/acme/module-widget/acme-module-widget-2.4.1.zip'",
+        "> URL could not be accessed: HTTP/1.1 403 Forbidden",
+        ">     W: The",
+        "> 'https://repo.example.test/archives/acme/module-gadget/acme-module-gadget-1.0.9.zip'",
+        "> URL could not be accessed: HTTP/1.1 403 Forbidden",
+    ]
+    .join("\n");
+    assert_eq!(
+        texts(&input),
+        [
+            "Hello, the deployment of the staging branch stopped again today with the errors below, can you have a look please?",
+            "",
+            "The 'https://repo.example.test/archives/acme/module-widget/acme-module-widget-2.4.1.zip' URL could not be accessed: HTTP/1.1 403 Forbidden",
+            "The 'https://repo.example.test/archives/acme/module-gadget/acme-module-gadget-1.0.9.zip' URL could not be accessed: HTTP/1.1 403 Forbidden",
+        ]
+    );
+}
+
+/// Only quoted lines are read as a mail's, and only where the next word would not have
+/// fit: a quoted log whose short lines end where its lines end keeps them apart, and so
+/// does the same text unquoted.
+#[test]
+fn keeps_lines_apart_that_no_mail_client_wrapped() {
+    let lines = [
+        "Loading composer repositories with package information from the mirror host",
+        "Installing dependencies from lock file (including require-dev)",
+        "Generating autoload files",
+        "Nothing to install, update or remove",
+        "/app/vendor/acme/module-widget/Setup/Patch/Data/AddWidgetAttributes.php",
+    ];
+    let expected: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let quoted: Vec<String> = lines.iter().map(|l| format!("> {l}")).collect();
+    assert_eq!(texts(&quoted.join("\n")), expected);
+    let unquoted = "Hello, the deployment of the staging branch stopped again today with those\nerrors below.\n\nThe\n'https://repo.example.test/archives/acme/module-widget/acme-module-widget-2.4.1.zip'";
+    assert_eq!(texts(unquoted).len(), 5);
 }

@@ -15,6 +15,69 @@ use super::{
 impl Repairer {
     /// Tells whether the next line in the window continues `current`, and how.
     pub(super) fn wrap_into_next(&mut self, current: &Physical) -> Option<Wrap> {
+        // A mail's word wrap leaves most lines short of its width, and a word longer
+        // than the width on a line of its own: a terminal's cut is read first only on a
+        // line as wide as the mail's.
+        let word = self.word_wrap_into_next(current);
+        let wrap = match word {
+            Some(width) if width != current.shape.trim_len => Some(Wrap::Word),
+            _ => self.cut_into_next(current).or(word.map(|_| Wrap::Word)),
+        };
+        if let (Some(Wrap::Word), Some(width)) = (wrap, word) {
+            self.word_width = Some(width);
+        }
+        wrap
+    }
+
+    /// Whether a mail client word-wrapped `current` into the next line: both came
+    /// quoted (`> `), as a forwarded or replied mail's lines do, and the next line's
+    /// first word would not have fit on `current` at the width the other quoted lines
+    /// keep to (the longest of several words around), as on another line of the window
+    /// at least (or an earlier word wrap at this width). A word longer than the width (a
+    /// URL) sits on a line of its own, so it both continues the line before and is
+    /// continued.
+    /// Gives the width it was wrapped at.
+    fn word_wrap_into_next(&self, current: &Physical) -> Option<usize> {
+        let next = self.ahead.front()?;
+        if !(current.quoted && next.quoted) || current.header {
+            return None;
+        }
+        let quoted = || std::iter::once(current).chain(self.ahead.iter().take_while(|p| p.quoted));
+        let quoted_before = self.behind.iter().rev().take_while(|shape| shape.quoted);
+        let width = quoted()
+            .map(|p| p.shape)
+            .chain(quoted_before.copied())
+            .filter(|shape| shape.words)
+            .map(|shape| shape.trim_len)
+            .max()?;
+        if width < MIN_WRAP_WIDTH {
+            return None;
+        }
+        // A wrapped piece is no wider than the width, unless it is one long word.
+        let ended_early = |a: &Physical, b: &Physical, full: bool| {
+            let word = first_word_len(&b.body);
+            // A line as wide as the width may be a terminal's cut as well.
+            word > 0
+                && a.shape.trim_len + 1 + word > width
+                && (a.shape.trim_len < width
+                    || (full && a.shape.trim_len == width)
+                    || !a.shape.words)
+                && continues_a_sentence(&b.body)
+        };
+        if !ended_early(current, next, true) {
+            return None;
+        }
+        let pieces: Vec<&Physical> = quoted().collect();
+        let others = pieces
+            .windows(2)
+            .skip(1)
+            .filter(|pair| ended_early(pair[0], pair[1], false))
+            .count();
+        (others > 0 || self.word_width == Some(width)).then_some(width)
+    }
+
+    /// [`Repairer::wrap_into_next`] for a terminal's cut or a box's.
+    fn cut_into_next(&mut self, current: &Physical) -> Option<Wrap> {
         let next = self.ahead.front()?;
         if next.prefixed && !current.prefixed {
             return None;
@@ -27,7 +90,7 @@ impl Repairer {
         let after_box_header = self
             .since_box_header
             .is_some_and(|since| since <= LOOKBEHIND);
-        let in_box_body = self.box_body.is_some() && after_box_header;
+        let in_box_body = self.box_body.is_some() && after_box_header && self.box_stripped;
         // A boxed wrap needs a box width in the window or a box header just before; a
         // box line that lost its indentation, the box it is in.
         let may_be_boxed = (current.shape.box_indent
@@ -92,6 +155,7 @@ impl Physical {
             shape,
             header,
             after_quote: false,
+            quoted: false,
             prefixed: false,
         }
     }
@@ -123,6 +187,8 @@ impl Shape {
             trim_len,
             box_indent: body.starts_with("  "),
             content: trim_len.saturating_sub(box_indent(trimmed)),
+            words: memchr::memchr(b' ', trimmed.trim_start().as_bytes()).is_some(),
+            quoted: false,
             padded: trimmed.len() < body.len(),
             fingerprint: fingerprint(body.as_bytes()),
         }
@@ -170,8 +236,8 @@ pub(super) struct WindowStats {
     known_width: Option<usize>,
     /// Whether a Symfony box header was seen shortly before.
     after_box_header: bool,
-    /// Whether the line is in the body of a box whose header was seen (no empty line
-    /// closed it since).
+    /// Whether the line is in the body of a box that a paste may have stripped of its
+    /// indentation ([`Repairer::box_stripped`]), no empty line having closed it since.
     in_box_body: bool,
     /// Whether the line is the rest of a line a terminal wrapped: its own end is a
     /// terminal's cut too, never a box's.
@@ -224,8 +290,11 @@ pub(super) fn boxed_wrap(current: &Physical, next: &Physical, stats: &WindowStat
     }
     let indented = a.box_indent && b.box_indent;
     // A tracker may strip a box line's indentation: such a line is read as a box line
-    // only inside the body of a box whose header was seen.
-    if !(indented || stats.in_box_body) {
+    // only inside the body of a box that shows it was stripped, and only when it lost
+    // its indentation itself (an indented line whose rest is not indented was cut by a
+    // terminal: a piece of a box keeps the indentation its line had).
+    let lost_indentation = box_indent(&current.body) == 0;
+    if !(indented || (stats.in_box_body && lost_indentation)) {
         return None;
     }
     if opens_sentence(next.body.get(box_indent(&next.body)..)?) {
@@ -250,6 +319,10 @@ pub(super) fn boxed_wrap(current: &Physical, next: &Physical, stats: &WindowStat
     // (Composer indents its lists too), so the box's header must be in sight. 79 and
     // 80 columns are both common: the 80 reading wins.
     if !(stats.after_box_header || stats.in_box_body) {
+        return None;
+    }
+    // A line without indentation as wide as a terminal was cut by that terminal.
+    if !indented && is_terminal_width(a.trim_len) {
         return None;
     }
     let cut = |gap: usize| a.content + gap;
@@ -357,6 +430,22 @@ pub fn starts_log_line(text: &str) -> bool {
     LOG_LINE_START.is_match(text.trim_start())
 }
 
+/// The length in characters of a line's first word, 0 when it starts with whitespace
+/// (a word-wrapped rest never does).
+fn first_word_len(body: &str) -> usize {
+    body.split(char::is_whitespace).next().map_or(0, char_len)
+}
+
+/// Whether a line may be the rest of a word-wrapped sentence: it goes on from text
+/// (unindented, opening no log line, no sentence, no message a rule reads at a line
+/// start).
+fn continues_a_sentence(body: &str) -> bool {
+    !body.starts_with(char::is_whitespace)
+        && can_continue(body)
+        && !opens_sentence(body)
+        && !opens_rule_line(body)
+}
+
 /// Whether text opens like a sentence (`Updating dependencies`, `Could not`): a
 /// capitalised word followed by a space or a colon, which a wrapped remainder rarely is.
 pub(super) fn opens_sentence(text: &str) -> bool {
@@ -398,16 +487,16 @@ pub(super) fn piece_text(
     let mut text = body;
     match joins_into {
         Some(Wrap::Boxed) => text.truncate(text.trim_end().len()),
-        Some(Wrap::BoxedAtSpace) => {
+        Some(Wrap::BoxedAtSpace | Wrap::Word) => {
             text.truncate(text.trim_end().len());
             text.push(' ');
         }
         _ => {}
     }
-    if matches!(joined_from, Some(Wrap::Boxed | Wrap::BoxedAtSpace)) {
+    if matches!(joined_from, Some(Wrap::Boxed | Wrap::BoxedAtSpace)) && box_indent(&text) == 2 {
         // Box lines are indented by two spaces (unless a tracker stripped them); a third
         // one belongs to the text.
-        text.drain(..box_indent(&text));
+        text.drain(..2);
     }
     text
 }
