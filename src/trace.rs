@@ -13,6 +13,7 @@ use std::io::{self, Write};
 use std::ops::RangeInclusive;
 
 use colored::Colorize;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::engine;
@@ -33,8 +34,10 @@ pub const TRACED_RUNS: usize = 20;
 const MESSAGE_CHARS: usize = 2_048;
 
 /// What `trace` found (`--format json`): the traced lines, the runs, and every rule's
-/// verdict over the runs the diagnosis covers.
-#[derive(Debug, Serialize)]
+/// verdict over the runs the diagnosis covers (`TraceOutput` in
+/// docs/magediag-1.schema.json).
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "TraceOutput")]
 pub struct TraceReport {
     /// The number of lines of the input.
     pub input_lines: u64,
@@ -42,6 +45,7 @@ pub struct TraceReport {
     pub runs: usize,
     /// Whether every run is diagnosed (`--all-runs`), else only the latest.
     pub all_runs: bool,
+    /// The traced lines, in order.
     pub lines: Vec<TracedLine>,
     /// The rule verdicts, per run the diagnosis covers: the latest, or with
     /// `--all-runs` each run a traced line belongs to.
@@ -52,8 +56,9 @@ pub struct TraceReport {
 }
 
 /// One logical line as the signals saw it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct TracedLine {
+    /// The line's number in the input, from 1.
     pub line: u64,
     /// The deployment run the line belongs to, from 1.
     pub run: usize,
@@ -61,37 +66,49 @@ pub struct TracedLine {
     pub message: String,
     /// What the envelope made of the line (`level=error`, `stage=build`, ...).
     pub envelope: Vec<String>,
+    /// The signals that matched the line.
     pub signals: Vec<SignalHit>,
 }
 
 /// A signal that matched a traced line, with its fields (masked).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct SignalHit {
+    /// The signal's id.
     pub signal: String,
+    /// The fields its event carries, by name.
     pub fields: BTreeMap<String, String>,
 }
 
 /// Every rule's verdict over one run.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct RunVerdicts {
+    /// The run, from 1.
     pub run: usize,
     /// The run's first timestamp, or `line N`.
     pub started: String,
+    /// Every rule, in the order the rule set holds them.
     pub rules: Vec<RuleVerdict>,
 }
 
 /// A rule over one run: `fired` when it is diagnosed; when its condition holds but a
 /// rule hides it, `hidden_by` names that rule; test by test when it looks at a signal
 /// seen on the traced lines.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct RuleVerdict {
+    /// The rule's id.
     pub id: String,
+    #[schemars(schema_with = "crate::report::diagnosis::category_schema")]
     pub category: String,
+    /// Whether the rule is diagnosed over the run.
     pub fired: bool,
+    /// The rule that hides this one, when its condition holds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hidden_by: Option<String>,
+    /// The rule's condition as written, when it looks at a signal seen on the traced
+    /// lines.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub when: Option<String>,
+    /// Each test of the condition and what it gave, for those rules.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tests: Vec<String>,
 }

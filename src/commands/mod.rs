@@ -7,12 +7,14 @@ pub mod manual;
 mod paste;
 mod rules;
 pub mod scan;
+mod schema;
 mod trace;
 
 use diagnose::diagnose;
 use explain::explain;
 use paste::paste;
 use rules::rules_command;
+pub use schema::json_schema;
 use trace::trace;
 
 use std::io::{self, BufWriter, IsTerminal, Write};
