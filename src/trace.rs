@@ -134,7 +134,8 @@ pub fn trace_source(
         cut_runs: 0,
     };
     let Outcome { reports, error } = pipeline::observe_source(rules, source, runs, &mut tracer);
-    let input_lines = reports.first().map_or(0, |r| r.lines);
+    // With `--all-runs` each run's report counts its own lines.
+    let input_lines = reports.iter().map(|r| r.lines).sum();
     let run_count = reports
         .last()
         .and_then(|r| r.run.as_ref())

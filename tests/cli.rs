@@ -231,6 +231,53 @@ fn a_skipped_run_that_had_errors_is_named() {
     );
 }
 
+/// Regression: with `--all-runs` every run's `lines` was the whole log's. A run counts its
+/// own lines, from its `first_line` to the line before the next run's, so the runs add up
+/// to the log; without `--all-runs` (and in `trace`) `lines` counts the whole input.
+#[test]
+fn with_all_runs_each_run_counts_its_own_lines() {
+    let all = json_of(&["--all-runs"], FAILED_THEN_FIXED);
+    let runs: Vec<(u64, u64)> = all["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["run"]["first_line"].as_u64().unwrap(),
+                s["lines"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(runs, [(1, 5), (6, 4)]);
+    let total = FAILED_THEN_FIXED.lines().count() as u64;
+    assert_eq!(
+        json_of(&[], FAILED_THEN_FIXED)["sources"][0]["lines"],
+        total
+    );
+    magediag()
+        .args(["--all-runs"])
+        .write_stdin(FAILED_THEN_FIXED)
+        .assert()
+        .stdout(predicate::str::contains(
+            "no known failure found in <stdin> (4 lines read)",
+        ));
+    let output = magediag()
+        .args([
+            "trace",
+            "-",
+            "--line",
+            "2",
+            "--all-runs",
+            "--format",
+            "json",
+        ])
+        .write_stdin(FAILED_THEN_FIXED)
+        .output()
+        .unwrap();
+    let trace: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(trace["input_lines"], total, "{trace}");
+}
+
 /// `--run N` diagnoses run N (1 the first, -1 the latest); one out of range is a usage
 /// mistake, exit 2, that says how many runs there are.
 #[test]
