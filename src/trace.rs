@@ -68,6 +68,21 @@ pub struct TracedLine {
     pub envelope: Vec<String>,
     /// The signals that matched the line.
     pub signals: Vec<SignalHit>,
+    /// Signals whose pattern matched the message but whose `levels` refused the line.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refused_by_level: Vec<LevelRefusal>,
+}
+
+/// A signal whose pattern matched a traced line that its `levels` do not take.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LevelRefusal {
+    /// The signal's id.
+    pub signal: String,
+    /// The levels it takes.
+    pub levels: Vec<String>,
+    /// The line's level, absent when the line has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
 }
 
 /// A signal that matched a traced line, with its fields (masked).
@@ -182,6 +197,7 @@ struct Traced {
     message: String,
     envelope: Vec<String>,
     signals: Vec<(usize, Vec<(String, String)>)>,
+    refused_by_level: Vec<LevelRefusal>,
 }
 
 /// The observer `trace` puts on the pipeline.
@@ -241,6 +257,7 @@ impl Observer for Tracer<'_> {
                     (signal, event.fields)
                 })
                 .collect(),
+            refused_by_level: refused_by_level(self.rules, record, matched),
         };
         if line < *self.range.start() {
             self.before = Some(traced());
@@ -281,6 +298,49 @@ impl Observer for Tracer<'_> {
     }
 }
 
+/// The signals whose `levels` refused a line their pattern matches (the pipeline does not
+/// try their patterns there, so this is only for `trace` to say why they did not match).
+fn refused_by_level(
+    rules: &RuleSet,
+    record: &Record<'_>,
+    matched: &[(usize, usize)],
+) -> Vec<LevelRefusal> {
+    let level = record.envelope.level;
+    rules
+        .signals
+        .signals()
+        .iter()
+        .enumerate()
+        .filter(|(i, s)| {
+            !s.levels.is_empty()
+                && !level.is_some_and(|l| s.levels.contains(&l))
+                && !matched.iter().any(|(m, _)| m == i)
+                && s.patterns
+                    .iter()
+                    .any(|p| p.is_match(record.envelope.message))
+        })
+        .map(|(_, s)| LevelRefusal {
+            signal: s.id.clone(),
+            levels: s.levels.iter().map(|l| l.as_str().to_owned()).collect(),
+            level: level.map(|l| l.as_str().to_owned()),
+        })
+        .collect()
+}
+
+/// A level refusal in words: `ece.error's pattern matches, but it takes only ERROR,
+/// CRITICAL lines and this one is at NOTICE`.
+fn refusal_words(refusal: &LevelRefusal) -> String {
+    let this = match &refusal.level {
+        Some(level) => format!("this one is at {level}"),
+        None => "this one has no level".to_owned(),
+    };
+    format!(
+        "{}'s pattern matches, but it takes only {} lines and {this}",
+        refusal.signal,
+        refusal.levels.join(", ")
+    )
+}
+
 /// The traced lines as shown: masked, also for a secret only the lines around it show (a
 /// PEM body, a wrapped key), and cut.
 fn shown_lines(rules: &RuleSet, traced: Vec<Traced>) -> Vec<TracedLine> {
@@ -298,6 +358,7 @@ fn shown_lines(rules: &RuleSet, traced: Vec<Traced>) -> Vec<TracedLine> {
             run: t.run,
             message: shown(&t.message),
             envelope: t.envelope,
+            refused_by_level: t.refused_by_level,
             signals: t
                 .signals
                 .into_iter()
@@ -323,8 +384,13 @@ pub fn write_text(report: &TraceReport, out: &mut dyn Write) -> io::Result<()> {
         if !t.envelope.is_empty() {
             writeln!(out, "  envelope: {}", t.envelope.join(", "))?;
         }
+        let refused: Vec<String> = t.refused_by_level.iter().map(refusal_words).collect();
         if t.signals.is_empty() {
-            writeln!(out, "  no signal matched")?;
+            if refused.is_empty() {
+                writeln!(out, "  no signal matched")?;
+            } else {
+                writeln!(out, "  no signal matched ({})", refused.join("; "))?;
+            }
         }
         for hit in &t.signals {
             let fields: Vec<String> = hit
@@ -333,6 +399,9 @@ pub fn write_text(report: &TraceReport, out: &mut dyn Write) -> io::Result<()> {
                 .map(|(k, v)| format!("{k}={v:?}"))
                 .collect();
             writeln!(out, "  signal {}: {}", hit.signal.green(), fields.join(" "))?;
+        }
+        if !t.signals.is_empty() && !refused.is_empty() {
+            writeln!(out, "  not matched: {}", refused.join("; "))?;
         }
     }
     if several && !report.all_runs && report.lines.iter().any(|t| t.run != report.runs) {

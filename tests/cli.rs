@@ -690,6 +690,38 @@ fn trace_says_which_run_a_line_is_in_and_agrees_with_the_diagnosis() {
     assert!(!all.contains("fired"), "the first run is clean: {all}");
 }
 
+/// Regression: trace said "no signal matched" on a line that a signal's pattern matches
+/// but its `levels` refuse, leaving a rule author to guess why. It names the signal, the
+/// levels it takes and the line's.
+#[test]
+fn trace_says_which_signal_a_line_s_level_refused() {
+    let log = "[2024-05-02T09:00:05.000000+00:00] NOTICE: Cannot reach the cache\n\
+               [2024-05-02T09:00:06.000000+00:00] ERROR: Cannot reach the cache\n";
+    let output = magediag()
+        .args(["trace", "-", "--line", "1-2"])
+        .write_stdin(log)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("no signal matched (ece.error's pattern matches, but it takes only ERROR, CRITICAL lines and this one is at NOTICE)"),
+        "{text}"
+    );
+    let output = magediag()
+        .args(["trace", "-", "--line", "1-2", "--format", "json"])
+        .write_stdin(log)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        json["lines"][0]["refused_by_level"],
+        serde_json::json!([{"signal": "ece.error", "levels": ["ERROR", "CRITICAL"], "level": "NOTICE"}])
+    );
+    // The ERROR line is taken: nothing refused it.
+    assert!(json["lines"][1].get("refused_by_level").is_none(), "{json}");
+    assert_eq!(json["lines"][1]["signals"][0]["signal"], "ece.error");
+}
+
 /// Regression: trace framed a `cloud.error.log` entry as a plain line (its JSON as the
 /// message), where the diagnosis reads it as an ece-tools message with its code.
 #[test]
