@@ -101,7 +101,7 @@ pub struct RunVerdicts {
     pub run: usize,
     /// The run's first timestamp, or `line N`.
     pub started: String,
-    /// Every rule, in the order the rule set holds them.
+    /// Every rule (or those asked for with `--rule`), in the order the rule set holds them.
     pub rules: Vec<RuleVerdict>,
 }
 
@@ -129,16 +129,19 @@ pub struct RuleVerdict {
 }
 
 /// Traces the lines of `source` in `range` (1-based, inclusive) and explains every rule
-/// over the runs the diagnosis covers (`runs`). Gives the trace, or the number of lines
+/// over the runs the diagnosis covers (`runs`); with ids in `only`, those rules alone,
+/// each test by test. Gives the trace, or the number of lines
 /// of an input that has no line in `range`; and the diagnosis' outcome (its read error).
 pub fn trace_source(
     rules: &RuleSet,
     source: Source,
     range: RangeInclusive<u64>,
     runs: Runs,
+    only: &[String],
 ) -> (Result<TraceReport, u64>, Option<io::Error>) {
     let mut tracer = Tracer {
         rules,
+        only,
         range,
         all_runs: runs == Runs::All,
         lines: Vec::new(),
@@ -203,6 +206,8 @@ struct Traced {
 /// The observer `trace` puts on the pipeline.
 struct Tracer<'a> {
     rules: &'a RuleSet,
+    /// The rules asked about (`--rule`); empty: every rule.
+    only: &'a [String],
     range: RangeInclusive<u64>,
     all_runs: bool,
     lines: Vec<Traced>,
@@ -293,7 +298,7 @@ impl Observer for Tracer<'_> {
         self.verdicts.push(RunVerdicts {
             run: run.index,
             started: mask(&started).into_owned(),
-            rules: rule_verdicts(self.rules, events, &self.hit),
+            rules: rule_verdicts(self.rules, events, &self.hit, self.only),
         });
     }
 }
@@ -475,18 +480,26 @@ fn envelope_of(record: &Record<'_>) -> Vec<String> {
 
 /// For every rule: fired, hidden or quiet over a run's events; test by test for the rules
 /// that look at a signal seen on the traced lines (`hit`).
-fn rule_verdicts(rules: &RuleSet, events: &Events, hit: &[usize]) -> Vec<RuleVerdict> {
+/// Every rule's verdict, or with ids in `only` those rules', each test by test.
+fn rule_verdicts(
+    rules: &RuleSet,
+    events: &Events,
+    hit: &[usize],
+    only: &[String],
+) -> Vec<RuleVerdict> {
     let hidden = engine::hidden(rules, events);
     rules
         .rules
         .iter()
+        .filter(|rule| only.is_empty() || only.contains(&rule.id))
         .map(|rule| {
             let verdict = engine::explain(rule, rules, events);
             let hidden_by = hidden
                 .iter()
                 .find(|(id, _)| *id == rule.id)
                 .map(|(_, by)| by.clone());
-            let mut uses_hit = false;
+            // A rule asked about is shown test by test.
+            let mut uses_hit = !only.is_empty();
             rule.when.atoms(&mut |t: &Test| {
                 uses_hit |= rules
                     .signals
@@ -563,7 +576,7 @@ mod tests {
         let trace = |runs: usize, per_run: usize| {
             let last = (runs * per_run) as u64;
             let source = many_runs(runs, per_run);
-            let (report, error) = trace_source(&rules, source, 1..=last, Runs::All);
+            let (report, error) = trace_source(&rules, source, 1..=last, Runs::All, &[]);
             assert!(error.is_none());
             let report = report.unwrap();
             assert_eq!((report.input_lines, report.runs), (last, runs));
@@ -600,7 +613,7 @@ mod tests {
     #[test]
     fn a_trace_judges_the_latest_run_by_default() {
         let rules = RuleSet::embedded().unwrap();
-        let (report, _) = trace_source(&rules, many_runs(5, 10), 3..=3, Runs::Latest);
+        let (report, _) = trace_source(&rules, many_runs(5, 10), 3..=3, Runs::Latest, &[]);
         let report = report.unwrap();
         assert_eq!(report.lines[0].run, 1);
         let judged: Vec<usize> = report.verdicts.iter().map(|v| v.run).collect();

@@ -722,6 +722,38 @@ fn trace_says_which_signal_a_line_s_level_refused() {
     assert_eq!(json["lines"][1]["signals"][0]["signal"], "ece.error");
 }
 
+/// `trace --rule ID` judges only the rules asked about, each test by test even when its
+/// signals saw no traced line (a quiet rule then says why: no event); a typo is a usage
+/// error that names the nearest id.
+#[test]
+fn trace_rule_judges_only_the_rules_asked_about() {
+    let output = magediag()
+        .args(["trace", "samples/disk-full.log", "--line", "1"])
+        .args(["--rule", "repo-keys-rejected", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rules = json["verdicts"][0]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 1, "{json}");
+    assert_eq!(rules[0]["id"], "repo-keys-rejected");
+    assert_eq!(rules[0]["fired"], false);
+    assert!(rules[0]["when"].is_string(), "{json}");
+    let tests = rules[0]["tests"].as_array().unwrap();
+    assert!(
+        tests
+            .iter()
+            .all(|t| t.as_str().unwrap().contains("0 of 0 event")),
+        "{json}"
+    );
+    magediag()
+        .args(["trace", "samples/disk-full.log", "--line", "1"])
+        .args(["--rule", "disk-ful"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean `disk-full`?"));
+}
+
 /// Regression: trace framed a `cloud.error.log` entry as a plain line (its JSON as the
 /// message), where the diagnosis reads it as an ece-tools message with its code.
 #[test]
