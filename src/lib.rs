@@ -103,6 +103,7 @@ pub fn version_line() -> String {
 #[doc(hidden)]
 pub mod testing {
     pub mod commands {
+        pub use crate::commands::json_schema;
         pub mod cli {
             pub use crate::commands::cli::Cli;
         }
@@ -136,7 +137,6 @@ pub mod testing {
         pub use crate::repair::{RepairedLine, Repairer, repair_text, starts_log_line};
     }
     pub mod report {
-        pub use crate::report::json_schema;
         pub mod diagnosis {
             pub use crate::report::diagnosis::{CATEGORIES, Report};
         }

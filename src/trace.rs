@@ -13,6 +13,7 @@ use std::io::{self, Write};
 use std::ops::RangeInclusive;
 
 use colored::Colorize;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::engine;
@@ -33,8 +34,10 @@ pub const TRACED_RUNS: usize = 20;
 const MESSAGE_CHARS: usize = 2_048;
 
 /// What `trace` found (`--format json`): the traced lines, the runs, and every rule's
-/// verdict over the runs the diagnosis covers.
-#[derive(Debug, Serialize)]
+/// verdict over the runs the diagnosis covers (`TraceOutput` in
+/// docs/magediag-1.schema.json).
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "TraceOutput")]
 pub struct TraceReport {
     /// The number of lines of the input.
     pub input_lines: u64,
@@ -42,6 +45,7 @@ pub struct TraceReport {
     pub runs: usize,
     /// Whether every run is diagnosed (`--all-runs`), else only the latest.
     pub all_runs: bool,
+    /// The traced lines, in order.
     pub lines: Vec<TracedLine>,
     /// The rule verdicts, per run the diagnosis covers: the latest, or with
     /// `--all-runs` each run a traced line belongs to.
@@ -52,8 +56,9 @@ pub struct TraceReport {
 }
 
 /// One logical line as the signals saw it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct TracedLine {
+    /// The line's number in the input, from 1.
     pub line: u64,
     /// The deployment run the line belongs to, from 1.
     pub run: usize,
@@ -61,52 +66,82 @@ pub struct TracedLine {
     pub message: String,
     /// What the envelope made of the line (`level=error`, `stage=build`, ...).
     pub envelope: Vec<String>,
+    /// The signals that matched the line.
     pub signals: Vec<SignalHit>,
+    /// Signals whose pattern matched the message but whose `levels` refused the line.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refused_by_level: Vec<LevelRefusal>,
+}
+
+/// A signal whose pattern matched a traced line that its `levels` do not take.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LevelRefusal {
+    /// The signal's id.
+    pub signal: String,
+    /// The levels it takes.
+    pub levels: Vec<String>,
+    /// The line's level, absent when the line has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
 }
 
 /// A signal that matched a traced line, with its fields (masked).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct SignalHit {
+    /// The signal's id.
     pub signal: String,
+    /// The fields its event carries, by name.
     pub fields: BTreeMap<String, String>,
 }
 
 /// Every rule's verdict over one run.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct RunVerdicts {
+    /// The run, from 1.
     pub run: usize,
     /// The run's first timestamp, or `line N`.
     pub started: String,
+    /// Every rule (or those asked for with `--rule`), in the order the rule set holds them.
     pub rules: Vec<RuleVerdict>,
 }
 
 /// A rule over one run: `fired` when it is diagnosed; when its condition holds but a
 /// rule hides it, `hidden_by` names that rule; test by test when it looks at a signal
 /// seen on the traced lines.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct RuleVerdict {
+    /// The rule's id.
     pub id: String,
+    #[schemars(schema_with = "crate::report::diagnosis::category_schema")]
     pub category: String,
+    /// Whether the rule is diagnosed over the run.
     pub fired: bool,
+    /// The rule that hides this one, when its condition holds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hidden_by: Option<String>,
+    /// The rule's condition as written, when it looks at a signal seen on the traced
+    /// lines.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub when: Option<String>,
+    /// Each test of the condition and what it gave, for those rules.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tests: Vec<String>,
 }
 
 /// Traces the lines of `source` in `range` (1-based, inclusive) and explains every rule
-/// over the runs the diagnosis covers (`runs`). Gives the trace, or the number of lines
+/// over the runs the diagnosis covers (`runs`); with ids in `only`, those rules alone,
+/// each test by test. Gives the trace, or the number of lines
 /// of an input that has no line in `range`; and the diagnosis' outcome (its read error).
 pub fn trace_source(
     rules: &RuleSet,
     source: Source,
     range: RangeInclusive<u64>,
     runs: Runs,
+    only: &[String],
 ) -> (Result<TraceReport, u64>, Option<io::Error>) {
     let mut tracer = Tracer {
         rules,
+        only,
         range,
         all_runs: runs == Runs::All,
         lines: Vec::new(),
@@ -117,7 +152,8 @@ pub fn trace_source(
         cut_runs: 0,
     };
     let Outcome { reports, error } = pipeline::observe_source(rules, source, runs, &mut tracer);
-    let input_lines = reports.first().map_or(0, |r| r.lines);
+    // With `--all-runs` each run's report counts its own lines.
+    let input_lines = reports.iter().map(|r| r.lines).sum();
     let run_count = reports
         .last()
         .and_then(|r| r.run.as_ref())
@@ -164,11 +200,14 @@ struct Traced {
     message: String,
     envelope: Vec<String>,
     signals: Vec<(usize, Vec<(String, String)>)>,
+    refused_by_level: Vec<LevelRefusal>,
 }
 
 /// The observer `trace` puts on the pipeline.
 struct Tracer<'a> {
     rules: &'a RuleSet,
+    /// The rules asked about (`--rule`); empty: every rule.
+    only: &'a [String],
     range: RangeInclusive<u64>,
     all_runs: bool,
     lines: Vec<Traced>,
@@ -223,6 +262,7 @@ impl Observer for Tracer<'_> {
                     (signal, event.fields)
                 })
                 .collect(),
+            refused_by_level: refused_by_level(self.rules, record, matched),
         };
         if line < *self.range.start() {
             self.before = Some(traced());
@@ -258,9 +298,52 @@ impl Observer for Tracer<'_> {
         self.verdicts.push(RunVerdicts {
             run: run.index,
             started: mask(&started).into_owned(),
-            rules: rule_verdicts(self.rules, events, &self.hit),
+            rules: rule_verdicts(self.rules, events, &self.hit, self.only),
         });
     }
+}
+
+/// The signals whose `levels` refused a line their pattern matches (the pipeline does not
+/// try their patterns there, so this is only for `trace` to say why they did not match).
+fn refused_by_level(
+    rules: &RuleSet,
+    record: &Record<'_>,
+    matched: &[(usize, usize)],
+) -> Vec<LevelRefusal> {
+    let level = record.envelope.level;
+    rules
+        .signals
+        .signals()
+        .iter()
+        .enumerate()
+        .filter(|(i, s)| {
+            !s.levels.is_empty()
+                && !level.is_some_and(|l| s.levels.contains(&l))
+                && !matched.iter().any(|(m, _)| m == i)
+                && s.patterns
+                    .iter()
+                    .any(|p| p.is_match(record.envelope.message))
+        })
+        .map(|(_, s)| LevelRefusal {
+            signal: s.id.clone(),
+            levels: s.levels.iter().map(|l| l.as_str().to_owned()).collect(),
+            level: level.map(|l| l.as_str().to_owned()),
+        })
+        .collect()
+}
+
+/// A level refusal in words: `ece.error's pattern matches, but it takes only ERROR,
+/// CRITICAL lines and this one is at NOTICE`.
+fn refusal_words(refusal: &LevelRefusal) -> String {
+    let this = match &refusal.level {
+        Some(level) => format!("this one is at {level}"),
+        None => "this one has no level".to_owned(),
+    };
+    format!(
+        "{}'s pattern matches, but it takes only {} lines and {this}",
+        refusal.signal,
+        refusal.levels.join(", ")
+    )
 }
 
 /// The traced lines as shown: masked, also for a secret only the lines around it show (a
@@ -280,6 +363,7 @@ fn shown_lines(rules: &RuleSet, traced: Vec<Traced>) -> Vec<TracedLine> {
             run: t.run,
             message: shown(&t.message),
             envelope: t.envelope,
+            refused_by_level: t.refused_by_level,
             signals: t
                 .signals
                 .into_iter()
@@ -305,8 +389,13 @@ pub fn write_text(report: &TraceReport, out: &mut dyn Write) -> io::Result<()> {
         if !t.envelope.is_empty() {
             writeln!(out, "  envelope: {}", t.envelope.join(", "))?;
         }
+        let refused: Vec<String> = t.refused_by_level.iter().map(refusal_words).collect();
         if t.signals.is_empty() {
-            writeln!(out, "  no signal matched")?;
+            if refused.is_empty() {
+                writeln!(out, "  no signal matched")?;
+            } else {
+                writeln!(out, "  no signal matched ({})", refused.join("; "))?;
+            }
         }
         for hit in &t.signals {
             let fields: Vec<String> = hit
@@ -315,6 +404,9 @@ pub fn write_text(report: &TraceReport, out: &mut dyn Write) -> io::Result<()> {
                 .map(|(k, v)| format!("{k}={v:?}"))
                 .collect();
             writeln!(out, "  signal {}: {}", hit.signal.green(), fields.join(" "))?;
+        }
+        if !t.signals.is_empty() && !refused.is_empty() {
+            writeln!(out, "  not matched: {}", refused.join("; "))?;
         }
     }
     if several && !report.all_runs && report.lines.iter().any(|t| t.run != report.runs) {
@@ -388,18 +480,26 @@ fn envelope_of(record: &Record<'_>) -> Vec<String> {
 
 /// For every rule: fired, hidden or quiet over a run's events; test by test for the rules
 /// that look at a signal seen on the traced lines (`hit`).
-fn rule_verdicts(rules: &RuleSet, events: &Events, hit: &[usize]) -> Vec<RuleVerdict> {
+/// Every rule's verdict, or with ids in `only` those rules', each test by test.
+fn rule_verdicts(
+    rules: &RuleSet,
+    events: &Events,
+    hit: &[usize],
+    only: &[String],
+) -> Vec<RuleVerdict> {
     let hidden = engine::hidden(rules, events);
     rules
         .rules
         .iter()
+        .filter(|rule| only.is_empty() || only.contains(&rule.id))
         .map(|rule| {
             let verdict = engine::explain(rule, rules, events);
             let hidden_by = hidden
                 .iter()
                 .find(|(id, _)| *id == rule.id)
                 .map(|(_, by)| by.clone());
-            let mut uses_hit = false;
+            // A rule asked about is shown test by test.
+            let mut uses_hit = !only.is_empty();
             rule.when.atoms(&mut |t: &Test| {
                 uses_hit |= rules
                     .signals
@@ -476,7 +576,7 @@ mod tests {
         let trace = |runs: usize, per_run: usize| {
             let last = (runs * per_run) as u64;
             let source = many_runs(runs, per_run);
-            let (report, error) = trace_source(&rules, source, 1..=last, Runs::All);
+            let (report, error) = trace_source(&rules, source, 1..=last, Runs::All, &[]);
             assert!(error.is_none());
             let report = report.unwrap();
             assert_eq!((report.input_lines, report.runs), (last, runs));
@@ -513,7 +613,7 @@ mod tests {
     #[test]
     fn a_trace_judges_the_latest_run_by_default() {
         let rules = RuleSet::embedded().unwrap();
-        let (report, _) = trace_source(&rules, many_runs(5, 10), 3..=3, Runs::Latest);
+        let (report, _) = trace_source(&rules, many_runs(5, 10), 3..=3, Runs::Latest, &[]);
         let report = report.unwrap();
         assert_eq!(report.lines[0].run, 1);
         let judged: Vec<usize> = report.verdicts.iter().map(|v| v.run).collect();

@@ -231,6 +231,53 @@ fn a_skipped_run_that_had_errors_is_named() {
     );
 }
 
+/// Regression: with `--all-runs` every run's `lines` was the whole log's. A run counts its
+/// own lines, from its `first_line` to the line before the next run's, so the runs add up
+/// to the log; without `--all-runs` (and in `trace`) `lines` counts the whole input.
+#[test]
+fn with_all_runs_each_run_counts_its_own_lines() {
+    let all = json_of(&["--all-runs"], FAILED_THEN_FIXED);
+    let runs: Vec<(u64, u64)> = all["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["run"]["first_line"].as_u64().unwrap(),
+                s["lines"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(runs, [(1, 5), (6, 4)]);
+    let total = FAILED_THEN_FIXED.lines().count() as u64;
+    assert_eq!(
+        json_of(&[], FAILED_THEN_FIXED)["sources"][0]["lines"],
+        total
+    );
+    magediag()
+        .args(["--all-runs"])
+        .write_stdin(FAILED_THEN_FIXED)
+        .assert()
+        .stdout(predicate::str::contains(
+            "no known failure found in <stdin> (4 lines read)",
+        ));
+    let output = magediag()
+        .args([
+            "trace",
+            "-",
+            "--line",
+            "2",
+            "--all-runs",
+            "--format",
+            "json",
+        ])
+        .write_stdin(FAILED_THEN_FIXED)
+        .output()
+        .unwrap();
+    let trace: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(trace["input_lines"], total, "{trace}");
+}
+
 /// `--run N` diagnoses run N (1 the first, -1 the latest); one out of range is a usage
 /// mistake, exit 2, that says how many runs there are.
 #[test]
@@ -641,6 +688,70 @@ fn trace_says_which_run_a_line_is_in_and_agrees_with_the_diagnosis() {
     assert!(all.contains("rules over run 1 of 3"), "{all}");
     assert!(!all.contains("rules over run 3 of 3"), "{all}");
     assert!(!all.contains("fired"), "the first run is clean: {all}");
+}
+
+/// Regression: trace said "no signal matched" on a line that a signal's pattern matches
+/// but its `levels` refuse, leaving a rule author to guess why. It names the signal, the
+/// levels it takes and the line's.
+#[test]
+fn trace_says_which_signal_a_line_s_level_refused() {
+    let log = "[2024-05-02T09:00:05.000000+00:00] NOTICE: Cannot reach the cache\n\
+               [2024-05-02T09:00:06.000000+00:00] ERROR: Cannot reach the cache\n";
+    let output = magediag()
+        .args(["trace", "-", "--line", "1-2"])
+        .write_stdin(log)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("no signal matched (ece.error's pattern matches, but it takes only ERROR, CRITICAL lines and this one is at NOTICE)"),
+        "{text}"
+    );
+    let output = magediag()
+        .args(["trace", "-", "--line", "1-2", "--format", "json"])
+        .write_stdin(log)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        json["lines"][0]["refused_by_level"],
+        serde_json::json!([{"signal": "ece.error", "levels": ["ERROR", "CRITICAL"], "level": "NOTICE"}])
+    );
+    // The ERROR line is taken: nothing refused it.
+    assert!(json["lines"][1].get("refused_by_level").is_none(), "{json}");
+    assert_eq!(json["lines"][1]["signals"][0]["signal"], "ece.error");
+}
+
+/// `trace --rule ID` judges only the rules asked about, each test by test even when its
+/// signals saw no traced line (a quiet rule then says why: no event); a typo is a usage
+/// error that names the nearest id.
+#[test]
+fn trace_rule_judges_only_the_rules_asked_about() {
+    let output = magediag()
+        .args(["trace", "samples/disk-full.log", "--line", "1"])
+        .args(["--rule", "repo-keys-rejected", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rules = json["verdicts"][0]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 1, "{json}");
+    assert_eq!(rules[0]["id"], "repo-keys-rejected");
+    assert_eq!(rules[0]["fired"], false);
+    assert!(rules[0]["when"].is_string(), "{json}");
+    let tests = rules[0]["tests"].as_array().unwrap();
+    assert!(
+        tests
+            .iter()
+            .all(|t| t.as_str().unwrap().contains("0 of 0 event")),
+        "{json}"
+    );
+    magediag()
+        .args(["trace", "samples/disk-full.log", "--line", "1"])
+        .args(["--rule", "disk-ful"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean `disk-full`?"));
 }
 
 /// Regression: trace framed a `cloud.error.log` entry as a plain line (its JSON as the

@@ -185,3 +185,41 @@ fn a_healthy_log_is_said_to_be_healthy() {
     let customer = ticket("nothing-found.txt");
     assert!(customer.starts_with("We did not find a failure"));
 }
+
+/// Regression: the reply to a file or to standard input said "The paste holds 3 deployment
+/// runs" and headed its evidence "paste line". The notes name what was read.
+#[test]
+fn the_notes_name_what_was_read_a_file_stdin_or_a_paste() {
+    let log = "samples/deploy-log-three-runs.log";
+    let reply = |args: &[&str], stdin: bool| {
+        let mut cmd = Command::cargo_bin("magediag").unwrap();
+        cmd.args(args).env("NO_COLOR", "1");
+        if stdin {
+            cmd.write_stdin(std::fs::read(log).unwrap());
+        }
+        String::from_utf8(cmd.output().unwrap().stdout).unwrap()
+    };
+    let file = reply(&[log, "--format", "markdown"], false);
+    assert!(
+        file.contains(&format!("`{log}` holds 3 deployment runs; the latest")),
+        "{file}"
+    );
+    assert!(
+        file.contains(&format!("Evidence (line of `{log}`: text)")),
+        "{file}"
+    );
+    assert!(!file.to_lowercase().contains("paste"), "{file}");
+    let stdin = reply(&["--format", "markdown"], true);
+    assert!(
+        stdin.contains("Standard input holds 3 deployment runs; the latest"),
+        "{stdin}"
+    );
+    assert!(stdin.contains("Evidence (stdin line: text)"), "{stdin}");
+    assert!(!stdin.to_lowercase().contains("paste"), "{stdin}");
+    let pasted = reply(&["paste"], true);
+    assert!(
+        pasted.contains("The paste holds 3 deployment runs; the latest"),
+        "{pasted}"
+    );
+    assert!(pasted.contains("Evidence (paste line: text)"), "{pasted}");
+}

@@ -2,10 +2,11 @@
 
 use std::path::PathBuf;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// One of the places Composer reads `repo.magento.com` keys from.
-#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Serialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[serde(rename_all = "kebab-case")]
 pub enum Place {
     /// `auth.json` in the Composer home (`$COMPOSER_HOME`, `~/.composer`, `~/.config/composer`).
@@ -36,8 +37,9 @@ impl Place {
 }
 
 /// How bad a finding is: errors make `magediag auth` exit with 1, warnings do not.
-#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
+#[schemars(rename = "AuthSeverity")]
 pub enum Severity {
     /// Deployments fail or a secret leaked.
     Error,
@@ -46,7 +48,7 @@ pub enum Severity {
 }
 
 /// A problem found, with a stable id other modules can match on and the steps to fix it.
-#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
     /// Stable identifier such as `keys-conflict` or `username-is-email`.
     pub id: &'static str,
@@ -61,7 +63,7 @@ pub struct Finding {
 }
 
 /// A place holding a `repo.magento.com` pair, shown only by fingerprints.
-#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
 pub struct KeySource {
     /// Which place holds the pair.
     pub place: Place,
@@ -74,7 +76,7 @@ pub struct KeySource {
 }
 
 /// One named check on one place, passed or failed.
-#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
 pub struct Check {
     /// What was checked, e.g. `valid JSON`.
     pub name: &'static str,
@@ -83,7 +85,7 @@ pub struct Check {
 }
 
 /// Everything looked at for one place, whether or not it exists.
-#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
 pub struct PlaceReport {
     /// Which place this is.
     pub place: Place,
@@ -98,7 +100,7 @@ pub struct PlaceReport {
 }
 
 /// Which merge order applies, which depends on the Composer version.
-#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum Precedence {
     /// Composer 2.7.8 and later: `COMPOSER_AUTH` is applied last and wins.
@@ -110,7 +112,7 @@ pub enum Precedence {
 }
 
 /// Who runs Composer: a Cloud build or this machine. They read different places.
-#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum View {
     /// The build on Magento Cloud: files committed to git, and `env:COMPOSER_AUTH`.
@@ -131,7 +133,7 @@ impl View {
 }
 
 /// Whether a view reads a place.
-#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum Sight {
     /// The view reads it.
@@ -143,7 +145,7 @@ pub enum Sight {
 }
 
 /// One place as a view sees it.
-#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
 pub struct ViewPlace {
     /// Which place.
     pub place: Place,
@@ -156,7 +158,7 @@ pub struct ViewPlace {
 }
 
 /// What a view's Composer answered for its pair with `--online`.
-#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
 pub struct ViewOnline {
     /// The answer.
     pub outcome: OnlineOutcome,
@@ -165,7 +167,7 @@ pub struct ViewOnline {
 }
 
 /// Which pair one view uses, or what that depends on.
-#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
 pub struct ViewReport {
     /// Which view.
     pub view: View,
@@ -194,7 +196,7 @@ pub struct ViewReport {
 }
 
 /// Which place's pair Composer ends up using.
-#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
 pub struct Verdict {
     /// The Composer version the verdict assumes, if known.
     pub composer_version: Option<String>,
@@ -210,8 +212,10 @@ pub struct Verdict {
     pub used_by_older: Option<Place>,
 }
 
-/// The result of inspecting a project: what `magediag auth` prints, as data.
-#[derive(Serialize, Clone, Debug)]
+/// The result of inspecting a project: what `magediag auth` prints, as data
+/// (`AuthOutput` in docs/magediag-1.schema.json).
+#[derive(Serialize, JsonSchema, Clone, Debug)]
+#[schemars(rename = "AuthOutput")]
 pub struct AuthReport {
     /// The project directory inspected.
     pub project_dir: PathBuf,
@@ -259,7 +263,7 @@ impl AuthReport {
 }
 
 /// What the repository answered for one pair.
-#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum OnlineOutcome {
     /// HTTP 200: the keys work.
@@ -275,7 +279,7 @@ pub enum OnlineOutcome {
 }
 
 /// The result of probing the repository with one pair.
-#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Serialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
 pub struct OnlineResult {
     /// Fingerprint of the public key tried.
     pub fingerprint_username: String,

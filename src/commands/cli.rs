@@ -270,6 +270,10 @@ pub enum Command {
         /// Judge every deployment run in the log, not only the latest.
         #[arg(long)]
         all_runs: bool,
+        /// Judge only this rule (repeatable), test by test even when its signals saw none
+        /// of the traced lines.
+        #[arg(long = "rule", value_name = "ID")]
+        only: Vec<String>,
         #[command(flatten)]
         rules: RulesOption,
         #[command(flatten)]

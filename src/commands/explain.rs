@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 
 use colored::Colorize;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::commands::cli::GlobalOptions;
@@ -12,16 +13,31 @@ use crate::{Exit, warn};
 use crate::rule::{Rule, RuleSet};
 
 use super::load_rules;
+use super::rules::Listed;
 
-/// `explain --format json`: the rules asked about, whole (docs/json-schema.md).
-#[derive(Serialize)]
+/// What `explain --format json` prints (`ExplainOutput` in docs/magediag-1.schema.json).
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "ExplainOutput")]
+pub(super) struct ExplainOutput<'a> {
+    /// The rule asked about, or every rule of the category asked about.
+    rules: Vec<Explained<'a>>,
+}
+
+/// One rule, whole, as `explain --format json` shows it.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "ExplainedRule")]
 struct Explained<'a> {
+    /// The rule's id.
     id: &'a str,
+    /// `embedded`, or the rule file it came from.
     origin: &'a str,
     title: &'a str,
+    #[schemars(schema_with = "crate::report::diagnosis::category_schema")]
     category: &'a str,
     severity: Severity,
+    /// Higher ranks first among diagnoses of the same severity.
     priority: i32,
+    /// The condition, as written in the rule file.
     when: &'a str,
     /// Signals read only as context, shown as evidence.
     also: Vec<&'a str>,
@@ -30,15 +46,17 @@ struct Explained<'a> {
     /// A generic rule ranks below the specific ones.
     generic: bool,
     /// The signals the rule reads, as `rules signals --format json` shows them.
-    signals: Vec<serde_json::Value>,
+    signals: Vec<Listed<'a>>,
     causes: &'a [String],
     remediation: &'a [String],
     references: &'a [String],
     examples: Vec<ExplainedExample>,
 }
 
-#[derive(Serialize)]
+/// One of a rule's examples.
+#[derive(Serialize, JsonSchema)]
 struct ExplainedExample {
+    /// Whether the rule must fire on it (else it must stay quiet).
     fires: bool,
     /// The example's log, secrets masked.
     log: String,
@@ -77,7 +95,7 @@ fn explained<'a>(rules: &'a RuleSet, rule: &'a Rule) -> Explained<'a> {
         generic: rule.generic,
         signals: signals_of(rules, rule)
             .into_iter()
-            .filter_map(|i| serde_json::to_value(super::rules::listed(rules, i)).ok())
+            .map(|i| super::rules::listed(rules, i))
             .collect(),
         causes: &rule.causes,
         remediation: &rule.remediation,
@@ -120,8 +138,8 @@ pub(super) fn explain(
         return Ok(Exit::Trouble);
     }
     if json {
-        let listed: Vec<Explained<'_>> = matching.iter().map(|r| explained(&rules, r)).collect();
-        serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "rules": listed }))?;
+        let rules = matching.iter().map(|r| explained(&rules, r)).collect();
+        serde_json::to_writer_pretty(&mut *out, &ExplainOutput { rules })?;
         writeln!(out)?;
         return Ok(Exit::Clean);
     }

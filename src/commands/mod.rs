@@ -7,12 +7,14 @@ pub mod manual;
 mod paste;
 mod rules;
 pub mod scan;
+mod schema;
 mod trace;
 
 use diagnose::diagnose;
 use explain::explain;
 use paste::paste;
 use rules::rules_command;
+pub use schema::json_schema;
 use trace::trace;
 
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -45,8 +47,12 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Some(Command::Paste { .. }) => paste(&global, &mut out)?,
         Some(Command::Explain { id, format, .. }) => explain(id, &global, json(format), &mut out)?,
         Some(Command::Trace {
-            file, line, format, ..
-        }) => trace(file, line, &global, json(format), &mut out)?,
+            file,
+            line,
+            only,
+            format,
+            ..
+        }) => trace(file, line, only, &global, json(format), &mut out)?,
         Some(Command::Serve { args, .. }) => serve(args, &global)?,
         Some(Command::Completions { shell }) => {
             // clap_complete panics on a write error: generate into memory, then write.
@@ -75,7 +81,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
 }
 
 /// A completion script for `shell`, with the shipped rule ids and categories as the
-/// values of `explain` and of `rules test --rule`, and the signal ids as those of `rules
+/// values of `explain`, `trace --rule` and `rules test --rule`, and the signal ids as those of `rules
 /// signals`, so that `magediag explain <TAB>` offers them. clap completes an argument from
 /// its possible values, set here on a copy of the command line that parsing never uses.
 fn completion_script(shell: clap_complete::Shell) -> Vec<u8> {
@@ -99,6 +105,9 @@ fn completion_script(shell: clap_complete::Shell) -> Vec<u8> {
         command = command
             .mut_subcommand("explain", |c| {
                 c.mut_arg("id", |a| a.value_parser(values(&ids)))
+            })
+            .mut_subcommand("trace", |c| {
+                c.mut_arg("only", |a| a.value_parser(values(&ids)))
             })
             .mut_subcommand("rules", |c| {
                 c.mut_subcommand("test", |c| {

@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use colored::Colorize;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::commands::cli::{GlobalOptions, RulesAction, TextOrJson};
@@ -17,7 +18,7 @@ use super::load_rules;
 
 mod signals;
 
-pub(super) use signals::listed;
+pub(super) use signals::{Listed, SignalsOutput, listed};
 
 pub(super) fn rules_command(
     action: &RulesAction,
@@ -119,18 +120,32 @@ fn check_rules(rules: &RuleSet, out: &mut dyn Write) -> anyhow::Result<Exit> {
     Ok(Exit::Clean)
 }
 
-#[derive(Serialize)]
+/// What `rules list --format json` prints (`RulesListOutput` in
+/// docs/magediag-1.schema.json).
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "RulesListOutput")]
+pub(super) struct RulesListOutput<'a> {
+    /// Every rule loaded (shipped, and from `--rules`).
+    rules: Vec<RuleListing<'a>>,
+}
+
+/// One rule of `rules list`.
+#[derive(Serialize, JsonSchema)]
 struct RuleListing<'a> {
     id: &'a str,
+    #[schemars(schema_with = "crate::report::diagnosis::category_schema")]
     category: &'a str,
     severity: Severity,
     title: &'a str,
     examples: ExampleCounts,
 }
 
-#[derive(Serialize)]
+/// How many examples a rule has of each kind.
+#[derive(Serialize, JsonSchema)]
 struct ExampleCounts {
+    /// Examples the rule must fire on.
     fires: usize,
+    /// Examples it must stay quiet on.
     quiet: usize,
 }
 
@@ -150,7 +165,7 @@ fn list_rules(rules: &RuleSet, json: bool, out: &mut dyn Write) -> anyhow::Resul
         })
         .collect();
     if json {
-        serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "rules": listing }))?;
+        serde_json::to_writer_pretty(&mut *out, &RulesListOutput { rules: listing })?;
         writeln!(out)?;
         return Ok(());
     }

@@ -13,6 +13,7 @@ use super::{load_rules, runs};
 pub(super) fn trace(
     file: &Path,
     line: &str,
+    only: &[String],
     global: &GlobalOptions,
     json: bool,
     out: &mut dyn Write,
@@ -27,6 +28,16 @@ pub(super) fn trace(
     let Some(rules) = load_rules(global) else {
         return Ok(Exit::Trouble);
     };
+    for id in only {
+        if rules.rule(id).is_none() {
+            let ids: Vec<&str> = rules.rules.iter().map(|r| r.id.as_str()).collect();
+            warn(&format!(
+                "no rule with id `{id}`{}",
+                crate::messages::did_you_mean(id, &ids)
+            ));
+            return Ok(Exit::Trouble);
+        }
+    }
     let source = if file == Path::new("-") {
         Source::stdin()
     } else {
@@ -39,7 +50,8 @@ pub(super) fn trace(
             return Ok(Exit::Trouble);
         }
     };
-    let (report, error) = crate::trace::trace_source(&rules, source, range.clone(), runs(global));
+    let (report, error) =
+        crate::trace::trace_source(&rules, source, range.clone(), runs(global), only);
     if let Some(e) = &error {
         warn(&format!("{}: {}", file.display(), describe_io(e)));
     }

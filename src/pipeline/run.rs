@@ -422,7 +422,8 @@ impl<'r> Run<'r> {
         let index = self.runs_seen + 1;
         match runs {
             Runs::All => {
-                let report = self.report(0, Vec::new());
+                // The run ends on the line before the one that starts the next.
+                let report = self.report(line.saturating_sub(self.run_first_line), Vec::new());
                 match &mut self.sink {
                     Some(sink) => sink.run(report),
                     None => self.finished.push(report),
@@ -550,7 +551,9 @@ impl<'r> Run<'r> {
         if self.finished.is_empty() {
             match &mut last.run {
                 // The runs before went to the sink: none was skipped.
-                Some(_) if self.sink.is_some() && self.runs_seen > 0 => {}
+                Some(run) if self.sink.is_some() && self.runs_seen > 0 => {
+                    last.lines = run_lines(lines, run.first_line);
+                }
                 Some(run) if self.runs_seen > 0 => {
                     run.skipped = self.runs_seen;
                     run.skipped_with_errors = Some(std::mem::take(&mut self.skipped_with_errors));
@@ -559,11 +562,13 @@ impl<'r> Run<'r> {
             }
             return vec![last];
         }
+        if let Some(run) = &last.run {
+            last.lines = run_lines(lines, run.first_line);
+        }
         let total = self.finished.len() + 1;
         let mut reports = std::mem::take(&mut self.finished);
         reports.push(last);
         for (i, report) in reports.iter_mut().enumerate() {
-            report.lines = lines;
             if let Some(run) = &mut report.run {
                 run.index = i + 1;
                 run.runs = total;
@@ -627,6 +632,11 @@ impl<'r> Run<'r> {
         }
         report
     }
+}
+
+/// The lines of the last run of a source of `lines` lines: from `first_line` to the end.
+fn run_lines(lines: u64, first_line: u64) -> u64 {
+    (lines + 1).saturating_sub(first_line)
 }
 
 // Constant pattern, exercised by the unit tests: it cannot fail at run time.

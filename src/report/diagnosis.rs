@@ -326,7 +326,7 @@ impl Summary {
 }
 
 /// A category: one of [`CATEGORIES`].
-fn category_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+pub(crate) fn category_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({ "type": "string", "enum": CATEGORIES })
 }
 

@@ -16,11 +16,11 @@ pub fn truncate(text: &str, max: usize) -> String {
     }
 }
 
-/// The JSON Schema of the `magediag/1` report, with the ndjson record (`NdjsonRecord`)
-/// among its definitions: what `docs/magediag-1.schema.json` holds, made from the types
+/// The JSON Schema of the `magediag/1` report, with the ndjson record (`NdjsonRecord`) and
+/// whatever `generator` already holds among its definitions: what
+/// `docs/magediag-1.schema.json` holds (see `commands::json_schema`), made from the types
 /// that are serialized.
-pub fn json_schema() -> serde_json::Value {
-    let mut generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
+pub fn json_schema(mut generator: schemars::SchemaGenerator) -> serde_json::Value {
     generator.subschema_for::<render::NdjsonRecord<'static>>();
     let mut schema = generator.into_root_schema_for::<diagnosis::Report>();
     schema.insert("title".into(), diagnosis::SCHEMA.into());

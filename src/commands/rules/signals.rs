@@ -3,19 +3,33 @@
 use std::io::Write;
 
 use colored::Colorize;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::messages::did_you_mean;
 use crate::rule::RuleSet;
 use crate::rule::cond::Test;
 
+/// What `rules signals --format json` prints (`RulesSignalsOutput` in
+/// docs/magediag-1.schema.json).
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "RulesSignalsOutput")]
+pub(in crate::commands) struct SignalsOutput<'a> {
+    /// Every signal, or the one asked for.
+    signals: Vec<Listed<'a>>,
+}
+
 /// One signal as `rules signals` shows it (and its JSON).
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "SignalListing")]
 pub(in crate::commands) struct Listed<'a> {
+    /// The signal's id, as rules name it in `when` and `also`.
     pub(in crate::commands) id: &'a str,
+    /// What it matches, in words (empty when its file says nothing).
     pub(in crate::commands) description: &'a str,
     /// The rule file that defines it.
     pub(in crate::commands) file: &'a str,
+    /// Its regular expressions, as written.
     pub(in crate::commands) patterns: Vec<&'a str>,
     /// The fields its events carry from captures, in pattern order, each once.
     pub(in crate::commands) captures: Vec<&'a str>,
@@ -89,7 +103,7 @@ pub(super) fn list(
         },
     };
     if json {
-        serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "signals": chosen }))?;
+        serde_json::to_writer_pretty(&mut *out, &SignalsOutput { signals: chosen })?;
         writeln!(out)?;
         return Ok(crate::Exit::Clean);
     }

@@ -13,7 +13,7 @@ mod voice;
 use std::io::{self, Write};
 
 use crate::mask::{self, SecretKind};
-use crate::report::diagnosis::{Diagnosis, Report, Severity, SourceReport};
+use crate::report::diagnosis::{Diagnosis, Evidence, Report, Severity, SourceReport};
 use crate::report::escape::{markdown_code, markdown_inline};
 use crate::rule::RuleSet;
 
@@ -120,6 +120,8 @@ struct Reply {
     /// The engineer's notes: bullets, then the evidence.
     notes: Vec<String>,
     evidence: Vec<String>,
+    /// What the evidence's line numbers count (`paste line`, ``line of `deploy.log` ``).
+    evidence_lines: String,
 }
 
 impl Reply {
@@ -159,7 +161,10 @@ impl Reply {
             out.push_str(&format!("- {}\n", inline(n)));
         }
         if !self.evidence.is_empty() {
-            out.push_str("\nEvidence (paste line: text):\n\n```text\n");
+            out.push_str(&format!(
+                "\nEvidence ({}: text):\n\n```text\n",
+                self.evidence_lines
+            ));
             for e in &self.evidence {
                 out.push_str(&format!("{}\n", fence_safe(e)));
             }
@@ -313,12 +318,7 @@ fn recognised(
             .notes
             .push(format!("For you, not the customer: {step}"));
     }
-    reply.evidence = d
-        .evidence
-        .iter()
-        .take(EVIDENCE_SHOWN)
-        .map(|e| format!("{}: {}", e.line, e.text))
-        .collect();
+    evidence(reply, d.evidence.iter());
     if d.count > EVIDENCE_SHOWN as u64 {
         reply.evidence.push(format!(
             "... and {} more line(s)",
@@ -554,12 +554,45 @@ fn unrecognised(reply: &mut Reply, report: &Report, all: &[(&SourceReport, &Diag
             rules.join("; ")
         )
     });
-    reply.evidence = all
-        .iter()
-        .flat_map(|(_, d)| d.evidence.iter())
-        .take(EVIDENCE_SHOWN)
-        .map(|e| format!("{}: {}", e.line, e.text))
-        .collect();
+    evidence(reply, all.iter().flat_map(|(_, d)| d.evidence.iter()));
+}
+
+/// The first evidence lines for the engineer's notes, each with its line number, and what
+/// those numbers count: lines of the paste, of standard input or of a file, or, when the
+/// lines come from several sources, each line's own `path:line`.
+fn evidence<'a>(reply: &mut Reply, evidence: impl Iterator<Item = &'a Evidence>) {
+    let shown: Vec<&Evidence> = evidence.take(EVIDENCE_SHOWN).collect();
+    let one_source = shown.windows(2).all(|pair| pair[0].path == pair[1].path);
+    match shown.first() {
+        Some(first) if one_source => {
+            reply.evidence_lines = match first.path.as_str() {
+                "<paste>" => "paste line".to_owned(),
+                "<stdin>" => "stdin line".to_owned(),
+                path => format!("line of `{}`", markdown_code(path)),
+            };
+            reply.evidence = shown
+                .iter()
+                .map(|e| format!("{}: {}", e.line, e.text))
+                .collect();
+        }
+        _ => {
+            reply.evidence_lines = "source:line".to_owned();
+            reply.evidence = shown
+                .iter()
+                .map(|e| format!("{}:{}: {}", e.path, e.line, e.text))
+                .collect();
+        }
+    }
+}
+
+/// A source as the subject of a sentence of the engineer's notes: the paste, standard
+/// input, or the file by its path.
+fn source_subject(path: &str) -> String {
+    match path {
+        "<paste>" => "The paste".to_owned(),
+        "<stdin>" => "Standard input".to_owned(),
+        path => format!("`{}`", markdown_code(path)),
+    }
 }
 
 /// What the reply says about the secrets the paste held.
@@ -661,8 +694,10 @@ fn engineer_context(
                 format!("run {}", run.index)
             };
             let mut note = format!(
-                "The paste holds {} deployment runs; {which} (started {}) was diagnosed.",
-                run.runs, run.started
+                "{} holds {} deployment runs; {which} (started {}) was diagnosed.",
+                source_subject(&source.path),
+                run.runs,
+                run.started
             );
             if let Some(skipped) = crate::report::render::skipped_runs(&[source]) {
                 note.push_str(&format!(" Skipped {skipped}."));
@@ -686,6 +721,27 @@ mod tests {
             redact("key 0123456789abcdef0000 and ab12, not xab12", &values),
             "key ****0000 and ****, not xab12"
         );
+    }
+
+    #[test]
+    fn evidence_from_several_sources_names_each_line_s_source() {
+        let at = |path: &str, line: u64| Evidence {
+            path: path.to_owned(),
+            line,
+            text: format!("failed at {line}"),
+            matched: None,
+        };
+        let mut reply = Reply::default();
+        evidence(&mut reply, [at("a.log", 3), at("b.log", 7)].iter());
+        assert_eq!(reply.evidence_lines, "source:line");
+        assert_eq!(
+            reply.evidence,
+            ["a.log:3: failed at 3", "b.log:7: failed at 7"]
+        );
+        let mut reply = Reply::default();
+        evidence(&mut reply, [at("a`b.log", 3), at("a`b.log", 4)].iter());
+        assert_eq!(reply.evidence_lines, "line of `a'b.log`");
+        assert_eq!(reply.evidence, ["3: failed at 3", "4: failed at 4"]);
     }
 
     #[test]
