@@ -450,14 +450,17 @@ fn placeholder(
             .next()
             .map_or(String::new(), bytes_to_limit),
         Filter::Above => values.into_iter().next().map_or(String::new(), limit_above),
-        Filter::List => {
+        Filter::List | Filter::Count => {
             let mut seen: Vec<&str> = Vec::new();
             for v in values {
                 if !seen.contains(&v) {
                     seen.push(v);
                 }
             }
-            seen.join(", ")
+            match filter {
+                Filter::Count => seen.len().to_string(),
+                _ => seen.join(", "),
+            }
         }
     }
 }

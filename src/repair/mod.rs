@@ -102,9 +102,8 @@ pub struct Repairer {
     /// Whether the lines decided last are the body of a Symfony box: after its header,
     /// up to the blank line that closes it (`Some(true)` once the body showed text).
     box_body: Option<bool>,
-    /// Whether a box whose indentation a paste may have stripped is open: after a
-    /// `[Class]` header that lost its indentation too, or after the empty line that
-    /// follows `In File.php line N:` (which Symfony prints unindented).
+    /// Whether a box whose indentation a paste stripped is open: after a `[Class]` title
+    /// that lost its indentation too.
     box_stripped: bool,
     /// The width of the last mail word wrap found (see [`Repairer::word_wrap_into_next`]).
     word_width: Option<usize>,
@@ -370,10 +369,9 @@ impl Repairer {
         // after its text.
         let blank = current.shape.content == 0;
         if current.header {
+            // Symfony indents a `[Class]` title always, and `In File.php line N:` never.
             let location = current.body.trim_start().starts_with("In ");
             self.box_stripped = !location && wrap::box_indent(&current.body) == 0;
-        } else if blank && self.box_body == Some(false) {
-            self.box_stripped = true;
         }
         self.box_body = match (current.header, self.box_body) {
             (true, _) => Some(false),

@@ -29,7 +29,8 @@ impl Repairer {
         wrap
     }
 
-    /// Whether a mail client word-wrapped `current` into the next line: both came
+    /// Whether a mail client word-wrapped `current` into the next line around a word
+    /// longer than its width (a URL the client put on a line of its own): both came
     /// quoted (`> `), as a forwarded or replied mail's lines do, and the next line's
     /// first word would not have fit on `current` at the width the other quoted lines
     /// keep to (the longest of several words around), as on another line of the window
@@ -50,18 +51,28 @@ impl Repairer {
             .filter(|shape| shape.words)
             .map(|shape| shape.trim_len)
             .max()?;
-        if width < MIN_WRAP_WIDTH {
+        // A terminal cuts line after line at its full width; a mail's lines seldom
+        // reach the width it wraps at.
+        let quoted_before = self.behind.iter().rev().take_while(|shape| shape.quoted);
+        let full = quoted()
+            .map(|p| p.shape)
+            .chain(quoted_before.copied())
+            .filter(|shape| shape.len == width || shape.trim_len == width)
+            .count();
+        if width < MIN_WRAP_WIDTH || full > 1 {
             return None;
         }
         // A wrapped piece is no wider than the width, unless it is one long word.
         let ended_early = |a: &Physical, b: &Physical, full: bool| {
             let word = first_word_len(&b.body);
-            // A line as wide as the width may be a terminal's cut as well.
+            // A line as wide as the width (its trailing spaces counted: a terminal may
+            // cut right after one) may be a terminal's cut as well.
+            // Only a word longer than the width (a URL on a line of its own) is taken
+            // as the mark of a word wrap: short lines of a log end early by chance.
             word > 0
+                && (!a.shape.words || !b.shape.words)
                 && a.shape.trim_len + 1 + word > width
-                && (a.shape.trim_len < width
-                    || (full && a.shape.trim_len == width)
-                    || !a.shape.words)
+                && (a.shape.len < width || (full && a.shape.trim_len <= width) || !a.shape.words)
                 && continues_a_sentence(&b.body)
         };
         if !ended_early(current, next, true) {
@@ -236,8 +247,8 @@ pub(super) struct WindowStats {
     known_width: Option<usize>,
     /// Whether a Symfony box header was seen shortly before.
     after_box_header: bool,
-    /// Whether the line is in the body of a box that a paste may have stripped of its
-    /// indentation ([`Repairer::box_stripped`]), no empty line having closed it since.
+    /// Whether the line is in the body of a box that a paste stripped of its indentation
+    /// (a `[Class]` title without it), no empty line having closed it since.
     in_box_body: bool,
     /// Whether the line is the rest of a line a terminal wrapped: its own end is a
     /// terminal's cut too, never a box's.

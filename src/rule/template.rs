@@ -3,7 +3,8 @@
 //! `{name}` is the value from the first evidence event that has it; `{name|list}` the
 //! distinct values of all evidence events, joined; `{name|mb}` a byte count in MiB;
 //! `{name|limit}` a byte count as PHP's `memory_limit` (`2G`); `{name|above}` a
-//! `memory_limit` above that byte count (the next of 2G, 4G, 8G, ...).
+//! `memory_limit` above that byte count (the next of 2G, 4G, 8G, ...); `{name|count}`
+//! how many distinct values there are.
 //! `{count}`, `{packages}`, `{package_count}` and `{first_line}` describe the diagnosis;
 //! `{{` and `}}` are literal braces.
 //!
@@ -27,6 +28,8 @@ pub enum Filter {
     Limit,
     /// A `memory_limit` above a byte count: the next of 2G, 4G, 8G, ... past it.
     Above,
+    /// How many distinct values there are (`{host|count} host(s)` reads `1 host`).
+    Count,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -287,11 +290,12 @@ fn parse_field(inner: &str, offset: usize) -> Result<Part, TemplateError> {
         Some("mb") => Filter::Mb,
         Some("limit") => Filter::Limit,
         Some("above") => Filter::Above,
+        Some("count") => Filter::Count,
         Some(other) => {
             return Err(TemplateError {
                 offset,
                 message: format!(
-                    "unknown filter `{other}`: expected `first`, `list`, `mb`, `limit` or `above`"
+                    "unknown filter `{other}`: expected `first`, `list`, `count`, `mb`, `limit` or `above`"
                 ),
             });
         }
