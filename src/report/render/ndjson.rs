@@ -6,7 +6,9 @@ use std::io::{self, Write};
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::report::diagnosis::{Diagnosis, Report, RunInfo, SCHEMA, SkippedRun, SourceReport, Summary};
+use crate::report::diagnosis::{
+    Diagnosis, Report, RunInfo, SCHEMA, SkippedRun, SourceReport, Summary,
+};
 
 /// One line of `--format ndjson`.
 #[derive(Serialize, JsonSchema)]
