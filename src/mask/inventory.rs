@@ -8,7 +8,9 @@ use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 
-use super::{RULES, has_hidden, hex_key_spans, is_masked, strip_hidden};
+use super::hex::hex_key_spans;
+use super::hidden::{has_hidden, strip_hidden};
+use super::shapes::{RULES, is_masked};
 
 /// What kind of secret a value is, in the words a customer would use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
