@@ -35,7 +35,7 @@ pub enum Runs {
     All,
     /// One run: counted from the first (1 is the first) or, when negative, from the
     /// latest (-1 is the latest, -2 the one before). Never 0. A source without that run
-    /// gets a report that says so ([`SourceReport::run_missing`]).
+    /// gets a report that says so (`SourceReport::run_missing`).
     One(i64),
 }
 
@@ -77,7 +77,7 @@ const GATE_FROM_LINE: u64 = 2000;
 
 /// Diagnoses one source. From its 2,000th line (from its first once the gate is built),
 /// lines that no read signal, hint or the framer could use are only counted (see
-/// [`crate::gate`]); the reports are those of reading every line
+/// `crate::gate`); the reports are those of reading every line
 /// ([`diagnose_every_line`], held to it by `tests/gate.rs`).
 pub fn diagnose_source(rules: &RuleSet, source: Source, runs: Runs) -> Outcome {
     diagnose(
