@@ -7,11 +7,11 @@
 //!
 //! Design:
 //! - A cheap pre-check (an Aho-Corasick scan for trigger words plus a byte scan
-//!   for 32-character hex tokens) decides whether any rule can match; most log
+//!   for 32-character hex tokens) decides whether any shape can match; most log
 //!   lines stop there and come back as [`Cow::Borrowed`].
-//! - Every rule is a `regex` pattern (linear time, no backtracking). Each
-//!   capture group of a rule is a secret; a rule without groups masks its whole
-//!   match. All rules run on the same input, their spans are merged, and each
+//! - Every shape is a `regex` pattern (linear time, no backtracking). Each
+//!   capture group of a shape is a secret; a shape without groups masks its whole
+//!   match. All shapes run on the same input, their spans are merged, and each
 //!   merged span becomes one [`MASK`].
 //! - ANSI escape sequences and zero-width characters are stripped before
 //!   matching when present, so they cannot split a secret or a key name.
@@ -36,7 +36,7 @@ use hex::hex_key_spans;
 use hidden::{has_hidden, strip_hidden};
 pub use inventory::{FoundSecret, SecretKind, find_secrets};
 pub use line_masker::LineMasker;
-use shapes::{RULES, is_masked};
+use shapes::{SHAPES, is_masked};
 
 /// The fixed string that replaces every secret, so the secret's length never leaks.
 pub const MASK: &str = "****";
@@ -160,17 +160,17 @@ pub fn context_values(lines: &str) -> Vec<String> {
     values
 }
 
-/// Which rules a masking pass runs.
+/// Which shapes a masking pass runs.
 #[derive(Clone, Copy)]
 enum Select {
-    /// Those whose trigger words occur in the text ([`Rules::found_in`](shapes::Rules::found_in)).
+    /// Those whose trigger words occur in the text ([`ShapeSet::found_in`](shapes::ShapeSet::found_in)).
     ByTriggers,
-    /// Every rule: what the trigger words must never change (see the unit tests).
+    /// Every shape: what the trigger words must never change (see the unit tests).
     #[cfg(test)]
     Every,
 }
 
-/// [`mask`], running the rules `select` picks.
+/// [`mask`], running the shapes `select` picks.
 fn mask_with(text: &str, select: Select) -> Cow<'_, str> {
     if has_hidden(text) {
         let clean = strip_hidden(text);
@@ -200,18 +200,18 @@ fn mask_clean(text: &str, select: Select) -> Option<String> {
     Some(current)
 }
 
-/// Runs the rules `select` picks once over `text`; `None` when no span changed the text.
+/// Runs the shapes `select` picks once over `text`; `None` when no span changed the text.
 fn mask_once(text: &str, select: Select) -> Option<String> {
     let mut spans = Vec::new();
     hex_key_spans(text, &mut spans);
     let found = match select {
-        Select::ByTriggers => RULES.found_in(text),
+        Select::ByTriggers => SHAPES.found_in(text),
         #[cfg(test)]
         Select::Every => u64::MAX,
     };
-    for rule in &RULES.rules {
-        if rule.triggers & found != 0 {
-            rule.collect(text, &mut spans);
+    for shape in &SHAPES.shapes {
+        if shape.triggers & found != 0 {
+            shape.collect(text, &mut spans);
         }
     }
     let out = replace_spans(text, spans)?;
@@ -241,9 +241,9 @@ fn replace_spans(text: &str, mut spans: Vec<Range<usize>>) -> Option<String> {
     Some(out)
 }
 
-/// Cheap pre-check: can any rule match `text`?
+/// Cheap pre-check: can any shape match `text`?
 fn may_hold_secret(text: &str) -> bool {
-    if RULES.scan.is_match(text) {
+    if SHAPES.scan.is_match(text) {
         return true;
     }
     let mut spans = Vec::new();

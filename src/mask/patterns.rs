@@ -27,7 +27,7 @@ pub(super) const AUTH_MAPS: &str = "github-oauth|gitlab-oauth|gitlab-token|beare
 /// A PEM private key marker's label, e.g. `RSA PRIVATE KEY` or `PGP PRIVATE KEY BLOCK`.
 pub(super) const PEM_LABEL: &str = "[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?";
 
-/// How a rule turns its capture groups into masked spans.
+/// How a shape turns its capture groups into masked spans.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kind {
     /// Every participating group is a secret.
@@ -59,7 +59,7 @@ pub(super) fn key_value_patterns() -> Vec<ShapeSource> {
     vec![
         // key=value, key: value, "key": "value", 'key' => 'value' for secret key names.
         // The key must not follow `//`, so `https://x-access-token:…@host` is left to the
-        // URL rule; it may follow one `/`, as a file name does (`logs/password=x.log`).
+        // URL shape; it may follow one `/`, as a file name does (`logs/password=x.log`).
         (
             format!(r"(?i)(?:^|[^/a-z0-9_.\-]|[^/]/|^/){SECRET_KEY}{sep}{any}"),
             Kind::SkipBenign,
@@ -104,7 +104,7 @@ pub(super) fn key_value_patterns() -> Vec<ShapeSource> {
             Label::Is(SecretKind::EncryptionKey),
         ),
         // COMPOSER_AUTH whose value is not a JSON object (malformed, or a shell word):
-        // all of it. An object's secrets are found by the rules above, its keys kept.
+        // all of it. An object's secrets are found by the shapes above, its keys kept.
         (
             r#"(?i)COMPOSER_AUTH\\*["']?\s*[=:]\s*(?:'([^'{\\](?:[^'\\]|\\.)*)'?|"([^"{\\](?:[^"\\]|\\.)*)"?|([^\s&"'\\,;{\[][^\s&"'\\,;]*))"#.into(),
             Kind::SkipBenign,

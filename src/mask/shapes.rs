@@ -36,12 +36,12 @@ impl SecretShape {
             .get_or_init(|| Regex::new(&self.pattern).expect("valid regex"))
     }
 
-    /// Appends the byte ranges of every secret this rule finds in `text`.
+    /// Appends the byte ranges of every secret this shape finds in `text`.
     pub(super) fn collect(&self, text: &str, spans: &mut Vec<Range<usize>>) {
         self.each_secret(text, &mut |range, _, _| spans.push(range));
     }
 
-    /// Calls `found` with the byte range of every secret this rule finds in `text`, the
+    /// Calls `found` with the byte range of every secret this shape finds in `text`, the
     /// range of the whole match it belongs to, and the capture group it is (0: the match).
     pub(super) fn each_secret(
         &self,
@@ -192,19 +192,19 @@ static MAP_VALUE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Every regex-based secret shape (the 32-hex key scan is separate,
 /// [`hex_key_spans`](super::hex::hex_key_spans)), and the trigger words that let each run.
-pub(super) struct Rules {
-    pub(super) rules: Vec<SecretShape>,
-    /// Finds every rule's trigger words (ASCII case-insensitively), each word one
+pub(super) struct ShapeSet {
+    pub(super) shapes: Vec<SecretShape>,
+    /// Finds every shape's trigger words (ASCII case-insensitively), each word one
     /// pattern.
     pub(super) scan: AhoCorasick,
 }
 
-impl Rules {
+impl ShapeSet {
     /// The trigger words that occur in `text`, as a bit set (see [`SecretShape::triggers`]): a
-    /// rule runs only on a text that holds one of its own.
+    /// shape runs only on a text that holds one of its own.
     ///
     /// A pattern folds case in Unicode (`ſ` is an `s`, the Kelvin sign a `k`) where the
-    /// words are ASCII: on a text that is not ASCII, every rule runs.
+    /// words are ASCII: on a text that is not ASCII, every shape runs.
     pub(super) fn found_in(&self, text: &str) -> u64 {
         if !text.is_ascii() {
             return u64::MAX;
@@ -215,7 +215,7 @@ impl Rules {
     }
 }
 
-/// The bit of the trigger word at `index` in a set; past 64 words, every bit (the rules
+/// The bit of the trigger word at `index` in a set; past 64 words, every bit (the shapes
 /// then run whatever their words).
 fn word_bit(index: usize) -> u64 {
     u32::try_from(index)
@@ -226,12 +226,12 @@ fn word_bit(index: usize) -> u64 {
 
 // Constant patterns, exercised by the unit tests: they cannot fail at run time.
 #[allow(clippy::expect_used)]
-pub(super) static RULES: LazyLock<Rules> = LazyLock::new(|| {
+pub(super) static SHAPES: LazyLock<ShapeSet> = LazyLock::new(|| {
     let mut patterns = key_value_patterns();
     patterns.extend(credential_patterns());
     patterns.extend(platform_patterns());
     let mut words: Vec<&'static str> = Vec::new();
-    let rules = patterns
+    let shapes = patterns
         .into_iter()
         .map(|(pattern, kind, triggers, label)| {
             let mut bits = 0;
@@ -255,5 +255,5 @@ pub(super) static RULES: LazyLock<Rules> = LazyLock::new(|| {
         .ascii_case_insensitive(true)
         .build(&words)
         .expect("valid trigger words");
-    Rules { rules, scan }
+    ShapeSet { shapes, scan }
 });
