@@ -18,9 +18,10 @@ pub const SUPPRESS_WINDOW: u64 = 200;
 /// An event picked as evidence: (signal, index within the signal's events).
 type Pick = (usize, usize);
 
-/// Why a rule did or did not fire, for `trace`.
+/// A rule's condition checked test by test: whether the rule fires and why, for `trace`
+/// and the page's near misses.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
+pub struct ConditionCheck {
     pub fired: bool,
     /// One line per test of the condition: the test and what it found.
     pub tests: Vec<String>,
@@ -126,8 +127,8 @@ pub fn evaluate(rule: &Rule, rules: &RuleSet, events: &Events) -> Option<Vec<Pic
     Some(picks)
 }
 
-/// Explains a rule's verdict test by test.
-pub fn explain(rule: &Rule, rules: &RuleSet, events: &Events) -> Verdict {
+/// Checks a rule's condition test by test.
+pub fn explain(rule: &Rule, rules: &RuleSet, events: &Events) -> ConditionCheck {
     let mut tests = Vec::new();
     rule.when.atoms(&mut |test: &Test| {
         let holds = eval_test(test, rules, events, &mut Vec::new());
@@ -149,7 +150,7 @@ pub fn explain(rule: &Rule, rules: &RuleSet, events: &Events) -> Verdict {
             all.len()
         ));
     });
-    Verdict {
+    ConditionCheck {
         fired: evaluate(rule, rules, events).is_some(),
         tests,
     }

@@ -1,55 +1,57 @@
 //! magediag: diagnoses Magento Commerce Cloud deployment logs with declarative rules.
 //!
-//! A log flows through the stages below in this order; [`pipeline`] drives them, a
-//! buffer at a time, and [`commands`] runs the pipeline for each subcommand.
+//! A log flows through the stages below in this order; `pipeline` drives them, a
+//! buffer at a time, and `commands` runs the pipeline for each subcommand.
 
-// The stages, in the order data flows.
+// The stages, in the order data flows. One line each, as plain comments: a module's
+// doc is its own `//!` (with a `///` here too, rustdoc would read the module's links
+// from this file's scope).
 
-/// Bytes in, byte lines out: stdin, files, gzip, UTF-16, folder walks.
+// Bytes in, byte lines out: stdin, files, gzip, UTF-16, folder walks.
 mod input;
 
-/// Pasted text made whole again: wraps, prefixes, quoting, markup.
+// Pasted text made whole again: wraps, prefixes, quoting, markup.
 mod repair;
 
-/// Each line's envelope and the context earlier lines give it.
+// Each line's envelope and the context earlier lines give it.
 mod record;
 
-/// The lines worth reading, found a buffer at a time; the rest are only counted.
+// The lines worth reading, found a buffer at a time; the rest are only counted.
 mod gate;
 
-/// Typed events from the lines that rules read.
+// Typed events from the lines that rules read.
 mod signal;
 
-/// Rule files: conditions, templates, tables and examples.
+// Rule files: conditions, templates, tables and examples.
 mod rule;
 
-/// Events to ranked diagnoses, one per rule that fired.
+// Events to ranked diagnoses, one per rule that fired.
 mod engine;
 
-/// The stages above over one source, its runs and its threads.
+// The stages above over one source, its runs and its threads.
 mod pipeline;
 
-/// The diagnosis contract and its renderers, one per format.
+// The diagnosis contract and its renderers, one per format.
 mod report;
 
-/// Secrets masked before anything is shown.
+// Secrets masked before anything is shown.
 mod mask;
 
 // What runs the stages and serves their answers.
 
-/// Where Composer keys are set, and whether they work.
+// Where Composer keys are set, and whether they work.
 mod auth;
 
-/// The command line, one file per subcommand.
+// The command line, one file per subcommand.
 mod commands;
 
-/// Messages on stderr and the wording of I/O errors.
+// Messages on stderr and the wording of I/O errors.
 mod messages;
 
-/// A local page and API to paste or drop logs into.
+// A local page and API to paste or drop logs into.
 mod serve;
 
-/// What the pipeline made of some lines, for `magediag trace`.
+// What the pipeline made of some lines, for `magediag trace`.
 mod trace;
 
 pub use commands::cli::Cli;

@@ -5,8 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-use common::{each_line, entities, smart_quotes};
+use crate::common::{each_line, entities, smart_quotes};
 
 use std::collections::BTreeSet;
 

@@ -1,7 +1,7 @@
 //! Fuzzing on stable: proptest drives mutation-based fuzz targets over the parsers and the
 //! whole pipeline, seeded from the shipped samples and rule files. The default run is
 //! short (it is part of `cargo test`); a long run is
-//! `PROPTEST_CASES=20000 cargo test --release --test fuzz` (see docs/reliability.md).
+//! `PROPTEST_CASES=20000 cargo test --release --test integration fuzz::` (see docs/reliability.md).
 //!
 //! Each target asserts "no panic" (and for the pipeline also "the result does not depend
 //! on how the input is split into reads"). Findings become named regression tests at the

@@ -18,7 +18,7 @@ fn generated() -> String {
 }
 
 /// The committed schema is the one the types make. Regenerate it with
-/// `MAGEDIAG_WRITE_SCHEMA=1 cargo test --test json_schema`.
+/// `MAGEDIAG_WRITE_SCHEMA=1 cargo test --test integration json_schema::`.
 #[test]
 fn the_committed_schema_is_made_from_the_types() {
     let generated = generated();
@@ -28,7 +28,7 @@ fn the_committed_schema_is_made_from_the_types() {
     let committed = std::fs::read_to_string(SCHEMA_FILE).unwrap_or_default();
     assert!(
         committed == generated,
-        "{SCHEMA_FILE} is stale: run `MAGEDIAG_WRITE_SCHEMA=1 cargo test --test json_schema`"
+        "{SCHEMA_FILE} is stale: run `MAGEDIAG_WRITE_SCHEMA=1 cargo test --test integration json_schema::`"
     );
 }
 

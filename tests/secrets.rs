@@ -56,9 +56,9 @@ remediation = ["look at {all}"]
 references = []
 "#;
 
-/// The field cap of events (`FIELD_CAP` in `src/signal.rs`).
+/// The field cap of events (`FIELD_CAP` in `src/signal/event.rs`).
 const FIELD_CAP: usize = 2048;
-/// The cap of a hint line (`HINT_CHARS` in `src/pipeline.rs`).
+/// The cap of a hint line (`HINT_CHARS` in `src/pipeline/run.rs`).
 const HINT_CAP: usize = 300;
 /// Lines per corpus file: below the 50 evidence lines a diagnosis shows.
 const CHUNK_LINES: usize = 40;

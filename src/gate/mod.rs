@@ -133,7 +133,7 @@ pub struct GateScratch {
 }
 
 impl GateScratch {
-    /// The buffer the last [`LineGate::hot_lines`] looked at, lowercased (empty when its
+    /// The buffer the last `LineGate::hot_lines` looked at, lowercased (empty when its
     /// gate looks at nothing).
     pub fn lowered(&self) -> &[u8] {
         &self.lower

@@ -46,7 +46,8 @@ pub fn required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
     required_literals_of(&hir)
 }
 
-/// [`required_literals`] of a parsed pattern.
+/// The literals a parsed pattern's matches must contain (one of them), ASCII-lowercased;
+/// `None` when the pattern has no usable literal.
 pub fn required_literals_of(hir: &Hir) -> Option<Vec<Vec<u8>>> {
     let info = analyze(hir);
     better(info.exact, info.need).filter(|set| score(set) >= MIN_LITERAL)
@@ -242,7 +243,7 @@ fn variety(set: &Set) -> usize {
 }
 
 /// How many lines of a source are searched with the automaton that is cheap to build
-/// before the fast one is built (see [`Prefilter`]).
+/// before the fast one is built (see `Prefilter`).
 pub const WARM_LINES: u64 = 2000;
 
 /// Items (patterns, or anything else a caller numbers) found by their literals.

@@ -2,7 +2,7 @@
 //!
 //! [`source`] opens stdin and files (decompressed and UTF-16 decoded by [`decode`];
 //! tar and zip archives split into members by [`archive`]), [`walk`] finds the logs
-//! under a folder for `scan`, [`line`] cuts a stream into capped byte lines, and
+//! under a folder for `scan`, [`line`](mod@line) cuts a stream into capped byte lines, and
 //! [`bounded`] reads configuration files in bounded time and memory.
 
 pub mod archive;

@@ -8,7 +8,9 @@ use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 
-use super::{RULES, has_hidden, hex_key_spans, is_masked, strip_hidden};
+use super::hex::hex_key_spans;
+use super::hidden::{has_hidden, strip_hidden};
+use super::shapes::{SHAPES, is_masked};
 
 /// What kind of secret a value is, in the words a customer would use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -82,12 +84,12 @@ pub fn find_secrets(text: &str) -> Vec<FoundSecret> {
     let text = clean.as_ref();
     let mut found = Vec::new();
     access_keys(text, &mut found);
-    let words = RULES.found_in(text);
-    for rule in RULES.rules.iter().filter(|r| r.triggers & words != 0) {
-        rule.each_secret(text, &mut |range, whole, group| {
+    let words = SHAPES.found_in(text);
+    for shape in SHAPES.shapes.iter().filter(|r| r.triggers & words != 0) {
+        shape.each_secret(text, &mut |range, whole, group| {
             if let Some(value) = text.get(range.clone()) {
                 let before = text.get(whole.start..range.start).unwrap_or("");
-                let (kind, counted) = classify(rule.label, group, value, before);
+                let (kind, counted) = classify(shape.label, group, value, before);
                 push_value(&mut found, kind, value, counted);
             }
         });

@@ -1,11 +1,11 @@
-//! Unit tests of the masking rules.
+//! Unit tests of the masking shapes.
 use super::*;
 
 const PUB: &str = "0123456789abcdef0123456789abcdef";
 const PRIV: &str = "fedcba9876543210fedcba9876543210";
 
 /// Asserts that masking `input` gives exactly `expected`, as it would with every
-/// rule run: each rule's trigger words are in each example it masks.
+/// shape run: each shape's trigger words are in each example it masks.
 fn check(input: &str, expected: &str) {
     assert_eq!(mask(input), expected, "input: {input:?}");
     assert_eq!(
@@ -15,7 +15,7 @@ fn check(input: &str, expected: &str) {
     );
 }
 
-/// Asserts that `input` comes back untouched and borrowed, with every rule run too.
+/// Asserts that `input` comes back untouched and borrowed, with every shape run too.
 fn keep(input: &str) {
     let every = mask_with(input, Select::Every);
     assert!(matches!(every, Cow::Borrowed(_)), "{input:?} -> {every:?}");
@@ -364,20 +364,20 @@ fn ansi_and_zero_width() {
 
 #[test]
 fn every_trigger_word_has_a_bit() {
-    assert!(RULES.scan.patterns_len() <= 64);
-    assert!(RULES.rules.iter().all(|rule| rule.triggers != 0));
+    assert!(SHAPES.scan.patterns_len() <= 64);
+    assert!(SHAPES.shapes.iter().all(|shape| shape.triggers != 0));
 }
 
-/// A rule runs on a text with one of its trigger words only, and compiles then.
+/// A shape runs on a text with one of its trigger words only, and compiles then.
 #[test]
 fn a_rule_runs_on_its_own_trigger_words() {
     let url = "https://alice:pw@repo.example.com/x";
-    let found = RULES.found_in(url);
-    let running: Vec<&str> = RULES
-        .rules
+    let found = SHAPES.found_in(url);
+    let running: Vec<&str> = SHAPES
+        .shapes
         .iter()
-        .filter(|rule| rule.triggers & found != 0)
-        .map(|rule| rule.pattern.as_str())
+        .filter(|shape| shape.triggers & found != 0)
+        .map(|shape| shape.pattern.as_str())
         .collect();
     assert_eq!(running.len(), 1, "{running:?}");
     assert!(running[0].contains("://"));
@@ -385,10 +385,10 @@ fn a_rule_runs_on_its_own_trigger_words() {
 }
 
 /// A pattern folds `ſ` to `s` and the Kelvin sign to `k`; the trigger words do not,
-/// so a text that is not ASCII runs every rule once any trigger word is in it.
+/// so a text that is not ASCII runs every shape once any trigger word is in it.
 #[test]
 fn a_text_that_is_not_ascii_runs_every_rule() {
-    assert_eq!(RULES.found_in("paſſword=x"), u64::MAX);
+    assert_eq!(SHAPES.found_in("paſſword=x"), u64::MAX);
     check(
         "https://repo.example.com paſſword=hunter2",
         "https://repo.example.com paſſword=****",

@@ -5,7 +5,7 @@ use crate::record::{Record, Stage};
 use crate::signal::SignalSet;
 
 use super::run::Run;
-use super::steps::Late;
+use super::steps::LateBlock;
 
 /// A context line held back: its number, where its raw bytes are in
 /// [`HeldContext::bytes`], the stage it was in, and the context groups whose literals
@@ -227,7 +227,7 @@ impl<'r> HeldContext<'r> {
     /// runs' skipped lines are never searched.
     pub(super) fn skipped_late(
         &mut self,
-        late: Late<'_>,
+        late: LateBlock<'_>,
         lines: std::ops::Range<usize>,
         last: u64,
         (stage, machine): (Option<Stage>, Option<&str>),
@@ -264,7 +264,7 @@ impl<'r> HeldContext<'r> {
     /// Searches the skipped lines of block `late` that owe a search for context lines
     /// ([`HeldContext::skipped_late`]), newest first: each for the groups no newer one
     /// matched, as one run of skipped lines would be.
-    pub(super) fn flush_late(&mut self, late: Late<'_>, run: &mut Run<'_>) {
+    pub(super) fn flush_late(&mut self, late: LateBlock<'_>, run: &mut Run<'_>) {
         if self.late_owed.is_empty() {
             return;
         }

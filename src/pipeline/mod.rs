@@ -22,7 +22,7 @@ use crate::signal::Events;
 use crate::signal::SignalSet;
 
 use run::RunState;
-use steps::{Late, Steps};
+use steps::{LateBlock, LineSteps};
 use threads::{Balance, TWO_THREADS_FROM, read_gated_in_two_from, read_in_two_from};
 
 /// How runs of a multi-deployment log are reported.
@@ -35,7 +35,7 @@ pub enum Runs {
     All,
     /// One run: counted from the first (1 is the first) or, when negative, from the
     /// latest (-1 is the latest, -2 the one before). Never 0. A source without that run
-    /// gets a report that says so ([`SourceReport::run_missing`]).
+    /// gets a report that says so (`SourceReport::run_missing`).
     One(i64),
 }
 
@@ -77,7 +77,7 @@ const GATE_FROM_LINE: u64 = 2000;
 
 /// Diagnoses one source. From its 2,000th line (from its first once the gate is built),
 /// lines that no read signal, hint or the framer could use are only counted (see
-/// [`crate::gate`]); the reports are those of reading every line
+/// `crate::gate`); the reports are those of reading every line
 /// ([`diagnose_every_line`], held to it by `tests/gate.rs`).
 pub fn diagnose_source(rules: &RuleSet, source: Source, runs: Runs) -> Outcome {
     diagnose(
@@ -251,7 +251,7 @@ fn read_into_gating<R: io::BufRead>(
     gate: Gate,
 ) -> (Option<io::Error>, Gate) {
     // On one thread, context lines are found late (see `SignalSet::finds_context_late`).
-    let mut steps = Steps::new(runs, state.run.rules.signals.finds_context_late());
+    let mut steps = LineSteps::new(runs, state.run.rules.signals.finds_context_late());
     // With every run reported (or one that may not be the latest), a new run reads what
     // its skipped lines owe (its report needs it): they are searched as they come.
     state.held.defer_late = steps.late && !matches!(runs, Some(Runs::All | Runs::One(_)));
@@ -266,13 +266,13 @@ fn read_into_gating<R: io::BufRead>(
 
 /// Takes lines into `steps` to the end of the input (`Some`, with the read error if one
 /// stopped it) or, with `until_judged`, until the gate is judged (`None`). The gate is
-/// turned off for the rest of the input when it loses ([`Steps::judge_gate`]).
+/// turned off for the rest of the input when it loses ([`LineSteps::judge_gate`]).
 ///
 /// Gated, the lines come a reader's buffer at a time: the gate finds the few worth
-/// reading, and the quiet ones between them are only counted ([`Steps::block`]).
+/// reading, and the quiet ones between them are only counted ([`LineSteps::block`]).
 fn read_lines<R: io::BufRead>(
     lines: &mut LineReader<R>,
-    steps: &mut Steps,
+    steps: &mut LineSteps,
     state: &mut RunState<'_>,
     gate: &mut Gate,
     until_judged: bool,
@@ -283,7 +283,9 @@ fn read_lines<R: io::BufRead>(
         loop {
             let read = match gate_at(*gate, steps.line_no + 1, signals, steps.late) {
                 None => lines.next_line().map(|line| {
-                    line.map(|bytes| steps.line(bytes, Heat::Hot, false, state, Late::default()))
+                    line.map(|bytes| {
+                        steps.line(bytes, Heat::Hot, false, state, LateBlock::default())
+                    })
                 }),
                 Some(gate) => lines.next_block().map(|block| {
                     block.map(|block| match block {
@@ -295,7 +297,7 @@ fn read_lines<R: io::BufRead>(
                         }
                         Block::Line(bytes) => {
                             let heat = gate.heat(bytes, scratch);
-                            steps.line(bytes, heat, true, state, Late::default());
+                            steps.line(bytes, heat, true, state, LateBlock::default());
                         }
                     })
                 }),
@@ -334,7 +336,7 @@ fn read_large<R: io::BufRead + Send>(
     gate: Gate,
 ) -> (crate::input::line::LineStats, Option<io::Error>) {
     let mut lines = LineReader::new(reader);
-    let mut steps = Steps::new(Some(runs), false);
+    let mut steps = LineSteps::new(Some(runs), false);
     let mut gate = gate;
     if matches!(gate, Gate::From(_))
         && let Some(error) = read_lines(&mut lines, &mut steps, state, &mut gate, true)

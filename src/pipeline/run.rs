@@ -15,7 +15,7 @@ use crate::signal::Events;
 use crate::signal::{Attached, Deferred, ERROR_WORDS, SignalSet, join_suggestion};
 
 use super::held::HeldContext;
-use super::steps::Late;
+use super::steps::LateBlock;
 use super::{Observer, RunSeen, RunSink, Runs};
 
 /// How many look-alike error lines a report shows when no rule fired.
@@ -116,7 +116,7 @@ impl<'r> RunState<'r> {
         record: &Record<'_>,
         text: &str,
         candidates: Option<&[usize]>,
-        late: Late<'_>,
+        late: LateBlock<'_>,
     ) {
         let (run, held) = (&mut self.run, &mut self.held);
         if run.run_label.is_none() || record.continues_ece {

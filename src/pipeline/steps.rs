@@ -49,7 +49,7 @@ use crate::record::cloud_error::CloudErrorEntry;
 /// the gate finds those a buffer at a time, and such a line is only counted when neither
 /// the repairer nor the framer could be changed by it (the skip contract, in the module
 /// docs).
-pub(super) struct Steps {
+pub(super) struct LineSteps {
     pub(super) framer: Framer,
     pub(super) repairer: Repairer,
     pub(super) repaired: Vec<RepairedLine>,
@@ -58,29 +58,29 @@ pub(super) struct Steps {
     /// Lines read with the gate on, and how many of them were skipped.
     pub(super) gated: u64,
     pub(super) skipped: u64,
-    /// Whether the gate was judged ([`Steps::judge_gate`]).
+    /// Whether the gate was judged ([`LineSteps::judge_gate`]).
     pub(super) judged: bool,
     /// Whether context lines are found late: the gate does not find them, and the lines
     /// skipped are searched for them (see [`crate::signal::SignalSet::finds_context_late`]).
     pub(super) late: bool,
 }
 
-/// The block of lines being read ([`Steps::block`]) while its skipped lines owe a search
+/// The block of lines being read ([`LineSteps::block`]) while its skipped lines owe a search
 /// for context lines (see [`super::held::HeldContext::skipped_late`]): its bytes and, when the gate made
 /// it, its lowercase copy. Empty outside a block: nothing is owed then.
 #[derive(Debug, Clone, Copy, Default)]
-pub(super) struct Late<'b> {
+pub(super) struct LateBlock<'b> {
     pub(super) bytes: &'b [u8],
     pub(super) lower: Option<&'b [u8]>,
 }
 
-/// Gated lines after which [`Steps::judge_gate`] judges the gate.
+/// Gated lines after which [`LineSteps::judge_gate`] judges the gate.
 pub(super) const GATE_TRIAL_LINES: u64 = 10_000;
 
-impl Steps {
+impl LineSteps {
     /// `late`: find context lines late, when the rules allow it.
-    pub(super) fn new(runs: Option<Runs>, late: bool) -> Steps {
-        Steps {
+    pub(super) fn new(runs: Option<Runs>, late: bool) -> LineSteps {
+        LineSteps {
             framer: Framer::new(),
             repairer: Repairer::new(),
             repaired: Vec::new(),
@@ -97,7 +97,7 @@ impl Steps {
     /// not look); `gated` whether it looked.
     ///
     /// A quiet line is only counted when it is clean and nothing around it could use it.
-    /// So is a context line, but it is also held back ([`Steps::hold`]): only the last
+    /// So is a context line, but it is also held back ([`LineSteps::hold`]): only the last
     /// one before a line that is read can matter. When context lines are found late, a
     /// line skipped is searched for them at once ([`super::held::HeldContext::read_late_now`]).
     pub(super) fn line(
@@ -106,7 +106,7 @@ impl Steps {
         heat: Heat,
         gated: bool,
         state: &mut RunState<'_>,
-        late: Late<'_>,
+        late: LateBlock<'_>,
     ) {
         if !self.skip(bytes, heat, false, gated, state, late) {
             self.read(bytes, state, late);
@@ -119,7 +119,7 @@ impl Steps {
     }
 
     /// Counts the next physical line and skips it when it may (`true`, see
-    /// [`Steps::line`]); on `false` it must be read ([`Steps::read`]) before any other
+    /// [`LineSteps::line`]); on `false` it must be read ([`LineSteps::read`]) before any other
     /// line. `plain`: the line is known to hold no byte the repairer looks at (see
     /// [`crate::repair::is_plain_lines`]).
     pub(super) fn skip(
@@ -129,7 +129,7 @@ impl Steps {
         plain: bool,
         gated: bool,
         state: &mut RunState<'_>,
-        late: Late<'_>,
+        late: LateBlock<'_>,
     ) -> bool {
         self.line_no += 1;
         self.gated += u64::from(gated);
@@ -156,8 +156,8 @@ impl Steps {
         false
     }
 
-    /// Reads the line [`Steps::skip`] just counted and did not skip.
-    pub(super) fn read(&mut self, bytes: &[u8], state: &mut RunState<'_>, late: Late<'_>) {
+    /// Reads the line [`LineSteps::skip`] just counted and did not skip.
+    pub(super) fn read(&mut self, bytes: &[u8], state: &mut RunState<'_>, late: LateBlock<'_>) {
         self.repairer
             .push(self.line_no, &line_text(bytes), &mut self.repaired);
         self.feed(state, late);
@@ -169,7 +169,7 @@ impl Steps {
     /// lowercased, as the gate left it ([`crate::gate::GateScratch::lowered`]), if it did.
     ///
     /// Context lines do not end a run of quiet lines: most of them are held back in it
-    /// ([`Steps::quiet_lines`]).
+    /// ([`LineSteps::quiet_lines`]).
     pub(super) fn block(
         &mut self,
         bytes: &[u8],
@@ -178,7 +178,7 @@ impl Steps {
         gated: bool,
         state: &mut RunState<'_>,
     ) {
-        let late = Late { bytes, lower };
+        let late = LateBlock { bytes, lower };
         let mut at = 0;
         let mut context_from = 0;
         for (i, &(start, heat)) in hot.iter().enumerate() {
@@ -200,18 +200,18 @@ impl Steps {
 
     /// Takes whole lines, each ended by `\n`, that are quiet but for the context lines
     /// of `context` (where they start, counted from `base` bytes before `bytes`, in order,
-    /// as in [`Steps::block`]), with `bytes` lowercased when the gate gave them. Whether
+    /// as in [`LineSteps::block`]), with `bytes` lowercased when the gate gave them. Whether
     /// they hold a byte the repairer looks at is asked of all of them at once.
     ///
     /// Most of these lines come in runs that the repairer and the framer only count:
-    /// the context lines among them that [`Steps::hold`] would hold as they are (no byte
+    /// the context lines among them that [`LineSteps::hold`] would hold as they are (no byte
     /// that asks for a check, see [`needs_a_check`]) are held in the run, without a call
     /// per line, as long as holding them reads no held line ([`super::held::HeldContext::may_hold`]);
     /// those that ask for a check and fail it are only counted, as `hold` would.
     pub(super) fn quiet_lines(
         &mut self,
         lines: std::ops::Range<usize>,
-        late: Late<'_>,
+        late: LateBlock<'_>,
         context: &[(usize, Heat)],
         gated: bool,
         state: &mut RunState<'_>,
@@ -244,7 +244,7 @@ impl Steps {
                                 return false;
                             };
                             if needs_a_check(line) {
-                                // Quiet when no check passes, as `Steps::hold` finds.
+                                // Quiet when no check passes, as `LineSteps::hold` finds.
                                 if state.held.context_may_match(line, groups) {
                                     return true;
                                 }
@@ -344,7 +344,7 @@ impl Steps {
     /// now, the last of them line `last` (see [`super::held::HeldContext::skipped_late`]).
     fn skipped_late(
         &self,
-        late: Late<'_>,
+        late: LateBlock<'_>,
         lines: std::ops::Range<usize>,
         last: u64,
         state: &mut RunState<'_>,
@@ -367,7 +367,7 @@ impl Steps {
         Some(self.skipped * 4 < self.gated)
     }
 
-    pub(super) fn feed(&mut self, state: &mut RunState<'_>, late: Late<'_>) {
+    pub(super) fn feed(&mut self, state: &mut RunState<'_>, late: LateBlock<'_>) {
         feed(
             &mut self.framer,
             state,
@@ -380,11 +380,11 @@ impl Steps {
     pub(super) fn finish(&mut self, state: &mut RunState<'_>) {
         state.held.read_held(&mut state.run);
         self.repairer.finish(&mut self.repaired);
-        self.feed(state, Late::default());
+        self.feed(state, LateBlock::default());
     }
 }
 
-/// Whether a clean context line must be checked before it is held (see [`Steps::hold`]):
+/// Whether a clean context line must be checked before it is held (see [`LineSteps::hold`]):
 /// it holds a `[`, `~` or `{`, or starts as Vagrant's `==> `.
 pub(super) fn needs_a_check(line: &[u8]) -> bool {
     memchr::memchr3(b'[', b'~', b'{', line).is_some() || line.starts_with(b"==> ")
@@ -422,7 +422,7 @@ pub(super) fn feed(
     state: &mut RunState<'_>,
     repairer: &mut Repairer,
     repaired: &mut Vec<RepairedLine>,
-    (runs, late): (Option<Runs>, Late<'_>),
+    (runs, late): (Option<Runs>, LateBlock<'_>),
 ) {
     for line in repaired.drain(..) {
         take_line(framer, state, (line.line, &line.text), (runs, late), None);
@@ -438,7 +438,7 @@ pub(super) fn take_line(
     framer: &mut Framer,
     state: &mut RunState<'_>,
     (line, text): (u64, &str),
-    (runs, late): (Option<Runs>, Late<'_>),
+    (runs, late): (Option<Runs>, LateBlock<'_>),
     candidates: Option<&[usize]>,
 ) {
     if let Some(entry) = CloudErrorEntry::parse(text) {

@@ -212,13 +212,13 @@ fn a_failure_shows_the_nearest_context_line_however_many_came_before() {
 fn context_lines_held_in_a_run_stay_bounded() {
     let rules = forward_rules();
     let mut state = RunState::new(&rules, "input.log".into());
-    let mut steps = Steps::new(Some(Runs::Latest), false);
+    let mut steps = LineSteps::new(Some(Runs::Latest), false);
     steps.line(
         b"[2024-06-02 03:25:50] INFO: Starting build.",
         Heat::Hot,
         true,
         &mut state,
-        Late::default(),
+        LateBlock::default(),
     );
     let mut block = String::new();
     for i in 0..300 {
@@ -249,13 +249,13 @@ fn context_lines_are_found_late_in_a_run_of_skipped_lines() {
     let rules = RuleSet::embedded().unwrap();
     assert!(rules.signals.finds_context_late());
     let mut state = RunState::new(&rules, "input.log".into());
-    let mut steps = Steps::new(Some(Runs::Latest), true);
+    let mut steps = LineSteps::new(Some(Runs::Latest), true);
     steps.line(
         b"[2024-06-02 03:25:50] INFO: Starting build.",
         Heat::Hot,
         true,
         &mut state,
-        Late::default(),
+        LateBlock::default(),
     );
     let mut block = String::new();
     for i in 0..300 {
@@ -300,7 +300,7 @@ fn skipped_lines_are_searched_for_context_only_when_a_line_needs_it() {
     let read = |defer: bool| {
         let mut state = RunState::new(&rules, "input.log".into());
         state.held.defer_late = defer;
-        let mut steps = Steps::new(Some(Runs::Latest), true);
+        let mut steps = LineSteps::new(Some(Runs::Latest), true);
         let mut hot = Vec::new();
         rules.signals.gate_for(true).hot_lines(
             block.as_bytes(),
@@ -464,14 +464,14 @@ fn a_context_line_held_when_the_gate_is_turned_off_is_not_lost() {
 
 #[test]
 fn the_gate_is_turned_off_only_when_it_skips_too_few_lines() {
-    let mut steps = Steps::new(None, false);
+    let mut steps = LineSteps::new(None, false);
     steps.gated = GATE_TRIAL_LINES - 1;
     assert_eq!(steps.judge_gate(), None, "not judged before the trial ends");
     steps.gated = GATE_TRIAL_LINES + 100;
     steps.skipped = GATE_TRIAL_LINES / 4;
     assert_eq!(steps.judge_gate(), Some(true));
     assert_eq!(steps.judge_gate(), None, "judged once");
-    let mut steps = Steps::new(None, false);
+    let mut steps = LineSteps::new(None, false);
     steps.gated = GATE_TRIAL_LINES;
     steps.skipped = GATE_TRIAL_LINES / 4;
     assert_eq!(steps.judge_gate(), Some(false));

@@ -10,7 +10,7 @@ use crate::repair::{RepairedLine, Repairer};
 use crate::signal::SignalSet;
 
 use super::run::RunState;
-use super::steps::{Late, Steps, line_text, take_line};
+use super::steps::{LateBlock, LineSteps, line_text, take_line};
 use super::{Gate, Runs, SCRATCH, gate_at};
 
 /// Raw lines passed from the reading thread to the working one, in one buffer, with
@@ -91,7 +91,13 @@ pub(super) fn read_gated_in_two<R: io::BufRead + Send>(
     balance: Balance,
 ) -> (crate::input::line::LineStats, Option<io::Error>) {
     let lines = LineReader::new(reader);
-    read_gated_in_two_from(lines, Steps::new(Some(runs), false), state, from, balance)
+    read_gated_in_two_from(
+        lines,
+        LineSteps::new(Some(runs), false),
+        state,
+        from,
+        balance,
+    )
 }
 
 /// `read_gated_in_two` from where `lines` and `steps` are (after a trial on one thread).
@@ -102,7 +108,7 @@ pub(super) fn read_gated_in_two<R: io::BufRead + Send>(
 /// gate is most of the work on a log it pays on). The heats are the same either way.
 pub(super) fn read_gated_in_two_from<R: io::BufRead + Send>(
     mut lines: LineReader<R>,
-    mut steps: Steps,
+    mut steps: LineSteps,
     state: &mut RunState<'_>,
     from: u64,
     balance: Balance,
@@ -307,14 +313,20 @@ pub(super) fn read_in_two<R: io::BufRead + Send>(
     balance: Balance,
 ) -> (crate::input::line::LineStats, Option<io::Error>) {
     let lines = LineReader::new(reader);
-    read_in_two_from(lines, Steps::new(Some(runs), false), state, runs, balance)
+    read_in_two_from(
+        lines,
+        LineSteps::new(Some(runs), false),
+        state,
+        runs,
+        balance,
+    )
 }
 
 /// `read_in_two` from where `lines` and `steps` are (after a trial on one thread): the
 /// repairer goes to the reading thread, the framer stays.
 pub(super) fn read_in_two_from<R: io::BufRead + Send>(
     mut lines: LineReader<R>,
-    steps: Steps,
+    steps: LineSteps,
     state: &mut RunState<'_>,
     runs: Runs,
     balance: Balance,
@@ -322,7 +334,7 @@ pub(super) fn read_in_two_from<R: io::BufRead + Send>(
     let signals = &state.run.rules.signals;
     let waiting = std::sync::atomic::AtomicUsize::new(0);
     let waiting = &waiting;
-    let Steps {
+    let LineSteps {
         mut framer,
         mut repairer,
         mut repaired,
@@ -371,7 +383,7 @@ pub(super) fn read_in_two_from<R: io::BufRead + Send>(
             let (text_end, candidates_end) = (batch.ends[i], batch.candidate_ends[i]);
             let text = &batch.text[text_start..text_end];
             let candidates = &batch.candidates[candidates_start..candidates_end];
-            let runs = (Some(runs), Late::default());
+            let runs = (Some(runs), LateBlock::default());
             take_line(&mut framer, state, (line, text), runs, Some(candidates));
             (text_start, candidates_start) = (text_end, candidates_end);
         }

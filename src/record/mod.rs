@@ -141,7 +141,7 @@ impl Framer {
         self.after_ece.is_some()
     }
 
-    /// Counts `lines` that were not framed, each without any of [`CONTEXT_WORDS`] while
+    /// Counts `lines` that were not framed, each without any of `CONTEXT_WORDS` while
     /// no box is open (why that changes no report: the skip contract, in
     /// `pipeline/steps.rs`).
     pub fn skipped(&mut self, lines: u64) {

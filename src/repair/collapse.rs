@@ -343,7 +343,7 @@ pub(super) fn opens_rule_line(text: &str) -> bool {
 /// The shipped rules' patterns that are anchored at the start of a line, each made to
 /// match after a blank instead (and to end at a blank where it ended the line).
 static RULE_OPENINGS: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    let alternatives = rule_line_starts();
+    let alternatives = RULE_LINE_START_PATTERNS.clone();
     if alternatives.is_empty() {
         return None;
     }
@@ -356,7 +356,7 @@ static RULE_OPENINGS: LazyLock<Option<Regex>> = LazyLock::new(|| {
 
 /// The same patterns, anchored at the start of the text.
 static RULE_LINE_STARTS: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    let alternatives = rule_line_starts();
+    let alternatives = RULE_LINE_START_PATTERNS.clone();
     if alternatives.is_empty() {
         return None;
     }
@@ -365,14 +365,15 @@ static RULE_LINE_STARTS: LazyLock<Option<Regex>> = LazyLock::new(|| {
 });
 
 /// The shipped rules' patterns anchored at the start of a line, relaxed to end at a
-/// blank where they ended the line (see [`line_start`]).
-fn rule_line_starts() -> Vec<Hir> {
+/// blank where they ended the line (see [`line_start`]): read from the catalogue once,
+/// for both [`RULE_OPENINGS`] and [`RULE_LINE_STARTS`], each compiled when first used.
+static RULE_LINE_START_PATTERNS: LazyLock<Vec<Hir>> = LazyLock::new(|| {
     crate::rule::EMBEDDED
         .iter()
         .flat_map(|(_, text)| anchored_patterns(text))
         .filter_map(line_start)
         .collect()
-}
+});
 
 /// The patterns written `'''^...'''` in a rule file.
 fn anchored_patterns(text: &str) -> impl Iterator<Item = &str> {

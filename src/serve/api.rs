@@ -38,7 +38,7 @@ pub enum Method {
     Other,
 }
 
-/// A request whose headers passed the checks in [`super::guard`] and whose body was read.
+/// A request whose headers passed the checks of [`super::Guard`] and whose body was read.
 #[derive(Debug)]
 pub struct Request<'a> {
     pub method: Method,

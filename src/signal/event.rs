@@ -11,7 +11,7 @@ pub(super) const FIELD_CAP: usize = 2048;
 /// One thing a signal saw on one line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
-    /// Index of the signal in its [`SignalSet`].
+    /// Index of the signal in its [`SignalSet`](super::SignalSet).
     pub signal: usize,
     pub line: u64,
     /// The line as it appeared (trimmed, capped), for evidence.

@@ -121,7 +121,8 @@ pub struct Pattern {
     source: String,
     /// The names of its captures, in order.
     names: Vec<String>,
-    /// The literals every match holds one of (see [`prefilter::required_literals`]).
+    /// The literals every match holds one of (see
+    /// [`crate::gate::prefilter::required_literals_of`]).
     literals: Option<Vec<Vec<u8>>>,
     /// The pattern parsed, kept for the gate's check (see [`crate::gate::GateItem`]):
     /// parsing it again cost as much as building the gate's search.

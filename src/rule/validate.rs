@@ -1,0 +1,479 @@
+//! Validating raw rule files and compiling them into signals and rules: each problem is
+//! an error located at `file:line:col`, and every one of them is reported.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use toml::Spanned;
+
+use super::cond::{self, Condition, FieldTest, Test};
+use super::raw::{RawExample, RawRule, RawSignal};
+use super::table::Table;
+use super::template::Template;
+use super::{DEFAULT_PRIORITY, Example, Rule, RuleError, RuleFile, is_shipped, line_col, one_line};
+use crate::messages::did_you_mean;
+use crate::record::envelope::Level;
+use crate::report::diagnosis::{CATEGORIES, Severity};
+use crate::signal::{Pattern, Signal};
+
+/// Signals or rules of one file being added to those of the files before it.
+pub(super) struct Added<'a> {
+    pub(super) files: &'a [RuleFile],
+    pub(super) file: usize,
+    pub(super) errors: &'a mut Vec<RuleError>,
+}
+
+impl Added<'_> {
+    /// Adds `items`. One with the id of a shipped one replaces it (the documented way to
+    /// change a shipped rule); any other repeated id (in one file, in two of the user's
+    /// files, in two shipped files) is an error at the repeat, naming the first.
+    pub(super) fn by_id<T>(
+        &mut self,
+        into: &mut Vec<(usize, T)>,
+        items: Vec<T>,
+        what: &str,
+        id: impl Fn(&T) -> &toml::Spanned<String>,
+    ) {
+        let new = &self.files[self.file];
+        for item in items {
+            let found = into
+                .iter()
+                .position(|(_, existing)| id(existing).get_ref() == id(&item).get_ref());
+            let Some(i) = found else {
+                into.push((self.file, item));
+                continue;
+            };
+            let old = &self.files[into[i].0];
+            let same_file_again =
+                into[i].0 != self.file && old.path == new.path && old.text == new.text;
+            if same_file_again || (is_shipped(old) && !is_shipped(new)) {
+                into[i] = (self.file, item);
+                continue;
+            }
+            let first = id(&into[i].1).span().start;
+            let (line, column) = line_col(&old.text, first);
+            let name = id(&item).get_ref().clone();
+            self.errors.push(locate(
+                new,
+                id(&item).span().start,
+                format!(
+                    "duplicate {what} id `{name}`: already defined at {}:{line}:{column}",
+                    old.path
+                ),
+            ));
+        }
+    }
+}
+
+/// Turns a byte offset into a located error.
+pub(super) fn locate(file: &RuleFile, offset: usize, message: String) -> RuleError {
+    let (line, column) = line_col(&file.text, offset);
+    RuleError {
+        path: file.path.clone(),
+        line,
+        column,
+        message,
+    }
+}
+
+/// The byte offset where a string value's contents begin, after its opening quotes.
+pub(super) fn content_start(file: &RuleFile, span: &std::ops::Range<usize>) -> usize {
+    let raw = file.text.get(span.clone()).unwrap_or("");
+    let quotes = if raw.starts_with("'''") || raw.starts_with("\"\"\"") {
+        let after = &raw[3..];
+        3 + usize::from(after.starts_with('\n')) + usize::from(after.starts_with("\r\n")) * 2
+    } else {
+        1
+    };
+    span.start + quotes.min(raw.len())
+}
+
+pub(super) fn compile_signal(
+    file: &RuleFile,
+    raw: &RawSignal,
+    tables: &[Arc<Table>],
+    errors: &mut Vec<RuleError>,
+) -> Option<Signal> {
+    let start = errors.len();
+    check_id(file, &raw.id, "signal", errors);
+    if raw.patterns.is_empty() {
+        errors.push(locate(
+            file,
+            raw.id.span().start,
+            format!(
+                "signal `{}` has no patterns: expected `patterns = ['regex', ...]`",
+                raw.id.get_ref()
+            ),
+        ));
+    }
+    let mut patterns = Vec::new();
+    // The shipped catalogue's patterns are compiled on first use (the tests compile them
+    // all); any other file's at once, so a pattern too large to compile is located here.
+    let compile_now = !is_shipped(file);
+    for pattern in &raw.patterns {
+        match Pattern::new(pattern.get_ref(), compile_now) {
+            Ok(pattern) => patterns.push(pattern),
+            Err(e) => errors.push(locate(
+                file,
+                content_start(file, &pattern.span()),
+                format!(
+                    "invalid regex in signal `{}`: {}",
+                    raw.id.get_ref(),
+                    one_line(&e)
+                ),
+            )),
+        }
+    }
+    let mut levels = Vec::new();
+    for level in &raw.levels {
+        match Level::from_word(level.get_ref()) {
+            Some(l) => levels.push(l),
+            None => errors.push(locate(file, level.span().start, format!(
+                "unknown level `{}`: expected one of DEBUG, INFO, NOTICE, WARNING, ERROR, CRITICAL, ALERT, EMERGENCY",
+                level.get_ref()
+            ))),
+        }
+    }
+    let mut lookups = Vec::new();
+    for name in &raw.lookup {
+        match tables.iter().find(|t| &t.name == name.get_ref()) {
+            Some(table) => lookups.push(Arc::clone(table)),
+            None => errors.push(locate(
+                file,
+                name.span().start,
+                format!(
+                    "unknown table `{}` in `lookup`: expected one of {}",
+                    name.get_ref(),
+                    tables
+                        .iter()
+                        .map(|t| t.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
+    }
+    (errors.len() == start).then(|| Signal {
+        id: raw.id.get_ref().clone(),
+        description: raw.description.clone(),
+        patterns,
+        levels,
+        lookups,
+        origin: file.path.clone(),
+        shipped: is_shipped(file),
+    })
+}
+
+fn check_id(file: &RuleFile, id: &Spanned<String>, what: &str, errors: &mut Vec<RuleError>) {
+    let valid = !id.get_ref().is_empty()
+        && id
+            .get_ref()
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.' | '_'));
+    if !valid {
+        errors.push(locate(
+            file,
+            id.span().start,
+            format!(
+                "invalid {what} id `{}`: expected lowercase letters, digits, `-`, `.` or `_`",
+                id.get_ref()
+            ),
+        ));
+    }
+}
+
+/// The compiled signals by id: what rules are compiled against, before the signal set
+/// is built from what they read.
+pub(super) struct Known<'a> {
+    signals: &'a [Signal],
+    by_id: HashMap<&'a str, usize>,
+}
+
+impl<'a> Known<'a> {
+    pub(super) fn new(signals: &'a [Signal]) -> Known<'a> {
+        let by_id = signals
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.as_str(), i))
+            .collect();
+        Known { signals, by_id }
+    }
+
+    pub(super) fn index(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
+    pub(super) fn signals(&self) -> &'a [Signal] {
+        self.signals
+    }
+}
+
+pub(super) fn compile_rule(
+    file: &RuleFile,
+    raw: &RawRule,
+    signals: &Known<'_>,
+    sets: &BTreeMap<String, Arc<[String]>>,
+    errors: &mut Vec<RuleError>,
+) -> Option<Rule> {
+    let start = errors.len();
+    check_id(file, &raw.id, "rule", errors);
+    let category = raw.category.get_ref();
+    if !CATEGORIES.contains(&category.as_str()) {
+        errors.push(locate(
+            file,
+            raw.category.span().start,
+            format!(
+                "unknown category `{category}`: expected one of {}",
+                CATEGORIES.join(", ")
+            ),
+        ));
+    }
+    let severity = Severity::parse(raw.severity.get_ref());
+    if severity.is_none() {
+        errors.push(locate(
+            file,
+            raw.severity.span().start,
+            format!(
+                "unknown severity `{}`: expected `error`, `warning` or `info`",
+                raw.severity.get_ref()
+            ),
+        ));
+    }
+    let when = compile_condition(file, raw, signals, sets, errors);
+    let also = resolve_signals(file, &raw.also, signals, errors);
+    let summary = compile_summary(file, raw, signals, when.as_ref(), &also, errors);
+    let examples = raw
+        .example
+        .iter()
+        .map(|e| compile_example(file, e))
+        .collect();
+    if errors.len() > start {
+        return None;
+    }
+    Some(Rule {
+        id: raw.id.get_ref().clone(),
+        category: category.clone(),
+        severity: severity?,
+        priority: raw.priority.unwrap_or(DEFAULT_PRIORITY),
+        title: raw.title.clone(),
+        when: when?,
+        when_text: raw.when.get_ref().clone(),
+        also,
+        suppresses: raw.suppresses.iter().map(|s| s.get_ref().clone()).collect(),
+        generic: raw.generic,
+        summary: summary?,
+        causes: raw.causes.clone(),
+        remediation: raw.remediation.clone(),
+        references: raw.references.clone(),
+        examples,
+        origin: format!(
+            "{}:{}",
+            file.path,
+            line_col(&file.text, raw.id.span().start).0
+        ),
+        shipped: is_shipped(file),
+        reads: Vec::new(),
+        fires_on_nothing: true,
+    })
+}
+
+fn compile_condition(
+    file: &RuleFile,
+    raw: &RawRule,
+    signals: &Known<'_>,
+    sets: &BTreeMap<String, Arc<[String]>>,
+    errors: &mut Vec<RuleError>,
+) -> Option<Condition> {
+    let base = content_start(file, &raw.when.span());
+    let mut condition = match cond::parse_condition(raw.when.get_ref()) {
+        Ok(c) => c,
+        Err(e) => {
+            errors.push(locate(
+                file,
+                base + e.offset,
+                format!("in `when`: {}", e.message),
+            ));
+            return None;
+        }
+    };
+    let mut problems: Vec<(usize, String)> = Vec::new();
+    condition.atoms(&mut |test: &Test| {
+        let Some(signal) = signals.index(test.signal()) else {
+            let ids: Vec<&str> = signals.signals().iter().map(|s| s.id.as_str()).collect();
+            problems.push((
+                test.at(),
+                format!(
+                    "unknown signal `{}`{}: expected the id of a `[[signal]]` in any rule file",
+                    test.signal(),
+                    did_you_mean(test.signal(), &ids)
+                ),
+            ));
+            return;
+        };
+        let fields: Vec<&str> = signals.signals()[signal].field_names().collect();
+        for (at, field) in test.fields() {
+            if !fields.contains(&field) {
+                problems.push((
+                    at,
+                    format!(
+                        "unknown field `{field}` of signal `{}`{}: expected a capture of its \
+                         patterns, a column of its lookup tables, or one of {}",
+                        test.signal(),
+                        did_you_mean(field, &fields),
+                        crate::signal::BUILTIN_FIELDS.join(", ")
+                    ),
+                ));
+            }
+        }
+    });
+    condition.atoms_mut(&mut |test: &mut Test| {
+        let predicate = match test {
+            Test::Quantified { predicate, .. } | Test::Count { predicate, .. } => predicate,
+        };
+        let Some(predicate) = predicate else { return };
+        predicate.atoms_mut(&mut |field_test| {
+            if let FieldTest::In {
+                values,
+                set: Some(name),
+                set_at,
+                ..
+            } = field_test
+            {
+                match sets.get(name.as_str()) {
+                    Some(members) => *values = Arc::clone(members),
+                    None => {
+                        let names: Vec<&str> = sets.keys().map(String::as_str).collect();
+                        problems.push((
+                            *set_at,
+                            format!(
+                                "unknown set `@{name}`{}: expected a name defined under `[sets]` \
+                                 in a rule file, or a data table's name",
+                                did_you_mean(name, &names)
+                            ),
+                        ));
+                    }
+                }
+            }
+        });
+    });
+    problems.sort_by_key(|(at, _)| *at);
+    for (at, message) in problems {
+        errors.push(locate(file, base + at, format!("in `when`: {message}")));
+    }
+    Some(condition)
+}
+
+fn resolve_signals(
+    file: &RuleFile,
+    ids: &[Spanned<String>],
+    signals: &Known<'_>,
+    errors: &mut Vec<RuleError>,
+) -> Vec<usize> {
+    let mut out = Vec::new();
+    for id in ids {
+        match signals.index(id.get_ref()) {
+            Some(i) => out.push(i),
+            None => errors.push(locate(
+                file,
+                id.span().start,
+                format!(
+                    "unknown signal `{}` in `also`: expected the id of a `[[signal]]`",
+                    id.get_ref()
+                ),
+            )),
+        }
+    }
+    out
+}
+
+fn compile_summary(
+    file: &RuleFile,
+    raw: &RawRule,
+    signals: &Known<'_>,
+    when: Option<&Condition>,
+    also: &[usize],
+    errors: &mut Vec<RuleError>,
+) -> Option<Template> {
+    let base = content_start(file, &raw.summary.span());
+    let template = match Template::parse(raw.summary.get_ref()) {
+        Ok(t) => t,
+        Err(e) => {
+            errors.push(locate(
+                file,
+                base + e.offset,
+                format!("in `summary`: {}", e.message),
+            ));
+            return None;
+        }
+    };
+    let mut known: HashSet<&str> = crate::rule::template::BUILTIN_NAMES
+        .iter()
+        .copied()
+        .collect();
+    let mut used = also.to_vec();
+    if let Some(when) = when {
+        when.atoms(&mut |t: &Test| used.extend(signals.index(t.signal())));
+    }
+    for i in used {
+        known.extend(signals.signals()[i].field_names());
+    }
+    for (offset, name) in template.field_names() {
+        if !known.contains(name) {
+            errors.push(locate(file, base + offset, format!(
+                "in `summary`: unknown field `{name}`: expected `count`, `packages` or a capture of the rule's signals"
+            )));
+        }
+    }
+    Some(template)
+}
+
+fn compile_example(file: &RuleFile, raw: &RawExample) -> Example {
+    let fields = raw
+        .fields
+        .iter()
+        .map(|(k, v)| {
+            let text = match v {
+                toml::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (k.clone(), text)
+        })
+        .collect();
+    Example {
+        name: raw.name.clone(),
+        log: raw.log.get_ref().clone(),
+        fires: raw.fires,
+        fields,
+        packages: raw.packages.clone(),
+        origin: format!(
+            "{}:{}",
+            file.path,
+            line_col(&file.text, raw.log.span().start).0
+        ),
+    }
+}
+
+pub(super) fn check_suppressions(
+    files: &[RuleFile],
+    raw_rules: &[(usize, RawRule)],
+    errors: &mut Vec<RuleError>,
+) {
+    let ids: HashSet<&str> = raw_rules
+        .iter()
+        .map(|(_, r)| r.id.get_ref().as_str())
+        .collect();
+    for (f, rule) in raw_rules {
+        for target in &rule.suppresses {
+            if !ids.contains(target.get_ref().as_str()) {
+                errors.push(locate(
+                    &files[*f],
+                    target.span().start,
+                    format!(
+                        "unknown rule `{}` in `suppresses`: expected the id of a `[[rule]]`",
+                        target.get_ref()
+                    ),
+                ));
+            }
+        }
+    }
+}
