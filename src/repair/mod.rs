@@ -195,7 +195,7 @@ struct Shape {
     padded: bool,
     /// Tells repeated lines apart from different ones cheaply (see [`fingerprint`]).
     fingerprint: u64,
-    /// Holds several words (a space after its indentation).
+    /// Holds several words (a space after its indentation); known for quoted lines only.
     words: bool,
     /// Came in a Markdown quote ([`Physical::quoted`]).
     quoted: bool,
@@ -341,7 +341,9 @@ impl Repairer {
             let mut physical = Physical::new(line_no, body);
             physical.after_quote = after_quote;
             physical.quoted = prefix::strip_quote(text).is_some();
-            physical.shape.quoted = physical.quoted;
+            if physical.quoted {
+                physical.shape.quote(&physical.body);
+            }
             physical.prefixed = prefixed;
             physical.shape.measure(as_printed);
             self.queue(physical);

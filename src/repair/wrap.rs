@@ -44,19 +44,23 @@ impl Repairer {
             return None;
         }
         let quoted = || std::iter::once(current).chain(self.ahead.iter().take_while(|p| p.quoted));
-        let quoted_before = self.behind.iter().rev().take_while(|shape| shape.quoted);
-        let width = quoted()
-            .map(|p| p.shape)
-            .chain(quoted_before.copied())
+        // The shapes of the quoted lines around, the decided ones included.
+        let shapes = || {
+            quoted().map(|p| p.shape).chain(
+                self.behind
+                    .iter()
+                    .rev()
+                    .take_while(|shape| shape.quoted)
+                    .copied(),
+            )
+        };
+        let width = shapes()
             .filter(|shape| shape.words)
             .map(|shape| shape.trim_len)
             .max()?;
         // A terminal cuts line after line at its full width; a mail's lines seldom
         // reach the width it wraps at.
-        let quoted_before = self.behind.iter().rev().take_while(|shape| shape.quoted);
-        let full = quoted()
-            .map(|p| p.shape)
-            .chain(quoted_before.copied())
+        let full = shapes()
             .filter(|shape| shape.len == width || shape.trim_len == width)
             .count();
         if width < MIN_WRAP_WIDTH || full > 1 {
@@ -182,6 +186,13 @@ impl Shape {
             .max(char_len(trimmed) + char_len(&as_printed[trimmed.len()..]));
     }
 
+    /// Marks the line as quoted (`> `), noting whether its body holds several words:
+    /// what a mail's word wrap is read from ([`Repairer::word_wrap_into_next`]).
+    pub(super) fn quote(&mut self, body: &str) {
+        self.quoted = true;
+        self.words = memchr::memchr(b' ', body.trim().as_bytes()).is_some();
+    }
+
     /// Whether the line could tell a box's width: a wide, padded, box-indented line
     /// (narrow boxes are never split).
     pub(super) fn shows_box_width(self) -> bool {
@@ -198,7 +209,8 @@ impl Shape {
             trim_len,
             box_indent: body.starts_with("  "),
             content: trim_len.saturating_sub(box_indent(trimmed)),
-            words: memchr::memchr(b' ', trimmed.trim_start().as_bytes()).is_some(),
+            // Set with `quoted` ([`Shape::quote`]): only quoted lines are asked.
+            words: false,
             quoted: false,
             padded: trimmed.len() < body.len(),
             fingerprint: fingerprint(body.as_bytes()),
