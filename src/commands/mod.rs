@@ -271,6 +271,20 @@ fn set_max_decompressed(global: &GlobalOptions) -> bool {
     }
 }
 
+/// Whether every id in `ids` names a rule of `rules`; says so with the nearest ids for
+/// the first that does not.
+fn rules_known(rules: &RuleSet, ids: &[String]) -> bool {
+    let Some(id) = ids.iter().find(|id| rules.rule(id).is_none()) else {
+        return true;
+    };
+    let known: Vec<&str> = rules.rules.iter().map(|r| r.id.as_str()).collect();
+    warn(&format!(
+        "no rule with id `{id}`{}",
+        crate::messages::did_you_mean(id, &known)
+    ));
+    false
+}
+
 /// Loads shipped rules plus `--rules`; reports every mistake and returns `None` on any.
 fn load_rules(global: &GlobalOptions) -> Option<RuleSet> {
     let mut extra: Vec<RuleFile> = Vec::new();

@@ -28,15 +28,8 @@ pub(super) fn trace(
     let Some(rules) = load_rules(global) else {
         return Ok(Exit::Trouble);
     };
-    for id in only {
-        if rules.rule(id).is_none() {
-            let ids: Vec<&str> = rules.rules.iter().map(|r| r.id.as_str()).collect();
-            warn(&format!(
-                "no rule with id `{id}`{}",
-                crate::messages::did_you_mean(id, &ids)
-            ));
-            return Ok(Exit::Trouble);
-        }
+    if !super::rules_known(&rules, only) {
+        return Ok(Exit::Trouble);
     }
     let source = if file == Path::new("-") {
         Source::stdin()
