@@ -33,6 +33,16 @@ pub fn warn(message: &str) {
     );
 }
 
+/// Writes `magediag: message` to stderr, then `detail`'s lines as they are (each masked
+/// and made printable like the message): a source line with a caret under it.
+pub fn warn_with(message: &str, detail: &[String]) {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "magediag: {}", escape::printable(&mask::mask(message)));
+    for line in detail {
+        let _ = writeln!(err, "{}", escape::printable(&mask::mask(line)));
+    }
+}
+
 /// The names nearest to a mistyped `name`, nearest first, at most three: those a few
 /// edits away (a quarter of the length, at least two) or that contain it.
 pub fn nearest<'a>(name: &str, names: &[&'a str]) -> Vec<&'a str> {

@@ -436,7 +436,9 @@ fn rules_check_validates_and_reports_every_error() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("bad.toml:2:6: invalid signal id"))
-        .stderr(predicate::str::contains("bad.toml:3:14: invalid regex"));
+        .stderr(predicate::str::contains(
+            "bad.toml:3:14: invalid regex in signal `BAD ID`: unclosed group\n  |\n3 | patterns = ['(unclosed']\n  |              ^\n",
+        ));
 }
 
 #[test]

@@ -303,7 +303,7 @@ fn load_rules(global: &GlobalOptions) -> Option<RuleSet> {
         Ok(_) => None,
         Err(errors) => {
             for error in &errors.0 {
-                warn(&error.to_string());
+                crate::messages::warn_with(&error.to_string(), &error.snippet_lines());
             }
             None
         }

@@ -29,6 +29,7 @@ use raw::{RawFile, RawRule, RawSignal};
 use template::Template;
 use validate::{
     Added, Known, check_suppressions, compile_rule, compile_signal, content_start, locate,
+    toml_error,
 };
 
 /// The shipped rule files, embedded at build time: (path, contents).
@@ -51,6 +52,51 @@ pub struct RuleError {
     pub line: usize,
     pub column: usize,
     pub message: String,
+    /// The line of the file the error points at, and how many characters of it from
+    /// `column` are at fault: shown under the message with a caret, as rustc does.
+    pub snippet: Option<Snippet>,
+}
+
+/// A rule file's line, with the characters an error points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snippet {
+    pub text: String,
+    pub width: usize,
+}
+
+impl RuleError {
+    /// An error that points at no line of a file (a table, the whole set).
+    pub fn unlocated(path: String, line: usize, column: usize, message: String) -> RuleError {
+        RuleError {
+            path,
+            line,
+            column,
+            message,
+            snippet: None,
+        }
+    }
+
+    /// The lines shown under the message: the faulty line in a gutter, with a caret
+    /// under the characters at fault. Empty without a snippet.
+    pub fn snippet_lines(&self) -> Vec<String> {
+        let Some(snippet) = &self.snippet else {
+            return Vec::new();
+        };
+        let number = self.line.to_string();
+        let gutter = " ".repeat(number.len());
+        // Tabs before the column stay tabs, so the caret lines up however they are shown.
+        let pad: String = snippet
+            .text
+            .chars()
+            .take(self.column.saturating_sub(1))
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
+        vec![
+            format!("{gutter} |"),
+            format!("{number} | {}", snippet.text),
+            format!("{gutter} | {pad}{}", "^".repeat(snippet.width.max(1))),
+        ]
+    }
 }
 
 impl fmt::Display for RuleError {
@@ -174,12 +220,11 @@ impl RuleSet {
         let tables = match table::embedded() {
             Ok(tables) => tables.into_iter().map(Arc::new).collect::<Vec<_>>(),
             Err(table_errors) => {
-                errors.extend(table_errors.into_iter().map(|e| RuleError {
-                    path: e.path,
-                    line: e.line,
-                    column: e.column,
-                    message: e.message,
-                }));
+                errors.extend(
+                    table_errors
+                        .into_iter()
+                        .map(|e| RuleError::unlocated(e.path, e.line, e.column, e.message)),
+                );
                 Vec::new()
             }
         };
@@ -198,11 +243,7 @@ impl RuleSet {
                     add.by_id(&mut raw_signals, raw.signal, "signal", |s| &s.id);
                     add.by_id(&mut raw_rules, raw.rule, "rule", |r| &r.id);
                 }
-                Err(e) => {
-                    let offset = e.span().map_or(0, |s| s.start);
-                    let message = e.message().trim().to_owned();
-                    errors.push(locate(file, offset, message));
-                }
+                Err(e) => errors.push(toml_error(file, &e)),
             }
         }
         let compiled: Vec<(&(usize, RawSignal), Signal)> = raw_signals
@@ -213,7 +254,11 @@ impl RuleSet {
             })
             .collect();
         let (raws, signals): (Vec<_>, Vec<Signal>) = compiled.into_iter().unzip();
-        let known = Known::new(&signals);
+        let defined: Vec<&str> = raw_signals
+            .iter()
+            .map(|(_, s)| s.id.get_ref().as_str())
+            .collect();
+        let known = Known::new(&signals, &defined);
         let rules: Vec<Rule> = raw_rules
             .iter()
             .filter_map(|(f, raw)| compile_rule(&files[*f], raw, &known, &sets, &mut errors))
@@ -279,15 +324,15 @@ impl RuleSet {
                     ));
                 }
                 if errors.is_empty() {
-                    errors.push(RuleError {
-                        path: "<rules>".into(),
-                        line: 1,
-                        column: 1,
-                        message: format!(
+                    errors.push(RuleError::unlocated(
+                        "<rules>".into(),
+                        1,
+                        1,
+                        format!(
                             "the signals together are too large to compile: {}",
                             e.message
                         ),
-                    });
+                    ));
                 }
                 Err(RuleErrors(errors))
             }

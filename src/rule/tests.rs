@@ -76,12 +76,73 @@ fn locates_toml_syntax_errors_and_unknown_keys() {
     assert!(e.message.contains("unknown field `colour`"), "{e}");
 }
 
+/// A regex error points at the character at fault, as the regex crate's own caret
+/// does, and is said on one line.
 #[test]
-fn locates_a_bad_regex() {
+fn locates_a_bad_regex_at_the_character_at_fault() {
     let errors = load("[[signal]]\nid = \"s\"\npatterns = ['a(b']\n").unwrap_err();
     let e = &errors.0[0];
-    assert_eq!((e.line, e.column), (3, 14), "{e}");
-    assert!(e.message.contains("invalid regex"), "{e}");
+    assert_eq!((e.line, e.column), (3, 15), "{e}");
+    assert_eq!(e.message, "invalid regex in signal `s`: unclosed group");
+    assert_eq!(
+        e.snippet_lines(),
+        ["  |", "3 | patterns = ['a(b']", "  |               ^"]
+    );
+    // In a multi-line literal string, the offset is the same inside the pattern.
+    let errors = load("[[signal]]\nid = \"s\"\npatterns = [\n  '''ab[z-a]''',\n]\n").unwrap_err();
+    let e = &errors.0[0];
+    assert_eq!((e.line, e.column), (4, 9), "{e}");
+    assert_eq!(e.snippet.as_ref().map(|s| s.width), Some(3), "{e}");
+    assert!(
+        e.message
+            .ends_with("invalid character class range, the start must be <= the end"),
+        "{e}"
+    );
+    // A basic string's escapes shift offsets: the start of its contents is shown.
+    let errors = load("[[signal]]\nid = \"s\"\npatterns = [\"\\\\d(\"]\n").unwrap_err();
+    assert_eq!(errors.0[0].column, 14, "{}", errors.0[0]);
+}
+
+/// A repeated key is named, with the line that set it first; an unknown one gets the
+/// nearest known field.
+#[test]
+fn names_a_repeated_key_and_the_nearest_field_to_an_unknown_one() {
+    let text = rule("any(s)", "x").replace("title = \"t\"\n", "title = \"t\"\ntitle = \"u\"\n");
+    let errors = load(&text).unwrap_err();
+    let e = &errors.0[0];
+    assert_eq!(e.line, 9, "{e}");
+    assert_eq!(
+        e.message,
+        "duplicate key `title`: already set on line 8 of the same table"
+    );
+    assert_eq!(e.snippet.as_ref().map(|s| s.width), Some(5), "{e}");
+    // The same key in another table is no repeat.
+    let other = rule("any(s)", "x")
+        .replace(SIGNAL, "")
+        .replace("id = \"r\"", "id = \"q\"");
+    load(&format!("{}{other}", rule("any(s)", "x"))).unwrap();
+
+    let errors = load(&rule("any(s)", "x").replace("title", "titel")).unwrap_err();
+    let e = &errors.0[0];
+    assert!(
+        e.message
+            .starts_with("unknown field `titel` (did you mean `title`?): expected one of `id`,"),
+        "{e}"
+    );
+}
+
+/// A mistake is reported once: a rule that reads a refused signal, or whose `when`
+/// does not parse, is not also told its signal or summary fields are unknown.
+#[test]
+fn a_refused_signal_or_condition_brings_no_follow_on_errors() {
+    let broken = rule("any(s, n > 1)", "{n}").replace("'x(?P<n>\\d+)'", "'x(?P<n>\\d+'");
+    let errors = load(&broken).unwrap_err();
+    assert_eq!(errors.0.len(), 1, "{errors}");
+    assert!(errors.0[0].message.contains("unclosed group"), "{errors}");
+
+    let errors = load(&rule("any(s) &&& n", "{n} {m}")).unwrap_err();
+    assert_eq!(errors.0.len(), 1, "{errors}");
+    assert!(errors.0[0].message.starts_with("in `when`"), "{errors}");
 }
 
 /// A rule file of the user's replaces a shipped rule of the same id.

@@ -10,7 +10,7 @@ use super::cond::{self, Condition, FieldTest, Test};
 use super::raw::{RawExample, RawRule, RawSignal};
 use super::table::Table;
 use super::template::Template;
-use super::{DEFAULT_PRIORITY, Example, Rule, RuleError, RuleFile, is_shipped, line_col, one_line};
+use super::{DEFAULT_PRIORITY, Example, Rule, RuleError, RuleFile, is_shipped, line_col};
 use crate::messages::did_you_mean;
 use crate::record::envelope::Level;
 use crate::report::diagnosis::{CATEGORIES, Severity};
@@ -53,9 +53,9 @@ impl Added<'_> {
             let first = id(&into[i].1).span().start;
             let (line, column) = line_col(&old.text, first);
             let name = id(&item).get_ref().clone();
-            self.errors.push(locate(
+            self.errors.push(locate_span(
                 new,
-                id(&item).span().start,
+                id(&item).span(),
                 format!(
                     "duplicate {what} id `{name}`: already defined at {}:{line}:{column}",
                     old.path
@@ -65,14 +65,101 @@ impl Added<'_> {
     }
 }
 
-/// Turns a byte offset into a located error.
+/// Turns a byte offset into a located error, pointing at the one character there.
 pub(super) fn locate(file: &RuleFile, offset: usize, message: String) -> RuleError {
-    let (line, column) = line_col(&file.text, offset);
+    locate_span(file, offset..offset, message)
+}
+
+/// Turns a byte range into a located error, pointing at the range's characters on its
+/// first line (at least one).
+pub(super) fn locate_span(
+    file: &RuleFile,
+    span: std::ops::Range<usize>,
+    message: String,
+) -> RuleError {
+    let (line, column) = line_col(&file.text, span.start);
+    let text = file.text.lines().nth(line - 1).unwrap_or("");
+    let after: &str = &text[text
+        .char_indices()
+        .nth(column - 1)
+        .map_or(text.len(), |(i, _)| i)..];
+    let wanted = file
+        .text
+        .get(span.start.min(file.text.len())..span.end.min(file.text.len()))
+        .map_or(0, |s| s.chars().count());
+    let width = wanted.min(after.chars().count()).max(1);
     RuleError {
         path: file.path.clone(),
         line,
         column,
         message,
+        snippet: Some(super::Snippet {
+            text: text.to_owned(),
+            width,
+        }),
+    }
+}
+
+/// A TOML or serde error in a rule file, located, with the key it names: which key is
+/// repeated and where it was first set, and the nearest field to an unknown one.
+pub(super) fn toml_error(file: &RuleFile, e: &toml::de::Error) -> RuleError {
+    let span = e.span().unwrap_or(0..0);
+    let message = e.message().trim();
+    let text = &file.text;
+    let mut said = message.to_owned();
+    if message == "duplicate key" {
+        let key = text.get(span.clone()).unwrap_or("").trim();
+        let name = key.trim_matches(|c| c == '"' || c == '\'');
+        if !name.is_empty() {
+            said = format!("duplicate key `{name}`");
+            if let Some(first) = earlier_key_line(text, span.start, key) {
+                said.push_str(&format!(": already set on line {first} of the same table"));
+            }
+        }
+    } else if let Some(rest) = message.strip_prefix("unknown field `") {
+        // serde: "unknown field `x`, expected one of `a`, `b`" (or "expected `a`").
+        if let Some((name, expected)) = rest.split_once('`') {
+            let fields: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+            let hint = did_you_mean(name, &fields);
+            let expected = expected.trim_start_matches(',').trim();
+            said = format!("unknown field `{name}`{hint}: {expected}");
+        }
+    }
+    locate_span(file, span, said)
+}
+
+/// The line number of an earlier `key = ...` line in the table that holds `at`.
+fn earlier_key_line(text: &str, at: usize, key: &str) -> Option<usize> {
+    let before = text.get(..at)?;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let lines: Vec<&str> = before[..line_start].lines().collect();
+    (0..lines.len())
+        .rev()
+        .take_while(|&i| !lines[i].trim_start().starts_with('['))
+        .find(|&i| {
+            lines[i]
+                .split_once('=')
+                .is_some_and(|(k, _)| k.trim() == key)
+        })
+        .map(|i| i + 1)
+}
+
+/// The bytes of a file that hold `part` of a string value's contents: exact in a
+/// literal string (`'...'`, `'''...'''`), whose contents are written as they are; else
+/// (escapes may shift it, or no part is known) the start of the contents.
+pub(super) fn within_string(
+    file: &RuleFile,
+    span: &std::ops::Range<usize>,
+    part: Option<std::ops::Range<usize>>,
+) -> std::ops::Range<usize> {
+    let start = content_start(file, span);
+    let literal = file
+        .text
+        .get(span.clone())
+        .is_some_and(|raw| raw.starts_with('\''));
+    match part {
+        Some(part) if literal => start + part.start..start + part.end,
+        _ => start..start,
     }
 }
 
@@ -97,9 +184,9 @@ pub(super) fn compile_signal(
     let start = errors.len();
     check_id(file, &raw.id, "signal", errors);
     if raw.patterns.is_empty() {
-        errors.push(locate(
+        errors.push(locate_span(
             file,
-            raw.id.span().start,
+            raw.id.span(),
             format!(
                 "signal `{}` has no patterns: expected `patterns = ['regex', ...]`",
                 raw.id.get_ref()
@@ -113,14 +200,10 @@ pub(super) fn compile_signal(
     for pattern in &raw.patterns {
         match Pattern::new(pattern.get_ref(), compile_now) {
             Ok(pattern) => patterns.push(pattern),
-            Err(e) => errors.push(locate(
+            Err(e) => errors.push(locate_span(
                 file,
-                content_start(file, &pattern.span()),
-                format!(
-                    "invalid regex in signal `{}`: {}",
-                    raw.id.get_ref(),
-                    one_line(&e)
-                ),
+                within_string(file, &pattern.span(), e.span.clone()),
+                format!("invalid regex in signal `{}`: {}", raw.id.get_ref(), e),
             )),
         }
     }
@@ -128,7 +211,7 @@ pub(super) fn compile_signal(
     for level in &raw.levels {
         match Level::from_word(level.get_ref()) {
             Some(l) => levels.push(l),
-            None => errors.push(locate(file, level.span().start, format!(
+            None => errors.push(locate_span(file, level.span(), format!(
                 "unknown level `{}`: expected one of DEBUG, INFO, NOTICE, WARNING, ERROR, CRITICAL, ALERT, EMERGENCY",
                 level.get_ref()
             ))),
@@ -138,9 +221,9 @@ pub(super) fn compile_signal(
     for name in &raw.lookup {
         match tables.iter().find(|t| &t.name == name.get_ref()) {
             Some(table) => lookups.push(Arc::clone(table)),
-            None => errors.push(locate(
+            None => errors.push(locate_span(
                 file,
-                name.span().start,
+                name.span(),
                 format!(
                     "unknown table `{}` in `lookup`: expected one of {}",
                     name.get_ref(),
@@ -171,9 +254,9 @@ fn check_id(file: &RuleFile, id: &Spanned<String>, what: &str, errors: &mut Vec<
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.' | '_'));
     if !valid {
-        errors.push(locate(
+        errors.push(locate_span(
             file,
-            id.span().start,
+            id.span(),
             format!(
                 "invalid {what} id `{}`: expected lowercase letters, digits, `-`, `.` or `_`",
                 id.get_ref()
@@ -187,16 +270,33 @@ fn check_id(file: &RuleFile, id: &Spanned<String>, what: &str, errors: &mut Vec<
 pub(super) struct Known<'a> {
     signals: &'a [Signal],
     by_id: HashMap<&'a str, usize>,
+    /// Signals defined but refused (their own errors are reported): a rule that reads
+    /// one is not told the id is unknown as well.
+    refused: HashSet<&'a str>,
 }
 
 impl<'a> Known<'a> {
-    pub(super) fn new(signals: &'a [Signal]) -> Known<'a> {
-        let by_id = signals
+    pub(super) fn new(signals: &'a [Signal], defined: &[&'a str]) -> Known<'a> {
+        let by_id: HashMap<&str, usize> = signals
             .iter()
             .enumerate()
             .map(|(i, s)| (s.id.as_str(), i))
             .collect();
-        Known { signals, by_id }
+        let refused = defined
+            .iter()
+            .copied()
+            .filter(|id| !by_id.contains_key(id))
+            .collect();
+        Known {
+            signals,
+            by_id,
+            refused,
+        }
+    }
+
+    /// Whether `id` names a signal that was defined but refused.
+    pub(super) fn is_refused(&self, id: &str) -> bool {
+        self.refused.contains(id)
     }
 
     pub(super) fn index(&self, id: &str) -> Option<usize> {
@@ -219,20 +319,21 @@ pub(super) fn compile_rule(
     check_id(file, &raw.id, "rule", errors);
     let category = raw.category.get_ref();
     if !CATEGORIES.contains(&category.as_str()) {
-        errors.push(locate(
+        errors.push(locate_span(
             file,
-            raw.category.span().start,
+            raw.category.span(),
             format!(
-                "unknown category `{category}`: expected one of {}",
+                "unknown category `{category}`{}: expected one of {}",
+                did_you_mean(category, CATEGORIES),
                 CATEGORIES.join(", ")
             ),
         ));
     }
     let severity = Severity::parse(raw.severity.get_ref());
     if severity.is_none() {
-        errors.push(locate(
+        errors.push(locate_span(
             file,
-            raw.severity.span().start,
+            raw.severity.span(),
             format!(
                 "unknown severity `{}`: expected `error`, `warning` or `info`",
                 raw.severity.get_ref()
@@ -299,6 +400,9 @@ fn compile_condition(
     let mut problems: Vec<(usize, String)> = Vec::new();
     condition.atoms(&mut |test: &Test| {
         let Some(signal) = signals.index(test.signal()) else {
+            if signals.is_refused(test.signal()) {
+                return;
+            }
             let ids: Vec<&str> = signals.signals().iter().map(|s| s.id.as_str()).collect();
             problems.push((
                 test.at(),
@@ -373,9 +477,10 @@ fn resolve_signals(
     for id in ids {
         match signals.index(id.get_ref()) {
             Some(i) => out.push(i),
-            None => errors.push(locate(
+            None if signals.is_refused(id.get_ref()) => {}
+            None => errors.push(locate_span(
                 file,
-                id.span().start,
+                id.span(),
                 format!(
                     "unknown signal `{}` in `also`: expected the id of a `[[signal]]`",
                     id.get_ref()
@@ -410,9 +515,19 @@ fn compile_summary(
         .iter()
         .copied()
         .collect();
+    // The fields of a `when` that did not compile, or of a refused signal, are not
+    // known: their errors are reported, and the summary's fields are not checked.
+    let Some(when) = when else {
+        return Some(template);
+    };
     let mut used = also.to_vec();
-    if let Some(when) = when {
-        when.atoms(&mut |t: &Test| used.extend(signals.index(t.signal())));
+    let mut refused = raw.also.iter().any(|id| signals.is_refused(id.get_ref()));
+    when.atoms(&mut |t: &Test| {
+        used.extend(signals.index(t.signal()));
+        refused |= signals.is_refused(t.signal());
+    });
+    if refused {
+        return Some(template);
     }
     for i in used {
         known.extend(signals.signals()[i].field_names());
@@ -465,9 +580,9 @@ pub(super) fn check_suppressions(
     for (f, rule) in raw_rules {
         for target in &rule.suppresses {
             if !ids.contains(target.get_ref().as_str()) {
-                errors.push(locate(
+                errors.push(locate_span(
                     &files[*f],
-                    target.span().start,
+                    target.span(),
                     format!(
                         "unknown rule `{}` in `suppresses`: expected the id of a `[[rule]]`",
                         target.get_ref()

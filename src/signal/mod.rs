@@ -14,6 +14,7 @@ pub use event::{Event, Events};
 use event::{make_event, make_event_without_captures};
 
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use regex::{Regex, RegexSet};
@@ -131,13 +132,12 @@ pub struct Pattern {
 }
 
 impl Pattern {
-    /// Parses `source`; with `compile_now`, also compiles it. The error is the regex
-    /// crate's message.
-    pub fn new(source: &str, compile_now: bool) -> Result<Pattern, String> {
+    /// Parses `source`; with `compile_now`, also compiles it.
+    pub fn new(source: &str, compile_now: bool) -> Result<Pattern, RegexProblem> {
         let hir = regex_syntax::ParserBuilder::new()
             .build()
             .parse(source)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| RegexProblem::of_syntax(&e))?;
         let mut names = Vec::new();
         capture_names(&hir, &mut names);
         let pattern = Pattern {
@@ -148,7 +148,10 @@ impl Pattern {
             compiled: OnceLock::new(),
         };
         if compile_now {
-            let regex = build_regex(source).map_err(|e| e.to_string())?;
+            let regex = build_regex(source).map_err(|e| RegexProblem {
+                message: crate::rule::one_line(&e.to_string()),
+                span: None,
+            })?;
             let _ = pattern.compiled.set(Some(regex));
         }
         Ok(pattern)
@@ -185,6 +188,37 @@ impl Pattern {
     /// Whether the pattern matches somewhere in `text`.
     pub fn is_match(&self, text: &str) -> bool {
         self.regex().is_some_and(|regex| regex.is_match(text))
+    }
+}
+
+/// Why a regex is refused, and where in its source when the syntax is at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegexProblem {
+    /// What is wrong, on one line ("unclosed group").
+    pub message: String,
+    /// The bytes of the source at fault.
+    pub span: Option<std::ops::Range<usize>>,
+}
+
+impl RegexProblem {
+    /// The regex-syntax error's kind and span, which its own message draws as a caret
+    /// under a copy of the pattern.
+    pub fn of_syntax(e: &regex_syntax::Error) -> RegexProblem {
+        let (message, span) = match e {
+            regex_syntax::Error::Parse(e) => (e.kind().to_string(), Some(*e.span())),
+            regex_syntax::Error::Translate(e) => (e.kind().to_string(), Some(*e.span())),
+            other => (crate::rule::one_line(&other.to_string()), None),
+        };
+        RegexProblem {
+            message,
+            span: span.map(|s| s.start.offset..s.end.offset),
+        }
+    }
+}
+
+impl fmt::Display for RegexProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
     }
 }
 
@@ -828,11 +862,20 @@ mod tests {
             "parsing alone accepts it"
         );
         let error = Pattern::new(&huge, true).unwrap_err();
-        assert!(error.contains("size limit"), "{error}");
-        assert!(
-            Pattern::new("a(b", false)
-                .unwrap_err()
-                .contains("unclosed group")
+        assert!(error.message.contains("size limit"), "{error}");
+        assert_eq!(error.span, None);
+        let error = Pattern::new("a(b", false).unwrap_err();
+        assert_eq!(error.message, "unclosed group");
+        assert_eq!(
+            error.span,
+            Some(1..2),
+            "the caret goes under the open parenthesis"
+        );
+        let error = Pattern::new(r"ab\p{Nope}", false).unwrap_err();
+        assert_eq!(
+            error.span,
+            Some(2..10),
+            "a translation error keeps its span"
         );
     }
 

@@ -193,12 +193,12 @@ pub struct LazyRegex {
 }
 
 impl LazyRegex {
-    /// Checks `pattern`'s syntax (the message is the regex crate's).
+    /// Checks `pattern`'s syntax; the error says what is wrong, on one line.
     fn new(pattern: String) -> Result<LazyRegex, String> {
         regex_syntax::ParserBuilder::new()
             .build()
             .parse(&pattern)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| crate::signal::RegexProblem::of_syntax(&e).message)?;
         Ok(LazyRegex {
             pattern,
             compiled: OnceLock::new(),

@@ -435,12 +435,7 @@ fn matches_regex<'a>(input: &'a str, field: &str, at: usize) -> Res<'a, FieldTes
     let (rest, negated) =
         ws(alt((value(false, tag("=~")), value(true, tag("!~"))))).parse(input)?;
     let (rest, regex) = map_res(expect("a quoted regex", quoted), |s: String| {
-        LazyRegex::new(s).map_err(|e| {
-            format!(
-                "invalid regex: {}",
-                e.split_whitespace().collect::<Vec<_>>().join(" ")
-            )
-        })
+        LazyRegex::new(s).map_err(|e| format!("invalid regex: {e}"))
     })
     .parse(rest)?;
     Ok((
