@@ -151,9 +151,11 @@ pub fn trace_source(
         verdicts: Vec::new(),
         cut_runs: 0,
     };
-    let Outcome { reports, error } = pipeline::observe_source(rules, source, runs, &mut tracer);
-    // With `--all-runs` each run's report counts its own lines.
-    let input_lines = reports.iter().map(|r| r.lines).sum();
+    let Outcome {
+        reports,
+        error,
+        lines: input_lines,
+    } = pipeline::observe_source(rules, source, runs, &mut tracer);
     let run_count = reports
         .last()
         .and_then(|r| r.run.as_ref())

@@ -523,11 +523,57 @@ fn gzip_cut_mid_body_is_reported_and_the_start_diagnosed() {
     let data = gzip(&text);
     let (stdout, stderr, code) = on_file("deploy.log.gz", &data[..data.len() / 2], &[]);
     assert_eq!(code, 2);
-    assert_eq!(
-        stderr,
-        "magediag: F: gzip data cut short in member 1; what was read before is diagnosed\n"
-    );
+    let said = regex::Regex::new(
+        r"^magediag: F: reading stopped after line (\d+): gzip data cut short in member 1; what was read before is diagnosed\n$",
+    )
+    .unwrap();
+    assert!(said.is_match(&stderr), "{stderr}");
     assert!(stdout.contains("auth-keys-rejected"), "{stdout}");
+}
+
+/// Where reading stopped is a line of the file, whether the runs are shown one by one
+/// (each counting its own lines) or the latest alone.
+#[test]
+fn a_cut_in_a_later_run_names_the_line_of_the_file() {
+    let start = |hour| format!("[2024-03-12T{hour}:00:00.000000+00:00] NOTICE: Starting deploy.\n");
+    let mut text = start(10).into_bytes();
+    text.extend(sample(REJECTED));
+    text.extend(start(11).bytes());
+    for i in 0..20_000u64 {
+        // Text that compresses little, so the cut lands inside the second run.
+        let noise = i.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        text.extend(format!("[2024-03-12T11:00:01.000000+00:00] INFO: step {noise:x}\n").bytes());
+    }
+    let data = gzip(&text);
+    let cut = &data[..data.len() / 2];
+    let stopped = |args: &[&str]| -> (Value, u64) {
+        let (stdout, _, code) = on_file("deploy.log.gz", cut, args);
+        assert_eq!(code, 2);
+        let report: Value = serde_json::from_str(&stdout).unwrap();
+        let last = report["sources"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .clone();
+        let error = last["error"].as_str().unwrap().to_owned();
+        let line = regex::Regex::new(r"^reading stopped after line (\d+): ")
+            .unwrap()
+            .captures(&error)
+            .unwrap_or_else(|| panic!("{error}"))[1]
+            .parse()
+            .unwrap();
+        (last, line)
+    };
+    let (latest, line) = stopped(&["--format", "json"]);
+    assert_eq!(latest["lines"].as_u64(), Some(line));
+    let (run, line_of_run) = stopped(&["--format", "json", "--all-runs"]);
+    assert_eq!(line_of_run, line);
+    let first = run["run"]["first_line"].as_u64().unwrap();
+    assert!(
+        first > 1 && run["lines"].as_u64() == Some(line + 1 - first),
+        "{run}"
+    );
 }
 
 /// A corrupt CRC (or length) in the trailer is an error, not silently accepted.
@@ -539,7 +585,13 @@ fn gzip_with_a_bad_trailer_is_an_error() {
         data[at] ^= 0x55;
         let (stdout, stderr, code) = on_file("deploy.log.gz", &data, &[]);
         assert_eq!(code, 2);
-        once(&stderr, "magediag: F: corrupt gzip data in member 1:");
+        let lines = sample(REJECTED).iter().filter(|&&b| b == b'\n').count();
+        once(
+            &stderr,
+            &format!(
+                "magediag: F: reading stopped after line {lines}: corrupt gzip data in member 1:"
+            ),
+        );
         assert!(stdout.contains("auth-keys-rejected"));
     }
 }
@@ -568,9 +620,12 @@ fn trailing_garbage_after_a_gzip_member_is_reported() {
     data.extend(b"this is not gzip\n");
     let (stdout, stderr, code) = on_file("deploy.log.gz", &data, &[]);
     assert_eq!(code, 2);
+    let lines = sample(REJECTED).iter().filter(|&&b| b == b'\n').count();
     assert_eq!(
         stderr,
-        "magediag: F: trailing garbage after gzip member 1 (not gzip; not read); what was read before is diagnosed\n"
+        format!(
+            "magediag: F: reading stopped after line {lines}: trailing garbage after gzip member 1 (not gzip; not read); what was read before is diagnosed\n"
+        )
     );
     assert!(stdout.contains("auth-keys-rejected"));
 }
@@ -598,10 +653,11 @@ fn a_gzip_bomb_stops_at_the_cap_and_what_was_read_is_diagnosed() {
     assert!(data.len() < 100_000);
     let (stdout, stderr, code) = on_file("bomb.gz", &data, &["--max-decompressed", "1M"]);
     assert_eq!(code, 2);
-    assert_eq!(
-        stderr,
-        "magediag: F: decompressed size exceeds the 1 MiB cap (gzip bomb?); the rest was not read; what was read before is diagnosed\n"
-    );
+    let said = regex::Regex::new(
+        r"^magediag: F: reading stopped after line \d+: decompressed size exceeds the 1 MiB cap \(gzip bomb\?\); the rest was not read; what was read before is diagnosed\n$",
+    )
+    .unwrap();
+    assert!(said.is_match(&stderr), "{stderr}");
     assert!(stdout.contains("auth-keys-rejected"));
 
     let dir = tempfile::tempdir().unwrap();
@@ -856,8 +912,9 @@ fn every_message_is_path_reason_once_and_the_rollup_counts_it() {
     assert_eq!(
         stderr,
         format!(
-            "magediag: {}: gzip data cut short in member 1; what was read before is diagnosed\n",
-            path.display()
+            "magediag: {}: reading stopped after line {}: gzip data cut short in member 1; what was read before is diagnosed\n",
+            path.display(),
+            sample(REJECTED).iter().filter(|&&b| b == b'\n').count()
         )
     );
 }

@@ -212,9 +212,8 @@ fn read_source(
     } else {
         pipeline::diagnose_source(rules, source, runs)
     };
-    if let Some(e) = &outcome.error {
-        let reason = describe_io(e);
-        if outcome.reports.iter().all(|r| r.lines == 0) {
+    if let Some(reason) = outcome.error_reason() {
+        if outcome.lines == 0 {
             warn(&format!("{name}: nothing could be read: {reason}"));
         } else {
             warn(&format!(

@@ -253,7 +253,7 @@ fn read_source(rules: &RuleSet, mut source: Source, runs: Runs) -> Read {
     }
     let compressed = source.compressed;
     let outcome = pipeline::diagnose_source(rules, source, runs);
-    let error = outcome.error.as_ref().map(describe_io);
+    let error = outcome.error_reason();
     Read::Reports(outcome.reports, compressed, error)
 }
 

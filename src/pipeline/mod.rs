@@ -60,6 +60,20 @@ pub struct Outcome {
     pub reports: Vec<SourceReport>,
     /// Set when the source could not be read in full (the reports cover what was read).
     pub error: Option<io::Error>,
+    /// Physical lines read, across every run.
+    pub lines: u64,
+}
+
+impl Outcome {
+    /// Why the source was not read in full, with the line reading stopped after (the
+    /// line of the source, whichever run it is in); `None` when it was read in full.
+    pub fn error_reason(&self) -> Option<String> {
+        let reason = crate::messages::describe_io(self.error.as_ref()?);
+        Some(match self.lines {
+            0 => reason,
+            n => format!("reading stopped after line {n}: {reason}"),
+        })
+    }
 }
 
 /// When the line gate (see [`crate::gate`]) starts to skip quiet lines.
@@ -209,6 +223,7 @@ fn diagnose_with(
     Outcome {
         reports: state.finish(stats.lines, notes, runs),
         error,
+        lines: stats.lines,
     }
 }
 

@@ -128,7 +128,9 @@ pub struct SourceReport {
     /// Things the reader noticed: binary data, cut lines, read errors.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub notes: Vec<String>,
-    /// Why this input could not be read, or not in full (absent when it was read).
+    /// Why this input could not be read, or not in full (absent when it was read); when
+    /// some of it was, the reason starts `reading stopped after line N:` (a line of the
+    /// input, whichever run it falls in).
     /// With `lines` 0, nothing of it was read and `diagnoses` is empty.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error: Option<String>,

@@ -37,7 +37,7 @@ pub fn diagnose_one(rules: &RuleSet, input: Named, runs: Runs) -> (Report, Optio
         Ok(source) => pipeline::diagnose_source(rules, source, runs),
         Err(e) => return (Report::new(Vec::new()), Some(describe_io(&e))),
     };
-    let error = outcome.error.as_ref().map(describe_io);
+    let error = outcome.error_reason();
     (Report::new(outcome.reports), error)
 }
 
@@ -80,8 +80,7 @@ pub fn diagnose_many(rules: &RuleSet, mut inputs: Vec<Named>, runs: Runs) -> Sca
         rollup.read += 1;
         rollup.compressed += usize::from(source.compressed);
         let outcome = pipeline::diagnose_source(rules, source, runs);
-        if let Some(e) = &outcome.error {
-            let reason = describe_io(e);
+        if let Some(reason) = outcome.error_reason() {
             messages.push(format!(
                 "{name}: {reason}; what was read before is diagnosed"
             ));

@@ -29,7 +29,7 @@ pub(super) fn concise(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             )?,
             Some(reason) => writeln!(
                 out,
-                "{}: {}: reading stopped: {reason}",
+                "{}: {}: {reason}",
                 source.path,
                 "warning".yellow().bold()
             )?,

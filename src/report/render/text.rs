@@ -329,10 +329,9 @@ pub(super) fn text_nothing_found(
         }
         Some(reason) => writeln!(
             out,
-            "{}: {}: reading stopped after {}: {reason}; no known failure in what was read",
+            "{}: {}: {reason}; no known failure in what was read",
             "warning".yellow().bold(),
             source.path,
-            crate::rule::template::count(source.lines, "line", "lines")
         )?,
         None if source.lines == 0 => {
             let hint = if source.path == "<stdin>" {
