@@ -98,9 +98,30 @@ fn locates_a_bad_regex_at_the_character_at_fault() {
             .ends_with("invalid character class range, the start must be <= the end"),
         "{e}"
     );
-    // A basic string's escapes shift offsets: the start of its contents is shown.
+    // In a basic string, past the escape that shifts it.
     let errors = load("[[signal]]\nid = \"s\"\npatterns = [\"\\\\d(\"]\n").unwrap_err();
-    assert_eq!(errors.0[0].column, 14, "{}", errors.0[0]);
+    assert_eq!(errors.0[0].column, 17, "{}", errors.0[0]);
+}
+
+/// In a basic string (`"..."`) escapes shift the decoded text against the file: each
+/// error is still located at the characters of the file that hold the name.
+#[test]
+fn locates_names_after_escapes_in_a_basic_string() {
+    let when = r#"when = "any(s, text =~ \"\u00e9\\d\") && any(zz)""#;
+    let text = rule("any(s)", "x").replace("when = 'any(s)'", when);
+    let errors = load(&text).unwrap_err();
+    let e = &errors.0[0];
+    assert!(e.message.contains("unknown signal `zz`"), "{e}");
+    let column = when.find("zz").unwrap() + 1;
+    assert_eq!((e.line, e.column), (9, column), "{e}");
+    assert_eq!(e.snippet.as_ref().map(|s| s.width), Some(2), "{e}");
+    // A multi-line basic string with a line-ending backslash.
+    let summary = "summary = \"\"\"\nn is \\\n    {nn}\"\"\"";
+    let text = rule("any(s)", "x").replace("summary = 'x'", summary);
+    let errors = load(&text).unwrap_err();
+    let e = &errors.0[0];
+    assert!(e.message.contains("unknown field `nn`"), "{e}");
+    assert_eq!((e.line, e.column), (12, 6), "{e}");
 }
 
 /// A repeated key is named, with the line that set it first; an unknown one gets the

@@ -144,23 +144,74 @@ fn earlier_key_line(text: &str, at: usize, key: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
-/// The bytes of a file that hold `part` of a string value's contents: exact in a
-/// literal string (`'...'`, `'''...'''`), whose contents are written as they are; else
-/// (escapes may shift it, or no part is known) the start of the contents.
-pub(super) fn within_string(
+/// The bytes of a file that hold `part` of a string value's decoded contents: in a
+/// literal string (`'...'`, `'''...'''`) the contents are written as they are; in a
+/// basic one (`"..."`) each escape is read to find where the decoded bytes were written.
+pub(super) fn value_range(
     file: &RuleFile,
     span: &std::ops::Range<usize>,
-    part: Option<std::ops::Range<usize>>,
+    part: std::ops::Range<usize>,
 ) -> std::ops::Range<usize> {
     let start = content_start(file, span);
+    let raw = file.text.get(start..span.end.max(start)).unwrap_or("");
     let literal = file
         .text
         .get(span.clone())
         .is_some_and(|raw| raw.starts_with('\''));
-    match part {
-        Some(part) if literal => start + part.start..start + part.end,
-        _ => start..start,
+    let at = |offset: usize| -> usize {
+        if literal {
+            return start + offset.min(raw.len());
+        }
+        let (mut written, mut decoded) = (0, 0);
+        while written < raw.len() && decoded < offset {
+            let (read, made) = escape_or_char(&raw[written..]);
+            written += read;
+            decoded += made;
+        }
+        start + written
+    };
+    at(part.start)..at(part.end)
+}
+
+/// How many bytes the next character or escape of a basic string's contents takes, and
+/// how many bytes it decodes to.
+fn escape_or_char(raw: &str) -> (usize, usize) {
+    let mut chars = raw.chars();
+    let Some(first) = chars.next() else {
+        return (0, 0);
+    };
+    if first != '\\' {
+        return (first.len_utf8(), first.len_utf8());
     }
+    let hex = |digits: usize| {
+        raw.get(2..2 + digits)
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .and_then(char::from_u32)
+            .map_or((2, 1), |c| (2 + digits, c.len_utf8()))
+    };
+    match chars.next() {
+        Some('u') => hex(4),
+        Some('U') => hex(8),
+        Some('x') => hex(2),
+        // A line-ending backslash: the line break and the whitespace after it go.
+        Some(c) if c.is_whitespace() => {
+            let rest = &raw[1..];
+            (1 + rest.len() - rest.trim_start().len(), 0)
+        }
+        Some(c) => (1 + c.len_utf8(), 1),
+        None => (1, 1),
+    }
+}
+
+/// An error at `part` of a string value's decoded contents (a `when`, a summary, a
+/// pattern), pointing at the characters of the file that hold it.
+pub(super) fn in_value(
+    file: &RuleFile,
+    value: &Spanned<String>,
+    part: std::ops::Range<usize>,
+    message: String,
+) -> RuleError {
+    locate_span(file, value_range(file, &value.span(), part), message)
 }
 
 /// The byte offset where a string value's contents begin, after its opening quotes.
@@ -200,9 +251,10 @@ pub(super) fn compile_signal(
     for pattern in &raw.patterns {
         match Pattern::new(pattern.get_ref(), compile_now) {
             Ok(pattern) => patterns.push(pattern),
-            Err(e) => errors.push(locate_span(
+            Err(e) => errors.push(in_value(
                 file,
-                within_string(file, &pattern.span(), e.span.clone()),
+                pattern,
+                e.span.clone().unwrap_or(0..0),
                 format!("invalid regex in signal `{}`: {}", raw.id.get_ref(), e),
             )),
         }
@@ -385,19 +437,15 @@ fn compile_condition(
     sets: &BTreeMap<String, Arc<[String]>>,
     errors: &mut Vec<RuleError>,
 ) -> Option<Condition> {
-    let base = content_start(file, &raw.when.span());
     let mut condition = match cond::parse_condition(raw.when.get_ref()) {
         Ok(c) => c,
         Err(e) => {
-            errors.push(locate(
-                file,
-                base + e.offset,
-                format!("in `when`: {}", e.message),
-            ));
+            let message = format!("in `when`: {}", e.message);
+            errors.push(in_value(file, &raw.when, e.offset..e.offset, message));
             return None;
         }
     };
-    let mut problems: Vec<(usize, String)> = Vec::new();
+    let mut problems: Vec<(std::ops::Range<usize>, String)> = Vec::new();
     condition.atoms(&mut |test: &Test| {
         let Some(signal) = signals.index(test.signal()) else {
             if signals.is_refused(test.signal()) {
@@ -405,7 +453,7 @@ fn compile_condition(
             }
             let ids: Vec<&str> = signals.signals().iter().map(|s| s.id.as_str()).collect();
             problems.push((
-                test.at(),
+                test.at()..test.at() + test.signal().len(),
                 format!(
                     "unknown signal `{}`{}: expected the id of a `[[signal]]` in any rule file",
                     test.signal(),
@@ -418,7 +466,7 @@ fn compile_condition(
         for (at, field) in test.fields() {
             if !fields.contains(&field) {
                 problems.push((
-                    at,
+                    at..at + field.len(),
                     format!(
                         "unknown field `{field}` of signal `{}`{}: expected a capture of its \
                          patterns, a column of its lookup tables, or one of {}",
@@ -448,7 +496,7 @@ fn compile_condition(
                     None => {
                         let names: Vec<&str> = sets.keys().map(String::as_str).collect();
                         problems.push((
-                            *set_at,
+                            *set_at..*set_at + name.len(),
                             format!(
                                 "unknown set `@{name}`{}: expected a name defined under `[sets]` \
                                  in a rule file, or a data table's name",
@@ -460,9 +508,14 @@ fn compile_condition(
             }
         });
     });
-    problems.sort_by_key(|(at, _)| *at);
+    problems.sort_by_key(|(at, _)| at.start);
     for (at, message) in problems {
-        errors.push(locate(file, base + at, format!("in `when`: {message}")));
+        errors.push(in_value(
+            file,
+            &raw.when,
+            at,
+            format!("in `when`: {message}"),
+        ));
     }
     Some(condition)
 }
@@ -499,15 +552,11 @@ fn compile_summary(
     also: &[usize],
     errors: &mut Vec<RuleError>,
 ) -> Option<Template> {
-    let base = content_start(file, &raw.summary.span());
     let template = match Template::parse(raw.summary.get_ref()) {
         Ok(t) => t,
         Err(e) => {
-            errors.push(locate(
-                file,
-                base + e.offset,
-                format!("in `summary`: {}", e.message),
-            ));
+            let message = format!("in `summary`: {}", e.message);
+            errors.push(in_value(file, &raw.summary, e.offset..e.offset, message));
             return None;
         }
     };
@@ -534,7 +583,7 @@ fn compile_summary(
     }
     for (offset, name) in template.field_names() {
         if !known.contains(name) {
-            errors.push(locate(file, base + offset, format!(
+            errors.push(in_value(file, &raw.summary, offset..offset + name.len(), format!(
                 "in `summary`: unknown field `{name}`: expected `count`, `packages` or a capture of the rule's signals"
             )));
         }
