@@ -188,16 +188,31 @@ pub(super) fn cuts_word(tail: &str, head: &str) -> bool {
         true => 2,
         false => 3,
     };
+    // A short side is a cut word's piece only if it is not a whole word itself: a line
+    // may end in `to` or `on` and the next open with a word of its own (`it do` `es`
+    // is cut: `es` is no word).
+    let before = &tail[tail.len() - tail_letters_bytes(tail, letters_before)..];
+    let after = &head[..head_letters_bytes(head, letters_after)];
+    let piece = |side: &str, letters: usize| letters <= short_side && !is_short_word(side);
     let lowercase = last.is_alphabetic()
         && first.is_lowercase()
         && head.chars().take(letters_after).all(char::is_lowercase)
-        && letters_before.min(letters_after) <= short_side
+        && (piece(before, letters_before) || piece(after, letters_after))
         && !opens_with_level(head);
-    number || acronym || lowercase || {
-        let before = &tail[tail.len() - tail_letters_bytes(tail, letters_before)..];
-        let after = &head[..head_letters_bytes(head, letters_after)];
-        is_known_word(before, after)
-    }
+    number || acronym || lowercase || is_known_word(before, after)
+}
+
+/// English words of one to three letters: a line ends in one, or opens with one, as
+/// often as a word is cut there, so the length of such a side shows no cut.
+fn is_short_word(side: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "a", "i", "am", "an", "as", "at", "be", "by", "do", "go", "he", "if", "in", "is", "it",
+        "me", "my", "no", "of", "on", "or", "so", "to", "up", "us", "we", "all", "and", "any",
+        "are", "but", "can", "did", "few", "for", "got", "had", "has", "her", "his", "how", "its",
+        "may", "new", "not", "now", "off", "old", "one", "our", "out", "own", "per", "see", "set",
+        "she", "the", "too", "two", "use", "via", "was", "way", "who", "why", "yet", "you",
+    ];
+    WORDS.iter().any(|word| side.eq_ignore_ascii_case(word))
 }
 
 /// Whether an HTTP status code is cut (`HTTP/1.1 4` `03 Forbidden`): the digits on both

@@ -316,6 +316,11 @@ pub(super) fn strip_backticks(text: &str) -> Option<&str> {
 pub(super) fn strip_emphasis(text: &str) -> Option<&str> {
     let text = trim_start_quick(text);
     let trimmed = trim_end_quick(text);
+    // Every line read comes here: most open and end with neither marker.
+    let marker = |byte: Option<&u8>| matches!(byte, Some(b'*' | b'_'));
+    if !marker(text.as_bytes().first()) && !marker(trimmed.as_bytes().last()) {
+        return None;
+    }
     let text_edge = |c: char| !c.is_whitespace() && c != '*' && c != '_';
     for marker in ["**", "__", "*", "_"] {
         let opens = text

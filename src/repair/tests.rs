@@ -384,6 +384,47 @@ fn joins_a_single_line_cut_in_the_middle_of_something() {
     }
 }
 
+/// A line that ends in a whole short word, over one that opens with a lowercase word,
+/// shows no cut at a width no terminal has: they stay two lines. A short piece that is
+/// no word (`it do` `es not`, `Read-on` `ly`) is a cut.
+#[test]
+fn a_whole_short_word_at_a_line_end_shows_no_cut() {
+    let apart = [
+        (
+            "[2024-01-01T00:00:00] NOTICE: the nightly maintenance job went on",
+            "plain text follows on a line of its own",
+        ),
+        (
+            "Exception: could not connect to the database server, giving up on",
+            "retries after 3 attempts",
+        ),
+        (
+            "Waiting for the deployment of the new release to finish, then",
+            "on to the post-deploy hooks of the environment",
+        ),
+    ];
+    for (first, second) in apart {
+        assert!(!wrap::is_terminal_width(first.len()), "{first}");
+        assert_eq!(texts(&format!("{first}\n{second}")), [first, second]);
+    }
+    let cut = [
+        (
+            "Root composer.json requires acme/module-mailer 5.0.0, found acme/module-mailer[4.2.0] but it do",
+            "es not match the constraint.",
+        ),
+        (
+            "PHP Warning:  file_put_contents(/app/pub/static/deployed_version.txt): failed to open stream: Read-on",
+            "ly file system",
+        ),
+    ];
+    for (first, rest) in cut {
+        assert_eq!(
+            texts(&format!("{first}\n{rest}")),
+            [format!("{first}{rest}")]
+        );
+    }
+}
+
 #[test]
 fn keeps_full_width_log_lines_apart() {
     let first = format!(
