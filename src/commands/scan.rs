@@ -76,8 +76,8 @@ pub fn scan_found(rules: &RuleSet, found: &[Found], runs: Runs) -> Scan {
     scan_found_following(rules, found, runs, true)
 }
 
-/// [`scan_found`]; `follow`: whether a file that is a symlink when it is opened is
-/// followed (`-L`).
+/// Reads what a walk found, as `scan_found` does; `follow`: whether a file that is a
+/// symlink when it is opened is followed (`-L`).
 fn scan_found_following(rules: &RuleSet, found: &[Found], runs: Runs, follow: bool) -> Scan {
     let files: Vec<&Path> = found
         .iter()

@@ -163,7 +163,7 @@ struct Physical {
     line: u64,
     body: String,
     shape: Shape,
-    /// Opens a Symfony exception box ([`is_box_header`]).
+    /// Opens a Symfony exception box ([`is_box_header`](wrap::is_box_header)).
     header: bool,
     /// Came after a Markdown quote (`> `).
     after_quote: bool,
@@ -193,7 +193,8 @@ struct Shape {
     content: usize,
     /// Ends with whitespace, as box lines padded to the box width do.
     padded: bool,
-    /// Tells repeated lines apart from different ones cheaply (see [`fingerprint`]).
+    /// Tells repeated lines apart from different ones cheaply (see
+    /// [`fingerprint`](wrap::fingerprint)).
     fingerprint: u64,
     /// Holds several words (a space after its indentation); known for quoted lines only.
     words: bool,

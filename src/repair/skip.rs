@@ -65,7 +65,7 @@ impl Repairer {
     }
 
     /// The text a clean line that [`Repairer::flush_before_quiet`] let skip would have
-    /// been read as, had it been pushed instead (see [`lone_text`]).
+    /// been read as, had it been pushed instead (see the free function `lone_text`).
     pub fn lone_text<'a>(&self, text: &'a str) -> Option<&'a str> {
         lone_text(text, self.vagrant_machine())
     }
@@ -78,7 +78,7 @@ impl Repairer {
     /// Counts a line of `len` bytes that [`Repairer::flush_before_quiet`] let skip.
     ///
     /// The lookbehind keeps the lines it held that are still among the last
-    /// [`LOOKBEHIND`], as if the skipped line had passed through it. The skipped line
+    /// `LOOKBEHIND`, as if the skipped line had passed through it. The skipped line
     /// itself is not in it, and needs not be for the width evidence: its length is in
     /// `longest_seen` (a line as long as a later one that may wrap makes that one
     /// shorter than the longest seen, so it never wraps), and a clean line ends in no
@@ -107,7 +107,7 @@ impl Repairer {
     }
 
     /// Skips the clean quiet lines at the start of `lines` (whole lines, each ended by
-    /// `\n`, with no byte the repairer looks at: [`is_plain_lines`]) that
+    /// `\n`, with no byte the repairer looks at: `is_plain_lines`) that
     /// [`Repairer::flush_before_quiet`] would let skip one after the other with nothing
     /// to flush, and counts them as [`Repairer::skipped`] would; `keep(at, skipped,
     /// line)` names a line the caller must read (`at` where it starts in `lines`, after
