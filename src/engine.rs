@@ -144,10 +144,11 @@ pub fn explain(rule: &Rule, rules: &RuleSet, events: &Events) -> ConditionCheck 
             .filter(|e| predicate.as_ref().is_none_or(|p| passes(p, e)))
             .count();
         tests.push(format!(
-            "{} {}: {passing} of {} event(s) pass the predicate",
+            "{} {}: {passing} of {} {} the predicate",
             if holds { "true " } else { "false" },
             describe(test),
-            all.len()
+            crate::rule::template::count(all.len() as u64, "event", "events"),
+            if passing == 1 { "passes" } else { "pass" }
         ));
     });
     ConditionCheck {

@@ -173,14 +173,14 @@ pub fn trace_source(
     let mut notes = Vec::new();
     if tracer.cut_lines > 0 {
         notes.push(format!(
-            "{} more line(s) in the range not shown: a trace shows at most {TRACED_LINES}",
-            tracer.cut_lines
+            "{} in the range not shown: a trace shows at most {TRACED_LINES}",
+            crate::rule::template::count(tracer.cut_lines as u64, "more line", "more lines")
         ));
     }
     if tracer.cut_runs > 0 {
         notes.push(format!(
-            "the verdicts of {} more run(s) not shown: a trace shows at most {TRACED_RUNS}",
-            tracer.cut_runs
+            "the verdicts of {} not shown: a trace shows at most {TRACED_RUNS}",
+            crate::rule::template::count(tracer.cut_runs as u64, "more run", "more runs")
         ));
     }
     let lines = shown_lines(rules, tracer.lines);
@@ -593,7 +593,7 @@ mod tests {
             report
                 .notes
                 .iter()
-                .any(|n| n.starts_with(&format!("{cut} more line(s)"))),
+                .any(|n| n.starts_with(&format!("{cut} more lines"))),
             "{:?}",
             report.notes
         );
@@ -605,7 +605,7 @@ mod tests {
             report
                 .notes
                 .iter()
-                .any(|n| n.contains(&format!("{} more run(s)", 100 - TRACED_RUNS))),
+                .any(|n| n.contains(&format!("{} more runs", 100 - TRACED_RUNS))),
             "{:?}",
             report.notes
         );

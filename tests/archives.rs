@@ -227,7 +227,7 @@ fn archive_members_are_sources_with_their_own_line_numbers() {
         .map(|(member, rule, line)| (format!("{shown}:{member}"), rule.to_owned(), vec![line]));
         assert_eq!(diagnosed(&report), expected, "{name}");
         assert!(
-            stderr.contains("1 binary member(s) skipped"),
+            stderr.contains("1 binary member skipped"),
             "{name}: {stderr}"
         );
     }

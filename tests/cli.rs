@@ -655,7 +655,7 @@ fn trace_shows_signals_fields_and_rule_verdicts() {
             "fired marketplace-extension-not-entitled",
         ))
         .stdout(predicate::str::contains(
-            "false none(composer.archive-refused, ...): 2 of 2 event(s) pass",
+            "false none(composer.archive-refused, ...): 2 of 2 events pass",
         ));
 }
 

@@ -493,7 +493,7 @@ fn two_hundred_mb_without_a_newline_is_one_capped_line() {
     assert!(
         report["sources"][0]["notes"]
             .to_string()
-            .contains("1 line(s) longer than 1 MiB")
+            .contains("1 line longer than 1 MiB")
     );
 }
 

@@ -190,7 +190,10 @@ fn read_inputs(
             ));
             trouble = true;
         } else if binary > 0 {
-            warn(&format!("{name}: {binary} binary member(s) skipped"));
+            warn(&format!(
+                "{name}: {} skipped",
+                crate::rule::template::count(binary as u64, "binary member", "binary members")
+            ));
         }
     }
     trouble

@@ -205,14 +205,14 @@ fn diagnose_with(
     let mut notes = Vec::new();
     if stats.binary_lines > 0 {
         notes.push(format!(
-            "holds binary data: {} line(s) with NUL bytes were read as text",
-            stats.binary_lines
+            "holds binary data: {} with NUL bytes were read as text",
+            crate::rule::template::count(stats.binary_lines, "line", "lines")
         ));
     }
     if stats.truncated > 0 {
         notes.push(format!(
-            "{} line(s) longer than {} MiB: only their first {} MiB were matched",
-            stats.truncated,
+            "{} longer than {} MiB: only their first {} MiB were matched",
+            crate::rule::template::count(stats.truncated, "line", "lines"),
             LINE_CAP >> 20,
             LINE_CAP >> 20
         ));

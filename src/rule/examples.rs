@@ -107,7 +107,11 @@ fn check(rules: &RuleSet, rule: &Rule, example: &Example) -> Result<(), (String,
             .collect();
         return Err((
             "the rule stays quiet".into(),
-            format!("it fired on line(s) {}", lines.join(", ")),
+            format!(
+                "it fired on {} {}",
+                if lines.len() == 1 { "line" } else { "lines" },
+                lines.join(", ")
+            ),
         ));
     }
     let picked: Vec<_> = picks.iter().map(|&(s, i)| &events.of(s)[i]).collect();

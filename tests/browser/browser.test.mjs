@@ -204,7 +204,8 @@ test("a dropped .gz is read decompressed, several files as scan reads them", asy
     const titles = await page.locator("h3.source-title").allTextContents();
     assert.deepEqual(titles, scan.sources.map((s) => s.path));
     const rollup = await page.locator("section.rollup").textContent();
-    assert.ok(rollup.includes(`Across ${scan.summary.scan.read} log(s)`), rollup);
+    const logs = scan.summary.scan.read === 1 ? "log" : "logs";
+    assert.ok(rollup.includes(`Across ${scan.summary.scan.read} ${logs}`), rollup);
     for (const cause of scan.summary.scan.causes) assert.ok(rollup.includes(cause.category), rollup);
     assert.equal(
       await clipboardAfter(page, "#copy-markdown", "Markdown"),

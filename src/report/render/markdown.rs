@@ -12,8 +12,9 @@ pub(super) fn markdown(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let s = &report.summary;
     writeln!(
         out,
-        "## magediag: {} error(s), {} warning(s)\n",
-        s.errors, s.warnings
+        "## magediag: {}, {}\n",
+        crate::rule::template::count(s.errors as u64, "error", "errors"),
+        crate::rule::template::count(s.warnings as u64, "warning", "warnings")
     )?;
     for source in &report.sources {
         if report.sources.len() > 1 || source.run.is_some() {
@@ -125,7 +126,11 @@ pub(super) fn markdown_diagnosis(d: &Diagnosis, out: &mut dyn Write) -> io::Resu
         }
         let more = d.count.saturating_sub(EVIDENCE_SHOWN as u64);
         if more > 0 {
-            writeln!(out, "... and {more} more line(s)")?;
+            writeln!(
+                out,
+                "... and {}",
+                crate::rule::template::count(more, "more line", "more lines")
+            )?;
         }
         writeln!(out, "```\n")?;
     }
@@ -159,7 +164,11 @@ pub(super) fn markdown_rollup(report: &Report, out: &mut dyn Write) -> io::Resul
     let Some(rollup) = &report.summary.scan else {
         return Ok(());
     };
-    writeln!(out, "### Across {} log(s)\n", rollup.read)?;
+    writeln!(
+        out,
+        "### Across {}\n",
+        crate::rule::template::count(rollup.read as u64, "log", "logs")
+    )?;
     if !rollup.causes.is_empty() {
         writeln!(
             out,

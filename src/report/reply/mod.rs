@@ -321,8 +321,12 @@ fn recognised(
     evidence(reply, d.evidence.iter());
     if d.count > EVIDENCE_SHOWN as u64 {
         reply.evidence.push(format!(
-            "... and {} more line(s)",
-            d.count - EVIDENCE_SHOWN as u64
+            "... and {}",
+            crate::rule::template::count(
+                d.count - EVIDENCE_SHOWN as u64,
+                "more line",
+                "more lines"
+            )
         ));
     }
 }
@@ -342,7 +346,10 @@ fn confidence(
         .filter(|o| o.severity == Severity::Error && o.category != d.category && !generic(o))
         .map(|o| o.rule.as_str())
         .collect();
-    let mut why = vec![format!("a specific rule matched {} log line(s)", d.count)];
+    let mut why = vec![format!(
+        "a specific rule matched {}",
+        crate::rule::template::count(d.count, "log line", "log lines")
+    )];
     if claim_fits {
         why.push("the customer's own words fit one of its causes".to_owned());
     }
