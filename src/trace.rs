@@ -174,7 +174,7 @@ pub fn trace_source(
     if tracer.cut_lines > 0 {
         notes.push(format!(
             "{} in the range not shown: a trace shows at most {TRACED_LINES}",
-            crate::rule::template::count(tracer.cut_lines as u64, "more line", "more lines")
+            crate::rule::template::count(tracer.cut_lines, "more line", "more lines")
         ));
     }
     if tracer.cut_runs > 0 {
