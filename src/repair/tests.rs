@@ -780,7 +780,7 @@ fn lines_after_a_closed_box_are_not_box_pieces() {
 /// underscores, and a bullet or a glob keeps its star.
 #[test]
 fn strips_markdown_emphasis_around_lines() {
-    let input = "**Installing dependencies from lock file\nWriting lock file\nKilled**\n_Segmentation fault_\n__Aborted__\n*Done*";
+    let input = "**Installing dependencies from lock file\nWriting lock file\nKilled**\n_Segmentation fault_\n__Aborted__\n*Done*\n*Unknown column 'store_id' in 'where clause'*";
     assert_eq!(
         texts(input),
         [
@@ -789,17 +789,20 @@ fn strips_markdown_emphasis_around_lines() {
             "Killed",
             "Segmentation fault",
             "Aborted",
-            "Done"
+            "Done",
+            "Unknown column 'store_id' in 'where clause'"
         ]
     );
-    let kept = "__construct() expects 2 arguments\nvendor_dir_\n** not emphasis **\nsrc/**/*.php";
+    // A line that holds its marker keeps the outer ones: they may be the text's own.
+    let kept = "__construct() expects 2 arguments\nvendor_dir_\n** not emphasis **\nsrc/**/*.php\n_cache _warm_";
     assert_eq!(
         texts(kept),
         [
             "__construct() expects 2 arguments",
             "vendor_dir_",
             "** not emphasis **",
-            "src/**/*.php"
+            "src/**/*.php",
+            "_cache _warm_"
         ]
     );
 }
