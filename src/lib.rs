@@ -163,7 +163,7 @@ pub mod testing {
             pub use crate::rule::examples::run_all;
         }
         pub mod table {
-            pub use crate::rule::table::embedded;
+            pub use crate::rule::table::{Table, embedded};
         }
     }
 }

@@ -245,44 +245,73 @@ fn the_data_tables_hold_what_rules_rely_on() {
     }
 }
 
-/// Every Composer failure wording in data/composer-messages.tsv, filled with its example
-/// values, is diagnosed as the row's category: the rules know Composer's templates in
-/// every version listed, not only the examples written for them.
+/// Every table of upstream failure wordings (a table with `template`, `fill` and
+/// `category` columns: Composer's in data/composer-messages.tsv, Magento's, ece-tools',
+/// the patch tools', PHP's and MySQL's in data/deploy-messages.tsv), each row's template
+/// filled with its example values, is diagnosed as the row's category: the rules know
+/// the upstream templates in every version listed, not only the examples written for them.
 #[test]
-fn every_composer_message_template_is_diagnosed_as_its_category() {
+fn every_message_template_table_row_is_diagnosed_as_its_category() {
     let rules = RuleSet::embedded().unwrap();
     let tables = magediag::testing::rule::table::embedded().unwrap();
-    let table = tables
+    let template_tables: Vec<_> = tables
         .iter()
-        .find(|t| t.name == "composer_messages")
-        .unwrap();
+        .filter(|t| {
+            ["template", "fill", "category"]
+                .iter()
+                .all(|c| t.columns.iter().any(|n| n == c))
+        })
+        .collect();
+    let names: Vec<&str> = template_tables.iter().map(|t| t.name.as_str()).collect();
+    for expected in ["composer_messages", "deploy_messages"] {
+        assert!(names.contains(&expected), "{expected} not found: {names:?}");
+    }
+    let mut misses = Vec::new();
+    for table in template_tables {
+        misses.extend(template_misses(&rules, table));
+    }
+    assert!(misses.is_empty(), "{}", misses.join("\n"));
+}
+
+/// The rows of a template table whose filled template is not diagnosed, first among the
+/// errors, as the row's category: one line each, naming the table and the row.
+fn template_misses(rules: &RuleSet, table: &magediag::testing::rule::table::Table) -> Vec<String> {
+    let mut misses = Vec::new();
+    assert!(!table.rows.is_empty(), "{}: no rows", table.name);
     for row in &table.rows {
-        let id = &row[0];
-        let mut text = table.get(id, "template").unwrap().replace("\\n", "\n");
-        for pair in table
-            .get(id, "fill")
-            .unwrap()
-            .split(';')
-            .filter(|p| !p.is_empty())
-        {
-            let (name, value) = pair.split_once('=').unwrap();
+        let id = &row[table.key];
+        let cell = |column: &str| table.get(id, column).unwrap_or_default();
+        let mut text = cell("template").replace("\\n", "\n");
+        for pair in cell("fill").split(';').filter(|p| !p.is_empty()) {
+            let (name, value) = pair
+                .split_once('=')
+                .unwrap_or_else(|| panic!("{}/{id}: fill `{pair}` is not name=value", table.name));
+            assert!(
+                text.contains(&format!("{{{name}}}")),
+                "{}/{id}: fill names `{name}`, which the template lacks",
+                table.name
+            );
             text = text.replace(&format!("{{{name}}}"), value);
         }
         assert!(
-            !text.contains('{'),
-            "{id}: a placeholder is left unfilled: {text}"
+            !text.contains(['{', '}']),
+            "{}/{id}: a placeholder is left unfilled: {text}",
+            table.name
         );
-        let found = diagnose(&rules, &format!("{text}\n"));
+        let found = diagnose(rules, &format!("{text}\n"));
         let top = found
             .iter()
             .find(|(_, s)| s == "error")
             .map(|(c, _)| c.as_str());
-        assert_eq!(
-            top,
-            Some(table.get(id, "category").unwrap()),
-            "{id}: {text:?} gave {found:?}"
-        );
+        if top != Some(cell("category")) {
+            misses.push(format!(
+                "{}/{id}: want {}, got {found:?} for {text:?}",
+                table.name,
+                cell("category")
+            ));
+        }
     }
+    misses
 }
 
 /// The packages of a text's diagnosis by `rule`, as (name, version).
