@@ -41,6 +41,11 @@
     return node;
   }
 
+  /** "1 line", "2 lines": a number and its noun, singular for one. */
+  function count(n, one, many) {
+    return `${n} ${n === 1 ? one : many}`;
+  }
+
   function setStatus(text) {
     status.textContent = text;
   }
@@ -93,7 +98,7 @@
     files = list;
     $("clear-files").hidden = !list;
     $("file-list").textContent = list
-      ? `${list.length} file(s): ${list.map((f) => f.name).join(", ")}`
+      ? `${count(list.length, "file", "files")}: ${list.map((f) => f.name).join(", ")}`
       : "";
     paste.classList.toggle("inactive", Boolean(list));
     diagnose();
@@ -168,7 +173,7 @@
     }
     const summary = state.report.summary;
     setStatus(
-      `${summary.errors} error(s), ${summary.warnings} warning(s) in ${summary.sources} source(s).`
+      `${count(summary.errors, "error", "errors")}, ${count(summary.warnings, "warning", "warnings")} in ${count(summary.sources, "source", "sources")}.`
     );
     for (const message of state.messages) {
       panels.cards.append(el("p", { class: "note" }, "Could not read in full: " + message));
@@ -195,7 +200,7 @@
     if (!source.run) return source.path;
     const run = source.run;
     return run.skipped > 0
-      ? `${source.path} (latest deployment run, started ${run.started}; ${run.skipped} earlier run(s) skipped)`
+      ? `${source.path} (latest deployment run, started ${run.started}; ${count(run.skipped, "earlier run", "earlier runs")} skipped)`
       : `${source.path} (run ${run.index} of ${run.runs}, started ${run.started})`;
   }
 
@@ -237,7 +242,7 @@
           "ul",
           { class: "evidence" },
           d.evidence.map((e) => lineItem(e.path || path, e.line, e.text)),
-          more > 0 ? el("li", { class: "more" }, `… and ${more} more line(s)`) : null
+          more > 0 ? el("li", { class: "more" }, `… and ${count(more, "more line", "more lines")}`) : null
         )
       );
     }
@@ -301,7 +306,7 @@
               "li",
               {},
               el("strong", {}, m.title),
-              ` (rule ${m.rule}; ${m.events} matching line(s))`,
+              ` (rule ${m.rule}; ${count(m.events, "matching line", "matching lines")})`,
               el("ul", { class: "tests" }, m.tests.map((t) => el("li", {}, el("code", {}, t))))
             )
           )
@@ -322,7 +327,7 @@
 
   function rollup(scan) {
     const box = el("section", { class: "rollup", "aria-label": "Across all files" });
-    box.append(el("h3", {}, `Across ${scan.read} log(s)`));
+    box.append(el("h3", {}, `Across ${count(scan.read, "log", "logs")}`));
     if (scan.causes.length) {
       box.append(
         el(
@@ -346,7 +351,7 @@
       el(
         "p",
         { class: "meta" },
-        `Read ${scan.read} log(s) (${scan.compressed} gzip), skipped ${skipped.length ? skipped.join(", ") : "0"}, failed ${scan.failed.length}.`
+        `Read ${count(scan.read, "log", "logs")} (${scan.compressed} gzip), skipped ${skipped.length ? skipped.join(", ") : "0"}, failed ${scan.failed.length}.`
       )
     );
     for (const f of scan.failed) box.append(el("p", { class: "note" }, `Could not read ${f.path}: ${f.reason}`));
@@ -391,7 +396,7 @@
         if (to < rows.length) {
           const more = el("li", { class: "more" });
           more.append(
-            el("button", { type: "button", onclick: () => { more.remove(); addRows(to); } }, `Show ${Math.min(READ_LINES, rows.length - to)} more line(s)`)
+            el("button", { type: "button", onclick: () => { more.remove(); addRows(to); } }, `Show ${count(Math.min(READ_LINES, rows.length - to), "more line", "more lines")}`)
           );
           list.append(more);
         }

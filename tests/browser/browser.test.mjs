@@ -98,7 +98,9 @@ async function openPage(options = {}) {
 
 /** Waits until the page shows an answer (the status line counts errors). */
 async function answered(page) {
-  await page.waitForFunction(() => /error\(s\), \d+ warning\(s\)/.test(document.getElementById("status").textContent));
+  await page.waitForFunction(() =>
+    /\d+ errors?, \d+ warnings? in \d+ sources?\./.test(document.getElementById("status").textContent)
+  );
 }
 
 async function pasteText(page, text) {
